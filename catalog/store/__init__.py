@@ -1,0 +1,1 @@
+"""Storage: the PostgreSQL schema, connections, migrations and the one write path."""

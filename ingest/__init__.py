@@ -1,0 +1,1 @@
+"""Turning instrument files into catalog records; no database here."""

@@ -1,0 +1,1 @@
+"""Alembic revisions for the symcat catalog (shipped as package data)."""
