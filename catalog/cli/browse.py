@@ -1,0 +1,124 @@
+"""`symcat scans`, `symcat show`, `symcat refusals`, `symcat original`: look at the catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from symcat.cli import cli, friendly_errors
+from symcat.config import Settings
+
+
+def parse_filters(items: tuple[str, ...]) -> dict[str, Any]:
+    """`name=value` pairs; `a,b` means any of, `lo..hi` an inclusive numeric range."""
+    filters: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: write filters as name=value", param_hint="--where")
+        filters[name.strip()] = _value(value.strip())
+    return filters
+
+
+def _value(text: str) -> Any:
+    if ".." in text:
+        low, high = text.split("..", 1)
+        return (_number(low) if low else None, _number(high) if high else None)
+    if "," in text:
+        return [_scalar(part) for part in text.split(",")]
+    return _scalar(text)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not a number", param_hint="--where") from exc
+
+
+def _scalar(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return text
+
+
+@cli.command()
+@click.option("-w", "--where", "where", multiple=True, metavar="NAME=VALUE",
+              help="Filter, repeatable: sample=PZT*, mode=pfm,dart_pfm, scan_size_x_m=1e-6..5e-6.")
+@click.option("-n", "--limit", type=int, default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_obj
+@friendly_errors
+def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> None:
+    """List catalogued scans, newest first."""
+    from symcat.client import Catalog
+
+    frame = Catalog(settings=settings).scans(limit=limit, **parse_filters(where))
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    else:
+        click.echo(format_table(frame))
+
+
+def format_table(frame: Any) -> str:
+    if frame.empty:
+        return "no scans match"
+    shown = frame[["id", "record_kind", "imaging_mode", "sample_name", "acquired_at",
+                   "scan_size_x_m", "file_name"]].copy()
+    shown["id"] = shown["id"].astype(str).str[:8]
+    shown["scan_size_x_m"] = (shown["scan_size_x_m"] * 1e6).round(3)
+    shown = shown.rename(columns={"scan_size_x_m": "size_um", "record_kind": "kind",
+                                  "imaging_mode": "mode", "sample_name": "sample"})
+    return shown.to_string(index=False)
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.pass_obj
+@friendly_errors
+def show(settings: Settings, scan_id: str) -> None:
+    """Print one scan's full metadata document as JSON."""
+    from symcat.client import Catalog, ScanNotFound
+
+    try:
+        data = Catalog(settings=settings).scan(scan_id)
+    except (ScanNotFound, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(data.document, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.pass_obj
+@friendly_errors
+def original(settings: Settings, scan_id: str, folder: Path) -> None:
+    """Write a scan's original file, byte for byte, into FOLDER."""
+    from symcat.client import Catalog, ScanNotFound
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        target = Catalog(settings=settings).save_original(scan_id, folder)
+    except (ScanNotFound, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(target))
+
+
+@cli.command()
+@click.pass_obj
+@friendly_errors
+def refusals(settings: Settings) -> None:
+    """List files that were not catalogued, with the reason."""
+    from symcat.client import Catalog
+
+    frame = Catalog(settings=settings).refusals()
+    if frame.empty:
+        click.echo("no refused files")
+        return
+    for row in frame.itertuples():
+        click.echo(f"{row.source_path}\n    {row.reason} (seen {row.times_seen}x)")

@@ -1,0 +1,198 @@
+"""Ingest files and folders into the catalog: find, hash, read, store, one transaction each.
+
+Parsing is CPU-bound, so files are spread over worker processes; each worker
+has its own database connection and stores what it parsed, so the database
+work overlaps with parsing instead of queueing behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, update
+from symcat.config import Settings
+from symcat.ingest.read import read_file
+from symcat.ingest.readers import SUFFIXES
+from symcat.ingest.records import Refused
+from symcat.ingest.site import SiteConfig
+from symcat.store.engine import database_url, dispose_all, get_engine
+from symcat.store.load import LoadOutcome, known_status, store_record, store_refusal
+from symcat.store.models import Refusal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did, file by file, with totals for the closing summary."""
+
+    outcomes: list[LoadOutcome] = field(default_factory=list)
+    skipped_other_suffix: int = 0
+    seconds: float = 0.0
+    bytes_read: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def new(self) -> int:
+        return self.count("new")
+
+    @property
+    def present(self) -> int:
+        return self.count("present")
+
+    @property
+    def refused(self) -> list[LoadOutcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+    def kinds(self) -> Counter[str]:
+        return Counter(o.kind for o in self.outcomes if o.status == "new" and o.kind)
+
+
+def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], int]:
+    """Files named directly, plus files with a known suffix found under folders.
+
+    Returns the files (sorted, de-duplicated) and how many other files the
+    folders held. A named path that does not exist raises FileNotFoundError.
+    """
+    found: dict[Path, None] = {}
+    others = 0
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                if not candidate.is_file():
+                    continue
+                if candidate.suffix.lower() in SUFFIXES:
+                    found[candidate.resolve()] = None
+                else:
+                    others += 1
+        elif path.is_file():
+            found[path.resolve()] = None
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return sorted(found), others
+
+
+def site_config(settings: Settings) -> SiteConfig:
+    """The reader's view of this site: its name, this instrument, and filename rules."""
+    if settings.site_config is not None:
+        config = SiteConfig.from_toml(settings.site_config)
+        return SiteConfig(
+            site=config.site or settings.site,
+            instrument=config.instrument or settings.instrument,
+            filename_rules=config.filename_rules,
+        )
+    return SiteConfig(site=settings.site, instrument=settings.instrument, filename_rules=())
+
+
+def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
+    """Read, check and store one file in its own transaction."""
+    site_name = site.site or "local"
+    instrument = site.instrument or "unknown"
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        refused = Refused(str(path), None, f"cannot read the file: {exc.strerror or exc}")
+        with engine.begin() as conn:
+            bumped = conn.execute(
+                update(Refusal)
+                .where(Refusal.file_sha256.is_(None), Refusal.source_path == str(path))
+                .values(times_seen=Refusal.times_seen + 1, reason=refused.reason)
+            ).rowcount
+            if not bumped:
+                store_refusal(conn, refused, site=site_name, instrument=instrument)
+        return LoadOutcome(str(path), "refused", None, reason=refused.reason)
+    sha = hashlib.sha256(content).hexdigest()
+    with engine.connect() as conn:
+        status = known_status(conn, sha)
+    if status is not None:
+        return LoadOutcome(str(path), status, sha)
+    result = read_file(path, site, data=content)
+    with engine.begin() as conn:
+        if isinstance(result, Refused):
+            return store_refusal(conn, result, site=site_name, instrument=instrument)
+        return store_record(conn, result, content)
+
+
+# Worker-process state: set once per process by `_init_worker`.
+_worker_engine: Engine | None = None
+_worker_site: SiteConfig | None = None
+
+
+def _init_worker(url: str, site: SiteConfig) -> None:
+    global _worker_engine, _worker_site
+    dispose_all(close=False)  # never use a parent's pooled sockets after fork
+    _worker_engine = get_engine(Settings(database_url=url), upgrade=False)
+    _worker_site = site
+
+
+def _ingest_in_worker(path: Path) -> tuple[LoadOutcome, int]:
+    assert _worker_engine is not None and _worker_site is not None
+    outcome = ingest_file(_worker_engine, path, _worker_site)
+    return outcome, _file_size(path)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    jobs: int | None = None,
+    progress: bool = False,
+) -> IngestSummary:
+    """Ingest every file under `paths`; safe to repeat and to run twice at once."""
+    started = time.perf_counter()
+    files, others = find_files(paths)
+    summary = IngestSummary(skipped_other_suffix=others)
+    engine = get_engine(settings)  # starts and upgrades the embedded database if needed
+    site = site_config(settings)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    for outcome, size in _run(engine, settings, files, site, jobs, progress):
+        summary.outcomes.append(outcome)
+        summary.bytes_read += size
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(
+    engine: Engine,
+    settings: Settings,
+    files: list[Path],
+    site: SiteConfig,
+    jobs: int,
+    progress: bool,
+) -> Iterator[tuple[LoadOutcome, int]]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(files), unit="file", disable=not progress, dynamic_ncols=True)
+    try:
+        if jobs == 1 or len(files) < 2 * jobs:
+            for path in files:
+                yield ingest_file(engine, path, site), _file_size(path)
+                bar.update()
+            return
+        url = database_url(settings)
+        dispose_all()
+        context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+        with context.Pool(jobs, initializer=_init_worker, initargs=(url, site)) as pool:
+            for item in pool.imap_unordered(_ingest_in_worker, files, chunksize=4):
+                yield item
+                bar.update()
+    finally:
+        bar.close()

@@ -1,0 +1,103 @@
+"""Keyword filters over the standard columns, compiled to parameterized SQL clauses.
+
+`scans(sample="PZT-12", mode=["pfm", "dart_pfm"], scan_size_x_m=(1e-6, 5e-6))`:
+a scalar means equality (a string with * or ? is a case-insensitive pattern), a
+list or set means "any of", a (low, high) tuple means an inclusive range where
+None leaves that side open. Values are always bound parameters, never text
+pasted into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.orm import InstrumentedAttribute
+from symcat.store.models import Scan
+
+# Public filter name -> column. Aliases keep the client short to type.
+FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "id": Scan.id,
+    "sha256": Scan.file_sha256,
+    "kind": Scan.record_kind,
+    "record_kind": Scan.record_kind,
+    "mode": Scan.imaging_mode,
+    "imaging_mode": Scan.imaging_mode,
+    "site": Scan.site,
+    "instrument": Scan.instrument,
+    "instrument_model": Scan.instrument_model,
+    "sample": Scan.sample_name,
+    "sample_name": Scan.sample_name,
+    "material": Scan.material,
+    "operator": Scan.operator,
+    "project": Scan.project,
+    "file_name": Scan.file_name,
+    "source_path": Scan.source_path,
+    "acquired_at": Scan.acquired_at,
+    "ingested_at": Scan.ingested_at,
+    "scan_size_x_m": Scan.scan_size_x_m,
+    "scan_size_y_m": Scan.scan_size_y_m,
+    "pixels_x": Scan.pixels_x,
+    "pixels_y": Scan.pixels_y,
+    "scan_rate_hz": Scan.scan_rate_hz,
+    "scan_angle_deg": Scan.scan_angle_deg,
+    "drive_frequency_hz": Scan.drive_frequency_hz,
+    "drive_amplitude_v": Scan.drive_amplitude_v,
+    "tip_bias_v": Scan.tip_bias_v,
+    "sample_bias_v": Scan.sample_bias_v,
+    "spring_constant_n_m": Scan.spring_constant_n_m,
+    "uncalibrated": Scan.uncalibrated,
+}
+
+
+class FilterError(ValueError):
+    """A filter that names an unknown column or has a value of the wrong shape."""
+
+
+def _pattern(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def _clause(name: str, column: InstrumentedAttribute[Any], value: Any) -> ColumnElement[bool]:
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise FilterError(f"{name}: a range is a (low, high) pair, got {len(value)} values")
+        low, high = value
+        parts = []
+        if low is not None:
+            parts.append(column >= low)
+        if high is not None:
+            parts.append(column <= high)
+        if not parts:
+            raise FilterError(f"{name}: a range needs a low or a high end")
+        return and_(*parts)
+    if isinstance(value, list | set | frozenset):
+        if not value:
+            raise FilterError(f"{name}: an empty list matches nothing; leave the filter out")
+        return column.in_(list(value))
+    if value is None:
+        return column.is_(None)
+    if isinstance(value, str) and ("*" in value or "?" in value):
+        return column.ilike(_pattern(value), escape="\\")
+    if isinstance(value, str | int | float | bool | date | datetime) or hasattr(value, "hex"):
+        return column == value
+    raise FilterError(f"{name}: cannot filter on a value of type {type(value).__name__}")
+
+
+def compile_filters(filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """Turn keyword filters into SQLAlchemy clauses; unknown names fail with the valid list."""
+    clauses: list[ColumnElement[bool]] = []
+    for name, value in filters.items():
+        if name == "channel":
+            names = [value] if isinstance(value, str) else list(value)
+            clauses.append(Scan.channel_names.contains(names))
+            continue
+        column = FILTER_COLUMNS.get(name)
+        if column is None:
+            valid = ", ".join(sorted([*FILTER_COLUMNS, "channel"]))
+            raise FilterError(f"unknown filter {name!r}; valid filters: {valid}")
+        clauses.append(_clause(name, column, value))
+    return clauses

@@ -1,0 +1,178 @@
+"""The one write path from ingest: a `ScanRecord` (or a `Refused`) becomes rows.
+
+Idempotent on the file's sha256: a file that is already catalogued adds
+nothing, even when two processes store it at the same moment (the unique key
+decides, the loser's transaction stores nothing). The caller owns the
+transaction, so a record and its original are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.postgresql import insert
+from symcat.ingest.records import PARSER_VERSION, Refused, ScanRecord
+from symcat.store.models import Channel, OriginalFile, Refusal, Scan
+from symcat.store.pixels import quantize_u16, thumbnail_png
+
+Status = Literal["new", "present", "refused"]
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What happened to one file, for the ingest summary."""
+
+    path: str
+    status: Status
+    file_sha256: str | None
+    scan_id: uuid.UUID | None = None
+    kind: str | None = None
+    reason: str | None = None
+
+
+def known_status(conn: Connection, file_sha256: str) -> Status | None:
+    """'present' if catalogued, 'refused' if this parser version already refused it."""
+    if conn.execute(select(Scan.id).where(Scan.file_sha256 == file_sha256)).first():
+        return "present"
+    refused = conn.execute(
+        select(Refusal.parser_version).where(Refusal.file_sha256 == file_sha256)
+    ).first()
+    if refused is not None and refused[0] == PARSER_VERSION:
+        return "refused"
+    return None
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def scan_columns(doc: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns, taken from the standard document (which stays whole in JSONB)."""
+    scan = doc.get("scan") or {}
+    sample = doc.get("sample") or {}
+    excitation = doc.get("excitation") or {}
+    cantilever = doc.get("cantilever") or {}
+    return {
+        "file_sha256": doc["file_sha256"],
+        "record_kind": doc["record_kind"],
+        "schema_version": doc["schema_version"],
+        "parser_version": doc["parser_version"],
+        "site": doc.get("site") or "local",
+        "instrument": doc.get("instrument") or "unknown",
+        "source_path": doc["source_path"],
+        "file_name": doc["file_name"],
+        "file_size_bytes": doc["file_size_bytes"],
+        "ingested_at": _timestamp(doc.get("ingested_at")) or func.now(),
+        "acquired_at": _timestamp(doc.get("acquired_at")),
+        "vendor": doc.get("vendor"),
+        "instrument_model": doc.get("instrument_model"),
+        "software_version": doc.get("software_version"),
+        "imaging_mode": doc["imaging_mode"],
+        "imaging_mode_raw": doc.get("imaging_mode_raw"),
+        "base_name": doc.get("base_name"),
+        "sample_name": sample.get("name"),
+        "material": sample.get("material"),
+        "operator": sample.get("operator"),
+        "project": sample.get("project"),
+        "channel_names": [c["name"] for c in doc.get("channels", [])],
+        "scan_size_x_m": scan.get("size_x_m"),
+        "scan_size_y_m": scan.get("size_y_m"),
+        "pixels_x": scan.get("pixels_x"),
+        "pixels_y": scan.get("pixels_y"),
+        "pixel_size_m": scan.get("pixel_size_x_m"),
+        "scan_rate_hz": scan.get("rate_hz"),
+        "scan_angle_deg": scan.get("angle_deg"),
+        "drive_frequency_hz": excitation.get("drive_frequency_hz"),
+        "drive_amplitude_v": excitation.get("drive_amplitude_v"),
+        "tip_bias_v": excitation.get("tip_bias_v"),
+        "sample_bias_v": excitation.get("sample_bias_v"),
+        "spring_constant_n_m": cantilever.get("spring_constant_n_m"),
+        "invols_m_v": cantilever.get("invols_m_v"),
+        "uncalibrated": cantilever.get("uncalibrated"),
+        "document": doc,
+    }
+
+
+def channel_rows(scan_id: uuid.UUID, record: ScanRecord) -> list[dict[str, Any]]:
+    rows = []
+    for meta, values in zip(record.document.get("channels", []), record.arrays, strict=True):
+        stats = meta.get("stats") or {}
+        lo, hi = stats.get("min"), stats.get("max")
+        rows.append(
+            {
+                "scan_id": scan_id,
+                "index": meta["index"],
+                "name": meta["name"],
+                "quantity": meta["quantity"],
+                "unit": meta.get("unit"),
+                "direction": meta.get("direction"),
+                "min": lo,
+                "max": hi,
+                "mean": stats.get("mean"),
+                "std": stats.get("std"),
+                "nan_fraction": stats.get("nan_fraction", 0.0),
+                "shape": list(values.shape),
+                "pixels_u16": quantize_u16(values, lo, hi),
+                "thumbnail_png": thumbnail_png(values) if values.ndim == 2 else None,
+            }
+        )
+    return rows
+
+
+def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOutcome:
+    """Store the original, the scan and its channels in the caller's transaction."""
+    doc = record.document
+    sha = record.file_sha256
+    conn.execute(
+        insert(OriginalFile)
+        .values(file_sha256=sha, size_bytes=len(content), content=content)
+        .on_conflict_do_nothing(index_elements=["file_sha256"])
+    )
+    scan_id = uuid.uuid4()
+    inserted = conn.execute(
+        insert(Scan)
+        .values(id=scan_id, **scan_columns(doc))
+        .on_conflict_do_nothing(index_elements=["file_sha256"])
+        .returning(Scan.id)
+    ).first()
+    if inserted is None:
+        return LoadOutcome(doc["source_path"], "present", sha, kind=record.kind)
+    rows = channel_rows(scan_id, record)
+    if rows:
+        conn.execute(insert(Channel), rows)
+    # A file refused by an older parser and accepted now is no longer a refusal.
+    conn.execute(Refusal.__table__.delete().where(Refusal.file_sha256 == sha))
+    return LoadOutcome(doc["source_path"], "new", sha, scan_id=scan_id, kind=record.kind)
+
+
+def store_refusal(
+    conn: Connection, refused: Refused, *, site: str, instrument: str
+) -> LoadOutcome:
+    """Record why a file was not catalogued; seeing it again only bumps its counters."""
+    values = {
+        "file_sha256": refused.file_sha256,
+        "source_path": refused.path,
+        "file_size_bytes": refused.file_size_bytes,
+        "reason": refused.reason,
+        "parser_version": PARSER_VERSION,
+        "site": site,
+        "instrument": instrument,
+    }
+    statement = insert(Refusal).values(id=uuid.uuid4(), **values)
+    if refused.file_sha256 is not None:
+        statement = statement.on_conflict_do_update(
+            index_elements=["file_sha256"],
+            set_={
+                "reason": statement.excluded.reason,
+                "parser_version": statement.excluded.parser_version,
+                "source_path": statement.excluded.source_path,
+                "last_seen_at": func.now(),
+                "times_seen": Refusal.times_seen + 1,
+            },
+        )
+    conn.execute(statement)
+    return LoadOutcome(refused.path, "refused", refused.file_sha256, reason=refused.reason)

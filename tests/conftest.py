@@ -1,0 +1,83 @@
+"""Shared fixtures: one real embedded PostgreSQL (with pgvector) for the whole run.
+
+Tests get a catalog that has gone through the Alembic migrations (never
+create_all) and is emptied between tests. Tests that need their own database
+(migrations) ask for `fresh_database_url`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from symcat.client import Catalog
+from symcat.config import Settings
+from symcat.store.engine import database_url, get_engine
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures" / "ibw"
+
+
+@pytest.fixture(scope="session")
+def fixtures_root() -> Path:
+    """The real .ibw files; absent on a user's fresh clone (skip), never absent in CI (fail)."""
+    if not FIXTURES.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real .ibw fixtures missing at {FIXTURES}; CI always has ../shared")
+        pytest.skip(f"real .ibw fixtures not found at {FIXTURES} (they live in ../shared)")
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at a session-wide embedded server, migrated to head."""
+    data_dir = tmp_path_factory.mktemp("symcat-data")
+    settings = Settings(data_dir=data_dir, site="test-site", instrument="test-pc")
+    get_engine(settings)  # starts the server and runs the migrations
+    return settings
+
+
+@pytest.fixture(scope="session")
+def server_url(server_settings: Settings) -> str:
+    return database_url(server_settings)
+
+
+@pytest.fixture()
+def settings(server_settings: Settings, server_url: str) -> Iterator[Settings]:
+    """An empty, migrated catalog for one test (by URL, as a lab server would be used)."""
+    engine = get_engine(Settings(database_url=server_url))
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE channels, scans, original_files, refusals CASCADE"))
+    yield Settings(
+        database_url=server_url, data_dir=server_settings.data_dir, site="test-site",
+        instrument="test-pc",
+    )
+
+
+@pytest.fixture()
+def catalog(settings: Settings) -> Catalog:
+    return Catalog(settings=settings)
+
+
+@pytest.fixture()
+def fresh_database_url(server_url: str) -> Iterator[str]:
+    """A brand-new, empty database on the test server, dropped afterwards."""
+    name = f"symcat_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from symcat.store.engine import dispose_all
+
+        dispose_all()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
