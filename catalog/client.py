@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+
 from symcat.config import Settings
 from symcat.query.filters import compile_filters
 from symcat.store.engine import get_engine

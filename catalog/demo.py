@@ -73,8 +73,9 @@ def _tour(catalog: Catalog, echo: Echo) -> None:
         echo(f"  {name:<20} {values.shape[0]}x{values.shape[1]}  "
              f"min {values.min():.3g}  max {values.max():.3g}")
     echo(f"  original file: {len(original)} bytes, sha256 verified")
+    sample = str(first["sample_name"] or "")[:3]
     echo(
         "\nexplore it with:\n"
-        f"  SYMCAT_DATA_DIR={catalog.settings.data_dir} symcat scans --where sample=PZT*\n"
+        f"  SYMCAT_DATA_DIR={catalog.settings.data_dir} symcat scans --where sample={sample}*\n"
         "  python -c \"import symcat; print(symcat.Catalog().scans())\"  (same SYMCAT_DATA_DIR)"
     )

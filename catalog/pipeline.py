@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, update
+
 from symcat.config import Settings
 from symcat.ingest.read import read_file
 from symcat.ingest.readers import SUFFIXES

@@ -8,6 +8,8 @@ create_all) and is emptied between tests. Tests that need their own database
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from symcat.client import Catalog
 from symcat.config import Settings
-from symcat.store.engine import database_url, get_engine
+from symcat.store.engine import database_url, get_engine, stop_embedded
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "ibw"
@@ -35,12 +37,18 @@ def fixtures_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings pointing at a session-wide embedded server, migrated to head."""
-    data_dir = tmp_path_factory.mktemp("symcat-data")
+def server_settings() -> Iterator[Settings]:
+    """Settings pointing at a session-wide embedded server, migrated to head.
+
+    Its folder is our own (not pytest's rotating tmp folders, which another
+    pytest run may delete under a live server), removed after the server stops.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="symcat-test-"))
     settings = Settings(data_dir=data_dir, site="test-site", instrument="test-pc")
     get_engine(settings)  # starts the server and runs the migrations
-    return settings
+    yield settings
+    stop_embedded(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

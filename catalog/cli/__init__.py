@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
 from symcat import __version__
 from symcat.config import Settings
 
@@ -23,6 +24,7 @@ def friendly_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError
+
         from symcat.query.filters import FilterError
         from symcat.store.engine import DatabaseUnavailable
 

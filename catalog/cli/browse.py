@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from symcat.cli import cli, friendly_errors
 from symcat.config import Settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from symcat.cli import cli, friendly_errors
 from symcat.config import Settings
 
@@ -46,6 +47,7 @@ def downgrade(settings: Settings, revision: str) -> None:
 def status(settings: Settings) -> None:
     """Where the catalog is, its schema revision, and what it holds."""
     from sqlalchemy import func, select
+
     from symcat.store import migrate
     from symcat.store.engine import get_engine
     from symcat.store.models import Refusal, Scan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from symcat.cli import cli, friendly_errors, progress_default
 from symcat.config import Settings
 

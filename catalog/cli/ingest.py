@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import click
+
 from symcat.cli import cli, friendly_errors, progress_default
 from symcat.config import Settings
 from symcat.pipeline import IngestSummary

