@@ -7,6 +7,7 @@ work overlaps with parsing instead of queueing behind it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -86,14 +87,14 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], int
 
 def site_config(settings: Settings) -> SiteConfig:
     """The reader's view of this site: its name, this instrument, and filename rules."""
-    if settings.site_config is not None:
-        config = SiteConfig.from_toml(settings.site_config)
-        return SiteConfig(
-            site=config.site or settings.site,
-            instrument=config.instrument or settings.instrument,
-            filename_rules=config.filename_rules,
-        )
-    return SiteConfig(site=settings.site, instrument=settings.instrument, filename_rules=())
+    config = SiteConfig() if settings.site_config is None else SiteConfig.from_toml(
+        settings.site_config
+    )
+    return dataclasses.replace(
+        config,
+        site=config.site or settings.site,
+        instrument=config.instrument or settings.instrument,
+    )
 
 
 def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
@@ -118,7 +119,7 @@ def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
         status = known_status(conn, sha)
     if status is not None:
         return LoadOutcome(str(path), status, sha)
-    result = read_file(path, site, data=content)
+    result = read_file(path, site, data=content, file_sha256=sha)
     with engine.begin() as conn:
         if isinstance(result, Refused):
             return store_refusal(conn, result, site=site_name, instrument=instrument)

@@ -338,22 +338,22 @@ def random_scene(
     extra: dict[str, float] = {}
     if cls == "stripe":
         variant = "a/c" if rng.random() < 0.35 else "180"
-        period = float(rng.uniform(8.0, short / 6)) * pixel
+        period = float(rng.uniform(8.0, max(short / 6, 8.0 + 1.0))) * pixel
         extra = {"duty": float(rng.uniform(0.35, 0.65)), "wobble": float(rng.uniform(0, 0.08))}
         if variant == "a/c":
             extra["twin_tilt_deg"] = float(rng.uniform(0.4, 1.5))
     elif cls == "bubble":
-        period = float(rng.uniform(6.0, short / 8)) * pixel
+        period = float(rng.uniform(6.0, max(short / 8, 6.0 + 1.0))) * pixel
         extra = {
             "fraction": float(rng.uniform(0.05, 0.3)),
             "ellipticity": float(rng.uniform(1.0, 1.4)),
         }
     elif cls == "labyrinth":
-        period = float(rng.uniform(10.0, short / 5)) * pixel
+        period = float(rng.uniform(10.0, max(short / 5, 10.0 + 1.0))) * pixel
         extra = {"anisotropy": float(rng.uniform(1.0, 1.5)), "bias": float(rng.uniform(-0.3, 0.3))}
     elif cls == "checkerboard":
         angle = float(rng.uniform(0.0, 90.0))
-        period = float(rng.uniform(12.0, short / 4)) * pixel
+        period = float(rng.uniform(12.0, max(short / 4, 12.0 + 1.0))) * pixel
         extra = {
             "aspect": float(rng.uniform(0.8, 1.25)),
             "twin_tilt_deg": float(rng.uniform(0.2, 1.0)),

@@ -128,3 +128,28 @@ def test_images_get_thumbnails_and_curves_do_not(catalog: Catalog, fixtures_root
             assert png is not None and png.startswith(b"\x89PNG")
         else:
             assert png is None
+
+
+def test_site_filename_rules_fill_sample_columns(catalog: Catalog, tmp_path: Path) -> None:
+    import csv
+    import dataclasses
+
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    generate_dataset(tmp_path / "files", 6, seed=3, points=32)
+    config = tmp_path / "site.toml"
+    config.write_text(
+        'site = "lab-a"\n'
+        "[[filename_rules]]\n"
+        "pattern = '/(?P<sample>(?P<material>[A-Z]+)-\\d+)/\\d{6}/'\n"
+    )
+    settings = dataclasses.replace(catalog.settings, site_config=config)
+    summary = Catalog(settings=settings).ingest([tmp_path / "files"])
+    assert summary.new == 6
+    with open(tmp_path / "files" / "labels.csv") as f:
+        expected = {Path(row["path"]).name: row["sample"] for row in csv.DictReader(f)}
+    frame = catalog.scans()
+    assert set(frame["site"]) == {"lab-a"}
+    for row in frame.itertuples():
+        assert row.sample_name == expected[row.file_name]
+        assert row.material == row.sample_name.split("-")[0]
