@@ -1,0 +1,1 @@
+"""The metadata standard's JSON Schemas, as package data (see README.md)."""
