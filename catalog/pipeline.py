@@ -122,8 +122,14 @@ def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
     result = read_file(path, site, data=content, file_sha256=sha)
     with engine.begin() as conn:
         if isinstance(result, Refused):
-            return store_refusal(conn, result, site=site_name, instrument=instrument)
-        return store_record(conn, result, content)
+            outcome = store_refusal(conn, result, site=site_name, instrument=instrument)
+        else:
+            outcome = store_record(conn, result, content)
+    if outcome.status == "refused":
+        log.info("refused %s: %s", path, outcome.reason)
+    else:
+        log.debug("%s %s (%s)", outcome.status, path, outcome.kind)
+    return outcome
 
 
 # Worker-process state: set once per process by `_init_worker`.
