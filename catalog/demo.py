@@ -76,6 +76,7 @@ def _tour(catalog: Catalog, echo: Echo) -> None:
     sample = str(first["sample_name"] or "")[:3]
     echo(
         "\nexplore it with:\n"
-        f"  SYMCAT_DATA_DIR={catalog.settings.data_dir} symcat scans --where sample={sample}*\n"
+        f"  SYMCAT_DATA_DIR={catalog.settings.data_dir} "
+        f"symcat scans --where \"sample = {sample}*\"\n"
         "  python -c \"import symcat; print(symcat.Catalog().scans())\"  (same SYMCAT_DATA_DIR)"
     )

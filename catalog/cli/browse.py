@@ -11,6 +11,19 @@ import click
 from symcat.cli import cli, friendly_errors
 from symcat.config import Settings
 
+WHERE_HELP = (
+    "Filter expression, repeatable (ANDed): \"mode in (pfm, dart_pfm)\", "
+    "\"scan_size_x_m >= 2um\", \"sample = PZT*\", \"note ~ poled\". See docs/filters.md."
+)
+
+
+def where_expression(items: tuple[str, ...]) -> str | None:
+    """Repeated --where options, ANDed into one expression of the filter language."""
+    parts = [item for item in items if item.strip()]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
+
 
 def parse_filters(items: tuple[str, ...]) -> dict[str, Any]:
     """`name=value` pairs; `a,b` means any of, `lo..hi` an inclusive numeric range."""
@@ -47,8 +60,7 @@ def _scalar(text: str) -> Any:
 
 
 @cli.command()
-@click.option("-w", "--where", "where", multiple=True, metavar="NAME=VALUE",
-              help="Filter, repeatable: sample=PZT*, mode=pfm,dart_pfm, scan_size_x_m=1e-6..5e-6.")
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("-n", "--limit", type=int, default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.pass_obj
@@ -57,7 +69,7 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> N
     """List catalogued scans, newest first."""
     from symcat.client import Catalog
 
-    frame = Catalog(settings=settings).scans(limit=limit, **parse_filters(where))
+    frame = Catalog(settings=settings).scans(where_expression(where), limit=limit)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":

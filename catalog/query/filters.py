@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import InstrumentedAttribute
+
 from symcat.store.models import Scan
 
 # Public filter name -> column. Aliases keep the client short to type.
