@@ -1,0 +1,47 @@
+"""Turn a training state folder into the shipped fp16 weights and their config.
+
+    python -m symcat.embed.symmetry.export catalog/embed/symmetry/train_state
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from symcat.embed.symmetry.groups import GROUPS
+from symcat.embed.symmetry.weights import load_split, save_split, sha256
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def export(state_dir: Path | str, out: Path | str = WEIGHTS_DIR) -> dict:
+    state_dir, out = Path(state_dir), Path(out)
+    train = json.loads((state_dir / "state.json").read_text())
+    args = train["args"]
+    paths = save_split(load_split(state_dir, "model"), out, "model", dtype=torch.float16)
+    cfg = {
+        "name": f"{args['arch']}_{args['input']}.wallpaper17",
+        "arch": args["arch"],
+        "input_mode": args["input"],
+        "dropout": args["dropout"],
+        "groups": list(GROUPS),
+        "feature_dim": 512,
+        "input": "(N, 1 or 3, H, W) float in [0, 1]; grey = channel mean; centre-cropped "
+                 "square, resized to 224, standardised per image",
+        "train_steps": train["step"],
+        "train_args": args,
+        "files": {p.name: sha256(p) for p in paths},
+    }
+    (out / "config.json").write_text(json.dumps(cfg, indent=1))
+    return cfg
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("state_dir")
+    p.add_argument("--out", default=str(WEIGHTS_DIR))
+    a = p.parse_args()
+    print(json.dumps(export(a.state_dir, a.out)["files"], indent=1))

@@ -1,0 +1,129 @@
+"""Train the plane-group classifier on generated images (GPU, mixed precision).
+
+Resumable across device sessions: the state folder holds fp32 weights split under
+16 MB plus ``state.json`` (step, arguments, log). SGD momentum is not stored (it
+would not fit the 64 MB that comes back from the device); it rebuilds within
+about ten steps after a resume.
+
+    python -m symcat.embed.symmetry.train --out runs/main --steps 20000 --max-seconds 540
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from symcat.embed.symmetry.data import crop, dihedral, mixed_batch, photometric
+from symcat.embed.symmetry.evaluate import EVAL_SETS, evaluate
+from symcat.embed.symmetry.model import SymmetryNet
+from symcat.embed.symmetry.weights import load_split, save_split
+
+EVAL_SEEDS = {"in_dist": 987_654_321, "atoms": 123_456_789, "atoms_pure": 55_555_555}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True, help="state folder (weights parts, state.json, log)")
+    p.add_argument("--resume", help="state folder to resume from (default: --out if it has one)")
+    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--input", default="fft", choices=("gray", "fft"))
+    p.add_argument("--dihedral", action="store_true", help="random flips/transpositions")
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--sources", default="noise,texture")
+    p.add_argument("--max-extra", type=float, default=None,
+                   help="redraw training patterns this close to a higher group (purity.py)")
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=0.2)
+    p.add_argument("--wd", type=float, default=5e-5)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--steps", type=int, default=20000, help="length of the cosine schedule")
+    p.add_argument("--max-seconds", type=float, default=1e9, help="stop and save after this")
+    p.add_argument("--time-schedule", action="store_true",
+                   help="cosine over --max-seconds of wall time instead of --steps (ablations)")
+    p.add_argument("--eval-n", type=int, default=2048)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--log-every", type=int, default=100)
+    return p.parse_args(argv)
+
+
+def lr_at(progress: float, step: int, args: argparse.Namespace) -> float:
+    warm = min(1.0, (step + 1) / args.warmup)
+    return args.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = True
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = SymmetryNet(args.arch, args.input, args.dropout)
+    step, log = 0, []
+    resume = Path(args.resume) if args.resume else out
+    if (resume / "state.json").exists():
+        state = json.loads((resume / "state.json").read_text())
+        model.load_state_dict(load_split(resume, "model"))
+        step, log = state["step"], state["log"]
+        print(f"resumed from {resume} at step {step}", flush=True)
+    model.to(dev).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
+                          weight_decay=args.wd)
+    sources = tuple(args.sources.split(","))
+    amp = dev.type == "cuda"
+    t0 = time.time()
+    seen, tlast = 0, time.time()
+    while step < args.steps and time.time() - t0 < args.max_seconds:
+        g = torch.Generator(device=dev).manual_seed(args.seed * 1_000_003 + step)
+        elapsed = time.time() - t0
+        progress = elapsed / args.max_seconds if args.time_schedule else step / args.steps
+        for group in opt.param_groups:
+            group["lr"] = lr_at(progress, step, args)
+        with torch.no_grad():
+            x, y = mixed_batch(args.batch, sources, g, dev, max_extra=args.max_extra)
+            x = crop(photometric(x, g), g)
+            if args.dihedral:
+                x = dihedral(x, g)
+        model.train()
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x.contiguous(memory_format=torch.channels_last))
+            loss = F.cross_entropy(logits, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        seen += args.batch
+        if step % args.log_every == 0:
+            acc = (logits.argmax(1) == y).float().mean().item()
+            rate = seen / (time.time() - tlast)
+            entry = {"step": step, "loss": round(loss.item(), 4), "acc": round(acc, 4),
+                     "lr": round(opt.param_groups[0]["lr"], 5), "img_s": round(rate),
+                     "elapsed_s": round(time.time() - t0)}
+            log.append(entry)
+            print(json.dumps(entry), flush=True)
+            seen, tlast = 0, time.time()
+    train_s = time.time() - t0
+    save_split(model.state_dict(), out, "model")
+    results = {}
+    if args.eval_n:
+        for name, (srcs, extra) in EVAL_SETS.items():
+            r = evaluate(model, args.eval_n, srcs, EVAL_SEEDS[name], dev, amp=amp,
+                         max_extra=extra)
+            results[name] = r
+            print(f"eval {name}: {r['accuracy']:.4f} (n={r['n']})", flush=True)
+    state = {"step": step, "args": vars(args), "log": log, "train_seconds_this_call": train_s,
+             "eval": results,
+             "device": torch.cuda.get_device_name() if amp else "cpu",
+             "torch": torch.__version__}
+    (out / "state.json").write_text(json.dumps(state, indent=1))
+    return state
+
+
+if __name__ == "__main__":
+    main()

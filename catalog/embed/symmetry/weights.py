@@ -1,0 +1,64 @@
+"""Save and load state dicts as safetensors split into parts under a size cap.
+
+The device tool brings back files of at most 16 MB, and repositories dislike big
+blobs, so every stored tensor set is cut into ``name.partNN.safetensors`` files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+MAX_PART_BYTES = 15 * 1024 * 1024
+
+
+def save_split(state: dict[str, torch.Tensor], folder: Path | str, name: str,
+               dtype: torch.dtype | None = None, max_bytes: int = MAX_PART_BYTES) -> list[Path]:
+    """Write ``state`` as parts; floating tensors are cast to ``dtype`` when given."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{name}.part*.safetensors"):
+        old.unlink()
+    parts: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for key, t in state.items():
+        t = t.detach().cpu()
+        if dtype is not None and t.is_floating_point():
+            t = t.to(dtype)
+        t = t.contiguous()
+        nbytes = t.numel() * t.element_size()
+        if nbytes > max_bytes:
+            raise ValueError(f"tensor {key} has {nbytes} bytes, more than max_bytes={max_bytes}")
+        if size + nbytes > max_bytes and parts[-1]:
+            parts.append({})
+            size = 0
+        parts[-1][key] = t
+        size += nbytes
+    paths = []
+    for i, part in enumerate(parts):
+        path = folder / f"{name}.part{i:02d}.safetensors"
+        save_file(part, str(path))
+        paths.append(path)
+    return paths
+
+
+def load_split(folder: Path | str, name: str) -> dict[str, torch.Tensor]:
+    """Read all parts of ``name`` back into one state dict (on the CPU)."""
+    paths = sorted(Path(folder).glob(f"{name}.part*.safetensors"))
+    if not paths:
+        raise FileNotFoundError(f"no {name}.part*.safetensors files in {folder}")
+    state: dict[str, torch.Tensor] = {}
+    for path in paths:
+        state.update(load_file(str(path)))
+    return state
+
+
+def sha256(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

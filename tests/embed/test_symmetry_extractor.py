@@ -1,0 +1,96 @@
+"""The shipped symmetry extractor loads offline on the CPU and behaves as documented."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor
+from symcat.embed.symmetry.generate import generate
+from symcat.embed.symmetry.groups import GROUPS
+from symcat.embed.symmetry.train import main as train_main
+
+
+@pytest.fixture(scope="module")
+def extractor() -> SymmetryExtractor:
+    torch.set_num_threads(2)
+    return SymmetryExtractor(mc_samples=8)
+
+
+@pytest.fixture(scope="module")
+def one_per_group() -> torch.Tensor:
+    g = torch.Generator().manual_seed(11)
+    return generate(torch.arange(len(GROUPS)), "noise", g).images
+
+
+def test_weight_parts_are_small_and_fp16():
+    parts = sorted(WEIGHTS_DIR.glob("model.part*.safetensors"))
+    assert parts and all(p.stat().st_size < 16 * 1024 * 1024 for p in parts)
+    cfg = json.loads((WEIGHTS_DIR / "config.json").read_text())
+    assert set(cfg["files"]) == {p.name for p in parts}
+    assert cfg["groups"] == list(GROUPS)
+
+
+def test_features_are_512d_and_deterministic(extractor, one_per_group):
+    a = extractor.features(one_per_group[:4])
+    b = extractor.features(one_per_group[:4])
+    assert a.shape == (4, 512) and a.dtype == np.float32
+    assert np.isfinite(a).all()
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_classifies_clean_patterns(extractor, one_per_group):
+    pred = extractor.predict(one_per_group, k=3)
+    top1 = [row[0] for row in pred.groups]
+    correct = sum(t == g for t, g in zip(top1, GROUPS, strict=True))
+    assert correct >= 16, list(zip(top1, GROUPS, strict=True))
+
+
+def test_prediction_fields_are_consistent(extractor, one_per_group):
+    x = one_per_group[:5]
+    pred = extractor.predict(x, k=3)
+    assert [len(r) for r in pred.groups] == [3] * 5
+    assert (np.diff(pred.probs, axis=1) <= 1e-6).all()
+    np.testing.assert_allclose(pred.mean_probs.sum(1), 1.0, atol=1e-5)
+    assert ((pred.entropy >= 0) & (pred.entropy <= math.log(len(GROUPS)) + 1e-6)).all()
+    assert (pred.mutual_info >= 0).all() and (pred.top1_std >= 0).all()
+    again = extractor.predict_from_features(extractor.features(x), k=3)
+    np.testing.assert_allclose(again.probs, pred.probs, atol=1e-5)
+
+
+def test_rgb_and_non_square_inputs_follow_the_input_policy(extractor, one_per_group):
+    grey = one_per_group[:2]
+    rgb = grey.expand(-1, 3, -1, -1)
+    np.testing.assert_allclose(extractor.features(rgb), extractor.features(grey), atol=1e-4)
+    wide = torch.cat([torch.zeros(2, 1, 256, 20), grey, torch.ones(2, 1, 256, 20)], -1)
+    np.testing.assert_allclose(extractor.features(wide), extractor.features(grey), atol=1e-4)
+    np.testing.assert_allclose(extractor.features(grey[:, 0].numpy()),
+                               extractor.features(grey), atol=1e-5)
+
+
+def test_bad_shape_is_refused(extractor):
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 1 or 3, H, W\)"):
+        extractor.features(torch.zeros(2, 4, 64, 64))
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    shutil.copytree(WEIGHTS_DIR, tmp_path / "w")
+    cfg = json.loads((tmp_path / "w" / "config.json").read_text())
+    first = sorted(cfg["files"])[0]
+    cfg["files"][first] = "0" * 64
+    (tmp_path / "w" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="does not match its sha256"):
+        SymmetryExtractor(tmp_path / "w")
+
+
+def test_training_resumes_from_its_state_folder(tmp_path):
+    args = ["--out", str(tmp_path), "--steps", "2", "--batch", "4", "--eval-n", "0",
+            "--warmup", "1", "--log-every", "1", "--input", "gray"]
+    assert train_main(args)["step"] == 2
+    state = train_main([*args[:3], "4", *args[4:]])
+    assert state["step"] == 4 and [e["step"] for e in state["log"]] == [1, 2, 3, 4]
