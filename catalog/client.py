@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from symcat.config import Settings
-from symcat.query.filters import compile_filters
+from symcat.query.expr import scan_conditions
 from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import dequantize_u16
@@ -113,10 +113,17 @@ class Catalog:
         return ingest_paths(self.settings, paths, jobs=jobs, progress=progress)
 
     # -- reading -----------------------------------------------------------
-    def scans(self, *, limit: int | None = None, **filters: Any) -> pd.DataFrame:
-        """Scans matching keyword filters (see `symcat.query.filters`), newest first."""
+    def scans(
+        self, where: str | None = None, *, limit: int | None = None, **filters: Any
+    ) -> pd.DataFrame:
+        """Scans matching a filter expression and keyword filters, newest first.
+
+        `where` is the filter language of `symcat.query.expr` ("mode in (pfm,
+        dart_pfm) and scan_size_x_m >= 2um"); keyword filters are described in
+        `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
+        """
         columns = [getattr(Scan, name) for name in STANDARD_COLUMNS]
-        query = select(*columns).where(*compile_filters(filters))
+        query = select(*columns).where(*scan_conditions(where, filters))
         query = query.order_by(Scan.acquired_at.desc().nulls_last(), Scan.file_name)
         if limit is not None:
             query = query.limit(limit)
@@ -124,9 +131,10 @@ class Catalog:
             rows = conn.execute(query).all()
         return pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
 
-    def count(self, **filters: Any) -> int:
+    def count(self, where: str | None = None, **filters: Any) -> int:
         with self.engine.connect() as conn:
-            query = select(func.count()).select_from(Scan).where(*compile_filters(filters))
+            conditions = scan_conditions(where, filters)
+            query = select(func.count()).select_from(Scan).where(*conditions)
             return int(conn.execute(query).scalar_one())
 
     def scan(self, scan_id: uuid.UUID | str) -> ScanData:
@@ -193,6 +201,95 @@ class Catalog:
         return pd.DataFrame(rows, columns=columns)
 
 
+    # -- embeddings and similarity (docs/embeddings.md) ----------------------
+    def embed(
+        self, model: str | None = None, *, where: dict[str, Any] | None = None,
+        batch_size: int = 64, device: str | None = None, workers: int | None = None,
+        rebuild: bool = False, progress: bool = False, **filters: Any,
+    ) -> Any:
+        """Embed every image scan (matching filters) that has no vector for `model` yet."""
+        from symcat.embed.registry import default_extractor
+        from symcat.embed.run import embed_catalog
+
+        return embed_catalog(
+            self.engine, model or default_extractor(), filters={**(where or {}), **filters},
+            batch_size=batch_size, device=device, workers=workers, rebuild=rebuild,
+            progress=progress,
+        )
+
+    def neighbors(
+        self, scan_or_image: Any, k: int = 9, *, where: dict[str, Any] | None = None,
+        model: str | None = None, include_self: bool = False, plan: str = "auto",
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """The k scans most similar to a scan (id) or an image (array or {channel: array}),
+        among those passing the filters: distance (1 - correlation) and metadata."""
+        from symcat.embed.registry import default_extractor
+        from symcat.query.knn import find_model, knn, query_vector
+
+        name = model or default_extractor()
+        exclude: list[uuid.UUID] = []
+        with self.engine.connect() as conn:
+            stored = find_model(conn, name)
+            if isinstance(scan_or_image, uuid.UUID | str):
+                key = uuid.UUID(str(scan_or_image))
+                vector = query_vector(conn, stored, key)
+                exclude = [] if include_self else [key]
+            else:
+                vector = self._embed_image(stored, scan_or_image)
+            found, used = knn(conn, stored, vector, k, {**(where or {}), **filters},
+                              exclude=exclude, plan=plan)  # type: ignore[arg-type]
+        hits = pd.DataFrame(found, columns=["id", "distance"])
+        meta = self.scans(id=list(hits["id"])) if len(hits) else self.scans(limit=0)
+        frame = hits.merge(meta, on="id", how="left")
+        frame.insert(0, "rank", range(1, len(frame) + 1))
+        frame.attrs.update(model=stored.name, plan=used)
+        return frame
+
+    def _embed_image(self, stored: Any, image: Any) -> Any:
+        """The query image's vector, by the extractor that made the stored ones."""
+        from symcat.embed.registry import create_extractor, get_cfg
+        from symcat.embed.run import embed_channels
+
+        if get_cfg(stored.family).model_id != stored.name:
+            raise LookupError(f"the stored vectors are {stored.name}, but this installation "
+                              f"computes {get_cfg(stored.family).model_id}; embed again")
+        cache = self.__dict__.setdefault("_extractors", {})
+        if stored.name not in cache:
+            cache[stored.name] = create_extractor(stored.family)
+        extractor = cache[stored.name]
+        if isinstance(image, ScanData):
+            units = {c["name"]: c.get("unit") for c in image.document.get("channels", [])}
+            return embed_channels(extractor, image.channels, image.document.get("imaging_mode"),
+                                  units)
+        return embed_channels(extractor, image)
+
+    # -- projections (docs/projections.md) -------------------------------------------
+    def project(
+        self, where: str | None = None, *, model: str | None = None, n_neighbors: int = 5,
+        min_dist: float = 0.3, metric: str = "correlation", random_state: int | None = None,
+        n_epochs: int | None = None, device: str | None = None, **filters: Any,
+    ) -> Any:
+        """A UMAP projection (`symcat.project.Projection`) of the scans passing the filters;
+        `.select(...).project()` on it re-projects a region, to any depth."""
+        from symcat.embed.registry import default_extractor
+        from symcat.project.layout import ProjectParams
+        from symcat.project.projection import project_catalog
+        from symcat.project.warm import prepare
+
+        prepare(self.settings.data_dir)
+        params = ProjectParams(n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
+                               random_state=random_state, n_epochs=n_epochs)
+        return project_catalog(self.engine, where, filters, model=model or default_extractor(),
+                               params=params, device=device)
+
+    def projection(self, projection_id: uuid.UUID | str) -> Any:
+        """A stored projection by id, with its points and lineage (shareable by id)."""
+        from symcat.project.projection import Projection
+
+        return Projection.load(self.engine, projection_id)
+
+
 def _unique_name(name: str, taken: dict[str, Any]) -> str:
     """Channel names can repeat in odd files; suffix repeats so none is lost."""
     if name not in taken:
@@ -201,3 +298,4 @@ def _unique_name(name: str, taken: dict[str, Any]) -> str:
     while f"{name}#{n}" in taken:
         n += 1
     return f"{name}#{n}"
+

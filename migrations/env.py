@@ -6,13 +6,20 @@ or the plain `alembic` command, which finds the database as symcat would.
 
 from __future__ import annotations
 
-import symcat.store.models  # noqa: F401  (registers every table)
 from alembic import context
 from sqlalchemy import text
+
+import symcat.store.models  # noqa: F401  (registers every table)
 from symcat.store.base import metadata
+from symcat.store.models.embedding import is_runtime_index
 
 # Any 64-bit number unique to symcat's schema changes.
 MIGRATION_LOCK_KEY = 0x53594D434154  # "SYMCAT"
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave out indexes made at run time (one HNSW index per embedding model)."""
+    return not (type_ == "index" and reflected and compare_to is None and is_runtime_index(name))
 
 
 def _engine():
@@ -31,6 +38,7 @@ def run_migrations_offline() -> None:
         target_metadata=metadata,
         literal_binds=True,
         compare_server_default=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -46,6 +54,7 @@ def run_migrations_online() -> None:
                 connection=connection,
                 target_metadata=metadata,
                 compare_server_default=True,
+                include_object=include_object,
                 transaction_per_migration=True,
             )
             with context.begin_transaction():

@@ -108,6 +108,10 @@ class Scan(Base):
     document: Mapped[dict[str, Any]] = mapped_column(
         comment="The full record, valid against schemas/scan/v1.json, raw note included"
     )
+    previous_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scans.id", ondelete="SET NULL"), index=True,
+        comment="The scan this file replaced at the same path on the same instrument",
+    )
 
     channels: Mapped[list[Channel]] = relationship(
         back_populates="scan", cascade="all, delete-orphan", order_by="Channel.index"

@@ -1,0 +1,100 @@
+"""Retrieval quality: precision@9 of same-class neighbours on the synthetic domain classes.
+
+Generates N synthetic DART-PFM files (known classes), ingests them into a fresh embedded
+catalog, embeds them with each model, and prints precision@9 per class (the fraction of
+each scan's 9 nearest neighbours, itself excluded, that share its class; the seed
+paper's Fig. 4 comparison) and the mean over scans.
+
+    python benchmarks/retrieval.py                       # 600 files, every available model
+    python benchmarks/retrieval.py --n 1200 --models effnet_lite0_4tap.in1k
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--models", nargs="*", default=None)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--work", type=Path, default=None, help="keep files and catalog here")
+    args = parser.parse_args()
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="symcat-retrieval-"))
+    os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
+    from symcat.client import Catalog
+    from symcat.embed.registry import available, list_extractors
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    files = work / "files"
+    if not (files / "labels.csv").exists():
+        generate_dataset(files, args.n, seed=args.seed, jobs=args.jobs)
+    catalog = Catalog()
+    catalog.ingest([files], jobs=args.jobs)
+    labels = pd.read_csv(files / "labels.csv")
+    labels["source_path"] = [str((files / p).resolve()) for p in labels["path"]]
+    scans = catalog.scans()[["id", "source_path"]].merge(labels, on="source_path")
+    models = args.models or [m for m in list_extractors() if available(m)]
+    print(f"{len(scans)} scans, classes: {dict(scans['class'].value_counts())}", flush=True)
+    rows = []
+    for model in models:
+        started = time.perf_counter()
+        summary = catalog.embed(model, device=args.device, progress=sys.stderr.isatty())
+        ids, vectors = stored_vectors(catalog, summary.model_id)
+        per_class = precision_at_k(ids, vectors, scans, k=9)
+        seconds = time.perf_counter() - started
+        rows.append({"model": model, **per_class, "embed_s": round(seconds, 1)})
+        print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
+    print()
+    print(markdown(pd.DataFrame(rows)))
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table (pandas' to_markdown needs tabulate, which we do not depend on)."""
+    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+             for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+
+
+def stored_vectors(catalog, model_id: int) -> tuple[list, np.ndarray]:
+    from sqlalchemy import select
+
+    from symcat.store.models import Embedding
+
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            select(Embedding.scan_id, Embedding.vector).where(Embedding.model_id == model_id)
+        ).all()
+    ids = [r.scan_id for r in rows]
+    vectors = np.stack([np.asarray(r.vector, np.float32) for r in rows])
+    return ids, vectors
+
+
+def precision_at_k(ids: list, vectors: np.ndarray, scans: pd.DataFrame, k: int) -> dict:
+    """Mean same-class fraction among each scan's k nearest (cosine on stored vectors)."""
+    cls = scans.set_index("id").loc[ids, "class"].to_numpy()
+    v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = np.argsort(-sim, axis=1)[:, :k]
+    hits = (cls[nearest] == cls[:, None]).mean(1)
+    out = {c: float(hits[cls == c].mean()) for c in sorted(set(cls))}
+    out["mean"] = float(hits.mean())
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`symcat serve`: the interactive dashboard (a Bokeh server) for exploring projections."""
+
+from __future__ import annotations
+
+import click
+
+from symcat.cli import cli, friendly_errors
+from symcat.cli.browse import WHERE_HELP, where_expression
+from symcat.config import Settings
+
+
+@cli.command()
+@click.option("--port", type=int, default=5006, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; any other than localhost requires a token (printed).")
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
+@click.option("--model", default=None, metavar="M",
+              help="Embedding model (default: the default extractor, as `symcat embed`).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.pass_obj
+@friendly_errors
+def serve(settings: Settings, port: int, host: str, where: tuple[str, ...], model: str | None,
+          no_browser: bool) -> None:
+    """Serve the dashboard: filter, project, select and re-project, inspect, export."""
+    from symcat.client import Catalog
+    from symcat.query.expr import compile_expression
+
+    expression = where_expression(where)
+    compile_expression(expression)  # a typo is reported here, not in the browser
+    try:
+        from symcat.serve.server import run_forever, start
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        started = start(Catalog(settings=settings), port=port, host=host, where=expression,
+                        model=model)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    click.echo(f"symcat dashboard: {started.url}", nl=True)
+    if started.token:
+        click.echo("  a token is required from other machines; share the URL above")
+    click.echo("  Ctrl+C stops it", nl=True)
+    try:
+        run_forever(started, open_browser=not no_browser)
+    except KeyboardInterrupt:
+        click.echo("stopped")

@@ -1,0 +1,45 @@
+"""Built-in extractors: each module registers its names; builders import torch lazily.
+
+Every extractor is a torch module taking ``(N, 3, S, S)`` float images in [0, 1] (the
+output of `symcat.embed.preprocess`, divided by 255) and returning ``(N, dim)`` raw
+features; the caller mean-centres and L2-normalizes them (`center_normalize`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def center_normalize(features: Any) -> Any:
+    """Subtract each vector's own mean, divide by its length: cosine = correlation.
+
+    Works on a torch tensor or a numpy array of shape (N, d); a constant vector
+    becomes all zeros rather than NaN.
+    """
+    if hasattr(features, "detach"):  # torch
+        centred = features - features.mean(-1, keepdim=True)
+        return centred / (centred.norm(dim=-1, keepdim=True) + 1e-12)
+    centred = features - features.mean(-1, keepdims=True)
+    return centred / (((centred * centred).sum(-1, keepdims=True) ** 0.5) + 1e-12)
+
+
+def forward(extractor: Any, images: Any, device: str) -> Any:
+    """One batch (N, 3, S, S) through an extractor: centred, unit float32 vectors as numpy.
+
+    `images` are uint8 (as `preprocess` makes them; converted to [0, 1] on the device,
+    after the 4x smaller transfer) or float in [0, 1]. On a GPU the batch runs
+    channels-last under fp16 autocast (the vectors are stored in half precision anyway).
+    """
+    import torch
+
+    with torch.inference_mode():
+        x = images.to(device, non_blocking=True)
+        if x.dtype == torch.uint8:
+            x = x.float().div_(255.0)
+        if device.startswith("cuda"):
+            x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda", dtype=torch.float16):
+                features = extractor(x)
+        else:
+            features = extractor(x)
+        return center_normalize(features.float()).cpu().numpy()

@@ -1,0 +1,163 @@
+"""Extractor registry: stable names, a configuration per name, one factory.
+
+A registry name (``effnet_lite0_4tap.in1k``) says which architecture and which weights;
+the stored id adds the weights' sha256 and the preprocessing version
+(``effnet_lite0_4tap.in1k@57934424e0c4-pp1``), so a vector always says exactly what made
+it and a change of weights or recipe can never mix with older vectors. This module
+imports no torch: names can be listed and checked on machines without the `embed` extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from symcat.embed.preprocess import PREPROCESS_VERSION
+
+BUILTIN_MODULES = (
+    "symcat.embed.extractors.efficientnet",
+    "symcat.embed.extractors.vgg",
+    "symcat.embed.extractors.combined",
+)
+INSTALL_HINT = "pip install 'symcat[embed]'"
+
+
+class UnknownExtractor(LookupError):
+    """No extractor is registered under this name."""
+
+    def __str__(self) -> str:  # LookupError would quote the message
+        return str(self.args[0])
+
+
+class ExtractorUnavailable(RuntimeError):
+    """The extractor exists but cannot run here (weights or an optional package missing)."""
+
+
+@dataclass(frozen=True)
+class ExtractorCfg:
+    """What an extractor is: everything that decides the vectors it produces."""
+
+    name: str
+    dim: int
+    input_size: int
+    weights: Callable[[], tuple[Path, ...]] = field(repr=False)
+    licence: str
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def weight_files(self) -> tuple[Path, ...]:
+        """The files whose bytes are the weights; raises `ExtractorUnavailable` if absent."""
+        files = self.weights()
+        missing = [str(p) for p in files if not Path(p).is_file()]
+        if missing:
+            raise ExtractorUnavailable(f"{self.name}: weight files not found: {missing}")
+        return files
+
+    def weights_sha256(self) -> str:
+        return _sha256_of(tuple(str(p) for p in self.weight_files()))
+
+    @property
+    def model_id(self) -> str:
+        """The stable id stored with every vector: name, weights hash, preprocessing."""
+        return f"{self.name}@{self.weights_sha256()[:12]}-{PREPROCESS_VERSION}"
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able record of the configuration, stored beside the model's vectors."""
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "input_size": self.input_size,
+            "weights_sha256": self.weights_sha256(),
+            "preprocess_version": PREPROCESS_VERSION,
+            "licence": self.licence,
+            "description": self.description,
+            **self.details,
+        }
+
+
+@cache
+def _sha256_of(paths: tuple[str, ...]) -> str:
+    """sha256 over the weight files in order (one file: that file's own sha256)."""
+    digests = []
+    for path in paths:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+Builder = Callable[[ExtractorCfg], Any]
+_REGISTRY: dict[str, tuple[ExtractorCfg, Builder]] = {}
+
+
+def register_extractor(cfg: ExtractorCfg) -> Callable[[Builder], Builder]:
+    """Decorator for a builder `cfg -> torch module`; a name can be registered once."""
+
+    def decorate(builder: Builder) -> Builder:
+        if cfg.name in _REGISTRY:
+            raise ValueError(f"an extractor named {cfg.name!r} is already registered")
+        _REGISTRY[cfg.name] = (cfg, builder)
+        return builder
+
+    return decorate
+
+
+def _load_builtins() -> None:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def list_extractors() -> list[str]:
+    """Every registered name, sorted."""
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def get_cfg(name: str) -> ExtractorCfg:
+    """The configuration of `name`; an unknown name fails with the valid ones listed."""
+    _load_builtins()
+    entry = _REGISTRY.get(name.split("@", 1)[0])
+    if entry is None:
+        valid = ", ".join(sorted(_REGISTRY))
+        raise UnknownExtractor(f"unknown extractor {name!r}; valid extractors: {valid}")
+    return entry[0]
+
+
+def create_extractor(name: str, *, device: str | None = None) -> Any:
+    """Build `name` with its weights (offline), in eval mode, on `device` (default CPU)."""
+    cfg = get_cfg(name)
+    cfg.weight_files()
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise ExtractorUnavailable(f"{name} needs torch: {INSTALL_HINT}") from exc
+    module = _REGISTRY[cfg.name][1](cfg)
+    module.eval()
+    return module.to(device or "cpu")
+
+
+def available(name: str) -> bool:
+    """True when `name` is registered and its weights are present here."""
+    try:
+        get_cfg(name).weight_files()
+    except (UnknownExtractor, ExtractorUnavailable):
+        return False
+    return True
+
+
+NATURAL_DEFAULT = "effnet_lite0_4tap.in1k"
+COMBINED_DEFAULT = "symcat_combined.v1"
+
+
+def default_extractor() -> str:
+    """The combined (paper) model when its weights ship, else the natural-image one."""
+    return COMBINED_DEFAULT if available(COMBINED_DEFAULT) else NATURAL_DEFAULT

@@ -1,0 +1,411 @@
+"""Catalog rows -> extractor -> stored vectors: the only embed module that touches the database.
+
+`embed_catalog` embeds every image scan (matching filters) that has no vector for the
+model yet, so it is resumable: an interrupted run loses at most the batches in flight,
+and running it again adds nothing. Three stages overlap:
+
+* loading: DataLoader workers (own connections) read the chosen channels' pixels and
+  preprocess them (`symcat.embed.preprocess`), a batch at a time;
+* inference: the main process runs the extractor (GPU when there is one, fp16 autocast);
+* writing: a thread copies each batch's vectors in (binary COPY, then an insert that
+  ignores rows another run stored meanwhile), one transaction per batch.
+
+The per-model HNSW index is built once the model's first vectors are in (bulk-building
+is much faster than inserting into an empty graph) and maintained by inserts after that.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, create_engine, delete, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from symcat.embed.extractors import forward
+from symcat.embed.preprocess import NoUsableChannel, StoredChannel, preprocess
+from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
+from symcat.query.filters import compile_filters
+from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
+from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
+from symcat.store.pixels import dequantize_u16
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 64
+
+
+@dataclass
+class EmbedSummary:
+    """What one run did: vectors stored, scans skipped (no usable channel), time."""
+
+    model: str
+    model_id: int
+    embedded: int = 0
+    skipped: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    pending: int = 0
+    seconds: float = 0.0
+    index_built: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+
+# -- models ---------------------------------------------------------------------------
+def ensure_model(conn: Connection, cfg: ExtractorCfg) -> int:
+    """The row of this extractor's stable id, created on first use; returns its id."""
+    name = cfg.model_id
+    conn.execute(
+        insert(EmbeddingModel)
+        .values(name=name, family=cfg.name, dim=cfg.dim, config=cfg.describe())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    return int(conn.execute(select(EmbeddingModel.id).where(EmbeddingModel.name == name))
+               .scalar_one())
+
+
+def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB") -> bool:
+    """Build the model's HNSW index if it is missing; False when dim is too large to index.
+
+    `memory` is the build's maintenance_work_mem: a graph that fits builds several
+    times faster (1M x 1024-d needs about 3 GB).
+    """
+    if dim > MAX_INDEXED_DIM:
+        return False
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": hnsw_index_name(model_id)}
+        ).scalar_one()
+        if exists:
+            return False
+        conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": memory})
+        conn.execute(text("SET max_parallel_maintenance_workers = 2"))
+        try:
+            conn.execute(text(hnsw_index_ddl(model_id, dim)))
+            conn.commit()
+        except DBAPIError:  # another run built it at the same moment
+            conn.rollback()
+            return False
+    return True
+
+
+# -- what to embed ----------------------------------------------------------------------
+def pending_scans(
+    conn: Connection, model_id: int, filters: Mapping[str, Any] | None = None
+) -> list[uuid.UUID]:
+    """Image scans matching `filters` that have no vector for this model, in id order."""
+    has_vector = (
+        select(Embedding.scan_id)
+        .where(Embedding.scan_id == Scan.id, Embedding.model_id == model_id)
+        .exists()
+    )
+    query = (
+        select(Scan.id)
+        .where(Scan.record_kind == "image", ~has_vector, *compile_filters(filters or {}))
+        .order_by(Scan.id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def load_channels(conn: Connection, scan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Imaging mode and stored channels (pixels de-quantized) of each scan.
+
+    Reads the pixels of the three channels preprocessing will choose only: the channel
+    list comes first (small), then one query for the chosen pixels.
+    """
+    from symcat.embed.preprocess import choose_channels
+
+    modes = {r.id: r.imaging_mode for r in conn.execute(
+        select(Scan.id, Scan.imaging_mode).where(Scan.id.in_(scan_ids)))}
+    heads: dict[uuid.UUID, list[Any]] = {k: [] for k in modes}
+    rows = conn.execute(
+        select(Channel.scan_id, Channel.index, Channel.name, Channel.unit, Channel.shape)
+        .where(Channel.scan_id.in_(scan_ids))
+        .order_by(Channel.scan_id, Channel.index)
+    )
+    for row in rows:
+        heads[row.scan_id].append(row)
+    wanted: dict[tuple[uuid.UUID, int], Any] = {}
+    for scan_id, channel_rows in heads.items():
+        # Stand-in arrays of the right shape let the real chooser decide before loading.
+        stand_ins = [
+            StoredChannel(r.name, r.unit, np.empty(tuple(r.shape), dtype=np.uint8))
+            for r in channel_rows
+        ]
+        try:
+            chosen = choose_channels(modes[scan_id], stand_ins)
+        except NoUsableChannel:
+            continue
+        row_of = {id(c): r for c, r in zip(stand_ins, channel_rows, strict=True)}
+        for stand_in in chosen:
+            row = row_of[id(stand_in)]
+            wanted[(scan_id, row.index)] = row
+    pixels: dict[tuple[uuid.UUID, int], np.ndarray] = {}
+    if wanted:
+        keys = list(wanted)
+        for row in conn.execute(
+            select(Channel.scan_id, Channel.index, Channel.shape, Channel.min, Channel.max,
+                   Channel.pixels_u16)
+            .where(tuple_(Channel.scan_id, Channel.index).in_(keys))
+        ):
+            pixels[(row.scan_id, row.index)] = dequantize_u16(
+                row.pixels_u16, tuple(row.shape), row.min, row.max)
+    return {
+        scan_id: (modes[scan_id], [
+            StoredChannel(r.name, r.unit, pixels[(scan_id, r.index)])
+            for r in channel_rows if (scan_id, r.index) in pixels
+        ])
+        for scan_id, channel_rows in heads.items()
+    }
+
+
+# -- loading (in DataLoader workers) ----------------------------------------------------
+class _Batches:
+    """Map-style dataset: item i is batch i, read and preprocessed in a worker."""
+
+    def __init__(self, url: str, batches: list[list[uuid.UUID]], size: int) -> None:
+        self.url = url
+        self.batches = batches
+        self.size = size
+        self._engine: Engine | None = None
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> tuple[list[uuid.UUID], np.ndarray, list[tuple[Any, str]]]:
+        if self._engine is None:
+            self._engine = create_engine(self.url, poolclass=NullPool)
+        with self._engine.connect() as conn:
+            scans = load_channels(conn, self.batches[i])
+        return prepare_batch(scans, self.batches[i], self.size)
+
+
+def prepare_batch(
+    scans: Mapping[uuid.UUID, Any], order: Sequence[uuid.UUID], size: int
+) -> tuple[list[uuid.UUID], np.ndarray, list[tuple[Any, str]]]:
+    """Preprocess loaded scans: (ids kept, uint8 (n, 3, size, size), [(id, why skipped)])."""
+    ids: list[uuid.UUID] = []
+    arrays: list[np.ndarray] = []
+    skipped: list[tuple[Any, str]] = []
+    for scan_id in order:
+        mode, channels = scans.get(scan_id, (None, []))
+        try:
+            arrays.append(preprocess(mode, channels, size))
+            ids.append(scan_id)
+        except NoUsableChannel as exc:
+            skipped.append((scan_id, str(exc)))
+    stacked = np.stack(arrays) if arrays else np.zeros((0, 3, size, size), np.uint8)
+    return ids, stacked, skipped
+
+
+def _batches(
+    engine: Engine, batches: list[list[uuid.UUID]], size: int, workers: int, pin: bool
+) -> Iterator[tuple[list[uuid.UUID], Any, list[tuple[Any, str]]]]:
+    import torch
+    from torch.utils.data import DataLoader
+
+    url = engine.url.render_as_string(hide_password=False)
+    dataset = _Batches(url, batches, size)
+    if workers == 0:
+        for i in range(len(dataset)):
+            ids, array, skipped = dataset[i]
+            yield ids, torch.from_numpy(array), skipped
+        if dataset._engine is not None:
+            dataset._engine.dispose()
+        return
+    context = "fork" if os.name != "nt" else "spawn"
+    loader = DataLoader(
+        dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin,
+        prefetch_factor=4, multiprocessing_context=context, collate_fn=_to_tensor,
+        worker_init_fn=_init_worker,
+    )
+    yield from loader
+
+
+def _to_tensor(item: tuple[Any, np.ndarray, Any]) -> tuple[Any, Any, Any]:
+    import torch
+
+    return item[0], torch.from_numpy(item[1]), item[2]
+
+
+def _init_worker(_: int) -> None:
+    from symcat.store.engine import dispose_all
+
+    dispose_all(close=False)  # never touch the parent's pooled sockets after fork
+
+
+# -- writing (in a thread) --------------------------------------------------------------
+def store_vectors(
+    conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
+) -> int:
+    """Insert vectors (already centred and normalized); rows already present are kept."""
+    from pgvector import HalfVector
+    from pgvector.psycopg import register_vector
+
+    raw = conn.connection.driver_connection
+    register_vector(raw)
+    conn.execute(text(
+        "CREATE TEMP TABLE IF NOT EXISTS _new_embeddings "
+        "(scan_id uuid, model_id int, vector halfvec) ON COMMIT DELETE ROWS"
+    ))
+    with raw.cursor() as cursor, cursor.copy(
+        "COPY _new_embeddings (scan_id, model_id, vector) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["uuid", "int4", "halfvec"])
+        for scan_id, vector in zip(ids, vectors, strict=True):
+            copy.write_row((scan_id, model_id, HalfVector(vector)))
+    return conn.execute(text(
+        "INSERT INTO embeddings (scan_id, model_id, vector) "
+        "SELECT n.scan_id, n.model_id, n.vector FROM _new_embeddings n "
+        "JOIN scans s ON s.id = n.scan_id "  # a scan deleted meanwhile is simply skipped
+        "ON CONFLICT (scan_id, model_id) DO NOTHING"
+    )).rowcount
+
+
+class _Writer(threading.Thread):
+    """Stores batches in order, one transaction each, while the next batch computes."""
+
+    def __init__(self, engine: Engine, model_id: int) -> None:
+        super().__init__(daemon=True, name="symcat-embed-writer")
+        self.engine = engine
+        self.model_id = model_id
+        self.inbox: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self.stored = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        while (item := self.inbox.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    self.stored += store_vectors(conn, self.model_id, *item)
+            except BaseException as exc:  # surfaced by the main thread
+                self.error = exc
+
+    def put(self, ids: list[uuid.UUID], vectors: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.inbox.put((ids, vectors))
+
+    def close(self) -> None:
+        self.inbox.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+# -- the run ----------------------------------------------------------------------------
+def resolve_device(device: str | None) -> str:
+    """'cuda' when there is a GPU and no choice was made, else the choice or 'cpu'."""
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def default_workers(device: str) -> int:
+    """Loading processes: leave one core for inference on the CPU, use up to 12 with a GPU."""
+    cores = os.cpu_count() or 1
+    return min(12, cores - 1) if device.startswith("cuda") else max(0, min(4, cores - 1))
+
+
+def embed_catalog(
+    engine: Engine,
+    model: str,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: str | None = None,
+    workers: int | None = None,
+    rebuild: bool = False,
+    progress: bool = False,
+    build_index: bool = True,
+) -> EmbedSummary:
+    """Embed every image scan (matching `filters`) that lacks a vector for `model`.
+
+    `rebuild=True` first deletes the model's vectors for those scans, so they are
+    computed again (the same id means the same weights and recipe, so this is only
+    needed after a bug fix in our own code).
+    """
+    import torch
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    cfg = get_cfg(model)
+    extractor = create_extractor(cfg.name, device="cpu")  # fails early if unavailable
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        model_id = ensure_model(conn, cfg)
+        if rebuild:
+            matching = select(Scan.id).where(*compile_filters(filters or {}))
+            conn.execute(delete(Embedding).where(
+                Embedding.model_id == model_id, Embedding.scan_id.in_(matching)))
+        todo = pending_scans(conn, model_id, filters)
+    summary = EmbedSummary(model=cfg.model_id, model_id=model_id, pending=len(todo))
+    device = resolve_device(device)
+    workers = default_workers(device) if workers is None else workers
+    cuda = device.startswith("cuda")
+    extractor = extractor.to(device)
+    if cuda:
+        extractor = extractor.to(memory_format=torch.channels_last)
+    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    writer = _Writer(engine, model_id)
+    writer.start()
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), unit="scan", desc=cfg.name, disable=not progress,
+               dynamic_ncols=True)
+    try:
+        for ids, images, skipped in _batches(engine, batches, cfg.input_size, workers, cuda):
+            summary.skipped.extend(skipped)
+            if ids:
+                writer.put(ids, forward(extractor, images, device))
+            bar.update(len(ids) + len(skipped))
+    finally:
+        bar.close()
+        writer.close()
+    summary.embedded = writer.stored
+    summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
+    if build_index and summary.embedded:
+        summary.index_built = ensure_index(engine, model_id, cfg.dim)
+    return summary
+
+
+def embed_channels(
+    extractor: Any, channels: Mapping[str, np.ndarray] | np.ndarray, mode: str | None = None,
+    units: Mapping[str, str | None] | None = None,
+) -> np.ndarray:
+    """One image (not in the catalog) -> its stored-form vector, for a query by image.
+
+    `channels` is {name: 2-D array} as `Catalog.scan(...).channels` gives, or one 2-D
+    array, used for all three planes.
+    """
+    if isinstance(channels, np.ndarray):
+        channels = {"Height": channels}
+    units = units or {}
+    stored = [StoredChannel(name, units.get(name, _unit_guess(name)), np.asarray(arr))
+              for name, arr in channels.items()]
+    array = preprocess(mode, stored, extractor.cfg.input_size)
+    import torch
+
+    device = next(extractor.parameters()).device.type
+    return forward(extractor, torch.from_numpy(array[None]), device)[0]
+
+
+def _unit_guess(name: str) -> str | None:
+    from symcat.ingest.channels import split_name
+
+    return "deg" if split_name(name).base == "phase" else None

@@ -1,0 +1,143 @@
+"""Vectors + their kNN graph -> 2-D coordinates, with umap-learn (the `project` extra).
+
+`ProjectParams` holds the request as the user gave it (its `repr` lists changed values
+only and is part of the cache key); `resolved` fixes what the library would otherwise
+choose at random or by size (seed, epochs), so the stored parameters reproduce the map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+INSTALL_HINT = "pip install 'symcat[project]'"
+METRICS = ("correlation", "cosine", "euclidean")
+INITS = ("spectral", "pca", "random")
+# UMAP's own default is 500 epochs below 10k points and 200 above; on our vectors the
+# trustworthiness of 200 equals that of 500 at 2.5x less time (benchmarks/RESULTS.md).
+DEFAULT_EPOCHS = 200
+
+
+class ProjectionError(ValueError):
+    """A projection cannot be made as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ProjectParams:
+    """UMAP parameters of a projection; None means "choose" (recorded once chosen)."""
+
+    n_neighbors: int = 5
+    min_dist: float = 0.3
+    metric: str = "correlation"
+    random_state: int | None = None
+    n_epochs: int | None = None
+    init: str = "spectral"
+
+    def __repr__(self) -> str:
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"ProjectParams({', '.join(changed)})"
+
+    def validate(self) -> ProjectParams:
+        if not isinstance(self.n_neighbors, int) or self.n_neighbors < 2:
+            raise ProjectionError(f"n_neighbors must be an integer >= 2, got {self.n_neighbors!r}")
+        if not 0.0 <= float(self.min_dist) <= 1.0:
+            raise ProjectionError(f"min_dist must be between 0 and 1, got {self.min_dist!r}")
+        if self.metric not in METRICS:
+            raise ProjectionError(f"metric must be one of {METRICS}, got {self.metric!r}")
+        if self.n_epochs is not None and not 1 <= int(self.n_epochs) <= 10_000:
+            raise ProjectionError(f"n_epochs must be between 1 and 10000, got {self.n_epochs!r}")
+        if self.init not in INITS:
+            raise ProjectionError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.random_state is not None and not 0 <= int(self.random_state) < 2**32:
+            raise ProjectionError(
+                f"random_state must be in 0..2**32-1, got {self.random_state!r}")
+        return self
+
+    def resolved(self) -> ProjectParams:
+        """A seed and an epoch count fixed: the map is reproducible from these values.
+
+        A seed also selects UMAP's single-threaded layout, which on 2 shared cores was
+        2-3x faster than its parallel one (benchmarks/project.py)."""
+        seed = self.random_state if self.random_state is not None else secrets.randbelow(2**31)
+        epochs = self.n_epochs if self.n_epochs is not None else DEFAULT_EPOCHS
+        return dataclasses.replace(self, random_state=int(seed), n_epochs=int(epochs))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_UMAP: Any = None
+
+
+def load_umap(cache_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Import umap with numba's on-disk cache enabled for all its kernels.
+
+    umap compiles most kernels (`smooth_knn_dist`, the layout epoch) without numba's
+    cache, so every new process paid 5-10 s again; enabling the cache on them makes a
+    fresh process's first projection about as fast as a warm one. `cache_dir` must be
+    given before the first import to take effect (see `symcat.project.warm`)."""
+    global _UMAP
+    if _UMAP is not None:
+        return _UMAP
+    if cache_dir is not None:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir))
+    try:
+        import numba.core.config
+        import umap
+        import umap.layouts
+        import umap.spectral
+        import umap.umap_
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"projections need umap-learn: {INSTALL_HINT}") from exc
+    if cache_dir is not None and not numba.core.config.CACHE_DIR:
+        numba.core.config.CACHE_DIR = str(cache_dir)
+    for module in (umap.umap_, umap.layouts, umap.spectral):
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and isinstance(value._cache, NullCache):
+                value.enable_caching()
+    _UMAP = umap
+    return umap
+
+
+def pca_layout(vectors: np.ndarray) -> np.ndarray:
+    """The first two principal components: the layout for too few points for UMAP."""
+    x = np.asarray(vectors, dtype=np.float64)
+    centred = x - x.mean(axis=0, keepdims=True)
+    if len(x) < 2:
+        return np.zeros((len(x), 2), dtype=np.float32)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    coords = np.zeros((len(x), 2))
+    width = min(2, len(s))
+    coords[:, :width] = u[:, :width] * s[:width]
+    signs = np.where(coords[np.abs(coords).argmax(axis=0), range(2)] < 0, -1.0, 1.0)
+    return (coords * signs).astype(np.float32)
+
+
+def umap_layout(vectors: np.ndarray, indices: np.ndarray, distances: np.ndarray,
+                params: ProjectParams) -> np.ndarray:
+    """UMAP coordinates from the vectors and their precomputed kNN (`params` resolved)."""
+    umap = load_umap()
+    k = params.n_neighbors
+    reducer = umap.UMAP(
+        n_neighbors=k, min_dist=params.min_dist, metric=params.metric,
+        random_state=params.random_state, n_epochs=params.n_epochs, init=params.init,
+        precomputed_knn=(indices[:, :k].copy(), distances[:, :k].copy()),
+    )
+    with warnings.catch_warnings():
+        # "n_jobs overridden by setting random_state" and "no knn search index": expected.
+        warnings.simplefilter("ignore", UserWarning)
+        coords = reducer.fit_transform(np.ascontiguousarray(vectors, dtype=np.float32))
+    return np.asarray(coords, dtype=np.float32)

@@ -1,0 +1,156 @@
+"""Embedding a real catalog: synthetic DART files -> ingest -> vectors -> neighbours.
+
+Uses EfficientNet-Lite0 with its shipped weights on the CPU, on a handful of small
+(64 x 64) synthetic scans, so the whole module stays within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, text
+
+from symcat.client import Catalog
+from symcat.config import Settings
+from symcat.embed.registry import available
+from symcat.embed.run import embed_catalog
+from symcat.store.models import Embedding, EmbeddingModel
+from symcat.store.models.embedding import hnsw_index_name
+
+pytestmark = pytest.mark.skipif(
+    not available("effnet_lite0.in1k"), reason="EfficientNet-Lite0 weights not installed"
+)
+MODEL = "effnet_lite0.in1k"  # the cheaper of the two natural variants
+OTHER = "effnet_lite0_4tap.in1k"
+
+
+@pytest.fixture(scope="module")
+def synthetic_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    root = tmp_path_factory.mktemp("synth")
+    generate_dataset(root, 8, seed=3, points=64)
+    return root
+
+
+@pytest.fixture()
+def filled(catalog: Catalog, synthetic_files: Path) -> Catalog:
+    catalog.ingest([synthetic_files], jobs=1)
+    return catalog
+
+
+def _count(catalog: Catalog, model_id: int) -> int:
+    with catalog.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Embedding)
+                            .where(Embedding.model_id == model_id)).scalar_one()
+
+
+def test_embed_is_resumable_and_repeatable(filled: Catalog) -> None:
+    scans = filled.scans()
+    part = filled.embed(MODEL, id=list(scans.id[:3]), batch_size=2, workers=0)
+    assert part.embedded == 3  # as if a run had stopped part-way
+    rest = filled.embed(MODEL, batch_size=3, workers=0)
+    assert rest.embedded == len(scans) - part.embedded
+    again = filled.embed(MODEL, batch_size=3, workers=0)
+    assert again.embedded == 0 and again.pending == 0
+    assert _count(filled, rest.model_id) == len(scans)
+
+
+def test_stored_vectors_are_centred_unit_vectors(filled: Catalog) -> None:
+    summary = filled.embed(MODEL, workers=0)
+    with filled.engine.connect() as conn:
+        rows = conn.execute(text("SELECT vector::vector::real[] FROM embeddings "
+                                 "WHERE model_id = :m"), {"m": summary.model_id}).scalars().all()
+        stored = conn.execute(select(EmbeddingModel.name, EmbeddingModel.config).where(
+            EmbeddingModel.id == summary.model_id)).one()
+    vectors = np.array(rows)
+    assert vectors.shape == (len(filled.scans()), 1280)
+    assert np.abs(vectors.mean(1)).max() < 1e-3
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=2e-3)
+    assert stored.name.startswith(f"{MODEL}@") and stored.name.endswith("-pp1")
+    assert stored.config["weights_sha256"].startswith(stored.name.split("@")[1][:12])
+
+
+def test_loading_workers_give_the_same_vectors(filled: Catalog) -> None:
+    inline = filled.embed(MODEL, workers=0, batch_size=4)
+    with filled.engine.connect() as conn:
+        before = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": inline.model_id}).all())
+    rebuilt = embed_catalog(filled.engine, MODEL, workers=1, batch_size=4, rebuild=True)
+    assert rebuilt.embedded == len(before)
+    with filled.engine.connect() as conn:
+        after = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": inline.model_id}).all())
+    assert after.keys() == before.keys()
+    for key, vector in before.items():
+        assert np.allclose(vector, after[key], atol=2e-3)
+
+
+def test_neighbors_by_id_and_by_image(filled: Catalog) -> None:
+    filled.embed(MODEL, workers=0)
+    target = filled.scans().id[0]
+    frame = filled.neighbors(target, k=4, model=MODEL)
+    assert list(frame["rank"]) == [1, 2, 3, 4]
+    assert target not in set(frame["id"])
+    assert list(frame["distance"]) == sorted(frame["distance"])
+    assert {"sample_name", "file_name", "imaging_mode"} <= set(frame.columns)
+    assert frame["file_name"].notna().all()
+    by_image = filled.neighbors(filled.scan(target), k=2, model=MODEL)
+    assert by_image["id"][0] == target and by_image["distance"][0] < 1e-3
+    sample = frame["sample_name"][0]
+    filtered = filled.neighbors(target, k=9, model=MODEL, sample=sample)
+    assert set(filtered["sample_name"]) == {sample}
+
+
+def test_two_models_coexist(filled: Catalog) -> None:
+    a = filled.embed(MODEL, workers=0)
+    b = filled.embed(OTHER, workers=0)
+    assert a.model_id != b.model_id
+    assert _count(filled, a.model_id) == _count(filled, b.model_id) == len(filled.scans())
+    target = filled.scans().id[0]
+    assert filled.neighbors(target, k=3, model=OTHER).attrs["model"].startswith(OTHER)
+    with filled.engine.connect() as conn:
+        for model_id in (a.model_id, b.model_id):
+            assert conn.execute(text("SELECT to_regclass(:n)"),
+                                {"n": hnsw_index_name(model_id)}).scalar()
+
+
+def test_clear_errors(filled: Catalog) -> None:
+    from symcat.embed.registry import UnknownExtractor
+    from symcat.query.knn import UnknownModel
+
+    with pytest.raises(UnknownExtractor, match="valid extractors: .*effnet_lite0.in1k"):
+        filled.embed("resnet9000")
+    target = filled.scans().id[0]
+    with pytest.raises(UnknownModel, match="no vectors stored for model 'never.embedded'"):
+        filled.neighbors(target, model="never.embedded")
+    filled.embed(MODEL, workers=0, sample="no-such-sample")
+    with pytest.raises(LookupError, match="has no vector"):
+        filled.neighbors(target, model=MODEL)
+
+
+def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
+    env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or ""}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "symcat.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert f"{len(filled.scans())} new vectors" in done.stdout
+    target = str(filled.scans().id[0])
+    near = run("neighbors", target, "-k", "3", "--model", MODEL, "--where", "mode=dart_pfm")
+    assert near.returncode == 0, near.stderr
+    assert "exact plan" in near.stdout and len(near.stdout.strip().splitlines()) == 5
+    bad = run("embed", "--model", "nope")
+    assert bad.returncode == 1 and "valid extractors" in bad.stderr
+    listed = run("models")
+    assert listed.returncode == 0 and "effnet_lite0_4tap.in1k" in listed.stdout
