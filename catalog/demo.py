@@ -23,6 +23,7 @@ class DemoResult:
     catalog: Catalog
     files_dir: Path
     summary: IngestSummary
+    pictures: dict[str, Path]
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -34,9 +35,10 @@ def demo_settings(settings: Settings) -> Settings:
 
 def run_demo(
     settings: Settings, *, n_files: int = 48, seed: int = 0, echo: Echo = print,
-    progress: bool = False,
+    progress: bool = False, out_dir: Path | None = None,
 ) -> DemoResult:
-    """Generate `n_files` synthetic DART-PFM files, ingest them, and print a tour."""
+    """Generate `n_files` synthetic DART-PFM files, ingest them, print a tour, then embed
+    them, show one image's nearest neighbours and write projection PNGs to `out_dir`."""
     from symcat.ingest.synth.dataset import generate_dataset
 
     settings = demo_settings(settings)
@@ -51,7 +53,39 @@ def run_demo(
         f"{len(summary.refused)} refused, in {summary.seconds:.1f} s"
     )
     _tour(catalog, echo)
-    return DemoResult(catalog, files_dir, summary)
+    pictures: dict[str, Path] = {}
+    if _similarity_installed():
+        pictures = _similarity(catalog, out_dir or settings.data_dir / "output", echo, seed,
+                               progress)
+    else:
+        echo("\nembeddings and projections need the optional parts: "
+             "pip install 'symcat[all]' (torch, umap-learn), then run symcat demo again")
+    return DemoResult(catalog, files_dir, summary, pictures)
+
+
+def _similarity_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) for name in ("torch", "umap", "matplotlib"))
+
+
+def _similarity(
+    catalog: Catalog, out_dir: Path, echo: Echo, seed: int, progress: bool
+) -> dict[str, Path]:
+    """Embed the demo scans, print one scan's 9 nearest neighbours, project and plot."""
+    from symcat.embed.registry import default_extractor
+    from symcat.project.demo import demo_projections
+
+    model = default_extractor()
+    echo(f"\nembedding the images with {model} ...")
+    catalog.embed(model, progress=progress)
+    first = catalog.scans(limit=1).iloc[0]
+    hits = catalog.neighbors(first["id"], k=9, model=model)
+    echo(f"the 9 scans most like {first['file_name']} (distance = 1 - correlation):")
+    shown = hits[["rank", "distance", "sample_name", "file_name"]].copy()
+    shown["distance"] = shown["distance"].round(4)
+    echo(shown.to_string(index=False))
+    return demo_projections(catalog, out_dir, echo, model=model, seed=seed)
 
 
 def _tour(catalog: Catalog, echo: Echo) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
@@ -12,10 +14,14 @@ from symcat.config import Settings
 @click.option("-n", "--files", "n_files", type=click.IntRange(min=4), default=48,
               show_default=True, help="How many synthetic files to generate.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the PNG figures (default: <data dir>/demo/output).")
 @click.pass_obj
 @friendly_errors
-def demo(settings: Settings, n_files: int, seed: int) -> None:
-    """Build a small demo catalog from generated DART-PFM files and show what is in it."""
+def demo(settings: Settings, n_files: int, seed: int, out_dir: Path | None) -> None:
+    """Build a small demo catalog from generated DART-PFM files, show what is in it, find
+    one image's nearest neighbours, and draw projections of it."""
     from symcat.demo import run_demo
 
-    run_demo(settings, n_files=n_files, seed=seed, echo=click.echo, progress=progress_default())
+    run_demo(settings, n_files=n_files, seed=seed, echo=click.echo,
+             progress=progress_default(), out_dir=out_dir)
