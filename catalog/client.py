@@ -162,6 +162,15 @@ class Catalog:
             thumbnails[name] = channel.thumbnail_png
         return ScanData(key, document, channels, thumbnails)
 
+    def thumbnails(
+        self, ids: Sequence[uuid.UUID | str], channel: str | None = "height"
+    ) -> dict[uuid.UUID, bytes]:
+        """One stored PNG thumbnail per scan (the channel named like `channel`, else the
+        first), in one query: for maps and tooltips over thousands of scans."""
+        from symcat.query.thumbnails import thumbnails
+
+        return thumbnails(self.engine, [uuid.UUID(str(i)) for i in ids], channel)
+
     def original_bytes(self, scan_id: uuid.UUID | str) -> bytes:
         """The instrument file exactly as ingested; its sha256 is checked before returning."""
         key = uuid.UUID(str(scan_id))

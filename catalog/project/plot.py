@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from symcat.project.run import thumbnails as load_thumbnails
+from symcat.query.thumbnails import thumbnails as load_thumbnails
 
 INSTALL_HINT = "pip install 'symcat[project]'"
 # Channel roles of Fig. 4, matched case-insensitively in channel names (Asylum naming).

@@ -28,7 +28,6 @@ from symcat.project.layout import ProjectionError, ProjectParams, pca_layout, um
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model
 from symcat.store.models import (
-    Channel,
     Embedding,
     EmbeddingModel,
     Projection,
@@ -276,25 +275,3 @@ def lineage(engine: Engine, projection_id: uuid.UUID) -> list[dict[str, Any]]:
     return chain[::-1]
 
 
-def thumbnails(engine: Engine, ids: Sequence[uuid.UUID], channel: str | None = None
-               ) -> dict[uuid.UUID, bytes]:
-    """Stored PNG thumbnails of `ids`: the channel whose name contains `channel`
-    (case-insensitive), else each scan's first channel (height in Asylum files)."""
-    wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Channel.scan_id, Channel.name, Channel.thumbnail_png)
-            .where(Channel.scan_id == any_(wanted), Channel.thumbnail_png.is_not(None))
-            .order_by(Channel.scan_id, Channel.index)
-        ).all()
-    found: dict[uuid.UUID, bytes] = {}
-    chosen: set[uuid.UUID] = set()
-    for scan_id, name, png in rows:
-        if scan_id in chosen:
-            continue
-        if channel is not None and channel.lower() in name.lower():
-            chosen.add(scan_id)
-            found[scan_id] = png
-        elif scan_id not in found:
-            found[scan_id] = png
-    return found

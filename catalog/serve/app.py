@@ -171,7 +171,8 @@ class Dashboard:
         proj = self.stack[level]
         title = ("Recursive projection · all" if level == 0 else
                  f"Recursive projection · level {level}") + f" · {len(proj)} scans"
-        self.sub_map.show(proj.frame, title, self.colour.value, self.thumbs)
+        self.sub_map.show(proj.frame, title, self.colour.value, self.thumbs,
+                          reference=self.stack[0].frame)
         self.crumbs.show([len(p) for p in self.stack], level)
         self.active = self.sub_map
         self.table.show(self.sub_map.source.data, [])

@@ -21,6 +21,7 @@ require_bokeh()
 from bokeh.server.auth_provider import AuthProvider  # noqa: E402
 from bokeh.server.server import Server  # noqa: E402
 from tornado.web import HTTPError, RequestHandler  # noqa: E402
+from tornado.websocket import WebSocketHandler  # noqa: E402
 
 from symcat.client import Catalog  # noqa: E402
 from symcat.serve.app import make_app  # noqa: E402
@@ -52,7 +53,8 @@ class TokenAuth(AuthProvider):
         def user(handler: RequestHandler) -> str | None:
             given = handler.get_argument("token", None)
             if given is not None and hmac.compare_digest(given, self._token):
-                handler.set_cookie(COOKIE, given, httponly=True, samesite="Strict")
+                if not isinstance(handler, WebSocketHandler):  # a websocket has no cookies
+                    handler.set_cookie(COOKIE, given, httponly=True, samesite="Strict")
                 return "token"
             cookie = handler.get_cookie(COOKIE)
             if cookie is not None and hmac.compare_digest(cookie, self._token):

@@ -79,3 +79,16 @@ def test_orm_session_for_power_users(filled: Catalog) -> None:
         scan = session.scalars(select(Scan).where(Scan.imaging_mode == "dart_pfm")).one()
         assert [c.name for c in scan.channels][:2] == ["HeightRetrace", "Amplitude1Retrace"]
     assert n is not None and n >= 1
+
+
+def test_thumbnails_prefer_the_named_channel(filled: Catalog) -> None:
+    dart = filled.scans(mode="dart_pfm").iloc[0]["id"]
+    curve = filled.scans(kind="force_curve").iloc[0]["id"]
+    by_height = filled.thumbnails([dart, curve])
+    assert set(by_height) == {dart}  # curves have no thumbnails
+    assert by_height[dart] == filled.scan(dart).thumbnails["HeightRetrace"]
+    phase = filled.thumbnails([dart], channel="phase1")
+    assert phase[dart] == filled.scan(dart).thumbnails["Phase1Retrace"]
+    first = filled.thumbnails([dart], channel=None)
+    assert first[dart] == by_height[dart]
+    assert filled.thumbnails([]) == {}

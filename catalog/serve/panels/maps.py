@@ -50,13 +50,16 @@ class MapPanel:
         self.figure.xaxis.visible = self.figure.yaxis.visible = False
         self.figure.grid.visible = False
         self.frame: pd.DataFrame | None = None
+        self.reference: pd.DataFrame | None = None
 
     def show(self, frame: pd.DataFrame, title: str, colour_by: str | None,
-             thumbnails: dict[Any, str]) -> None:
-        """Draw `frame` (id, x, y, metadata) and fit the view to it."""
+             thumbnails: dict[Any, str], reference: pd.DataFrame | None = None) -> None:
+        """Draw `frame` (id, x, y, metadata) and fit the view to it; colours follow
+        `reference` (the initial map), so a recursive map keeps them."""
         self.frame = frame.reset_index(drop=True)
+        self.reference = reference
         data = _columns(self.frame, thumbnails)
-        data.update(_colours(self.frame, colour_by))
+        data.update(_colours(self.frame, colour_by, reference))
         self.source.selected.indices = []
         self.source.data = data
         self.figure.title.text = title
@@ -69,7 +72,7 @@ class MapPanel:
 
     def recolour(self, colour_by: str | None) -> None:
         if self.frame is not None and len(self.frame):
-            patch = _colours(self.frame, colour_by)
+            patch = _colours(self.frame, colour_by, self.reference)
             self.source.data = {**dict(self.source.data), **patch}
 
     def clear(self, title: str) -> None:
@@ -108,9 +111,11 @@ def _columns(frame: pd.DataFrame, thumbnails: dict[Any, str]) -> dict[str, Any]:
     }
 
 
-def _colours(frame: pd.DataFrame, colour_by: str | None) -> dict[str, Any]:
+def _colours(frame: pd.DataFrame, colour_by: str | None,
+             reference: pd.DataFrame | None = None) -> dict[str, Any]:
     if colour_by is None or colour_by not in frame.columns:
         return {"color": ["#1f77b4"] * len(frame), "colour_label": [""] * len(frame),
                 "colour_value": [""] * len(frame)}
-    return {"color": colour_column(frame[colour_by]), "colour_label": [colour_by] * len(frame),
-            "colour_value": _text(frame[colour_by])}
+    scale = reference[colour_by] if reference is not None else None
+    return {"color": colour_column(frame[colour_by], scale),
+            "colour_label": [colour_by] * len(frame), "colour_value": _text(frame[colour_by])}
