@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, any_, bindparam, case, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, distinct_on
 
 from symcat.store.models import Channel
 
@@ -27,7 +27,7 @@ def thumbnails(
         select(Channel.scan_id, Channel.thumbnail_png)
         .where(Channel.scan_id == any_(wanted), Channel.thumbnail_png.is_not(None))
         .order_by(*order, Channel.index)
-        .distinct(Channel.scan_id)
+        .ext(distinct_on(Channel.scan_id))
     )
     with engine.connect() as conn:
         return {scan_id: png for scan_id, png in conn.execute(query)}
