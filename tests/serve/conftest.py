@@ -43,7 +43,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def serve_catalog(server_url: str) -> Iterator[Catalog]:
     """40 synthetic scans, ingested and given vectors, in a database of their own (other
     tests empty the shared one between tests; a running server must not see that)."""
@@ -71,7 +71,7 @@ def serve_catalog(server_url: str) -> Iterator[Catalog]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dashboard(serve_catalog: Catalog) -> Iterator[ServerProcess]:
     """`symcat serve` on a free port, as a user would start it."""
     with ServerProcess.start(serve_catalog.settings) as server:

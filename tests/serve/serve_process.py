@@ -33,12 +33,14 @@ class ServerProcess:
     output: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, settings: Settings, *args: str, timeout: float = 120.0) -> Self:
+    def start(cls, settings: Settings, *args: str, model: str = "test.serve",
+              timeout: float = 120.0) -> Self:
         """Start it and wait until it prints its URL and answers HTTP."""
         port = free_port()
-        command = [sys.executable, "-m", "symcat.cli", "--database-url",
-                   str(settings.database_url), "--data-dir", str(settings.data_dir), "serve",
-                   "--port", str(port), "--model", "test.serve", "--no-browser", *args]
+        where = ["--database-url", settings.database_url] if settings.database_url else []
+        command = [sys.executable, "-m", "symcat.cli", *where, "--data-dir",
+                   str(settings.data_dir), "serve", "--port", str(port), "--model", model,
+                   "--no-browser", *args]
         env = {**os.environ, "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR",
                                                                str(NUMBA_CACHE))}
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -73,6 +73,10 @@ def test_filter_select_reproject_and_go_back(page: Any, serve_catalog: Catalog,
     level1 = source_ids(page, "recursive")
     assert set(level1) == {root_ids[i] for i in wanted}
     assert "level 1" in wait_for_status(page)
+    root_colours = dict(zip(root_ids, model_value(page, "root-source", "Array.from(m.data.color)"),
+                            strict=True))
+    level1_colours = model_value(page, "recursive-source", "Array.from(m.data.color)")
+    assert level1_colours == [root_colours[i] for i in level1]  # same colours at every level
     page.screenshot(path=artifacts / "04-level1.png", full_page=True)
 
     # lasso select in the recursive map -> level 2
