@@ -234,6 +234,10 @@ def knn(
     clauses = _base(model, filters or {}, exclude)
     q = bindparam("q", value=vector, type_=HALFVEC(model.dim))
     with conn.begin_nested() if conn.in_transaction() else conn.begin():
+        # psycopg prepares a statement after 5 runs, and a generic plan (filter values
+        # unknown, default selectivity) turned a 5 ms exact scan of 1,000 rows into a
+        # 700 ms scan of the whole table: always plan with the real values.
+        conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         estimated = estimate_rows(conn, clauses)
         method: str = plan
         found: list[tuple[uuid.UUID, float]] = []
