@@ -212,7 +212,7 @@ class Catalog:
 
     # -- embeddings and similarity (docs/embeddings.md) ----------------------
     def embed(
-        self, model: str | None = None, *, where: dict[str, Any] | None = None,
+        self, model: str | None = None, *, where: str | None = None,
         batch_size: int = 64, device: str | None = None, workers: int | None = None,
         rebuild: bool = False, progress: bool = False, **filters: Any,
     ) -> Any:
@@ -221,13 +221,13 @@ class Catalog:
         from symcat.embed.run import embed_catalog
 
         return embed_catalog(
-            self.engine, model or default_extractor(), filters={**(where or {}), **filters},
+            self.engine, model or default_extractor(), where=where, filters=filters,
             batch_size=batch_size, device=device, workers=workers, rebuild=rebuild,
             progress=progress,
         )
 
     def neighbors(
-        self, scan_or_image: Any, k: int = 9, *, where: dict[str, Any] | None = None,
+        self, scan_or_image: Any, k: int = 9, *, where: str | None = None,
         model: str | None = None, include_self: bool = False, plan: str = "auto",
         **filters: Any,
     ) -> pd.DataFrame:
@@ -246,7 +246,7 @@ class Catalog:
                 exclude = [] if include_self else [key]
             else:
                 vector = self._embed_image(stored, scan_or_image)
-            found, used = knn(conn, stored, vector, k, {**(where or {}), **filters},
+            found, used = knn(conn, stored, vector, k, filters, where=where,
                               exclude=exclude, plan=plan)  # type: ignore[arg-type]
         hits = pd.DataFrame(found, columns=["id", "distance"])
         meta = self.scans(id=list(hits["id"])) if len(hits) else self.scans(limit=0)

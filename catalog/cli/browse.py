@@ -25,40 +25,6 @@ def where_expression(items: tuple[str, ...]) -> str | None:
     return parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
 
 
-def parse_filters(items: tuple[str, ...]) -> dict[str, Any]:
-    """`name=value` pairs; `a,b` means any of, `lo..hi` an inclusive numeric range."""
-    filters: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r}: write filters as name=value", param_hint="--where")
-        filters[name.strip()] = _value(value.strip())
-    return filters
-
-
-def _value(text: str) -> Any:
-    if ".." in text:
-        low, high = text.split("..", 1)
-        return (_number(low) if low else None, _number(high) if high else None)
-    if "," in text:
-        return [_scalar(part) for part in text.split(",")]
-    return _scalar(text)
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise click.BadParameter(f"{text!r} is not a number", param_hint="--where") from exc
-
-
-def _scalar(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    return text
-
-
 @cli.command()
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("-n", "--limit", type=int, default=50, show_default=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
-from symcat.cli.browse import parse_filters
+from symcat.cli.browse import WHERE_HELP, where_expression
 from symcat.config import Settings
 
 
@@ -22,8 +22,7 @@ def _library_errors() -> tuple[type[Exception], ...]:
 @click.option("-m", "--model", default=None, metavar="NAME",
               help="Extractor (see `symcat models`). Default: the combined model when its "
                    "weights are installed, else effnet_lite0_4tap.in1k.")
-@click.option("-w", "--where", "where", multiple=True, metavar="NAME=VALUE",
-              help="Only scans matching this filter (repeatable), as in `symcat scans`.")
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default=None, metavar="DEV",
               help="cpu, cuda, cuda:1 ... Default: the GPU when there is one.")
@@ -41,7 +40,7 @@ def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_s
 
     try:
         summary = Catalog(settings=settings).embed(
-            model, where=parse_filters(where), batch_size=batch_size, device=device,
+            model, where=where_expression(where), batch_size=batch_size, device=device,
             workers=jobs, rebuild=rebuild,
             progress=progress_default() if progress is None else progress,
         )
@@ -60,8 +59,7 @@ def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_s
 @click.argument("scan_id")
 @click.option("-k", type=click.IntRange(min=1), default=9, show_default=True)
 @click.option("-m", "--model", default=None, metavar="NAME", help="As for `symcat embed`.")
-@click.option("-w", "--where", "where", multiple=True, metavar="NAME=VALUE",
-              help="Only neighbours matching this filter (repeatable).")
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.pass_obj
 @friendly_errors
@@ -72,7 +70,7 @@ def neighbors(settings: Settings, scan_id: str, k: int, model: str | None,
 
     try:
         frame = Catalog(settings=settings).neighbors(
-            scan_id, k=k, model=model, where=parse_filters(where))
+            scan_id, k=k, model=model, where=where_expression(where))
     except _library_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt == "csv":

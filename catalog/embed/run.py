@@ -35,7 +35,7 @@ from sqlalchemy.pool import NullPool
 from symcat.embed.extractors import forward
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, preprocess
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
-from symcat.query.filters import compile_filters
+from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
@@ -102,9 +102,10 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
 
 # -- what to embed ----------------------------------------------------------------------
 def pending_scans(
-    conn: Connection, model_id: int, filters: Mapping[str, Any] | None = None
+    conn: Connection, model_id: int, filters: Mapping[str, Any] | None = None,
+    where: str | None = None,
 ) -> list[uuid.UUID]:
-    """Image scans matching `filters` that have no vector for this model, in id order."""
+    """Image scans matching the filters that have no vector for this model, in id order."""
     has_vector = (
         select(Embedding.scan_id)
         .where(Embedding.scan_id == Scan.id, Embedding.model_id == model_id)
@@ -112,7 +113,7 @@ def pending_scans(
     )
     query = (
         select(Scan.id)
-        .where(Scan.record_kind == "image", ~has_vector, *compile_filters(filters or {}))
+        .where(Scan.record_kind == "image", ~has_vector, *scan_conditions(where, filters or {}))
         .order_by(Scan.id)
     )
     return list(conn.execute(query).scalars())
@@ -327,6 +328,7 @@ def embed_catalog(
     model: str,
     *,
     filters: Mapping[str, Any] | None = None,
+    where: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: str | None = None,
     workers: int | None = None,
@@ -350,10 +352,10 @@ def embed_catalog(
     with engine.begin() as conn:
         model_id = ensure_model(conn, cfg)
         if rebuild:
-            matching = select(Scan.id).where(*compile_filters(filters or {}))
+            matching = select(Scan.id).where(*scan_conditions(where, filters or {}))
             conn.execute(delete(Embedding).where(
                 Embedding.model_id == model_id, Embedding.scan_id.in_(matching)))
-        todo = pending_scans(conn, model_id, filters)
+        todo = pending_scans(conn, model_id, filters, where)
     summary = EmbedSummary(model=cfg.model_id, model_id=model_id, pending=len(todo))
     device = resolve_device(device)
     workers = default_workers(device) if workers is None else workers

@@ -48,7 +48,7 @@ from sqlalchemy import (
     true,
 )
 
-from symcat.query.filters import compile_filters
+from symcat.query.expr import scan_conditions
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name
 
@@ -132,10 +132,11 @@ def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np
 
 
 def _base(
-    model: StoredModel, filters: Mapping[str, Any], exclude: Sequence[uuid.UUID]
+    model: StoredModel, filters: Mapping[str, Any], exclude: Sequence[uuid.UUID],
+    where: str | None = None,
 ) -> list[Any]:
     clauses = [Embedding.model_id == literal(model.id, literal_execute=True)]
-    clauses += compile_filters(filters)
+    clauses += scan_conditions(where, filters)
     if exclude:
         clauses.append(Embedding.scan_id.not_in(list(exclude)))
     return clauses
@@ -213,12 +214,14 @@ def knn(
     k: int = 9,
     filters: Mapping[str, Any] | None = None,
     *,
+    where: str | None = None,
     exclude: Sequence[uuid.UUID] = (),
     plan: PlanName = "auto",
     exact_max_rows: int = EXACT_MAX_ROWS,
     ef_search: int = HNSW_EF_SEARCH,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
-    """The k stored vectors nearest to `vector` among rows passing `filters`.
+    """The k stored vectors nearest to `vector` among rows passing `where` (the filter
+    language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
     forces a method ("exact", "hnsw": iterative filtered index scan), for benchmarks
@@ -231,7 +234,7 @@ def knn(
         raise ValueError(f"query vector has {vector.size} dimensions, {model.name} has "
                          f"{model.dim}")
     started = time.perf_counter()
-    clauses = _base(model, filters or {}, exclude)
+    clauses = _base(model, filters or {}, exclude, where)
     q = bindparam("q", value=vector, type_=HALFVEC(model.dim))
     with conn.begin_nested() if conn.in_transaction() else conn.begin():
         # psycopg prepares a statement after 5 runs, and a generic plan (filter values

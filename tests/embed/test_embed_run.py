@@ -107,6 +107,8 @@ def test_neighbors_by_id_and_by_image(filled: Catalog) -> None:
     sample = frame["sample_name"][0]
     filtered = filled.neighbors(target, k=9, model=MODEL, sample=sample)
     assert set(filtered["sample_name"]) == {sample}
+    by_expression = filled.neighbors(target, k=9, model=MODEL, where=f"sample = '{sample}'")
+    assert list(by_expression["id"]) == list(filtered["id"])
 
 
 def test_two_models_coexist(filled: Catalog) -> None:
