@@ -75,11 +75,11 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], int
                 if not candidate.is_file():
                     continue
                 if candidate.suffix.lower() in SUFFIXES:
-                    found[candidate.resolve()] = None
+                    found[Path(os.path.abspath(candidate))] = None
                 else:
                     others += 1
         elif path.is_file():
-            found[path.resolve()] = None
+            found[Path(os.path.abspath(path))] = None
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     return sorted(found), others

@@ -42,9 +42,12 @@ def test_recursion_three_levels_with_lineage(clustered: Clustered) -> None:
     assert len(root) == 600 and root.parent_id is None
     x0, x1 = np.quantile(root.xy[:, 0], [0.0, 0.7])
     level1 = root.select(box=(x0, root.xy[:, 1].min(), x1, root.xy[:, 1].max())).project()
-    centre = level1.xy.mean(axis=0)
-    span = np.ptp(level1.xy, axis=0)
-    triangle = [centre - span, centre + [span[0], -span[1]], centre + [0, span[1]]]
+    # a polygon (a triangle with a vertical right edge) around the left half of the map,
+    # whatever the layout looks like
+    (xmin, ymin), ymax = level1.xy.min(axis=0), level1.xy[:, 1].max()
+    xmid, height = float(np.median(level1.xy[:, 0])), ymax - ymin
+    triangle = [(xmid, ymin - 2 * height), (xmid, ymax + 2 * height),
+                (xmin - 4 * (xmid - xmin) - 1, (ymin + ymax) / 2)]
     level2 = level1.select(polygon=triangle).project(min_dist=0.1)
     level3 = level2.select(ids=list(level2["id"][: len(level2) // 2])).project(n_neighbors=4)
     sizes = [len(p) for p in (root, level1, level2, level3)]
