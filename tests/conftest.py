@@ -30,7 +30,7 @@ FIXTURES = REPO.parent / "shared" / "fixtures" / "ibw"
 def fixtures_root() -> Path:
     """The real .ibw files; absent on a user's fresh clone (skip), never absent in CI (fail)."""
     if not FIXTURES.is_dir():
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"real .ibw fixtures missing at {FIXTURES}; CI always has ../shared")
         pytest.skip(f"real .ibw fixtures not found at {FIXTURES} (they live in ../shared)")
     return FIXTURES

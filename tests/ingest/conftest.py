@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,21 +10,11 @@ import pytest
 from symcat.ingest.read import read_file
 from symcat.ingest.records import Refused, ScanRecord
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "ibw"
-
 
 @pytest.fixture(scope="session")
-def fixtures_dir() -> Path:
-    """The real .ibw files (../shared/fixtures/ibw); required under CI, else optional."""
-    if not FIXTURES.is_dir():
-        message = (
-            f"real .ibw fixtures not found at {FIXTURES}: check out the shared folder beside "
-            "the repository to run these tests"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return FIXTURES
+def fixtures_dir(fixtures_root: Path) -> Path:
+    """The real .ibw files; `fixtures_root` (tests/conftest.py) skips or fails when absent."""
+    return fixtures_root
 
 
 @pytest.fixture(scope="session")

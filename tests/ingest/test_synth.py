@@ -8,7 +8,6 @@ two phase populations 180 degrees apart, no dominant frequency for featureless s
 from __future__ import annotations
 
 import csv
-import os
 import re
 import struct
 from datetime import datetime
@@ -25,8 +24,6 @@ from symcat.ingest.synth.dataset import LABELS_FILE, generate_dataset
 from symcat.ingest.synth.domains import Scene, random_scene, render
 from symcat.ingest.synth.ibw_writer import Wave, encode_wave, igor_seconds, write_ibw
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "ibw"
-REAL_DART = FIXTURES / "dart_pfm" / "mfp3d_dart_scan_0001.ibw"
 LABELS = layer_labels()
 
 
@@ -110,13 +107,9 @@ def scene(cls: str, seed: int, **changes) -> Scene:
 
 
 @pytest.fixture(scope="module")
-def real_dart() -> Path:
-    """The real DART fixture, read in place; absent fixtures skip locally and fail under CI."""
-    if not REAL_DART.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"fixture folder missing under CI: {FIXTURES}")
-        pytest.skip(f"real .ibw fixtures not found at {FIXTURES}")
-    return REAL_DART
+def real_dart(fixtures_root: Path) -> Path:
+    """The real DART fixture, read in place (`fixtures_root` skips or fails when absent)."""
+    return fixtures_root / "dart_pfm" / "mfp3d_dart_scan_0001.ibw"
 
 
 @pytest.fixture(scope="module")
