@@ -28,6 +28,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def register_untrained_combined() -> None:
@@ -72,7 +73,6 @@ def main() -> None:
 
     from symcat.client import Catalog
     from symcat.embed.extractors import forward
-    from symcat.embed.registry import create_extractor, get_cfg
     from symcat.embed.run import default_workers, embed_catalog, resolve_device
     from symcat.ingest.synth.dataset import generate_dataset
 
@@ -92,11 +92,7 @@ def main() -> None:
     print(f"prepared {args.n} scans in {time.perf_counter() - started:.0f} s", flush=True)
 
     for model in args.models:
-        cfg = get_cfg(model)
-        extractor = create_extractor(model, device=device)
-        if device.startswith("cuda"):
-            extractor = extractor.to(memory_format=torch.channels_last)
-            torch.backends.cudnn.benchmark = True
+        cfg, extractor = prepared_extractor(model, device)
         model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device, forward)
         rates = []
         for _ in range(args.repeat):
@@ -110,6 +106,20 @@ def main() -> None:
               f"model only {model_rate:.1f} images/s, ratio {best / model_rate:.2f}",
               flush=True)
 
+
+
+def prepared_extractor(model: str, device: str) -> tuple[Any, Any]:
+    """The model's config and extractor, set up for `device` as `symcat embed` would."""
+    import torch
+
+    from symcat.embed.registry import create_extractor, get_cfg
+
+    cfg = get_cfg(model)
+    extractor = create_extractor(model, device=device)
+    if device.startswith("cuda"):
+        extractor = extractor.to(memory_format=torch.channels_last)
+        torch.backends.cudnn.benchmark = True
+    return cfg, extractor
 
 def forward_rate(extractor, size: int, batch: int, device: str, forward) -> float:
     """Images/s of the extractor alone (with our centring/normalization and the copy back)."""
@@ -133,7 +143,6 @@ def main_no_db(args: argparse.Namespace) -> None:
     from torch.utils.data import DataLoader
 
     from symcat.embed.extractors import forward
-    from symcat.embed.registry import create_extractor, get_cfg
 
     register_untrained_combined()
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -145,11 +154,7 @@ def main_no_db(args: argparse.Namespace) -> None:
           f"{args.batch_size}, torch {torch.__version__}, no database", flush=True)
     scans = memory_scans(32)
     for model in args.models:
-        cfg = get_cfg(model)
-        extractor = create_extractor(model, device=device)
-        if device.startswith("cuda"):
-            extractor = extractor.to(memory_format=torch.channels_last)
-            torch.backends.cudnn.benchmark = True
+        cfg, extractor = prepared_extractor(model, device)
         model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device, forward)
         batches = MemoryBatches(scans, args.n, args.batch_size, cfg.input_size)
         rates = []
