@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from symcat.config import Settings
 from symcat.ingest.read import read_file
@@ -26,8 +26,7 @@ from symcat.ingest.readers import SUFFIXES
 from symcat.ingest.records import Refused
 from symcat.ingest.site import SiteConfig
 from symcat.store.engine import database_url, dispose_all, get_engine
-from symcat.store.load import LoadOutcome, known_status, store_record, store_refusal
-from symcat.store.models import Refusal
+from symcat.store.load import LoadOutcome, known_status, store_refusal, store_result
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +105,7 @@ def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
     except OSError as exc:
         refused = Refused(str(path), None, f"cannot read the file: {exc.strerror or exc}")
         with engine.begin() as conn:
-            bumped = conn.execute(
-                update(Refusal)
-                .where(Refusal.file_sha256.is_(None), Refusal.source_path == str(path))
-                .values(times_seen=Refusal.times_seen + 1, reason=refused.reason)
-            ).rowcount
-            if not bumped:
-                store_refusal(conn, refused, site=site_name, instrument=instrument)
-        return LoadOutcome(str(path), "refused", None, reason=refused.reason)
+            return store_refusal(conn, refused, site=site_name, instrument=instrument)
     sha = hashlib.sha256(content).hexdigest()
     with engine.connect() as conn:
         status = known_status(conn, sha)
@@ -121,10 +113,7 @@ def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
         return LoadOutcome(str(path), status, sha)
     result = read_file(path, site, data=content, file_sha256=sha)
     with engine.begin() as conn:
-        if isinstance(result, Refused):
-            outcome = store_refusal(conn, result, site=site_name, instrument=instrument)
-        else:
-            outcome = store_record(conn, result, content)
+        outcome = store_result(conn, result, content, site=site_name, instrument=instrument)
     if outcome.status == "refused":
         log.info("refused %s: %s", path, outcome.reason)
     else:

@@ -17,9 +17,8 @@ from sqlalchemy import Engine, select
 
 from symcat.ingest.outbox import Entry, Outbox
 from symcat.ingest.read import read_file
-from symcat.ingest.records import Refused
 from symcat.ingest.site import SiteConfig
-from symcat.store.load import known_status, store_record, store_refusal
+from symcat.store.load import known_status, store_result
 from symcat.store.models import Refusal
 from symcat.store.versions import link_previous_version
 
@@ -87,10 +86,9 @@ def ingest_entry(engine: Engine, outbox: Outbox, entry: Entry, site: SiteConfig)
     result = read_file(entry.path, site, data=content, file_sha256=sha)
     site_name, instrument = site.site or "local", site.instrument or "unknown"
     with engine.begin() as conn:
-        if isinstance(result, Refused):
-            store_refusal(conn, result, site=site_name, instrument=instrument)
-            return EntryResult("refused", "refused", sha, reason=result.reason)
-        outcome = store_record(conn, result, content)
+        outcome = store_result(conn, result, content, site=site_name, instrument=instrument)
+        if outcome.status == "refused":
+            return EntryResult("refused", "refused", sha, reason=outcome.reason)
         if outcome.status != "new" or outcome.scan_id is None:
             return EntryResult("done", outcome.status, sha)
         previous = link_previous_version(conn, outcome.scan_id)

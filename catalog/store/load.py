@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from symcat.ingest.records import PARSER_VERSION, Refused, ScanRecord
@@ -153,7 +153,20 @@ def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOu
 def store_refusal(
     conn: Connection, refused: Refused, *, site: str, instrument: str
 ) -> LoadOutcome:
-    """Record why a file was not catalogued; seeing it again only bumps its counters."""
+    """Record why a file was not catalogued; seeing it again only bumps its counters.
+
+    The same file is recognised by its sha256, or by its path when it could not be read
+    at all (no sha256).
+    """
+    seen_again = {"last_seen_at": func.now(), "times_seen": Refusal.times_seen + 1}
+    if refused.file_sha256 is None:
+        bumped = conn.execute(
+            update(Refusal)
+            .where(Refusal.file_sha256.is_(None), Refusal.source_path == refused.path)
+            .values(reason=refused.reason, **seen_again)
+        ).rowcount
+        if bumped:
+            return LoadOutcome(refused.path, "refused", None, reason=refused.reason)
     values = {
         "file_sha256": refused.file_sha256,
         "source_path": refused.path,
@@ -171,9 +184,18 @@ def store_refusal(
                 "reason": statement.excluded.reason,
                 "parser_version": statement.excluded.parser_version,
                 "source_path": statement.excluded.source_path,
-                "last_seen_at": func.now(),
-                "times_seen": Refusal.times_seen + 1,
+                **seen_again,
             },
         )
     conn.execute(statement)
     return LoadOutcome(refused.path, "refused", refused.file_sha256, reason=refused.reason)
+
+
+def store_result(
+    conn: Connection, result: ScanRecord | Refused, content: bytes, *, site: str,
+    instrument: str,
+) -> LoadOutcome:
+    """Store what the reader made of a file: the record, or the refusal."""
+    if isinstance(result, Refused):
+        return store_refusal(conn, result, site=site, instrument=instrument)
+    return store_record(conn, result, content)

@@ -153,3 +153,16 @@ def test_site_filename_rules_fill_sample_columns(catalog: Catalog, tmp_path: Pat
     for row in frame.itertuples():
         assert row.sample_name == expected[row.file_name]
         assert row.material == row.sample_name.split("-")[0]
+
+
+def test_unreadable_file_is_refused_once_per_path(catalog: Catalog, tmp_path: Path) -> None:
+    locked = tmp_path / "locked.ibw"
+    locked.mkdir()  # a folder named like a file: reading it fails with an OS error
+    from symcat.pipeline import ingest_file, site_config
+
+    for _ in range(2):
+        outcome = ingest_file(catalog.engine, locked, site_config(catalog.settings))
+        assert outcome.status == "refused" and "cannot read the file" in (outcome.reason or "")
+    refusals = catalog.refusals()
+    assert list(refusals["source_path"]) == [str(locked)]
+    assert list(refusals["times_seen"]) == [2]
