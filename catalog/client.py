@@ -84,6 +84,7 @@ class Catalog:
             raise ValueError("give either url or settings, not both")
         self.settings = settings or Settings.from_env(database_url=url)
         self._engine: Engine | None = None
+        self._extractors: dict[str, Any] = {}  # query-image extractors, loaded once each
 
     def __repr__(self) -> str:
         where = self.settings.database_url or f"embedded:{self.settings.data_dir}"
@@ -209,7 +210,6 @@ class Catalog:
             ).all()
         return pd.DataFrame(rows, columns=columns)
 
-
     # -- embeddings and similarity (docs/embeddings.md) ----------------------
     def embed(
         self, model: str | None = None, *, where: str | None = None,
@@ -263,10 +263,9 @@ class Catalog:
         if get_cfg(stored.family).model_id != stored.name:
             raise LookupError(f"the stored vectors are {stored.name}, but this installation "
                               f"computes {get_cfg(stored.family).model_id}; embed again")
-        cache = self.__dict__.setdefault("_extractors", {})
-        if stored.name not in cache:
-            cache[stored.name] = create_extractor(stored.family)
-        extractor = cache[stored.name]
+        if stored.name not in self._extractors:
+            self._extractors[stored.name] = create_extractor(stored.family)
+        extractor = self._extractors[stored.name]
         if isinstance(image, ScanData):
             units = {c["name"]: c.get("unit") for c in image.document.get("channels", [])}
             return embed_channels(extractor, image.channels, image.document.get("imaging_mode"),
