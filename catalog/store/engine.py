@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from symcat.config import Settings
+from symcat.store.tuning import write_tuning
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,13 @@ def _start_embedded(data_dir: Path) -> str:
         _allow_traverse(data_dir)
     pgdata = data_dir / "pgdata"
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pgserver.PostgresServer._instances.get(pgdata.resolve())
+        if server is None:  # first use in this process: initialise, tune, start or join
+            server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+            with server._lock:  # the inter-process lock that pgserver's start() takes too
+                server.ensure_pgdata_inited()
+                write_tuning(server.pgdata)
+            server.start()
     except Exception as exc:
         log_file = pgdata / "log"
         raise DatabaseUnavailable(

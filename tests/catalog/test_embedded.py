@@ -62,3 +62,36 @@ def test_a_running_process_keeps_the_server_for_others(data_dir: Path) -> None:
     finally:
         holder.kill()
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_the_embedded_server_is_sized_to_the_machine(catalog) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    from symcat.store.tuning import embedded_settings, total_memory_bytes
+
+    wanted = embedded_settings(total_memory_bytes())
+    with catalog.engine.connect() as conn:
+        shared = conn.execute(text("SELECT setting::bigint * 8 / 1024 "
+                                   "FROM pg_settings WHERE name = 'shared_buffers'")).scalar()
+    assert f"{shared}MB" == wanted["shared_buffers"]
+
+
+def test_memory_settings_stay_within_bounds() -> None:
+    from symcat.store.tuning import embedded_settings
+
+    assert embedded_settings(256 * 2**20)["shared_buffers"] == "128MB"  # PostgreSQL's floor
+    assert embedded_settings(8 * 2**30)["shared_buffers"] == "2048MB"
+    assert embedded_settings(64 * 2**30) == {"shared_buffers": "8192MB",
+                                              "effective_cache_size": "32768MB"}
+
+
+def test_tuning_is_written_once_and_overridable(tmp_path: Path) -> None:
+    from symcat.store.tuning import INCLUDE_LINE, TUNING_FILE, write_tuning
+
+    (tmp_path / "postgresql.conf").write_text("shared_buffers = 128MB\n")
+    write_tuning(tmp_path, 4 * 2**30)
+    write_tuning(tmp_path, 4 * 2**30)
+    config = (tmp_path / "postgresql.conf").read_text()
+    assert config.count(INCLUDE_LINE) == 1
+    assert config.index("shared_buffers = 128MB") < config.index(INCLUDE_LINE)  # ours wins
+    assert "shared_buffers = '1024MB'" in (tmp_path / TUNING_FILE).read_text()
