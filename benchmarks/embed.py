@@ -1,23 +1,24 @@
 """Embedding throughput: images/s end to end (catalog rows -> stored vectors), and the
-ratio to the network's own forward rate in the same run.
+ratio to the network's own forward rate measured in the same run.
 
-Generates N synthetic DART-PFM files, ingests them into a fresh embedded catalog (not
-timed), then times `symcat.embed.run.embed_catalog` over all of them (loading and
-preprocessing in workers, inference, COPY into Postgres; the HNSW index build is left
-out, it is a one-off), and the extractor alone on random batches already on the device.
-A ratio near 1 means the network is the bottleneck; well below 1, our pipeline is.
+Generates synthetic DART-PFM files, ingests them into a fresh embedded catalog, then
+times `symcat.embed.run.embed_catalog` over all image scans: loading workers read the
+chosen channels from PostgreSQL, preprocessing (on a GPU: batched on the device),
+inference, COPY of the vectors into PostgreSQL. The HNSW index build is left out (a
+one-off). The extractor alone is timed on random uint8 batches; a ratio near 1 means
+the network is the bottleneck, well below 1 our pipeline is. The time of the best
+run is broken down (see `EmbedSummary.timings`).
 
-    python benchmarks/embed.py                                  # CPU, 200 files
-    python benchmarks/embed.py --n 8000 --device cuda --batch-size 256
-    python benchmarks/embed.py --models symcat_combined.untrained  # timing only (see below)
+    python benchmarks/embed.py                                  # CPU, 200 scans
+    python benchmarks/embed.py --device cuda --n 16000 --distinct 2000 --batch-size 256 \\
+        --models symcat_combined.v1
 
-``--no-db`` replaces the catalog by scans held in memory (quantized like stored channels,
-de-quantized and preprocessed in the same DataLoader workers): for machines without
-PostgreSQL (the device machine); it measures everything but the database reads/writes.
-
-``symcat_combined.untrained`` is the combined model with an untrained symmetry network
-of the shipped architecture, registered here for timing before the trained weights
-ship: same computation, meaningless vectors; its vectors are stored under that name.
+``--distinct M`` (default: N) generates and ingests M files and copies their catalog rows
+(scans and all their channels, pixels included) by SQL until the catalog holds N image
+scans: ingesting thousands of files costs minutes and tens of GB of original files,
+which a short GPU lease cannot spare. Each copy is a separate row with its own pixels
+on disk, read like any other; only its `original_files` row is empty (the embedding
+never reads original files).
 """
 
 from __future__ import annotations
@@ -27,85 +28,140 @@ import os
 import platform
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 
-def register_untrained_combined() -> None:
-    """Timing stand-in for symcat_combined.v1 (same networks, random symmetry weights)."""
-    from symcat.embed.extractors import combined, reduction
-    from symcat.embed.extractors.efficientnet import FOUR_TAP
-    from symcat.embed.extractors.efficientnet import _weights as natural_weights
-    from symcat.embed.registry import ExtractorCfg, create_extractor, register_extractor
-
-    cfg = ExtractorCfg(
-        name="symcat_combined.untrained", dim=combined.COMBINED.dim,
-        input_size=FOUR_TAP.input_size,
-        weights=lambda: (*natural_weights(), reduction.FILE), licence="timing only",
-        description="combined model with an UNTRAINED symmetry network: timing only",
-    )
-
-    @register_extractor(cfg)
-    def build(cfg: ExtractorCfg):  # noqa: ANN202
-        from symcat.embed.symmetry.model import SymmetryNet
-
-        natural = create_extractor(FOUR_TAP.name)
-        return combined.combined_module(cfg, natural, SymmetryNet("resnet18", "fft"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--n", type=int, default=200, help="image scans in the catalog")
+    parser.add_argument("--distinct", type=int, default=None,
+                        help="files generated and ingested (default N); the rest are copies")
     parser.add_argument("--models", nargs="*", default=["effnet_lite0_4tap.in1k"])
     parser.add_argument("--device", default=None)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=int, nargs="*", default=None,
+                        help="loading workers (several: one set of runs each)")
     parser.add_argument("--repeat", type=int, default=1, help="end-to-end runs per model")
+    parser.add_argument("--worker-preprocess", action="store_true",
+                        help="on a GPU, also time one run with the numpy preprocessing in the "
+                             "loading workers (the CPU path), for comparison")
     parser.add_argument("--work", type=Path, default=None)
-    parser.add_argument("--no-db", action="store_true", help="in-memory scans, no PostgreSQL")
     args = parser.parse_args()
-    if args.no_db:
-        return main_no_db(args)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
 
     from symcat.client import Catalog
-    from symcat.embed.extractors import forward
-    from symcat.embed.run import default_workers, embed_catalog, resolve_device
-    from symcat.ingest.synth.dataset import generate_dataset
+    from symcat.embed.run import default_workers, resolve_device
 
-    register_untrained_combined()
     device = resolve_device(args.device)
-    workers = default_workers(device) if args.workers is None else args.workers
-    cpu = platform.processor() or platform.machine()
+    worker_counts = args.workers or [default_workers(device)]
+    cores = os.cpu_count() or 1
     gpu = torch.cuda.get_device_name() if device.startswith("cuda") else "-"
-    print(f"device {device} ({gpu}), {os.cpu_count()} cores ({cpu}), {workers} loading "
-          f"workers, batch {args.batch_size}, torch {torch.__version__}", flush=True)
-    files = work / "files"
-    started = time.perf_counter()
-    if not (files / "labels.csv").exists():
-        generate_dataset(files, args.n, seed=11, jobs=os.cpu_count() or 1)
+    print(f"device {device} ({gpu}), {cores} cores ({platform.processor() or platform.machine()})"
+          f", loading workers {worker_counts}, batch {args.batch_size}, torch "
+          f"{torch.__version__}", flush=True)
     catalog = Catalog()
-    catalog.ingest([files])
-    print(f"prepared {args.n} scans in {time.perf_counter() - started:.0f} s", flush=True)
+    prepare_catalog(catalog, work / "files", args.n, args.distinct or args.n, cores)
 
     for model in args.models:
         cfg, extractor = prepared_extractor(model, device)
-        model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device, forward)
-        rates = []
-        for _ in range(args.repeat):
-            summary = embed_catalog(catalog.engine, model, batch_size=args.batch_size,
-                                    device=device, workers=workers, rebuild=True,
-                                    build_index=False)
-            rates.append(summary.rate)
-        best = max(rates)
-        print(f"{model}: end to end {best:.1f} images/s (runs: "
-              f"{', '.join(f'{r:.1f}' for r in rates)}; {summary.embedded} scans), "
-              f"model only {model_rate:.1f} images/s, ratio {best / model_rate:.2f}",
-              flush=True)
+        model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device)
+        if device.startswith("cuda"):
+            rate = preprocess_rate(catalog.engine, cfg.input_size, args.batch_size, device)
+            print(f"{model}: preprocessing on the device alone {rate:.0f} images/s", flush=True)
+        del extractor
+        for workers in worker_counts:
+            summaries = [embed_once(catalog, model, args.batch_size, device, workers)
+                         for _ in range(args.repeat)]
+            best = max(summaries, key=lambda s: s.rate)
+            print(f"{model}, {workers} workers: end to end {best.rate:.1f} images/s (runs: "
+                  f"{', '.join(f'{s.rate:.1f}' for s in summaries)}; {best.embedded} scans"
+                  f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s, ratio "
+                  f"{best.rate / model_rate:.2f}", flush=True)
+            print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
+        if args.worker_preprocess and device.startswith("cuda"):
+            workers = worker_counts[-1]
+            run = embed_once(catalog, model, args.batch_size, device, workers, on_device=False)
+            print(f"{model}, {workers} workers, preprocessing in the workers (numpy): end to "
+                  f"end {run.rate:.1f} images/s, ratio {run.rate / model_rate:.2f}\n"
+                  f"  time: {breakdown(run.timings, workers)}", flush=True)
 
+
+def prepare_catalog(catalog: Any, files: Path, n: int, distinct: int, jobs: int) -> None:
+    """Generate and ingest `distinct` files, then copy rows until there are `n` image scans."""
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    started = time.perf_counter()
+    if not (files / "labels.csv").exists():
+        generate_dataset(files, distinct, seed=11, jobs=jobs)
+    print(f"{distinct} files generated in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    catalog.ingest([files], jobs=jobs)
+    print(f"ingested in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    total = replicate(catalog.engine, n, jobs)
+    print(f"catalog: {total} image scans (copies made in {time.perf_counter() - started:.0f} s)",
+          flush=True)
+
+
+def replicate(engine: Any, target: int, jobs: int) -> int:
+    """Copy image scans with their channels (new ids) until there are `target`; the count."""
+    from sqlalchemy import text
+
+    from symcat.store.models import Channel, Scan
+
+    with engine.begin() as conn:
+        have = conn.execute(text("SELECT count(*) FROM scans WHERE record_kind = 'image'"))
+        have = int(have.scalar_one())
+        if have == 0 or have >= target:
+            return have
+        conn.execute(text("DROP TABLE IF EXISTS bench_copies"))
+        conn.execute(text(
+            "CREATE UNLOGGED TABLE bench_copies AS SELECT s.id AS src, gen_random_uuid() AS dst, "
+            "encode(sha256(convert_to(s.file_sha256 || '/' || k, 'UTF8')), 'hex') AS sha, "
+            "row_number() OVER () AS n FROM scans s CROSS JOIN generate_series(1, :copies) k "
+            "WHERE s.record_kind = 'image' LIMIT :need"),
+            {"copies": -(-(target - have) // have), "need": target - have})
+    special = {"id": "b.dst", "file_sha256": "b.sha", "previous_version_id": "NULL",
+               "scan_id": "b.dst"}
+
+    def columns(table: Any, alias: str) -> tuple[str, str]:
+        names = [c.name for c in table.columns]
+        chosen = [special.get(name, f'{alias}."{name}"') for name in names]
+        return ", ".join(f'"{name}"' for name in names), ", ".join(chosen)
+
+    scan_names, scan_values = columns(Scan.__table__, "s")
+    channel_names, channel_values = columns(Channel.__table__, "c")
+    parts = max(1, min(jobs, 8))
+
+    def copy(part: int) -> None:
+        mine = {"parts": parts, "part": part}
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO original_files (file_sha256, size_bytes, content) "
+                "SELECT b.sha, 0, ''::bytea FROM bench_copies b WHERE b.n % :parts = :part"),
+                mine)
+            conn.execute(text(
+                f"INSERT INTO scans ({scan_names}) SELECT {scan_values} FROM bench_copies b "
+                "JOIN scans s ON s.id = b.src WHERE b.n % :parts = :part"), mine)
+            conn.execute(text(
+                f"INSERT INTO channels ({channel_names}) SELECT {channel_values} "
+                "FROM bench_copies b JOIN channels c ON c.scan_id = b.src "
+                "WHERE b.n % :parts = :part"), mine)
+
+    with ThreadPoolExecutor(parts) as pool:
+        list(pool.map(copy, range(parts)))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("DROP TABLE bench_copies"))
+        # As autovacuum leaves a catalog at rest: statistics and hint bits set, so the
+        # first timed run does not pay for them.
+        conn.execute(text("VACUUM ANALYZE scans, channels, original_files"))
+        total = conn.execute(text("SELECT count(*) FROM scans WHERE record_kind = 'image'"))
+        return int(total.scalar_one())
 
 
 def prepared_extractor(model: str, device: str) -> tuple[Any, Any]:
@@ -121,9 +177,12 @@ def prepared_extractor(model: str, device: str) -> tuple[Any, Any]:
         torch.backends.cudnn.benchmark = True
     return cfg, extractor
 
-def forward_rate(extractor, size: int, batch: int, device: str, forward) -> float:
+
+def forward_rate(extractor: Any, size: int, batch: int, device: str) -> float:
     """Images/s of the extractor alone (with our centring/normalization and the copy back)."""
     import torch
+
+    from symcat.embed.extractors import forward
 
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)  # as preprocess gives
     if device.startswith("cuda"):
@@ -137,90 +196,49 @@ def forward_rate(extractor, size: int, batch: int, device: str, forward) -> floa
     return n / (time.perf_counter() - started)
 
 
-def main_no_db(args: argparse.Namespace) -> None:
-    """Pipeline rate without the database: in-memory scans -> workers -> extractor."""
+def preprocess_rate(engine: Any, size: int, batch: int, device: str) -> float:
+    """Images/s of the device preprocessing alone, on one batch read from the catalog."""
     import torch
-    from torch.utils.data import DataLoader
+    from sqlalchemy import text
 
-    from symcat.embed.extractors import forward
+    from symcat.embed.loading import device_images, read_raw_batch
 
-    register_untrained_combined()
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    cores = os.cpu_count() or 1
-    workers = args.workers if args.workers is not None else (
-        min(12, cores - 1) if device.startswith("cuda") else max(0, min(4, cores - 1)))
-    gpu = torch.cuda.get_device_name() if device.startswith("cuda") else "-"
-    print(f"device {device} ({gpu}), {cores} cores, {workers} loading workers, batch "
-          f"{args.batch_size}, torch {torch.__version__}, no database", flush=True)
-    scans = memory_scans(32)
-    for model in args.models:
-        cfg, extractor = prepared_extractor(model, device)
-        model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device, forward)
-        batches = MemoryBatches(scans, args.n, args.batch_size, cfg.input_size)
-        rates = []
-        for _ in range(args.repeat):
-            loader = DataLoader(batches, batch_size=None, num_workers=workers,
-                                pin_memory=device.startswith("cuda"), prefetch_factor=4
-                                if workers else None, collate_fn=_tensor)
-            done, started = 0, time.perf_counter()
-            for x in loader:
-                forward(extractor, x, device)
-                done += len(x)
-            rates.append(done / (time.perf_counter() - started))
-        best = max(rates)
-        print(f"{model}: pipeline without database {best:.1f} images/s (runs: "
-              f"{', '.join(f'{r:.1f}' for r in rates)}; {args.n} scans), model only "
-              f"{model_rate:.1f} images/s, ratio {best / model_rate:.2f}", flush=True)
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM scans WHERE record_kind = 'image' "
+                                     "ORDER BY id LIMIT :n"), {"n": batch}).scalars())
+        raw = read_raw_batch(conn.connection.driver_connection, ids, size)
+    raw = raw.pin_memory() if device.startswith("cuda") else raw
+    for _ in range(3):
+        device_images(raw, size, device)
+    torch.cuda.synchronize()
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < 3.0:
+        device_images(raw, size, device)
+        n += len(raw.ids)
+    torch.cuda.synchronize()
+    return n / (time.perf_counter() - started)
 
 
-def memory_scans(count: int) -> list:
-    """Rendered DART scenes, stored as the catalog stores channels (uint16 + min/max)."""
-    import numpy as np
+def embed_once(
+    catalog: Any, model: str, batch: int, device: str, workers: int,
+    on_device: bool | None = None,
+) -> Any:
+    """One timed `embed_catalog` over every image scan (the model's vectors deleted first)."""
+    from symcat.embed.run import embed_catalog
 
-    from symcat.ingest.synth.domains import CLASSES, random_scene, render
-    from symcat.store.pixels import quantize_u16
-
-    rng = np.random.default_rng(0)
-    out = []
-    for i in range(count):
-        layers = render(random_scene(CLASSES[i % len(CLASSES)], rng, points=256), rng).layers()
-        out.append([(f"{name}Retrace", "deg" if name.startswith("Phase") else "m", a.shape,
-                     float(np.nanmin(a)), float(np.nanmax(a)),
-                     quantize_u16(a, float(np.nanmin(a)), float(np.nanmax(a))))
-                    for name, a in layers.items()])
-    return out
+    return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
+                         workers=workers, rebuild=True, build_index=False,
+                         device_preprocess=on_device)
 
 
-class MemoryBatches:
-    """Like symcat.embed.run's batches, with scans read from memory instead of Postgres."""
-
-    def __init__(self, scans: list, n: int, batch: int, size: int) -> None:
-        self.scans, self.n, self.batch, self.size = scans, n, batch, size
-
-    def __len__(self) -> int:
-        return (self.n + self.batch - 1) // self.batch
-
-    def __getitem__(self, i: int):  # noqa: ANN204
-        import numpy as np
-
-        from symcat.embed.preprocess import StoredChannel, choose_channels, preprocess
-        from symcat.store.pixels import dequantize_u16
-
-        arrays = []
-        for j in range(i * self.batch, min(self.n, (i + 1) * self.batch)):
-            stored = self.scans[j % len(self.scans)]
-            stand_ins = [StoredChannel(c[0], c[1], np.empty(c[2], np.uint8)) for c in stored]
-            chosen = {id(c) for c in choose_channels("dart_pfm", stand_ins)}
-            channels = [StoredChannel(c[0], c[1], dequantize_u16(c[5], c[2], c[3], c[4]))
-                        for c, s in zip(stored, stand_ins, strict=True) if id(s) in chosen]
-            arrays.append(preprocess("dart_pfm", channels, self.size))
-        return np.stack(arrays)
-
-
-def _tensor(array):  # noqa: ANN001, ANN202
-    import torch
-
-    return torch.from_numpy(array)
+def breakdown(timings: dict[str, float], workers: int) -> str:
+    """The run's timings as one line: main process, then summed over workers and writer."""
+    main_keys = ("setup", "first_batch", "waiting", "device", "storing")
+    line = ", ".join(f"{k.replace('_', ' ')} {timings.get(k, 0.0):.2f} s" for k in main_keys)
+    if "read" in timings:
+        line += (f"; loading workers (sum over {workers}): database read "
+                 f"{timings['read']:.2f} s, decode {timings['decode']:.2f} s")
+    return line + f"; writer thread {timings.get('writer', 0.0):.2f} s"
 
 
 if __name__ == "__main__":

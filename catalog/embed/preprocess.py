@@ -16,7 +16,9 @@ part of every extractor id and so of every stored vector's provenance):
 6. quantize to 8 bits, the depth ImageNet networks were trained on: a quarter of the
    bytes to move between loading processes and to the GPU (`forward` divides by 255).
 
-numpy and Pillow only, so it runs in data-loading workers without the GPU.
+numpy and Pillow only, so it runs in data-loading workers without the GPU. It is the
+definition of the recipe; `symcat.embed.preprocess_torch` runs steps 2 to 6 batched on the
+inference device (what `symcat embed` does on a GPU), to float rounding the same.
 """
 
 from __future__ import annotations
@@ -192,14 +194,24 @@ def resize_pad(image: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def channel_role(name: str, unit: str | None) -> tuple[str, float | None]:
+    """What step 2 or 3 a channel gets: ("height", None), ("phase", period) or ("plain", None)."""
+    base = split_name(name).base
+    if base in HEIGHT_LIKE:
+        return "height", None
+    if base == "phase" and unit in PHASE_PERIOD:
+        return "phase", PHASE_PERIOD[unit]
+    return "plain", None
+
+
 def prepare_channel(channel: StoredChannel) -> np.ndarray:
     """Steps 2 to 4 for one channel, by what the channel measures."""
-    parts = split_name(channel.name)
+    role, period = channel_role(channel.name, channel.unit)
     image = channel.pixels
-    if parts.base in HEIGHT_LIKE:
+    if role == "height":
         image = level_height(image)
-    elif parts.base == "phase" and channel.unit in PHASE_PERIOD:
-        image = unwrap_phase(image, PHASE_PERIOD[channel.unit])
+    elif role == "phase" and period is not None:
+        image = unwrap_phase(image, period)
     return robust_scale(image)
 
 

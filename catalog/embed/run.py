@@ -4,8 +4,10 @@
 model yet, so it is resumable: an interrupted run loses at most the batches in flight,
 and running it again adds nothing. Three stages overlap:
 
-* loading: DataLoader workers (own connections) read the chosen channels' pixels and
-  preprocess them (`symcat.embed.preprocess`), a batch at a time;
+* loading: DataLoader workers (own connections) read the chosen channels' pixels and,
+  on the CPU, preprocess them (`symcat.embed.preprocess`), a batch at a time; with a GPU
+  they only read and decode, and the main process preprocesses whole batches on the
+  device (`symcat.embed.loading`, `symcat.embed.preprocess_torch`);
 * inference: the main process runs the extractor (GPU when there is one, fp16 autocast);
 * writing: a thread copies each batch's vectors in (binary COPY, then an insert that
   ignores rows another run stored meanwhile), one transaction per batch.
@@ -56,6 +58,12 @@ class EmbedSummary:
     pending: int = 0
     seconds: float = 0.0
     index_built: bool = False
+    # Where the time went (s). Main process: setup (what to embed, model to the device),
+    # first_batch (loading workers starting, up to the first batch), waiting (for loaders
+    # after that), device (preprocessing on a GPU + inference + copy back), storing
+    # (waiting for the writer). Summed over workers: read, decode (GPU path only);
+    # the writer thread: writer (COPY + insert).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -173,21 +181,34 @@ def load_channels(conn: Connection, scan_ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 # -- loading (in DataLoader workers) ----------------------------------------------------
 class _Batches:
-    """Map-style dataset: item i is batch i, read and preprocessed in a worker."""
+    """Map-style dataset: item i is batch i, read (and, unless `raw`, preprocessed) in a worker.
 
-    def __init__(self, url: str, batches: list[list[uuid.UUID]], size: int) -> None:
+    `raw`: hand over the stored pixels (`symcat.embed.loading.RawBatch`) for preprocessing
+    on the inference device.
+    """
+
+    def __init__(
+        self, url: str, batches: list[list[uuid.UUID]], size: int, raw: bool = False
+    ) -> None:
         self.url = url
         self.batches = batches
         self.size = size
+        self.raw = raw
         self._engine: Engine | None = None
 
     def __len__(self) -> int:
         return len(self.batches)
 
-    def __getitem__(self, i: int) -> tuple[list[uuid.UUID], np.ndarray, list[tuple[Any, str]]]:
-        if self._engine is None:
-            self._engine = create_engine(self.url, poolclass=NullPool)
+    def __getitem__(self, i: int) -> Any:
+        if self._engine is None:  # in raw mode one connection per worker, kept
+            self._engine = (create_engine(self.url, pool_size=1, max_overflow=0) if self.raw
+                            else create_engine(self.url, poolclass=NullPool))
         with self._engine.connect() as conn:
+            if self.raw:
+                from symcat.embed.loading import read_raw_batch
+
+                return read_raw_batch(conn.connection.driver_connection, self.batches[i],
+                                      self.size)
             scans = load_channels(conn, self.batches[i])
         return prepare_batch(scans, self.batches[i], self.size)
 
@@ -211,24 +232,26 @@ def prepare_batch(
 
 
 def _batches(
-    engine: Engine, batches: list[list[uuid.UUID]], size: int, workers: int, pin: bool
-) -> Iterator[tuple[list[uuid.UUID], Any, list[tuple[Any, str]]]]:
-    import torch
+    engine: Engine, batches: list[list[uuid.UUID]], size: int, workers: int, pin: bool,
+    raw: bool = False,
+) -> Iterator[Any]:
+    """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`."""
     from torch.utils.data import DataLoader
 
     url = engine.url.render_as_string(hide_password=False)
-    dataset = _Batches(url, batches, size)
+    dataset = _Batches(url, batches, size, raw)
+    collate = _as_is if raw else _to_tensor
     if workers == 0:
         for i in range(len(dataset)):
-            ids, array, skipped = dataset[i]
-            yield ids, torch.from_numpy(array), skipped
+            yield collate(dataset[i])
         if dataset._engine is not None:
             dataset._engine.dispose()
         return
     context = "fork" if os.name != "nt" else "spawn"
     loader = DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin,
-        prefetch_factor=4, multiprocessing_context=context, collate_fn=_to_tensor,
+        prefetch_factor=2 if raw else 4,  # raw batches are 4x larger (uint16, 3 planes)
+        multiprocessing_context=context, collate_fn=collate,
         worker_init_fn=_init_worker,
     )
     yield from loader
@@ -238,6 +261,10 @@ def _to_tensor(item: tuple[Any, np.ndarray, Any]) -> tuple[Any, Any, Any]:
     import torch
 
     return item[0], torch.from_numpy(item[1]), item[2]
+
+
+def _as_is(item: Any) -> Any:
+    return item
 
 
 def _init_worker(_: int) -> None:
@@ -251,11 +278,7 @@ def store_vectors(
     conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
 ) -> int:
     """Insert vectors (already centred and normalized); rows already present are kept."""
-    from pgvector import HalfVector
-    from pgvector.psycopg import register_vector
-
     raw = conn.connection.driver_connection
-    register_vector(raw)
     conn.execute(text(
         "CREATE TEMP TABLE IF NOT EXISTS _new_embeddings "
         "(scan_id uuid, model_id int, vector halfvec) ON COMMIT DELETE ROWS"
@@ -263,15 +286,39 @@ def store_vectors(
     with raw.cursor() as cursor, cursor.copy(
         "COPY _new_embeddings (scan_id, model_id, vector) FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(["uuid", "int4", "halfvec"])
-        for scan_id, vector in zip(ids, vectors, strict=True):
-            copy.write_row((scan_id, model_id, HalfVector(vector)))
+        copy.write(copy_payload(ids, model_id, vectors))
     return conn.execute(text(
         "INSERT INTO embeddings (scan_id, model_id, vector) "
         "SELECT n.scan_id, n.model_id, n.vector FROM _new_embeddings n "
         "JOIN scans s ON s.id = n.scan_id "  # a scan deleted meanwhile is simply skipped
         "ON CONFLICT (scan_id, model_id) DO NOTHING"
     )).rowcount
+
+
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no extension
+COPY_TRAILER = b"\xff\xff"
+
+
+def copy_payload(ids: Sequence[uuid.UUID], model_id: int, vectors: np.ndarray) -> bytes:
+    """Rows (uuid, int4, halfvec) in PostgreSQL's binary COPY format, built in one go.
+
+    Every row has the same size, so the rows are one numpy record array: no Python work
+    per row under the GIL beside the inference thread (as `write_row` with pgvector's
+    HalfVector had). halfvec's binary form, as `HalfVector.to_binary`: dim and 0
+    (uint16), then big-endian float16s.
+    """
+    n, dim = vectors.shape
+    row = np.dtype([
+        ("fields", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("model_len", ">i4"),
+        ("model", ">i4"), ("vector_len", ">i4"), ("dim", ">u2"), ("unused", ">u2"),
+        ("vector", ">f2", (dim,)),
+    ])
+    rows = np.zeros(n, row)
+    rows["fields"], rows["id_len"], rows["model_len"], rows["model"] = 3, 16, 4, model_id
+    rows["id"] = np.frombuffer(b"".join(i.bytes for i in ids), "V16")
+    rows["vector_len"], rows["dim"] = 4 + 2 * dim, dim
+    rows["vector"] = vectors
+    return COPY_SIGNATURE + rows.tobytes() + COPY_TRAILER
 
 
 class _Writer(threading.Thread):
@@ -283,17 +330,20 @@ class _Writer(threading.Thread):
         self.model_id = model_id
         self.inbox: queue.Queue[Any] = queue.Queue(maxsize=4)
         self.stored = 0
+        self.seconds = 0.0
         self.error: BaseException | None = None
 
     def run(self) -> None:
         while (item := self.inbox.get()) is not None:
             if self.error is not None:
                 continue
+            started = time.perf_counter()
             try:
                 with self.engine.begin() as conn:
                     self.stored += store_vectors(conn, self.model_id, *item)
             except BaseException as exc:  # surfaced by the main thread
                 self.error = exc
+            self.seconds += time.perf_counter() - started
 
     def put(self, ids: list[uuid.UUID], vectors: np.ndarray) -> None:
         if self.error is not None:
@@ -308,6 +358,21 @@ class _Writer(threading.Thread):
 
 
 # -- the run ----------------------------------------------------------------------------
+class _Clock:
+    """Adds the time since the previous lap to `totals[name]`."""
+
+    def __init__(self, totals: dict[str, float]) -> None:
+        self.totals = totals
+        self.laps = 0
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.totals[name] = self.totals.get(name, 0.0) + now - self.last
+        self.last = now
+        self.laps += 1
+
+
 def resolve_device(device: str | None) -> str:
     """'cuda' when there is a GPU and no choice was made, else the choice or 'cpu'."""
     import torch
@@ -335,12 +400,14 @@ def embed_catalog(
     rebuild: bool = False,
     progress: bool = False,
     build_index: bool = True,
+    device_preprocess: bool | None = None,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
     `rebuild=True` first deletes the model's vectors for those scans, so they are
     computed again (the same id means the same weights and recipe, so this is only
-    needed after a bug fix in our own code).
+    needed after a bug fix in our own code). `device_preprocess`: preprocess batches on
+    the inference device rather than in the loading workers (default: on a GPU).
     """
     import torch
 
@@ -360,6 +427,7 @@ def embed_catalog(
     device = resolve_device(device)
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
+    on_device = cuda if device_preprocess is None else device_preprocess
     extractor = extractor.to(device)
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
@@ -370,15 +438,32 @@ def embed_catalog(
 
     bar = tqdm(total=len(todo), unit="scan", desc=cfg.name, disable=not progress,
                dynamic_ncols=True)
+    summary.timings["setup"] = time.perf_counter() - started
+    clock = _Clock(summary.timings)
     try:
-        for ids, images, skipped in _batches(engine, batches, cfg.input_size, workers, cuda):
+        for item in _batches(engine, batches, cfg.input_size, workers, cuda, raw=on_device):
+            clock.lap("first_batch" if clock.laps == 0 else "waiting")
+            if on_device:
+                from symcat.embed.loading import device_images
+
+                ids, skipped = item.ids, item.skipped
+                images = device_images(item, cfg.input_size, device) if ids else None
+                for key, seconds in item.seconds.items():
+                    summary.timings[key] = summary.timings.get(key, 0.0) + seconds
+            else:
+                ids, images, skipped = item
             summary.skipped.extend(skipped)
             if ids:
-                writer.put(ids, forward(extractor, images, device))
+                vectors = forward(extractor, images, device)
+                clock.lap("device")
+                writer.put(ids, vectors)
+            clock.lap("storing")
             bar.update(len(ids) + len(skipped))
     finally:
         bar.close()
         writer.close()
+        clock.lap("storing")
+        summary.timings["writer"] = writer.seconds
     summary.embedded = writer.stored
     summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
     if build_index and summary.embedded:

@@ -76,13 +76,18 @@ def test_stored_vectors_are_centred_unit_vectors(filled: Catalog) -> None:
     assert stored.config["weights_sha256"].startswith(stored.name.split("@")[1][:12])
 
 
-def test_loading_workers_give_the_same_vectors(filled: Catalog) -> None:
+@pytest.mark.parametrize("on_device", [False, True], ids=["worker-preprocess", "raw-batched"])
+def test_loading_workers_give_the_same_vectors(filled: Catalog, on_device: bool) -> None:
+    """Workers preprocessing with numpy, or only reading (batched torch preprocessing in the
+    main process, the GPU path, here on the CPU): the same vectors as the inline run."""
     inline = filled.embed(MODEL, workers=0, batch_size=4)
     with filled.engine.connect() as conn:
         before = dict(conn.execute(text(
             "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
             {"m": inline.model_id}).all())
-    rebuilt = embed_catalog(filled.engine, MODEL, workers=1, batch_size=4, rebuild=True)
+    rebuilt = embed_catalog(filled.engine, MODEL, workers=1, batch_size=4, rebuild=True,
+                            device_preprocess=on_device)
+    assert rebuilt.timings["device" if rebuilt.embedded else "setup"] > 0
     assert rebuilt.embedded == len(before)
     with filled.engine.connect() as conn:
         after = dict(conn.execute(text(
@@ -91,6 +96,23 @@ def test_loading_workers_give_the_same_vectors(filled: Catalog) -> None:
     assert after.keys() == before.keys()
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
+
+
+def test_vectors_are_stored_exactly_in_half_precision(filled: Catalog) -> None:
+    from symcat.embed.run import store_vectors
+
+    summary = filled.embed(MODEL, workers=0)
+    ids = list(filled.scans().id[:3])
+    vectors = np.random.default_rng(0).normal(size=(3, 1280)).astype(np.float32)
+    with filled.engine.begin() as conn:
+        conn.execute(text("DELETE FROM embeddings WHERE model_id = :m"), {"m": summary.model_id})
+        assert store_vectors(conn, summary.model_id, ids, vectors) == 3
+        stored = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": summary.model_id}).all())
+    for scan_id, vector in zip(ids, vectors, strict=True):
+        got = np.array(stored[scan_id], dtype=np.float32)  # real[] comes back as text
+        assert np.array_equal(got, vector.astype(np.float16).astype(np.float32))
 
 
 def test_neighbors_by_id_and_by_image(filled: Catalog) -> None:

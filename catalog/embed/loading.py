@@ -1,0 +1,195 @@
+"""Loading for GPU inference: workers read stored pixels; the device preprocesses them.
+
+On a GPU, `symcat embed` leaves the loading processes only the database read and the
+uint16 decode (`read_raw_batch`): the three chosen channels of each scan go, as their
+stored 16-bit codes with min and max, into shared-memory tensors grouped by image shape.
+The inference process then de-quantizes, levels, unwraps, scales, resizes and
+quantizes whole groups at once on the device (`device_images`, by
+`symcat.embed.preprocess_torch`). A scan the batched path does not cover (a channel
+without a finite min and max, or chosen channels of different shapes) is preprocessed
+in the worker by the numpy reference, so every scan gets the same recipe.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from symcat.embed.preprocess import (
+    NoUsableChannel,
+    StoredChannel,
+    channel_role,
+    choose_channels,
+    preprocess,
+)
+from symcat.embed.preprocess_torch import HEIGHT, PHASE, PLAIN, dequantize, prepare_planes
+from symcat.store.pixels import dequantize_u16
+
+ROLE_KIND = {"plain": PLAIN, "height": HEIGHT, "phase": PHASE}
+
+HEADS_SQL = (
+    "SELECT c.scan_id, s.imaging_mode, c.index, c.name, c.unit, c.shape, c.min, c.max "
+    "FROM channels c JOIN scans s ON s.id = c.scan_id "
+    "WHERE c.scan_id = ANY(%s) ORDER BY c.scan_id, c.index"
+)
+PIXELS_SQL = (
+    "SELECT c.scan_id, c.index, c.pixels_u16 FROM channels c "
+    "JOIN unnest(%s::uuid[], %s::int[]) AS w(scan_id, index) "
+    "ON c.scan_id = w.scan_id AND c.index = w.index"
+)
+
+
+@dataclass
+class PlaneGroup:
+    """Scans of one image shape: 3 planes each, as stored (uint16 bits in int16)."""
+
+    positions: list[int]  # rows of the batch these scans fill
+    pixels: torch.Tensor  # int16 (3 g, H, W)
+    lo: torch.Tensor  # float64 (3 g,)
+    hi: torch.Tensor  # float64 (3 g,)
+    kind: torch.Tensor  # int64 (3 g,): PLAIN, HEIGHT, PHASE
+    period: torch.Tensor  # float64 (3 g,), for PHASE planes
+
+
+@dataclass
+class RawBatch:
+    """One batch as a loading worker hands it over (picklable; tensors in shared memory)."""
+
+    ids: list[uuid.UUID]
+    skipped: list[tuple[Any, str]]
+    groups: list[PlaneGroup]
+    ready_positions: list[int] = field(default_factory=list)
+    ready: torch.Tensor | None = None  # uint8 (r, 3, S, S), preprocessed in the worker
+    seconds: dict[str, float] = field(default_factory=dict)  # worker time: read, decode
+
+    def pin_memory(self) -> RawBatch:
+        """Called by the DataLoader's pinning thread: page-locked copies for fast copies."""
+        groups = [replace(g, pixels=g.pixels.pin_memory()) for g in self.groups]
+        ready = self.ready.pin_memory() if self.ready is not None else None
+        return replace(self, groups=groups, ready=ready)
+
+
+@dataclass
+class _Head:
+    index: int
+    name: str
+    unit: str | None
+    shape: tuple[int, ...]
+    lo: float | None
+    hi: float | None
+
+
+def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: int) -> RawBatch:
+    """Read the chosen channels of `scan_ids` (psycopg connection) into a RawBatch."""
+    started = time.perf_counter()
+    modes: dict[uuid.UUID, str | None] = {}
+    heads: dict[uuid.UUID, list[_Head]] = {}
+    with raw_conn.cursor() as cursor:
+        for row in cursor.execute(HEADS_SQL, (list(scan_ids),)):
+            modes[row[0]] = row[1]
+            heads.setdefault(row[0], []).append(
+                _Head(row[2], row[3], row[4], tuple(row[5]), row[6], row[7]))
+    ids: list[uuid.UUID] = []
+    skipped: list[tuple[Any, str]] = []
+    chosen: list[list[_Head]] = []
+    for scan_id in scan_ids:
+        try:
+            picked = _choose(modes.get(scan_id), heads.get(scan_id, []))
+        except NoUsableChannel as exc:
+            skipped.append((scan_id, str(exc)))
+            continue
+        ids.append(scan_id)
+        chosen.append(picked)
+    wanted = sorted({(scan_id, h.index) for scan_id, hs in zip(ids, chosen, strict=True)
+                     for h in hs})
+    pixels: dict[tuple[uuid.UUID, int], bytes] = {}
+    if wanted:
+        with raw_conn.cursor(binary=True) as cursor:
+            cursor.execute(PIXELS_SQL, ([k[0] for k in wanted], [k[1] for k in wanted]))
+            for scan_id, index, data in cursor:
+                pixels[(scan_id, index)] = data
+    read = time.perf_counter()
+    batch = _assemble(ids, skipped, chosen, pixels, modes, size)
+    batch.seconds = {"read": read - started, "decode": time.perf_counter() - read}
+    return batch
+
+
+def _choose(mode: str | None, heads: list[_Head]) -> list[_Head]:
+    """The three channels `choose_channels` picks, decided on stand-ins of the right shape."""
+    stand_ins = [StoredChannel(h.name, h.unit, np.empty(h.shape, np.uint8)) for h in heads]
+    picked = choose_channels(mode, stand_ins)
+    by_id = {id(s): h for s, h in zip(stand_ins, heads, strict=True)}
+    return [by_id[id(s)] for s in picked]
+
+
+def _batched(heads: list[_Head]) -> bool:
+    """Whether the device path covers this scan: one 2-D shape, finite min and max."""
+    return len({h.shape for h in heads}) == 1 and all(
+        h.lo is not None and h.hi is not None and np.isfinite(h.lo) and np.isfinite(h.hi)
+        for h in heads)
+
+
+def _assemble(
+    ids: list[uuid.UUID], skipped: list[tuple[Any, str]], chosen: list[list[_Head]],
+    pixels: dict[tuple[uuid.UUID, int], bytes], modes: dict[uuid.UUID, str | None], size: int,
+) -> RawBatch:
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    others: list[int] = []
+    for position, heads in enumerate(chosen):
+        if _batched(heads):
+            by_shape.setdefault(heads[0].shape, []).append(position)
+        else:
+            others.append(position)
+    groups = [_group(positions, [ids[p] for p in positions], [chosen[p] for p in positions],
+                     pixels, shape) for shape, positions in by_shape.items()]
+    ready = None
+    if others:
+        arrays = []
+        for p in others:
+            channels = [StoredChannel(h.name, h.unit, dequantize_u16(
+                pixels[(ids[p], h.index)], h.shape, h.lo, h.hi)) for h in chosen[p]]
+            arrays.append(preprocess(modes.get(ids[p]), channels, size))
+        ready = torch.from_numpy(np.stack(arrays)).share_memory_()
+    return RawBatch(ids, skipped, groups, others, ready)
+
+
+def _group(
+    positions: list[int], ids: list[uuid.UUID], chosen: list[list[_Head]],
+    pixels: dict[tuple[uuid.UUID, int], bytes], shape: tuple[int, ...],
+) -> PlaneGroup:
+    planes = torch.empty((3 * len(positions), *shape), dtype=torch.int16).share_memory_()
+    view = planes.numpy()
+    lo, hi, kind, period = [], [], [], []
+    for i, (scan_id, heads) in enumerate(zip(ids, chosen, strict=True)):
+        for j, head in enumerate(heads):
+            view[3 * i + j] = np.frombuffer(pixels[(scan_id, head.index)], "<i2").reshape(shape)
+            role, cycle = channel_role(head.name, head.unit)
+            lo.append(head.lo)
+            hi.append(head.hi)
+            kind.append(ROLE_KIND[role])
+            period.append(cycle or 0.0)
+    f64 = torch.float64
+    return PlaneGroup(positions, planes, lo=torch.tensor(lo, dtype=f64),
+                      hi=torch.tensor(hi, dtype=f64), kind=torch.tensor(kind),
+                      period=torch.tensor(period, dtype=f64))
+
+
+def device_images(batch: RawBatch, size: int, device: str | torch.device) -> torch.Tensor:
+    """The batch's uint8 images (n, 3, size, size) on `device`, in the order of batch.ids."""
+    out = torch.empty((len(batch.ids), 3, size, size), dtype=torch.uint8, device=device)
+    for group in batch.groups:
+        x = dequantize(group.pixels.to(device, non_blocking=True), group.lo.to(device),
+                       group.hi.to(device))
+        planes = prepare_planes(x, group.kind.to(device), group.period.to(device), size)
+        rows = torch.tensor(group.positions, device=device)
+        out.index_copy_(0, rows, planes.view(-1, 3, size, size))
+    if batch.ready is not None:
+        rows = torch.tensor(batch.ready_positions, device=device)
+        out.index_copy_(0, rows, batch.ready.to(device, non_blocking=True))
+    return out
