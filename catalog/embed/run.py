@@ -37,6 +37,7 @@ from sqlalchemy.pool import NullPool
 from symcat.embed.extractors import forward
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, preprocess
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
+from symcat.query.calibrate import calibrate
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
@@ -87,7 +88,8 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
     """Build the model's HNSW index if it is missing; False when dim is too large to index.
 
     `memory` is the build's maintenance_work_mem: a graph that fits builds several
-    times faster (1M x 1024-d needs about 3 GB).
+    times faster (1M x 1024-d needs about 3 GB). The new graph's search width for kNN
+    probes is then measured (symcat.query.calibrate; about 40 s at 1M vectors).
     """
     if dim > MAX_INDEXED_DIM:
         return False
@@ -105,6 +107,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
         except DBAPIError:  # another run built it at the same moment
             conn.rollback()
             return False
+        record = calibrate(conn, model_id, dim)  # how wide kNN probes must search this graph
+        log.info("model %s: HNSW index built; probe ef factor %s (recall@%s %s)", model_id,
+                 record["ef_factor"], record["rows"], record["recall"])
     return True
 
 

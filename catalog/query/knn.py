@@ -48,6 +48,7 @@ from sqlalchemy import (
     true,
 )
 
+from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name
@@ -59,15 +60,19 @@ Method = str  # "exact", "probe", "hnsw", "exact-fallback"
 # costs about 4-5 microseconds per row of 1024-d halfvec with 2 cores (8k rows: 36 ms,
 # benchmarks/knn.py), an index probe 5-15 ms whatever the table size.
 EXACT_MAX_ROWS = 5_000
-# Index plan settings: candidates gathered before the exact re-rank, and scan budgets.
+# Index plan settings: the iterative scan's search width, the passing candidates it
+# gathers for the exact re-rank (3k: every passing row costs 1/selectivity scanned rows;
+# at a 1% filter and 1M vectors 10k candidates took p50 240 ms, 3k 23-40 ms, both with
+# recall 1.00), and scan budgets.
 HNSW_EF_SEARCH = 100
+HNSW_CANDIDATES_PER_K = 3
 HNSW_MAX_SCAN_TUPLES = 200_000
 HNSW_ITERATIVE_SCAN = "relaxed_order"
 # The unfiltered probe: enough rows to expect 2k passing ones at the global selectivity,
-# searched with a wide candidate list, because the probe's answer is only as good as its
-# own recall (ef_search 100 gave 0.80 at 1M clustered 1024-d vectors, 800 gave 0.985).
+# searched `probe_factor` times wider than PROBE_MIN rows (measured per model by
+# symcat.query.calibrate; 8, i.e. ef_search 800, where never measured), because the
+# probe's answer is only as good as its own recall.
 PROBE_MIN, PROBE_MAX = 100, 400
-PROBE_EF_SEARCH = 800
 # A filtered index scan is trusted when the probe holds at least this share of the
 # passing rows the global selectivity predicts; fewer means the filter is correlated
 # with the embedding *against* this query, where graph search misses (recall 0 seen).
@@ -89,6 +94,7 @@ class StoredModel:
     name: str
     family: str
     dim: int
+    probe_factor: int = DEFAULT_FACTOR
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,8 @@ class Plan:
 def find_model(conn: Connection, name: str) -> StoredModel:
     """A stored model by full id, or the newest with this registry name (family)."""
     row = conn.execute(
-        select(EmbeddingModel.id, EmbeddingModel.name, EmbeddingModel.family, EmbeddingModel.dim)
+        select(EmbeddingModel.id, EmbeddingModel.name, EmbeddingModel.family, EmbeddingModel.dim,
+               EmbeddingModel.config)
         .where((EmbeddingModel.name == name) | (EmbeddingModel.family == name))
         .order_by((EmbeddingModel.name == name).desc(), EmbeddingModel.id.desc())
         .limit(1)
@@ -114,7 +121,7 @@ def find_model(conn: Connection, name: str) -> StoredModel:
         known = conn.execute(select(EmbeddingModel.name).order_by(EmbeddingModel.id)).scalars()
         listed = ", ".join(known) or "none yet (run `symcat embed`)"
         raise UnknownModel(f"no vectors stored for model {name!r}; stored models: {listed}")
-    return StoredModel(*row)
+    return StoredModel(row.id, row.name, row.family, row.dim, probe_factor(row.config))
 
 
 def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np.ndarray:
@@ -183,7 +190,7 @@ def _hnsw(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], 
     conn.execute(text("SET LOCAL enable_seqscan = off"))  # the index order is the plan
     indexed = cast(Embedding.vector, HALFVEC(model.dim))
     distance = indexed.cosine_distance(cast(q, HALFVEC(model.dim))).label("distance")
-    candidates = max(k, ef_search)
+    candidates = max(k, min(ef_search, HNSW_CANDIDATES_PER_K * k))
     rows = conn.execute(_joined([Embedding.scan_id, distance], clauses)
                         .order_by(distance).limit(candidates)).all()
     ranked = sorted(((r.scan_id, float(r.distance)) for r in rows), key=lambda r: r[1])
@@ -194,7 +201,7 @@ def _probe(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any],
            ) -> list[tuple[uuid.UUID, float, bool]]:
     """The `size` nearest rows of the whole model (index, no filter), each marked with
     whether it passes the filter: shows whether the filter keeps the query's neighbourhood."""
-    ef_search = min(1000, max(size, PROBE_EF_SEARCH))  # pgvector's maximum is 1000
+    ef_search = min(1000, max(size, model.probe_factor * PROBE_MIN))  # pgvector's max: 1000
     conn.execute(text(f"SET LOCAL hnsw.ef_search = {ef_search}"))
     conn.execute(text("SET LOCAL hnsw.iterative_scan = off"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from symcat.client import Catalog
 from symcat.embed.extractors import center_normalize
 from symcat.embed.run import ensure_index
+from symcat.query.calibrate import FACTORS, TARGET_RECALL, probe_factor
 from symcat.query.knn import StoredModel, UnknownModel, find_model, knn
 from symcat.store.models.embedding import hnsw_index_name
 
@@ -66,8 +67,28 @@ def add_synthetic_scans(engine: Engine, name: str, n: int, dim: int, seed: int =
 @pytest.fixture()
 def clustered(catalog: Catalog) -> tuple[Catalog, StoredModel, np.ndarray]:
     model, centres, _, _ = add_synthetic_scans(catalog.engine, "test.clustered", N, DIM)
-    ensure_index(catalog.engine, model.id, DIM)
-    return catalog, model, centres
+    ensure_index(catalog.engine, model.id, DIM)  # builds the graph and measures its probe
+    with catalog.engine.connect() as conn:
+        return catalog, find_model(conn, model.name), centres
+
+
+def test_index_build_measures_how_wide_probes_search(clustered) -> None:
+    catalog, model, _ = clustered
+    with catalog.engine.connect() as conn:
+        config = conn.execute(text("SELECT config FROM embedding_models WHERE id = :m"),
+                              {"m": model.id}).scalar_one()
+    probe = config["probe"]
+    recall = {int(f): r for f, r in probe["recall"].items()}
+    assert model.probe_factor == probe["ef_factor"] in FACTORS
+    # The smallest width tried that reached the target was chosen; narrower ones missed it.
+    assert recall[model.probe_factor] >= TARGET_RECALL or model.probe_factor == FACTORS[-1]
+    assert all(r < TARGET_RECALL for f, r in recall.items() if f < model.probe_factor)
+    assert probe["queries"] == 20 and all(0 <= r <= 1 for r in recall.values())
+
+
+def test_an_unmeasured_model_probes_at_the_safe_width() -> None:
+    assert probe_factor({}) == probe_factor(None) == FACTORS[-1]
+    assert probe_factor({"probe": {"ef_factor": 2}}) == 2
 
 
 FILTERS = [
