@@ -14,6 +14,7 @@ defaults on the same index (ef_search 40, no iterative scan, no re-rank) as the 
     python benchmarks/knn.py --n 1000000
     python benchmarks/knn.py --recipe isotropic      # the stress case
     python benchmarks/knn.py --stats-only DATA_DIR   # recipe vs a catalog's real vectors
+    python benchmarks/knn.py --work DIR --plan hnsw --cases correlated:0.04   # why not hnsw
 """
 
 from __future__ import annotations
@@ -44,7 +45,17 @@ def main() -> None:
     parser.add_argument("--stats-only", type=Path, default=None, metavar="DATA_DIR",
                         help="print the recipe's statistics and those of the vectors stored "
                              "in the catalog at DATA_DIR (real embeddings), then stop")
+    parser.add_argument("--plan", choices=("auto", "hnsw", "exact"), default="auto",
+                        help="force one plan for 'ours' (to show why auto chooses as it does)")
+    parser.add_argument("--candidates-per-k", type=int, default=None,
+                        help="passing candidates an iterative scan gathers, per k")
+    parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
+                        help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
     args = parser.parse_args()
+    if args.candidates_per_k:
+        import symcat.query.knn
+
+        symcat.query.knn.HNSW_CANDIDATES_PER_K = args.candidates_per_k
     print_recipe_statistics(args)
     if args.stats_only:
         print_catalog_statistics(args.stats_only)
@@ -75,12 +86,12 @@ def main() -> None:
     index_started = time.perf_counter()
     if ensure_index(engine, model.id, args.dim, memory=args.index_memory):
         print(f"HNSW index built in {time.perf_counter() - index_started:.0f} s", flush=True)
-    if "probe" not in model_config(engine, model.id):
+    record = model_config(engine, model.id).get("probe")
+    if record is None:  # a catalog built before probes were measured
         with engine.connect() as conn:
             record = calibrate(conn, model.id, args.dim)
-            conn.commit()
-        print(f"probe calibrated: ef factor {record['ef_factor']} (recall@100 by factor "
-              f"{record['recall']}, {record['seconds']} s)", flush=True)
+    print(f"probe width: ef factor {record['ef_factor']} (recall@100 by factor "
+          f"{record['recall']}, measured in {record['seconds']} s)", flush=True)
     with engine.connect() as conn:
         model = find_model(conn, name)
     with engine.connect() as conn:
@@ -98,7 +109,8 @@ def main() -> None:
         print(f"{'filter':>12} {'sel':>6} {'rows':>8} | {'recall':>6} {'p50 ms':>7} "
               f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}")
         for kind, sel, filters in cases:
-            report(conn, model, queries, filters, kind, sel, args.k)
+            if not args.cases or f"{kind}:{sel:g}" in args.cases:
+                report(conn, model, queries, filters, kind, sel, args.k, args.plan)
 
 
 def model_config(engine, model_id: int) -> dict:
@@ -264,7 +276,7 @@ def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int 
 
 
 def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: float,
-           k: int) -> None:
+           k: int, forced: str = "auto") -> None:
     from symcat.query.knn import estimate_rows, knn
 
     ours, base, recall, base_recall, plans = [], [], [], [], {}
@@ -272,7 +284,7 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
         truth, _ = knn(conn, model, q, k, filters, plan="exact")
         conn.rollback()
         started = time.perf_counter()
-        found, plan = knn(conn, model, q, k, filters)
+        found, plan = knn(conn, model, q, k, filters, plan=forced)
         ours.append(time.perf_counter() - started)
         conn.rollback()
         plans[plan.method] = plans.get(plan.method, 0) + 1

@@ -62,8 +62,8 @@ Method = str  # "exact", "probe", "hnsw", "exact-fallback"
 EXACT_MAX_ROWS = 5_000
 # Index plan settings: the iterative scan's search width, the passing candidates it
 # gathers for the exact re-rank (3k: every passing row costs 1/selectivity scanned rows;
-# at a 1% filter and 1M vectors 10k candidates took p50 240 ms, 3k 23-40 ms, both with
-# recall 1.00), and scan budgets.
+# at a 1% filter of 1M vectors 10k candidates took p50 148-184 ms, 3k 45-62 ms; 2k lost
+# recall, 0.945 at 4% of isotropic vectors; benchmarks/RESULTS.md), and scan budgets.
 HNSW_EF_SEARCH = 100
 HNSW_CANDIDATES_PER_K = 3
 HNSW_MAX_SCAN_TUPLES = 200_000
