@@ -51,6 +51,8 @@ def main() -> None:
                         help="passing candidates an iterative scan gathers, per k")
     parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
                         help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
+    parser.add_argument("--cold", action="store_true",
+                        help="no warm-up: time a freshly started server")
     args = parser.parse_args()
     if args.candidates_per_k:
         import symcat.query.knn
@@ -101,7 +103,8 @@ def main() -> None:
         queries_rng = np.random.default_rng(args.seed + 1)
         labels = queries_rng.integers(0, args.clusters, args.queries)
         queries = recipe.sample(labels, queries_rng)
-        warm_up(conn, model, recipe, args)
+        if not args.cold:
+            warm_up(conn, model, recipe, args)
         cases = [("none", 1.0, {})]
         for sel in SELECTIVITIES:
             cases.append(("independent", sel, {"scan_size_x_m": (None, sel)}))
@@ -260,19 +263,28 @@ def build(engine, name: str, args, recipe: Recipe, rng: np.random.Generator) -> 
     print(f"loaded {args.n} rows in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int = 200) -> None:
-    """Bring the index and vectors into memory the way a catalog in use has them (a
-    freshly started server has nothing cached): untimed unfiltered searches with other
-    query points of the same clusters."""
+def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int = 1000) -> None:
+    """Bring the vectors, the scans and the index into PostgreSQL's buffers, as a server
+    in use (dashboard, daemon) has them; a freshly started one has nothing cached and
+    reads every page through the OS (`--cold` skips this). The tables are read once
+    through an index (a sequential scan of a large table uses a small ring of buffers
+    and caches nothing); the graph by untimed unfiltered searches."""
+    from sqlalchemy import text
+
     from symcat.query.knn import knn
 
-    rng = np.random.default_rng(args.seed + 2)
     started = time.perf_counter()
+    with conn.begin():
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        conn.execute(text("SELECT count(vector) FROM embeddings WHERE model_id = :m"),
+                     {"m": model.id})
+        conn.execute(text("SELECT count(document) FROM scans WHERE id IS NOT NULL"))
+    rng = np.random.default_rng(args.seed + 2)
     for q in recipe.sample(rng.integers(0, args.clusters, queries), rng):
         knn(conn, model, q, args.k)
         conn.rollback()
-    print(f"warm-up: {queries} unfiltered searches in {time.perf_counter() - started:.1f} s",
-          flush=True)
+    print(f"warm-up: tables read once, {queries} unfiltered searches, "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
 
 
 def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: float,
