@@ -57,9 +57,16 @@ PlanName = Literal["auto", "exact", "hnsw"]
 Method = str  # "exact", "probe", "hnsw", "exact-fallback"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
-# costs about 4-5 microseconds per row of 1024-d halfvec with 2 cores (8k rows: 36 ms,
-# benchmarks/knn.py), an index probe 5-15 ms whatever the table size.
+# costs about 3.5 microseconds per row of 1024-d halfvec without parallel workers (10k rows
+# of 1M: p50 35 ms), an index probe 5-15 ms whatever the table size.
 EXACT_MAX_ROWS = 5_000
+# Up to this many, exact is still chosen when the filter is too sparse for the largest
+# probe to hold 2k passing rows: probe + iterative scan cost more (1% of 1M: p50 48-55
+# ms against 35 ms exact).
+SPARSE_EXACT_MAX_ROWS = 12_000
+# Exact scans of fewer rows run without parallel workers: on 2 cores, 3 processes on a
+# nested loop were slower (10k rows: p50 41 against 35 ms; 40k rows: 120 against 135 ms).
+SERIAL_MAX_ROWS = 20_000
 # Index plan settings: the iterative scan's search width, the passing candidates it
 # gathers for the exact re-rank (3k: every passing row costs 1/selectivity scanned rows;
 # at a 1% filter of 1M vectors 10k candidates took p50 148-184 ms, 3k 45-62 ms; 2k lost
@@ -106,6 +113,7 @@ class Plan:
     returned: int
     fell_back: bool = False
     seconds: float = 0.0
+    probe_rows: int = 0  # rows of the unfiltered probe, 0 when none ran
 
 
 def find_model(conn: Connection, name: str) -> StoredModel:
@@ -225,6 +233,7 @@ def knn(
     exclude: Sequence[uuid.UUID] = (),
     plan: PlanName = "auto",
     exact_max_rows: int = EXACT_MAX_ROWS,
+    sparse_exact_max_rows: int = SPARSE_EXACT_MAX_ROWS,
     ef_search: int = HNSW_EF_SEARCH,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
@@ -251,34 +260,42 @@ def knn(
         estimated = estimate_rows(conn, clauses)
         method: str = plan
         found: list[tuple[uuid.UUID, float]] = []
+        probe_rows = 0
         if plan == "auto":
             method = "exact"
             if estimated > exact_max_rows and has_index(conn, model):
-                method, found = _auto_index(conn, model, q, clauses, k, estimated, ef_search)
+                method, found, probe_rows = _auto_index(
+                    conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
                 method = "exact-fallback"
         conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
         if method.startswith("exact"):
+            if estimated <= SERIAL_MAX_ROWS:
+                conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             found = _exact(conn, model, q, clauses, k)
     return found, Plan(method, estimated, len(found), method == "exact-fallback",
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, probe_rows)
 
 
 def _auto_index(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int,
-                estimated: float, ef_search: int) -> tuple[str, list[tuple[uuid.UUID, float]]]:
+                estimated: float, ef_search: int, sparse_exact_max_rows: int,
+                ) -> tuple[str, list[tuple[uuid.UUID, float]], int]:
     """Probe the unfiltered neighbourhood, then answer from it, from a filtered index
-    scan, or exactly: whichever the filter's behaviour near the query allows."""
+    scan, or exactly: whichever the filter's behaviour near the query allows. Returns
+    the method, the answer when the probe gave it, and the probe's size."""
     total = max(estimate_rows(conn, clauses[:1]), 1.0)
     selectivity = min(1.0, estimated / total)
+    if estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k:
+        return "exact", [], 0  # no probe could answer: exact is cheaper than probe + scan
     size = int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
     probe = _probe(conn, model, q, clauses, size)
     passing = [(scan_id, d) for scan_id, d, ok in probe if ok]
     if len(passing) >= k:
         # Every row nearer than the probe's farthest is in the probe (up to the index's
         # own recall), so the k nearest passing rows are these.
-        return "probe", sorted(passing, key=lambda r: r[1])[:k]
+        return "probe", sorted(passing, key=lambda r: r[1])[:k], size
     if len(passing) >= LOCAL_SHARE * len(probe) * selectivity:
-        return "hnsw", []  # the filter keeps rows near the query: iterative scan finds them
-    return "exact", []  # the filter excludes the query's neighbourhood: only exact is safe
+        return "hnsw", [], size  # the filter keeps rows near the query: iterative scan
+    return "exact", [], size  # the filter excludes the query's neighbourhood: only exact

@@ -112,7 +112,8 @@ def test_planned_search_finds_the_exact_neighbours(clustered, filters) -> None:
         for q in queries:
             truth, _ = knn(conn, model, q, 10, filters, plan="exact")
             # exact_max_rows=100 makes every filter but the tiniest take the index path.
-            found, plan = knn(conn, model, q, 10, filters, exact_max_rows=100)
+            found, plan = knn(conn, model, q, 10, filters, exact_max_rows=100,
+                              sparse_exact_max_rows=0)
             methods.add(plan.method)
             recalls.append(len({t[0] for t in truth} & {f[0] for f in found}) / len(truth))
             distances = [d for _, d in found]
@@ -148,6 +149,19 @@ def test_plan_follows_the_estimated_selectivity(clustered) -> None:
     assert large.method in ("probe", "hnsw") and large.estimated_rows > 500
 
 
+def test_a_filter_too_sparse_for_any_probe_is_answered_exactly(clustered) -> None:
+    catalog, model, centres = clustered
+    q = _vectors(np.random.default_rng(4), np.array([2]), centres)[0]
+    sparse = {"scan_size_x_m": (None, 0.01)}  # about 30 of 3,000 rows: 4 in a 400-row probe
+    with catalog.engine.connect() as conn:
+        truth, _ = knn(conn, model, q, 10, sparse, plan="exact")
+        found, plan = knn(conn, model, q, 10, sparse, exact_max_rows=10)
+        _, probed = knn(conn, model, q, 10, sparse, exact_max_rows=10, sparse_exact_max_rows=0)
+    assert plan.method == "exact" and plan.estimated_rows > 10 and plan.probe_rows == 0
+    assert found == truth
+    assert probed.probe_rows == 400  # without the rule it probes first, then scans
+
+
 def test_too_few_rows_for_the_index_falls_back_to_exact(clustered) -> None:
     catalog, model, centres = clustered
     q = _vectors(np.random.default_rng(3), np.array([1]), centres)[0]
@@ -155,7 +169,7 @@ def test_too_few_rows_for_the_index_falls_back_to_exact(clustered) -> None:
         truth, _ = knn(conn, model, q, 10, {"drive_frequency_hz": (None, 0.004)}, plan="exact")
         # Pretend the filter is large (threshold 0): the index path finds < k, falls back.
         found, plan = knn(conn, model, q, 10, {"drive_frequency_hz": (None, 0.004)},
-                          exact_max_rows=0, ef_search=10)
+                          exact_max_rows=0, sparse_exact_max_rows=0, ef_search=10)
     assert found == truth
     assert plan.method in ("exact", "exact-fallback")
 
