@@ -8,7 +8,8 @@ with iterative scans. This module owns the pgvector scan settings and picks a pl
 query:
 
 * **exact** when the planner estimates at most `EXACT_MAX_ROWS` passing rows (or the
-  model has no index): the filtered rows are scanned and sorted by true distance;
+  model has no index), or at most `SPARSE_EXACT_MAX_ROWS` when the filter is too sparse
+  for any probe to answer: the filtered rows are scanned and sorted by true distance;
   recall is 1 by construction and the cost grows with the filtered rows only;
 * otherwise a **probe**: the index's unfiltered nearest `2k / selectivity` rows (100 to
   400), each marked pass/fail. If k of them pass, those are the answer (every row
