@@ -49,15 +49,19 @@ def main() -> None:
                         help="force one plan for 'ours' (to show why auto chooses as it does)")
     parser.add_argument("--candidates-per-k", type=int, default=None,
                         help="passing candidates an iterative scan gathers, per k")
+    parser.add_argument("--serial-max-rows", type=int, default=None,
+                        help="exact scans of up to this many rows run without parallel workers")
     parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
                         help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
-    if args.candidates_per_k:
-        import symcat.query.knn
+    import symcat.query.knn
 
+    if args.candidates_per_k:
         symcat.query.knn.HNSW_CANDIDATES_PER_K = args.candidates_per_k
+    if args.serial_max_rows is not None:
+        symcat.query.knn.SERIAL_MAX_ROWS = args.serial_max_rows
     print_recipe_statistics(args)
     if args.stats_only:
         print_catalog_statistics(args.stats_only)

@@ -58,15 +58,15 @@ PlanName = Literal["auto", "exact", "hnsw"]
 Method = str  # "exact", "probe", "hnsw", "exact-fallback"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
-# costs about 3.5 microseconds per row of 1024-d halfvec without parallel workers (10k rows
-# of 1M: p50 35 ms), an index probe 5-15 ms whatever the table size.
+# costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
+# of 1M: p50 40 ms), an index probe 5-15 ms whatever the table size.
 EXACT_MAX_ROWS = 5_000
 # Up to this many, exact is still chosen when the filter is too sparse for the largest
-# probe to hold 2k passing rows: probe + iterative scan cost more (1% of 1M: p50 48-55
-# ms against 35 ms exact).
+# probe to hold 2k passing rows: probe + iterative scan cost more (1% of 1M: p95 58-65
+# ms against 44-52 ms exact).
 SPARSE_EXACT_MAX_ROWS = 12_000
 # Exact scans of fewer rows run without parallel workers: on 2 cores, 3 processes on a
-# nested loop were slower (10k rows: p50 41 against 35 ms; 40k rows: 120 against 135 ms).
+# nested loop were slower (10k rows: p50 48 against 40 ms; 40k rows: 140 against 148 ms).
 SERIAL_MAX_ROWS = 20_000
 # Index plan settings: the iterative scan's search width, the passing candidates it
 # gathers for the exact re-rank (3k: every passing row costs 1/selectivity scanned rows;
