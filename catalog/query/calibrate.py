@@ -20,6 +20,7 @@ from pgvector.sqlalchemy import HALFVEC
 from sqlalchemy import Connection, bindparam, cast, func, select, text, update
 
 from symcat.store.models import Embedding, EmbeddingModel
+from symcat.store.models.embedding import vector_array
 
 # Search widths tried, as multiples of the rows asked for; the widest is the safe
 # default for a model that was never measured.
@@ -99,6 +100,5 @@ def _sample_vectors(conn: Connection, model_id: int, queries: int, seed: int
     for offset in offsets:
         value = conn.execute(select(Embedding.vector).where(Embedding.model_id == model_id)
                              .order_by(Embedding.scan_id).offset(offset).limit(1)).scalar_one()
-        values = value.to_list() if hasattr(value, "to_list") else value
-        vectors.append(np.asarray(values, dtype=np.float32))
+        vectors.append(vector_array(value))
     return vectors

@@ -52,7 +52,7 @@ from sqlalchemy import (
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Embedding, EmbeddingModel, Scan
-from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name
+from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
 PlanName = Literal["auto", "exact", "hnsw"]
 Method = str  # "exact", "probe", "hnsw", "exact-fallback"
@@ -144,7 +144,7 @@ def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np
             f"scan {scan_id} has no vector for {model.name}; run `symcat embed --model "
             f"{model.family}` first"
         )
-    return np.asarray(value.to_list() if hasattr(value, "to_list") else value, dtype=np.float32)
+    return vector_array(value)
 
 
 def _base(

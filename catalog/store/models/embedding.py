@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import numpy as np
 from pgvector.sqlalchemy import HALFVEC
 from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,6 +68,13 @@ class Embedding(Base):
 # what lets a moderate ef_search reach >= 0.95 (see benchmarks/RESULTS.md).
 HNSW_M = 24
 HNSW_EF_CONSTRUCTION = 128
+
+
+def vector_array(value: Any) -> np.ndarray:
+    """A stored vector as float32, whether psycopg handed over pgvector's HalfVector or a
+    plain list (it depends on whether the connection registered pgvector's types)."""
+    return np.asarray(value.to_list() if hasattr(value, "to_list") else value,
+                      dtype=np.float32)
 
 
 def hnsw_index_name(model_id: int) -> str:
