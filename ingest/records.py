@@ -41,6 +41,8 @@ class ScanRecord:
     document: dict[str, Any]
     arrays: np.ndarray
     warnings: tuple[str, ...] = field(default=())
+    # The path's bytes when its name is not UTF-8 (the document shows it with escapes).
+    source_path_bytes: bytes | None = None
 
     @property
     def kind(self) -> str:
@@ -59,6 +61,8 @@ class Refused:
     file_sha256: str | None
     reason: str
     file_size_bytes: int | None = None
+    # The path's bytes when its name is not UTF-8 (`path` shows it with escapes).
+    path_bytes: bytes | None = None
 
 
 ReadResult = ScanRecord | Refused

@@ -1,0 +1,151 @@
+"""Fault injection: paths that are not files, names that are not UTF-8, slow writers,
+files that return to old content, an embedded server that fails to start.
+
+Against `symcat ingest` and a running daemon, as real subprocesses on a real
+PostgreSQL: nothing blocks (every run has a deadline that fails the test, never
+hangs it), every file is catalogued once or refused once with its reason,
+nothing is lost, SIGTERM stops the daemon. The "unreadable" cases hold for
+root too: the subprocesses run without root's power to read any file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_harness import (
+    BIG_LIMIT,
+    NON_UTF8_GOOD,
+    DaemonProcess,
+    PgServer,
+    can_make_unreadable,
+    make_files,
+    make_special_files,
+    query,
+    restore_permissions,
+    scan_shas,
+    sha256,
+    wait_for,
+    without_dac,
+)
+
+from symcat.ingest.outbox import Outbox
+
+NOTHING_BLOCKS_SECONDS = 120
+
+
+@pytest.fixture()
+def reachable_without_dac(pg: PgServer) -> Iterator[None]:
+    """Let a `without_dac` child reach the test server's socket, which lives in its data
+    folder (0700, owned by the postgres user). PostgreSQL checks that folder's mode
+    only when it starts, so 0711 while it runs is harmless; 0700 comes back after."""
+    pgdata = pg.root / "pgdata"
+    pgdata.chmod(0o711)
+    yield
+    pgdata.chmod(0o700)
+
+
+@pytest.fixture()
+def zoo(tmp_path: Path, reachable_without_dac: None):
+    """Three good files and every special path, in one folder to ingest or watch."""
+    why = can_make_unreadable(tmp_path)
+    if why:
+        pytest.skip(why)
+    goods = make_files(tmp_path / "staging", 4, seed=15)
+    folder = tmp_path / "zoo"
+    expect = make_special_files(folder, goods[3])
+    for i, good in enumerate(goods[:3]):
+        os.replace(good, folder / f"good-{i}.ibw")
+    good_shas = {sha256(folder / f"good-{i}.ibw") for i in range(3)}
+    good_shas.add(sha256(goods[3]))
+    yield folder, expect, good_shas
+    restore_permissions(folder)
+
+
+def _refusals(url: str) -> dict[str, tuple[str, int]]:
+    rows = query(url, "SELECT source_path, reason, times_seen FROM refusals "
+                      "WHERE resolved_at IS NULL")
+    paths = [r[0] for r in rows]
+    assert len(paths) == len(set(paths)), f"a path refused twice: {sorted(paths)}"
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _check_refusals(refusals: dict[str, tuple[str, int]], expect: dict[str, str]) -> None:
+    assert set(refusals) == set(expect)
+    for path, words in expect.items():
+        assert words in refusals[path][0], (path, refusals[path][0])
+
+
+def _check_non_utf8_scan(url: str, folder: Path) -> None:
+    raw = os.fsencode(folder) + b"/" + NON_UTF8_GOOD
+    rows = query(url, "SELECT source_path, file_name, source_path_bytes FROM scans "
+                      "WHERE source_path_bytes IS NOT NULL")
+    assert [(r[0], r[1], bytes(r[2])) for r in rows] == [
+        (raw.decode("utf-8", "backslashreplace"), "caf\\xe9-\\xff.ibw", raw)
+    ]
+
+
+def _symcat_ingest(url: str, data_dir: Path, folder: Path) -> dict:
+    env = {**os.environ, "SYMCAT_DATABASE_URL": url, "SYMCAT_MAX_FILE_BYTES": str(BIG_LIMIT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "symcat.cli", "--data-dir", str(data_dir), "ingest", "--json",
+         "--no-progress", str(folder)],
+        env=env, capture_output=True, text=True, timeout=NOTHING_BLOCKS_SECONDS,
+        preexec_fn=without_dac,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return json.loads(done.stdout)
+
+
+def test_symcat_ingest_refuses_special_paths_with_reasons(
+    tmp_path: Path, catalog_url: str, zoo
+) -> None:
+    folder, expect, good_shas = zoo
+    summary = _symcat_ingest(catalog_url, tmp_path / "pc", folder)
+    assert summary["new"] == len(good_shas)
+    assert {r["path"]: r["reason"] for r in summary["refused"]}.keys() == set(expect)
+    assert set(scan_shas(catalog_url)) == good_shas
+    _check_refusals(_refusals(catalog_url), expect)
+    _check_non_utf8_scan(catalog_url, folder)
+
+    again = _symcat_ingest(catalog_url, tmp_path / "pc", folder)  # safe to repeat
+    assert again["new"] == 0 and again["present"] == len(good_shas)
+    refusals = _refusals(catalog_url)
+    _check_refusals(refusals, expect)  # still once each, seen twice
+    assert {seen for _, seen in refusals.values()} == {2}
+
+
+def test_daemon_refuses_special_paths_and_keeps_going(
+    tmp_path: Path, catalog_url: str, daemons: list[DaemonProcess], zoo
+) -> None:
+    folder, expect, good_shas = zoo
+    d = DaemonProcess(tmp_path / "pc", [folder], catalog_url, unprivileged=True,
+                      env={"SYMCAT_MAX_FILE_BYTES": str(BIG_LIMIT)}).start()
+    daemons.append(d)
+    wait_for(lambda: set(scan_shas(catalog_url)) == good_shas, "the good files", alive=[d])
+    wait_for(lambda: len(_refusals(catalog_url)) == len(expect), "every refusal", alive=[d])
+    wait_for(lambda: d.status()["backlog"] == 0, "the outbox to drain", alive=[d])
+    # A good file dropped after the special ones is still catalogued.
+    late = make_files(tmp_path / "late", 1, seed=16)[0]
+    os.replace(late, folder / "late.ibw")
+    wait_for(lambda: len(scan_shas(catalog_url)) == len(good_shas) + 1, "a later file",
+             alive=[d])
+    status = d.status()
+    assert d.terminate(timeout=15) == 0
+    _check_refusals(_refusals(catalog_url), expect)
+    _check_non_utf8_scan(catalog_url, folder)
+    assert status["refused"] == len(expect) and status["failed"] == 0
+    shown = {r["path"]: r["reason"] for r in status["recent_refusals"]}
+    for path, words in expect.items():
+        assert words in shown[path]
+    events = d.events()
+    assert not [e for e in events if e.get("exception")], "a traceback in the log"
+    entries = Outbox(d.data_dir / "daemon" / "outbox.sqlite3").entries()
+    assert sorted(e.state for e in entries) == sorted(
+        ["done"] * (len(good_shas) + 1) + ["refused"] * len(expect))
