@@ -185,6 +185,16 @@ class Outbox:
                 (state, outcome, sha256, reason, time.time(), entry_id),
             )
 
+    def supersede_refused(self, path: str, before_id: int) -> int:
+        """A later version of `path` was catalogued: its earlier refused versions (a slow
+        writer's half-written file) are superseded, not refusals any more."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE entries SET state = 'superseded' "
+                "WHERE path = ? AND state = 'refused' AND id < ?",
+                (_stored(path), before_id),
+            ).rowcount
+
     def retry_later(self, entry_id: int, error: str, *, now: float | None = None) -> State:
         """A problem with this file (e.g. locked by the instrument software): back off.
 

@@ -32,8 +32,8 @@ from symcat.ingest.read import read_file
 from symcat.ingest.records import Refused
 from symcat.ingest.site import SiteConfig
 from symcat.store.load import known_status, store_refusal, store_result
-from symcat.store.models import Refusal
-from symcat.store.versions import link_previous_version
+from symcat.store.models import Refusal, Scan
+from symcat.store.versions import link_previous_version, record_path_version
 
 
 class FileProblem(Exception):
@@ -126,6 +126,9 @@ def ingest_entry(
             ).scalar_one_or_none()
             return EntryResult("refused", "refused", sha, reason=reason)
     if status == "present":
+        with engine.begin() as conn:  # the path may hold an older content again (A, B, A)
+            scan_id = conn.execute(select(Scan.id).where(Scan.file_sha256 == sha)).scalar_one()
+            record_path_version(conn, scan_id, display_path(entry.path), instrument)
         return EntryResult("done", "present", sha)
     result = read_file(entry.path, site, data=content, file_sha256=sha)
     with engine.begin() as conn:

@@ -236,6 +236,8 @@ class Daemon:
             self._db_failures = 0
         outbox.finish(entry.id, result.state, outcome=result.outcome, sha256=result.sha256,
                       reason=result.reason)
+        if result.state == "done" and result.outcome == "new":
+            outbox.supersede_refused(entry.path, entry.id)
         self._report(entry, result, time.perf_counter() - started)
 
     def _report(self, entry: Entry, result: EntryResult, seconds: float) -> None:

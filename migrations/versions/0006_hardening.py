@@ -11,7 +11,10 @@ Create Date: 2026-11-30
   being one (the file, or a later complete version at the same path, was
   catalogued) is marked, never deleted, so the ingest role needs no DELETE.
   A trigger allows the mark only with a scan of the same content or path, so
-  marking cannot be used to hide refusals either.
+  marking cannot be used to hide refusals either. `refusal_summary` shows
+  the unresolved ones.
+* `path_versions`: which content each path held, in order (insert-only), so a
+  file that returns to older content (A, B, A) keeps a true version chain.
 * `scans.record_kind` may be 'spectroscopy_map' (CITS volumes: a grid of
   spectra, one channel, a sweep axis), a kind of its own.
 """
@@ -30,6 +33,14 @@ depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "record_kind IN ('image', 'force_curve', 'spectrum', 'wave')"
 NEW_KINDS = "record_kind IN ('image', 'force_curve', 'spectrum', 'wave', 'spectroscopy_map')"
+
+REFUSAL_SUMMARY = """
+CREATE OR REPLACE VIEW refusal_summary AS
+SELECT source_path, reason, file_sha256, file_size_bytes, site, instrument,
+       times_seen, first_seen_at, last_seen_at
+FROM refusals
+{where}ORDER BY last_seen_at DESC
+"""
 
 RESOLVE_CHECK = """
 CREATE FUNCTION symcat_refusal_resolve_check() RETURNS trigger
@@ -79,6 +90,23 @@ def upgrade() -> None:
         "CREATE TRIGGER refusal_resolve_check BEFORE UPDATE ON refusals "
         "FOR EACH ROW EXECUTE FUNCTION symcat_refusal_resolve_check()"
     )
+    op.execute(REFUSAL_SUMMARY.format(where="WHERE resolved_at IS NULL\n"))
+    op.create_table(
+        "path_versions",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("scan_id", sa.UUID(), nullable=False),
+        sa.Column("instrument", sa.Text(), nullable=False),
+        sa.Column("source_path", sa.Text(), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.ForeignKeyConstraint(["scan_id"], ["scans.id"],
+                                name=op.f("fk_path_versions_scan_id_scans"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_path_versions")),
+    )
+    op.create_index("ix_path_versions_path", "path_versions",
+                    ["instrument", "source_path", "id"], unique=False)
+    op.create_index(op.f("ix_path_versions_scan_id"), "path_versions", ["scan_id"],
+                    unique=False)
     op.drop_constraint(op.f("ck_scans_record_kind"), "scans", type_="check")
     op.create_check_constraint(op.f("ck_scans_record_kind"), "scans", NEW_KINDS)
 
@@ -88,6 +116,8 @@ def downgrade() -> None:
     # Kept, as the generic kind the older schema knows.
     op.execute("UPDATE scans SET record_kind = 'wave' WHERE record_kind = 'spectroscopy_map'")
     op.create_check_constraint(op.f("ck_scans_record_kind"), "scans", OLD_KINDS)
+    op.drop_table("path_versions")
+    op.execute(REFUSAL_SUMMARY.format(where=""))
     op.execute("DROP TRIGGER refusal_resolve_check ON refusals")
     op.execute("DROP FUNCTION symcat_refusal_resolve_check()")
     op.drop_constraint(op.f("fk_refusals_resolved_scan_id_scans"), "refusals",

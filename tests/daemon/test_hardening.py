@@ -10,6 +10,7 @@ root too: the subprocesses run without root's power to read any file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -149,3 +150,68 @@ def test_daemon_refuses_special_paths_and_keeps_going(
     entries = Outbox(d.data_dir / "daemon" / "outbox.sqlite3").entries()
     assert sorted(e.state for e in entries) == sorted(
         ["done"] * (len(good_shas) + 1) + ["refused"] * len(expect))
+
+
+def test_slow_writer_pausing_past_the_stability_window_leaves_no_stale_refusal(
+    tmp_path: Path, catalog_url: str, daemons: list[DaemonProcess]
+) -> None:
+    """Pauses of 1 s against a 0.3 s window: half-written versions are tried (and refused);
+    once the file is complete it is catalogued and those refusals are resolved."""
+    content = make_files(tmp_path / "staging", 1, seed=17)[0].read_bytes()
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    d = DaemonProcess(tmp_path / "pc", [watched], catalog_url).start()
+    daemons.append(d)
+    target = watched / "slow.ibw"
+    cut = [len(content) // 3, 2 * len(content) // 3, len(content)]
+    with open(target, "wb") as f:
+        start = 0
+        for end in cut:
+            f.write(content[start:end])
+            f.flush()
+            start = end
+            seen = len(Outbox(d.data_dir / "daemon" / "outbox.sqlite3").entries())
+            if end < len(content):  # wait until this half-written version was journaled
+                wait_for(lambda n=seen: len(Outbox(
+                    d.data_dir / "daemon" / "outbox.sqlite3").entries()) > n,
+                    "a half-written version to be journaled", alive=[d])
+    wait_for(lambda: len(scan_shas(catalog_url)) == 1, "the complete file", alive=[d])
+    wait_for(lambda: d.status()["backlog"] == 0, "the outbox to drain", alive=[d])
+    assert d.terminate(timeout=15) == 0
+    assert scan_shas(catalog_url) == [sha256(target)]
+    all_refusals = query(catalog_url, "SELECT resolved_at IS NOT NULL FROM refusals")
+    assert all_refusals and all(r[0] for r in all_refusals)  # tried, refused, then resolved
+    assert _refusals(catalog_url) == {}
+    status = d.status()
+    assert status["refused"] == 0 and status["recent_refusals"] == []
+
+
+def test_a_file_returning_to_older_content_keeps_a_true_version_chain(
+    tmp_path: Path, catalog_url: str, daemons: list[DaemonProcess]
+) -> None:
+    """A, B, A, C at one path: three scans (A once), C's previous version is A, and the
+    path's history says A, B, A, C."""
+    a, b, c = (p.read_bytes() for p in make_files(tmp_path / "staging", 3, seed=18))
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    d = DaemonProcess(tmp_path / "pc", [watched], catalog_url).start()
+    daemons.append(d)
+    target = watched / "again.ibw"
+    outbox = d.data_dir / "daemon" / "outbox.sqlite3"
+    for n, content in enumerate((a, b, a, c), start=1):
+        tmp = watched / ".incoming"  # not .ibw: not watched until renamed
+        tmp.write_bytes(content)
+        os.utime(tmp, ns=(n * 10**9, n * 10**9))  # each version its own mtime
+        os.replace(tmp, target)
+        wait_for(lambda n=n: len([e for e in Outbox(outbox).entries() if e.state == "done"])
+                 == n, f"version {n} to be done", alive=[d])
+    assert d.terminate(timeout=15) == 0
+    ids = dict(query(catalog_url, "SELECT file_sha256, id FROM scans"))
+    sha = {k: hashlib.sha256(v).hexdigest() for k, v in {"a": a, "b": b, "c": c}.items()}
+    assert set(ids) == set(sha.values())
+    previous = dict(query(catalog_url, "SELECT id, previous_version_id FROM scans"))
+    assert previous[ids[sha["a"]]] is None
+    assert previous[ids[sha["b"]]] == ids[sha["a"]]
+    assert previous[ids[sha["c"]]] == ids[sha["a"]]  # not B: the path held A again
+    history = [r[0] for r in query(catalog_url, "SELECT scan_id FROM path_versions ORDER BY id")]
+    assert history == [ids[sha["a"]], ids[sha["b"]], ids[sha["a"]], ids[sha["c"]]]
