@@ -16,14 +16,16 @@ import numpy as np
 SCHEMA_VERSION = "scan/v1"
 PARSER_VERSION = "symcat-ibw/1"
 
-RecordKind = Literal["image", "force_curve", "spectrum", "wave"]
-RECORD_KINDS: tuple[str, ...] = ("image", "force_curve", "spectrum", "wave")
+RecordKind = Literal["image", "force_curve", "spectrum", "wave", "spectroscopy_map"]
+RECORD_KINDS: tuple[str, ...] = ("image", "force_curve", "spectrum", "wave", "spectroscopy_map")
 
 ImagingMode = Literal[
-    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "force_curve", "stm", "unknown"
+    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "nap", "force_curve", "stm",
+    "unknown",
 ]
 IMAGING_MODES: tuple[str, ...] = (
-    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "force_curve", "stm", "unknown"
+    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "nap", "force_curve", "stm",
+    "unknown",
 )
 
 
