@@ -261,3 +261,32 @@ def test_daemon_backs_off_while_the_embedded_server_cannot_start(
         assert not [e for e in d.events() if e.get("exception")]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_sigterm_stops_a_daemon_stuck_in_a_catalog_that_never_answers(
+    tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    """A "server" that accepts connections and never says a word, with a 60 s connect
+    timeout: the daemon is stuck in connect when SIGTERM comes, and still exits, 0, after
+    its grace period, saying so; the file stays journaled for the next start."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        url = (f"postgresql+psycopg://symcat@127.0.0.1:{silent.getsockname()[1]}/catalog"
+               "?connect_timeout=60")
+        watched = tmp_path / "watched"
+        watched.mkdir()
+        os.replace(make_files(tmp_path / "staging", 1, seed=20)[0], watched / "a.ibw")
+        d = DaemonProcess(tmp_path / "pc", [watched], url).start()
+        daemons.append(d)
+        outbox = tmp_path / "pc" / "daemon" / "outbox.sqlite3"
+        wait_for(lambda: outbox.exists() and len(Outbox(outbox).entries()) == 1,
+                 "the file to be journaled", alive=[d])
+        assert d.terminate(timeout=20) == 0
+        assert "daemon.stop.forced" in [e.get("event") for e in d.events()]
+        assert [e.state for e in Outbox(outbox).entries()] == ["pending"]
+    finally:
+        silent.close()
