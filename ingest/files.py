@@ -168,6 +168,13 @@ class Listing:
     unlisted: list[tuple[str, str]]
 
 
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def walk(root: str, suffixes: frozenset[str]) -> Listing:
     """Every non-folder entry under `root` with a wanted suffix, whatever its kind.
 
@@ -192,7 +199,7 @@ def walk(root: str, suffixes: frozenset[str]) -> Listing:
                         stack.append(entry.path)
                     elif os.path.splitext(entry.name)[1].lower() in suffixes:
                         files.append(entry.path)
-                    else:
+                    elif not _is_dir(entry):  # a link to a folder is not an "other file"
                         others += 1
         except OSError as exc:
             reason = os_reason(exc, "cannot list the folder").reason

@@ -62,7 +62,9 @@ class _Refuse:
 def _not_read(entry: Entry, problem: NotRead) -> EntryResult | _Refuse:
     if not os.path.lexists(entry.path):
         return EntryResult("gone", reason="deleted before it was ingested")
-    if os.path.isdir(entry.path):  # the watcher hands over folders it cannot list
+    # The watcher hands over real folders it cannot list (a link to a folder named like
+    # a data file is refused like any other link to something that is not a file).
+    if os.path.isdir(entry.path) and not os.path.islink(entry.path):
         try:
             with os.scandir(entry.path):
                 pass
