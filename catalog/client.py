@@ -201,12 +201,14 @@ class Catalog:
         return target
 
     def refusals(self) -> pd.DataFrame:
-        """Files that were not catalogued, with their reasons."""
+        """Files that were not catalogued, with their reasons (not those resolved since, by
+        the file or a later version at its path being catalogued)."""
         columns = ["source_path", "reason", "file_sha256", "file_size_bytes", "times_seen",
                    "last_seen_at"]
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*[getattr(Refusal, c) for c in columns]).order_by(Refusal.source_path)
+                select(*[getattr(Refusal, c) for c in columns])
+                .where(Refusal.resolved_at.is_(None)).order_by(Refusal.source_path)
             ).all()
         return pd.DataFrame(rows, columns=columns)
 

@@ -66,6 +66,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Optional TOML file with filename rules that extract sample, material, operator and "
         "project from file paths (see docs/site-config.md).",
     ),
+    Setting(
+        "max_file_bytes",
+        "SYMCAT_MAX_FILE_BYTES",
+        "1073741824",
+        "Largest file ingest will read, in bytes (default 1 GiB); a larger file is refused "
+        "with its size, never read.",
+    ),
 )
 
 
@@ -78,6 +85,7 @@ class Settings:
     site: str = "local"
     instrument: str = field(default_factory=socket.gethostname)
     site_config: Path | None = None
+    max_file_bytes: int = 1024 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -91,6 +99,8 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()
+        if "max_file_bytes" in values:
+            values["max_file_bytes"] = _positive_int(values["max_file_bytes"], "max_file_bytes")
         if values.get("site_config") is not None:
             values["site_config"] = Path(str(values["site_config"])).expanduser()
         return cls(**values)  # type: ignore[arg-type]
@@ -99,3 +109,14 @@ class Settings:
     def embedded(self) -> bool:
         """True when symcat runs its own PostgreSQL instead of connecting by URL."""
         return not self.database_url
+
+
+def _positive_int(value: object, name: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number <= 0:
+        env = next(s.env for s in SETTINGS if s.name == name)
+        raise ValueError(f"{env} must be a positive whole number, got {value!r}")
+    return number

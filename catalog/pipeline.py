@@ -12,6 +12,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +22,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from symcat.config import Settings
+from symcat.ingest.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    NotRead,
+    display_path,
+    path_bytes,
+    read_regular,
+    walk,
+)
 from symcat.ingest.read import read_file
 from symcat.ingest.readers import SUFFIXES
 from symcat.ingest.records import Refused
@@ -59,29 +68,32 @@ class IngestSummary:
         return Counter(o.kind for o in self.outcomes if o.status == "new" and o.kind)
 
 
-def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], int]:
-    """Files named directly, plus files with a known suffix found under folders.
+def find_files(
+    paths: Iterable[str | os.PathLike[str]],
+) -> tuple[list[Path], int, list[tuple[str, str]]]:
+    """Files named directly, plus entries with a known suffix found under folders.
 
-    Returns the files (sorted, de-duplicated) and how many other files the
-    folders held. A named path that does not exist raises FileNotFoundError.
+    Returns the candidates (sorted, de-duplicated; not only regular files: a
+    FIFO or a broken link named like a data file is refused later, with its
+    reason), how many other files the folders held, and the folders that
+    could not be listed, with why. A named path that does not exist raises
+    FileNotFoundError.
     """
     found: dict[Path, None] = {}
     others = 0
+    unlisted: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                if not candidate.is_file():
-                    continue
-                if candidate.suffix.lower() in SUFFIXES:
-                    found[Path(os.path.abspath(candidate))] = None
-                else:
-                    others += 1
-        elif path.is_file():
+            listing = walk(str(path), SUFFIXES)
+            found.update((Path(os.path.abspath(f)), None) for f in listing.files)
+            others += listing.others
+            unlisted.extend(listing.unlisted)
+        elif os.path.lexists(path):
             found[Path(os.path.abspath(path))] = None
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
-    return sorted(found), others
+            raise FileNotFoundError(f"{display_path(path)}: no such file or folder")
+    return sorted(found), others, unlisted
 
 
 def site_config(settings: Settings) -> SiteConfig:
@@ -96,54 +108,60 @@ def site_config(settings: Settings) -> SiteConfig:
     )
 
 
-def ingest_file(engine: Engine, path: Path, site: SiteConfig) -> LoadOutcome:
-    """Read, check and store one file in its own transaction."""
+def ingest_file(
+    engine: Engine, path: Path, site: SiteConfig, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> LoadOutcome:
+    """Read (regular files only, at most `max_bytes`), check and store one file in its own
+    transaction."""
     site_name = site.site or "local"
     instrument = site.instrument or "unknown"
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        refused = Refused(str(path), None, f"cannot read the file: {exc.strerror or exc}")
+    content = read_regular(str(path), max_bytes)
+    if isinstance(content, NotRead):
+        refused = Refused(display_path(path), None, content.reason, None, path_bytes(path))
+        log.info("refused %s: %s", refused.path, refused.reason)
         with engine.begin() as conn:
             return store_refusal(conn, refused, site=site_name, instrument=instrument)
     sha = hashlib.sha256(content).hexdigest()
     with engine.connect() as conn:
         status = known_status(conn, sha)
     if status is not None:
-        return LoadOutcome(str(path), status, sha)
+        return LoadOutcome(display_path(path), status, sha)
     result = read_file(path, site, data=content, file_sha256=sha)
     with engine.begin() as conn:
         outcome = store_result(conn, result, content, site=site_name, instrument=instrument)
     if outcome.status == "refused":
-        log.info("refused %s: %s", path, outcome.reason)
+        log.info("refused %s: %s", outcome.path, outcome.reason)
     else:
-        log.debug("%s %s (%s)", outcome.status, path, outcome.kind)
+        log.debug("%s %s (%s)", outcome.status, outcome.path, outcome.kind)
     return outcome
 
 
 # Worker-process state: set once per process by `_init_worker`.
 _worker_engine: Engine | None = None
 _worker_site: SiteConfig | None = None
+_worker_max_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
-def _init_worker(url: str, site: SiteConfig) -> None:
-    global _worker_engine, _worker_site
+def _init_worker(url: str, site: SiteConfig, max_bytes: int) -> None:
+    global _worker_engine, _worker_site, _worker_max_bytes
     dispose_all(close=False)  # never use a parent's pooled sockets after fork
     _worker_engine = get_engine(Settings(database_url=url), upgrade=False)
     _worker_site = site
+    _worker_max_bytes = max_bytes
 
 
 def _ingest_in_worker(path: Path) -> tuple[LoadOutcome, int]:
     assert _worker_engine is not None and _worker_site is not None
-    outcome = ingest_file(_worker_engine, path, _worker_site)
+    outcome = ingest_file(_worker_engine, path, _worker_site, _worker_max_bytes)
     return outcome, _file_size(path)
 
 
 def _file_size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        st = path.lstat()
     except OSError:
         return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def ingest_paths(
@@ -155,12 +173,19 @@ def ingest_paths(
 ) -> IngestSummary:
     """Ingest every file under `paths`; safe to repeat and to run twice at once."""
     started = time.perf_counter()
-    files, others = find_files(paths)
+    files, others, unlisted = find_files(paths)
     summary = IngestSummary(skipped_other_suffix=others)
     engine = get_engine(settings)  # starts and upgrades the embedded database if needed
     site = site_config(settings)
+    for folder, reason in unlisted:
+        refused = Refused(display_path(folder), None, reason, None, path_bytes(folder))
+        with engine.begin() as conn:
+            summary.outcomes.append(store_refusal(
+                conn, refused, site=site.site or "local", instrument=site.instrument or "unknown"
+            ))
     jobs = max(1, jobs or os.cpu_count() or 1)
-    for outcome, size in _run(engine, settings, files, site, jobs, progress):
+    max_bytes = settings.max_file_bytes
+    for outcome, size in _run(engine, settings, files, site, jobs, progress, max_bytes):
         summary.outcomes.append(outcome)
         summary.bytes_read += size
     summary.seconds = time.perf_counter() - started
@@ -174,6 +199,7 @@ def _run(
     site: SiteConfig,
     jobs: int,
     progress: bool,
+    max_bytes: int,
 ) -> Iterator[tuple[LoadOutcome, int]]:
     from tqdm import tqdm
 
@@ -181,13 +207,13 @@ def _run(
     try:
         if jobs == 1 or len(files) < 2 * jobs:
             for path in files:
-                yield ingest_file(engine, path, site), _file_size(path)
+                yield ingest_file(engine, path, site, max_bytes), _file_size(path)
                 bar.update()
             return
         url = database_url(settings)
         dispose_all()
         context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-        with context.Pool(jobs, initializer=_init_worker, initargs=(url, site)) as pool:
+        with context.Pool(jobs, initializer=_init_worker, initargs=(url, site, max_bytes)) as pool:
             for item in pool.imap_unordered(_ingest_in_worker, files, chunksize=4):
                 yield item
                 bar.update()

@@ -36,6 +36,16 @@ _NOTE_FIELD = re.compile(
     r"(?i)\b(sample|material|operator|user|project)\s*[:=]\s*([^;,\r\n]+)"
 )
 _MATRIX_LINES = re.compile(r"lines per image = (\d+)")
+_MATRIX_WHEN = re.compile(r"\) on (\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{1,2}:\d{2}:\d{2})")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MATRIX_POINTS = re.compile(r"points per line =\s*(\d+)")
+# A sweep stated in a note: "Spectroscopy: V from -0.5 [V] to 0.504 [V]" (MATRIX CITS).
+_SWEEP = re.compile(
+    r"(?i)\bfrom\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*\[([^\]]*)\]\s*to\s+"
+    r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*\[([^\]]*)\]"
+)
+# An unlabeled 3-D wave with more layers than this is a volume, not a stack of channels.
+_MAX_UNLABELED_LAYERS = 16
 _CHANNEL_AND_UNIT = re.compile(r"^(.+?)\s*\[([^\]]*)\]\s*$")
 
 
@@ -101,9 +111,46 @@ def record_kind(raw: RawWave, note: Note, asylum: bool) -> str:
             if _flag(note.get("ARDoIVCurve")) or "bias" in curve_labels:
                 return "spectrum"
             return "force_curve"
+    if len(shape) == 3 and not asylum and _is_volume(raw, note):
+        return "spectroscopy_map"
     if len(shape) in (2, 3) and shape[0] >= 2 and shape[1] >= 2:
         return "image"
     return "wave"
+
+
+def _is_volume(raw: RawWave, note: Note) -> bool:
+    """A spectroscopy volume (CITS, a grid of spectra): a 3-D wave whose layers carry no
+    channel labels and are a sweep (one stated in the note or the wave's scaling), or are
+    too many to be channels."""
+    if any(clean_label(x) for x in raw.labels[2]):
+        return False
+    if raw.data.shape[0] < 1 or raw.data.shape[1] < 1:
+        return False
+    swept = _SWEEP.search(str(note.raw.get("_text", ""))) is not None or bool(raw.dim_units[2])
+    return swept or raw.data.shape[2] > _MAX_UNLABELED_LAYERS
+
+
+def _sweep(raw: RawWave, kind: str, note: Note) -> dict[str, Any] | None:
+    """The sweep axis of a spectroscopy map: quantity, unit, start, end, points, source."""
+    if kind != "spectroscopy_map":
+        return None
+    points = int(raw.data.shape[2])
+    out: dict[str, Any] = {"quantity": None, "unit": None, "start": None, "end": None,
+                           "points": points, "source": None}
+    stated = _SWEEP.search(str(note.raw.get("_text", "")))
+    if stated is not None and stated[2] == stated[4]:
+        out.update(unit=stated[2] or None, start=number(stated[1]), end=number(stated[3]),
+                   source="note")
+    elif raw.dim_units[2] and raw.sf_a[2] != 0 and math.isfinite(raw.sf_a[2]):
+        out.update(unit=raw.dim_units[2], start=_finite(raw.sf_b[2]),
+                   end=_finite(raw.sf_b[2] + raw.sf_a[2] * (points - 1)), source="wave_scaling")
+    if out["unit"] == "V":
+        out["quantity"] = "bias"
+    elif out["unit"] == "m":
+        out["quantity"] = "zsensor"
+    elif out["unit"] == "s":
+        out["quantity"] = "time"
+    return out
 
 
 def imaging_mode(kind: str, vendor: str | None, note: Note, channels: list[dict[str, Any]]) -> str:
@@ -120,6 +167,8 @@ def imaging_mode(kind: str, vendor: str | None, note: Note, channels: list[dict[
     if kind == "spectrum":
         return "ss_pfm" if base in ("pfm", "dart_pfm", "ss_pfm") else "unknown"
     if vendor == "Scienta Omicron":
+        if kind == "spectroscopy_map":  # CITS: tunnelling spectroscopy on an STM
+            return "stm"
         return "stm" if any(c["quantity"] == "current" for c in channels) else "unknown"
     if vendor != "Asylum Research":
         return "unknown"
@@ -129,10 +178,23 @@ def imaging_mode(kind: str, vendor: str | None, note: Note, channels: list[dict[
         return "dart_pfm"
     if any(c["quantity"] == "potential" for c in channels):
         return "kpfm"
-    nap_phase = any(split_name(c["name"]).nap and c["quantity"] == "phase" for c in channels)
+    nap_channels = [c for c in channels if split_name(c["name"]).nap]
+    nap_phase = any(c["quantity"] == "phase" for c in nap_channels)
     if nap_phase and (number(note.get("NapTipVoltage")) or 0) != 0:
         return "efm"
+    if nap_channels or _nap_on(note.get("NapMode")):  # two-pass, whatever the bias
+        return "nap"
     return base
+
+
+def _nap_on(value: str | None) -> bool:
+    """Asylum's NapMode: "Off"/0 when off; "Nap", "Parm", 1, 2... when a second pass runs."""
+    if value is None or not value.strip():
+        return False
+    numeric = number(value)
+    if numeric is not None:
+        return numeric != 0
+    return value.strip().lower() not in ("off", "none", "no")
 
 
 # --- parts of the document -----------------------------------------------------------
@@ -150,6 +212,8 @@ def _columns_are_channels(raw: RawWave, kind: str) -> bool:
 def _layout(raw: RawWave, kind: str) -> tuple[int, list[str]]:
     """Number of channels and their labels, from the axis that holds channels."""
     shape = raw.data.shape
+    if kind == "spectroscopy_map":
+        return 1, []
     if kind == "image":
         return (shape[2], raw.labels[2]) if len(shape) == 3 else (1, [])
     if _columns_are_channels(raw, kind):
@@ -228,7 +292,9 @@ def _stats(arrays: np.ndarray) -> list[dict[str, float | None]]:
 
 def _arrays(raw: RawWave, kind: str, warnings: list[str]) -> np.ndarray:
     data = raw.data
-    if kind == "image":
+    if kind == "spectroscopy_map":
+        view = data.transpose(1, 0, 2)[np.newaxis]  # (x, y, sweep) -> (1, y, x, sweep)
+    elif kind == "image":
         if data.ndim == 2:
             data = data[:, :, np.newaxis]
         view = data.transpose(2, 1, 0)  # (x, y, layer) -> (layer, y, x)
@@ -251,7 +317,7 @@ def _scan(raw: RawWave, kind: str, note: Note, asylum: bool, vendor: str | None,
         ("size_x_m", "size_y_m", "pixels_x", "pixels_y", "pixel_size_x_m", "pixel_size_y_m",
          "rate_hz", "speed_m_s", "angle_deg", "x_offset_m", "y_offset_m", "direction", "loop",
          "frame_time_s"))
-    if kind != "image":
+    if kind not in ("image", "spectroscopy_map"):
         return scan
     nx, ny = int(raw.data.shape[0]), int(raw.data.shape[1])
     scan["pixels_x"], scan["pixels_y"] = nx, ny
@@ -277,9 +343,9 @@ def _scan(raw: RawWave, kind: str, note: Note, asylum: bool, vendor: str | None,
         if vendor == "Scienta Omicron":
             lowered = raw.name.lower()
             scan["direction"] = "down" if "down" in lowered else "up" if " up" in lowered else None
-            lines = _MATRIX_LINES.search(str(note.raw.get("_text", "")))
-            if lines and int(lines[1]) != ny:
-                warnings.append(f"partial frame: {ny} of {lines[1]} configured lines")
+            configured = _configured_lines(str(note.raw.get("_text", "")), nx)
+            if configured is not None and configured != ny:
+                warnings.append(f"partial frame: {ny} of {configured} configured lines")
     for axis, n, d in (("x", nx, 0), ("y", ny, 1)):
         size = scan[f"size_{axis}_m"]
         if metres[d]:
@@ -287,6 +353,20 @@ def _scan(raw: RawWave, kind: str, note: Note, asylum: bool, vendor: str | None,
         elif size is not None:
             scan[f"pixel_size_{axis}_m"] = size / n
     return scan
+
+
+def _configured_lines(text: str, nx: int) -> int | None:
+    """Lines of the frame this wave belongs to. MATRIX states the raster ("points per
+    line =512, lines per image = 512"); a spectroscopy grid samples every n-th point and
+    line of it, so a 64-point grid of a 512-point raster has 512 / 8 = 64 lines."""
+    lines = _MATRIX_LINES.search(text)
+    if lines is None:
+        return None
+    configured = int(lines[1])
+    points = _MATRIX_POINTS.search(text)
+    if points is not None and nx > 0 and int(points[1]) > nx and int(points[1]) % nx == 0:
+        configured //= int(points[1]) // nx
+    return configured
 
 
 def _feedback(kind: str, mode: str, note: Note, asylum: bool) -> dict[str, Any]:
@@ -384,6 +464,13 @@ def _acquired(raw: RawWave, note: Note, timezone: str | None,
     date, time = note.get("Date"), note.get("Time")
     if date and time and (value := clock.from_date_time(date, time, timezone)):
         return value, "note_date_time"
+    # MATRIX: "... executed by user 'x' (MATRIX version ...) on 10-Jan-2023 22:53:08"
+    stamp = _MATRIX_WHEN.search(str(note.raw.get("_text", "")))
+    if stamp and stamp[2].lower() in _MONTHS:
+        month = _MONTHS.index(stamp[2].lower()) + 1
+        when = f"{stamp[3]}-{month:02d}-{int(stamp[1]):02d}"
+        if value := clock.from_date_time(when, stamp[4], timezone):
+            return value, "note_date_time"
     for stamp in (raw.creation_date, raw.mod_date):
         if stamp and (value := clock.from_igor_seconds(stamp, timezone)):
             warnings.append("acquisition time taken from the wave header, which is unreliable")
@@ -450,6 +537,7 @@ def normalize(raw: RawWave, *, source_path: str, file_name: str, file_sha256: st
             vocab.ENVIRONMENT_KEYS),
         "sample": _sample(source_path, note, site),
         "curve": _curve(raw, kind, note),
+        "sweep": _sweep(raw, kind, note),
         "wave": {
             "igor_version": raw.version,
             "dtype": NUMERIC_TYPES.get(raw.type_code, str(raw.data.dtype)),

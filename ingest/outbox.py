@@ -8,6 +8,10 @@ oldest first. Exactly-once in the catalog comes from the catalog's sha256
 unique key: re-ingesting an entry that was stored just before a crash finds
 the file already present.
 
+A path is stored as text when it is valid UTF-8, else as its bytes (a BLOB:
+file names on Linux are bytes, and need not be UTF-8); `Entry.path` is always
+the `str` Python uses for that path (undecodable bytes as surrogates).
+
 One entry per version of a file: (path, size, mtime_ns) is unique, so a file
 replaced by new content at the same path becomes a new entry. States:
 
@@ -144,7 +148,7 @@ class Outbox:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO entries (path, size, mtime_ns, next_attempt_at, found_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (path, size, mtime_ns, now, now),
+                (_stored(path), size, mtime_ns, now, now),
             )
             if cursor.rowcount == 0:
                 return None
@@ -152,7 +156,7 @@ class Outbox:
             conn.execute(
                 "UPDATE entries SET state = 'superseded', finished_at = ? "
                 "WHERE path = ? AND state = 'pending' AND id < ?",
-                (now, path, new_id),
+                (now, _stored(path), new_id),
             )
             return new_id
 
@@ -180,6 +184,16 @@ class Outbox:
                 "finished_at = ? WHERE id = ?",
                 (state, outcome, sha256, reason, time.time(), entry_id),
             )
+
+    def supersede_refused(self, path: str, before_id: int) -> int:
+        """A later version of `path` was catalogued: its earlier refused versions (a slow
+        writer's half-written file) are superseded, not refusals any more."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE entries SET state = 'superseded' "
+                "WHERE path = ? AND state = 'refused' AND id < ?",
+                (_stored(path), before_id),
+            ).rowcount
 
     def retry_later(self, entry_id: int, error: str, *, now: float | None = None) -> State:
         """A problem with this file (e.g. locked by the instrument software): back off.
@@ -236,7 +250,7 @@ class Outbox:
                 "AND next_attempt_at <= ? ORDER BY id LIMIT 1",
                 (now,),
             ).fetchone()
-        return Entry(*row) if row else None
+        return _entry(row) if row else None
 
     def next_attempt_at(self) -> float | None:
         """When the earliest pending entry may be tried, or None if nothing is pending."""
@@ -254,7 +268,16 @@ class Outbox:
             args = (state,)
         with self._lock:
             rows = self._conn.execute(query + " ORDER BY id", args).fetchall()
-        return [Entry(*row) for row in rows]
+        return [_entry(row) for row in rows]
+
+    def recent_refusals(self, limit: int = 20) -> list[tuple[str, str | None]]:
+        """The latest refused entries: (path, reason), newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT path, last_error FROM entries WHERE state = 'refused' "
+                "ORDER BY finished_at DESC, id DESC LIMIT ?", (limit,),
+            ).fetchall()
+        return [(_loaded(path), reason) for path, reason in rows]
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:
@@ -285,6 +308,23 @@ class Outbox:
             last_error_at=float(error_at) if error_at else None,
             oldest_pending_at=oldest,
         )
+
+
+def _stored(path: str) -> str | bytes:
+    """The path as SQLite can hold it: text if it is valid UTF-8, else its bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def _loaded(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _entry(row: tuple[object, ...]) -> Entry:
+    return Entry(row[0], _loaded(row[1]), *row[2:])  # type: ignore[arg-type]
 
 
 _COLUMNS = (

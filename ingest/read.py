@@ -21,14 +21,18 @@ import hashlib
 import os
 from pathlib import Path
 
+from symcat.ingest.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    NotRead,
+    display_path,
+    path_bytes,
+    read_regular,
+)
 from symcat.ingest.normalize import normalize
 from symcat.ingest.readers import ReadError, reader_for, suffixes
 from symcat.ingest.records import Refused, ScanRecord
 from symcat.ingest.site import SiteConfig
 from symcat.ingest.validate import validate_document
-
-# A larger file is refused before it is read; real .ibw images are a few MB.
-MAX_FILE_BYTES = 1024 * 1024 * 1024
 
 _DEFAULT_SITE = SiteConfig()
 
@@ -38,33 +42,26 @@ def _one_line(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _read_bytes(path: str) -> bytes | str:
-    """The file's bytes, or a reason why they cannot be read."""
-    try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            return f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit"
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        return f"cannot read the file: {exc.strerror or exc}"
-
-
 def read_file(
     path: str | os.PathLike[str],
     site: SiteConfig | None = None,
     *,
     data: bytes | None = None,
     file_sha256: str | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> ScanRecord | Refused:
     """Read and normalize one file.
 
     `data`, when given, are the file's bytes (the file is then not opened);
     `file_sha256`, when given with `data`, is their SHA-256 as the caller
-    already computed it, so the bytes are not hashed twice.
+    already computed it, so the bytes are not hashed twice. Only a regular file
+    of at most `max_bytes` is read (`ingest.files`). A name that is not UTF-8
+    is shown with backslash escapes; its bytes are kept in the result.
     """
     site = site or _DEFAULT_SITE
-    source_path = os.path.abspath(os.fspath(path))
+    real_path = os.path.abspath(os.fspath(path))
+    source_path = display_path(real_path)
+    raw_name = path_bytes(real_path)
     suffix = Path(source_path).suffix
     reader = reader_for(suffix)
     sha = None
@@ -75,24 +72,24 @@ def read_file(
         known = ", ".join(suffixes())
         what = f"'{suffix}'" if suffix else "without a suffix"
         return Refused(source_path, sha, f"unsupported file type {what} (readers exist for: "
-                       f"{known})", size)
+                       f"{known})", size, raw_name)
     if data is None:
-        content = _read_bytes(source_path)
-        if isinstance(content, str):
-            return Refused(source_path, None, content, None)
+        content = read_regular(real_path, max_bytes)
+        if isinstance(content, NotRead):
+            return Refused(source_path, None, content.reason, None, raw_name)
         data = content
         sha, size = hashlib.sha256(data).hexdigest(), len(data)
     assert sha is not None and size is not None
     try:
         raw = reader(data)
     except ReadError as exc:
-        return Refused(source_path, sha, _one_line(str(exc)), size)
+        return Refused(source_path, sha, _one_line(str(exc)), size, raw_name)
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:  # a reader bug must not stop a folder's ingest
         return Refused(source_path, sha, _one_line(
             f"reader failed on this file (a symcat bug, please report): "
-            f"{type(exc).__name__}: {exc}"), size)
+            f"{type(exc).__name__}: {exc}"), size, raw_name)
     try:
         document, arrays = normalize(
             raw, source_path=source_path, file_name=Path(source_path).name,
@@ -103,11 +100,12 @@ def read_file(
     except BaseException as exc:
         return Refused(source_path, sha, _one_line(
             f"could not build the scan document (a symcat bug, please report): "
-            f"{type(exc).__name__}: {exc}"), size)
+            f"{type(exc).__name__}: {exc}"), size, raw_name)
     errors = validate_document(document)
     if errors:
         return Refused(source_path, sha, _one_line(
             f"scan document fails schema {document.get('schema_version')} (a symcat bug, "
             f"please report): {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
-                                              else "")), size)
-    return ScanRecord(document=document, arrays=arrays, warnings=tuple(document["warnings"]))
+                                              else "")), size, raw_name)
+    return ScanRecord(document=document, arrays=arrays, warnings=tuple(document["warnings"]),
+                      source_path_bytes=raw_name)

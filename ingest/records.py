@@ -16,14 +16,16 @@ import numpy as np
 SCHEMA_VERSION = "scan/v1"
 PARSER_VERSION = "symcat-ibw/1"
 
-RecordKind = Literal["image", "force_curve", "spectrum", "wave"]
-RECORD_KINDS: tuple[str, ...] = ("image", "force_curve", "spectrum", "wave")
+RecordKind = Literal["image", "force_curve", "spectrum", "wave", "spectroscopy_map"]
+RECORD_KINDS: tuple[str, ...] = ("image", "force_curve", "spectrum", "wave", "spectroscopy_map")
 
 ImagingMode = Literal[
-    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "force_curve", "stm", "unknown"
+    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "nap", "force_curve", "stm",
+    "unknown",
 ]
 IMAGING_MODES: tuple[str, ...] = (
-    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "force_curve", "stm", "unknown"
+    "dart_pfm", "pfm", "ss_pfm", "ac", "contact", "kpfm", "efm", "nap", "force_curve", "stm",
+    "unknown",
 )
 
 
@@ -41,6 +43,8 @@ class ScanRecord:
     document: dict[str, Any]
     arrays: np.ndarray
     warnings: tuple[str, ...] = field(default=())
+    # The path's bytes when its name is not UTF-8 (the document shows it with escapes).
+    source_path_bytes: bytes | None = None
 
     @property
     def kind(self) -> str:
@@ -59,6 +63,8 @@ class Refused:
     file_sha256: str | None
     reason: str
     file_size_bytes: int | None = None
+    # The path's bytes when its name is not UTF-8 (`path` shows it with escapes).
+    path_bytes: bytes | None = None
 
 
 ReadResult = ScanRecord | Refused

@@ -59,7 +59,7 @@ IMAGING_MODES_RAW: dict[str, str] = {
 }
 
 # Modes whose height feedback is on the cantilever amplitude (else deflection).
-AMPLITUDE_FEEDBACK_MODES = {"ac", "kpfm", "efm"}
+AMPLITUDE_FEEDBACK_MODES = {"ac", "kpfm", "efm", "nap"}
 
 # Note keys that prove an Asylum Research note (need at least three).
 ASYLUM_MARKERS = (

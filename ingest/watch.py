@@ -49,7 +49,13 @@ class _Candidate:
 
 
 def _walk(root: str, suffixes: frozenset[str]) -> Iterator[tuple[str, os.stat_result]]:
-    """Every file under `root` with a wanted suffix, with its stat; unreadable parts skipped."""
+    """Every entry under `root` with a wanted suffix, with its stat, whatever its kind.
+
+    FIFOs, devices, sockets and links (broken ones with their own lstat) are
+    handed over too, so that ingest refuses them with a reason instead of
+    skipping them in silence; so is a folder that cannot be listed (its own
+    stat), for the same reason. Reading is the ingest step's business.
+    """
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -60,11 +66,24 @@ def _walk(root: str, suffixes: frozenset[str]) -> Iterator[tuple[str, os.stat_re
                         if entry.is_dir(follow_symlinks=False):
                             stack.append(entry.path)
                         elif os.path.splitext(entry.name)[1].lower() in suffixes:
-                            yield entry.path, entry.stat()
+                            yield entry.path, _stat(entry)
                     except OSError:
-                        continue  # vanished or unreadable between listing and stat
+                        continue  # vanished between listing and stat
         except OSError as exc:
-            log.debug("cannot list %s: %s", folder, exc)
+            if folder == root:
+                log.debug("cannot list %s: %s", folder, exc)
+                continue
+            try:
+                yield folder, os.lstat(folder)
+            except OSError:
+                continue
+
+
+def _stat(entry: os.DirEntry[str]) -> os.stat_result:
+    try:
+        return entry.stat()
+    except FileNotFoundError:  # a broken link: its own stat
+        return entry.stat(follow_symlinks=False)
 
 
 class Watcher:
@@ -230,7 +249,7 @@ class Watcher:
             if not any(_inside(path, root) for root in self._roots):
                 continue
             try:
-                st = os.stat(path)
+                st = _stat_path(path)
             except OSError:
                 self._candidates.pop(path, None)
                 continue
@@ -247,7 +266,7 @@ class Watcher:
                 return
             seen = self._candidates[path]
             try:
-                st = os.stat(path)
+                st = _stat_path(path)
             except OSError:
                 del self._candidates[path]
                 continue
@@ -258,11 +277,20 @@ class Watcher:
             try:
                 self.on_file(found)
             except Exception:
-                log.exception("could not hand over %s; it is offered again later", path)
+                log.exception("could not hand over %s; it is offered again later",
+                              os.fsencode(path).decode("utf-8", "backslashreplace"))
                 seen.changed_at = now  # again after another stability period, not in a tight loop
                 continue
             del self._candidates[path]
             self._handed[path] = (st.st_size, st.st_mtime_ns)
+
+
+def _stat_path(path: str) -> os.stat_result:
+    """The stat of what a path names; for a broken link, of the link itself."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return os.lstat(path)
 
 
 def _inside(path: str, root: str) -> bool:

@@ -59,7 +59,10 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
     """symcat: a searchable catalog of scanning-probe microscopy images."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = Settings.from_env(database_url=database_url, data_dir=data_dir)
+    try:
+        ctx.obj = Settings.from_env(database_url=database_url, data_dir=data_dir)
+    except ValueError as exc:  # a malformed setting, e.g. SYMCAT_MAX_FILE_BYTES=lots
+        raise click.UsageError(str(exc)) from None
 
 
 def main() -> None:

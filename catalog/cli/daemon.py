@@ -105,6 +105,8 @@ def status(settings: Settings, as_json: bool) -> None:
                + (f" (oldest found {info['oldest_pending_at']})" if info["backlog"] else ""))
     click.echo(f"catalogued:   {info['done']} (last {info['last_success_at'] or 'never'})")
     click.echo(f"refused:      {info['refused']}")
+    for refusal in info["recent_refusals"]:
+        click.echo(f"  {refusal['path']}: {refusal['reason']}")
     click.echo(f"failed:       {info['failed']}")
     if info["last_error"]:
         click.echo(f"last error:   {info['last_error']} at {info['last_error_at']}")

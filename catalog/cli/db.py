@@ -64,7 +64,9 @@ def status(settings: Settings) -> None:
         kinds = conn.execute(
             select(Scan.record_kind, func.count()).group_by(Scan.record_kind)
         ).all()
-        refused = conn.execute(select(func.count()).select_from(Refusal)).scalar_one()
+        refused = conn.execute(
+            select(func.count()).select_from(Refusal).where(Refusal.resolved_at.is_(None))
+        ).scalar_one()
     summary = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds)) or "nothing yet"
     click.echo(f"scans:    {summary}")
     click.echo(f"refused:  {refused}")

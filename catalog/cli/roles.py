@@ -32,8 +32,9 @@ def _password(path: Path | None) -> str | None:
 @friendly_errors
 def roles(settings: Settings, ingest_password_file: Path | None,
           reader_password_file: Path | None, print_sql: bool) -> None:
-    """Create or update the roles symcat_ingest (add and update catalog rows, never delete
-    them) and symcat_reader (read only). Run as a database administrator; safe to repeat."""
+    """Create or update the roles symcat_ingest (adds catalog rows; never changes originals,
+    pixels or identity columns, never deletes) and symcat_reader (read only). Run as a
+    database administrator; safe to repeat."""
     from symcat.store import roles as store_roles
     from symcat.store.engine import get_engine
 

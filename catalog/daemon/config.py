@@ -36,6 +36,7 @@ FILE_KEYS: dict[str, tuple[type, str]] = {
     "log_file": (str, "append logs to this file instead of stderr"),
     "max_attempts": (int, "tries to read a file before it is marked failed"),
     "use_events": (bool, "use filesystem events as well as polling"),
+    "max_file_bytes": (int, "largest file read, in bytes; larger ones are refused"),
 }
 
 
@@ -105,7 +106,10 @@ def build(
         else settings.data_dir,
         site_config=Path(merged["site_config"]).expanduser() if merged.get("site_config")
         else settings.site_config,
+        max_file_bytes=int(merged.get("max_file_bytes") or settings.max_file_bytes),
     )
+    if settings.max_file_bytes < 1:
+        raise ConfigError(f"max_file_bytes must be >= 1, got {settings.max_file_bytes}")
     password_file = merged.get("database_password_file")
     if password_file:
         settings = dataclasses.replace(

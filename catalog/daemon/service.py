@@ -26,6 +26,7 @@ from symcat.daemon.config import DaemonConfig, safe_url
 from symcat.daemon.ingest import EntryResult, FileProblem, ingest_entry
 from symcat.daemon.lock import InstanceLock
 from symcat.daemon.logs import event
+from symcat.ingest.files import display_path
 from symcat.ingest.outbox import Entry, Outbox, backoff_seconds
 from symcat.ingest.readers import SUFFIXES
 from symcat.ingest.site import SiteConfig
@@ -41,6 +42,10 @@ _CATALOG_SQLSTATE_CLASSES = ("08", "53", "57", "40")
 _CATALOG_SQLSTATES = ("42501", "42P01", "42703")
 DB_BACKOFF_BASE = 0.5
 DB_BACKOFF_CAP = 30.0
+# After SIGTERM the file in hand gets this long; then the process exits anyway. That is
+# safe: the outbox is on disk and the catalog's sha256 key makes a re-ingest harmless,
+# exactly as after kill -9.
+STOP_GRACE_SECONDS = 5.0
 
 
 def daemon_dir(settings: Settings) -> Path:
@@ -93,13 +98,30 @@ class Daemon:
         self._engine: Engine | None = None
         self._db_failures = 0
         self._outbox: Outbox | None = None
+        self.stop_grace_seconds: float | None = STOP_GRACE_SECONDS
 
     # -- control -----------------------------------------------------------------------------
 
     def stop(self, *_: Any) -> None:
-        """Finish the file in hand, then return from `run()` (signal handler safe)."""
+        """Finish the file in hand, then return from `run()` (signal handler safe).
+
+        Whatever the daemon is doing (a slow share, a database that does not
+        answer), the process ends within `STOP_GRACE_SECONDS`.
+        """
+        first = not self._stop.is_set()
         self._stop.set()
         self._wake.set()
+        if first and self.stop_grace_seconds is not None:
+            timer = threading.Timer(self.stop_grace_seconds, self._force_exit)
+            timer.daemon = True
+            timer.start()
+
+    def _force_exit(self) -> None:
+        event(log, logging.WARNING, "daemon.stop.forced",
+              "the file in hand did not finish in time; exiting anyway (the outbox keeps it)",
+              grace_seconds=self.stop_grace_seconds)
+        logging.shutdown()
+        os._exit(0)
 
     def install_signal_handlers(self) -> None:
         """SIGTERM (service stop), SIGINT (Ctrl-C) and, on Windows, SIGBREAK stop cleanly."""
@@ -156,8 +178,8 @@ class Daemon:
         assert self._outbox is not None
         entry_id = self._outbox.journal(found.path, found.size, found.mtime_ns)
         if entry_id is not None:
-            event(log, logging.DEBUG, "file.found", "journaled", id=entry_id, path=found.path,
-                  size=found.size)
+            event(log, logging.DEBUG, "file.found", "journaled", id=entry_id,
+                  path=display_path(found.path), size=found.size)
             self._wake.set()
 
     # -- ingesting ---------------------------------------------------------------------------
@@ -184,7 +206,9 @@ class Daemon:
         try:
             self._engine = get_engine(self.settings)
         except Exception as exc:
-            if not is_catalog_error(exc):
+            # The embedded server is ours: whatever stops it starting once (a stale lock,
+            # a full disk, pgserver's own assertions) is worth another try later.
+            if not (is_catalog_error(exc) or self.settings.embedded):
                 raise
             self._catalog_unavailable(outbox, None, exc)
             return False
@@ -194,7 +218,8 @@ class Daemon:
         assert self._engine is not None
         started = time.perf_counter()
         try:
-            result = ingest_entry(self._engine, outbox, entry, self.site)
+            result = ingest_entry(self._engine, outbox, entry, self.site,
+                                  self.settings.max_file_bytes)
         except FileProblem as exc:
             self._file_problem(outbox, entry, str(exc))
             return
@@ -202,7 +227,7 @@ class Daemon:
             if is_catalog_error(exc):
                 self._catalog_unavailable(outbox, entry, exc)
             else:  # a bug or a bad value in this one file: it must not block the others
-                log.debug("ingest of %s failed", entry.path, exc_info=True)
+                log.debug("ingest of %s failed", display_path(entry.path), exc_info=True)
                 self._file_problem(outbox, entry, _one_line(exc))
             return
         if self._db_failures:
@@ -211,10 +236,13 @@ class Daemon:
             self._db_failures = 0
         outbox.finish(entry.id, result.state, outcome=result.outcome, sha256=result.sha256,
                       reason=result.reason)
+        if result.state == "done" and result.outcome == "new":
+            outbox.supersede_refused(entry.path, entry.id)
         self._report(entry, result, time.perf_counter() - started)
 
     def _report(self, entry: Entry, result: EntryResult, seconds: float) -> None:
-        fields: dict[str, Any] = {"id": entry.id, "path": entry.path, "sha256": result.sha256,
+        fields: dict[str, Any] = {"id": entry.id, "path": display_path(entry.path),
+                                  "sha256": result.sha256,
                                   "seconds": round(seconds, 3)}
         if result.state == "done" and result.outcome == "new":
             self.counters.new += 1
@@ -236,10 +264,10 @@ class Daemon:
         if state == "failed":
             self.counters.failed += 1
             event(log, logging.ERROR, "file.failed", "giving up on this file", id=entry.id,
-                  path=entry.path, attempts=entry.attempts + 1, error=error)
+                  path=display_path(entry.path), attempts=entry.attempts + 1, error=error)
         else:
             event(log, logging.WARNING, "file.retry", "will try this file again", id=entry.id,
-                  path=entry.path, attempts=entry.attempts + 1, error=error,
+                  path=display_path(entry.path), attempts=entry.attempts + 1, error=error,
                   retry_in=backoff_seconds(entry.attempts + 1))
 
     def _catalog_unavailable(self, outbox: Outbox, entry: Entry | None, exc: BaseException) -> None:

@@ -14,11 +14,13 @@ from typing import Any
 from symcat.config import Settings
 from symcat.daemon.lock import holder
 from symcat.daemon.service import daemon_dir, outbox_path
+from symcat.ingest.files import display_path
 from symcat.ingest.outbox import Outbox
 
 
 def daemon_status(settings: Settings) -> dict[str, Any]:
-    """Running or not, backlog, last success, last error, refused and failed counts."""
+    """Running or not, backlog, last success, last error, refused and failed counts, and
+    the latest refused files with their reasons."""
     path = outbox_path(settings)
     pid = holder(daemon_dir(settings) / "daemon.lock")
     if not path.exists():
@@ -28,6 +30,8 @@ def daemon_status(settings: Settings) -> dict[str, Any]:
         status = asdict(outbox.status())
         watch = outbox.get_meta("watch")
         started = outbox.get_meta("started_at")
+        refusals = [{"path": display_path(path), "reason": reason}
+                    for path, reason in outbox.recent_refusals()]
     finally:
         outbox.close()
     for key in ("last_success_at", "last_error_at", "oldest_pending_at"):
@@ -39,6 +43,7 @@ def daemon_status(settings: Settings) -> dict[str, Any]:
         "watch": watch.split(os.pathsep) if watch else [],
         "started_at": _iso(float(started)) if started else None,
         **status,
+        "recent_refusals": refusals,
     }
 
 

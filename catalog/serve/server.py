@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +49,11 @@ class TokenAuth(AuthProvider):
         super().__init__()
 
     @property
-    def get_user(self) -> Callable[[RequestHandler], str | None]:
-        def user(handler: RequestHandler) -> str | None:
+    def get_user_async(self) -> Callable[[RequestHandler], Awaitable[str | None]]:
+        # Async, because bokeh runs it from `prepare`, before the handler's method: a
+        # websocket without the token is refused there with a plain 403, before the
+        # upgrade (its `open` could only try to redirect, a logged server error).
+        async def user(handler: RequestHandler) -> str | None:
             given = handler.get_argument("token", None)
             if given is not None and hmac.compare_digest(given, self._token):
                 if not isinstance(handler, WebSocketHandler):  # a websocket has no cookies
@@ -59,6 +62,8 @@ class TokenAuth(AuthProvider):
             cookie = handler.get_cookie(COOKIE)
             if cookie is not None and hmac.compare_digest(cookie, self._token):
                 return "token"
+            if isinstance(handler, WebSocketHandler):
+                raise HTTPError(403, reason="symcat dashboard: token required")
             return None
 
         return user

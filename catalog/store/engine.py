@@ -55,15 +55,36 @@ def _start_embedded(data_dir: Path) -> str:
                 server.ensure_pgdata_inited()
                 write_tuning(server.pgdata)
             server.start()
-    except Exception as exc:
+        uri = server.get_uri(database="postgres")
+    except Exception as exc:  # AssertionError included: pgserver asserts its own state
+        _forget_failed_start(pgserver, pgdata)
         log_file = pgdata / "log"
+        detail = (str(exc).strip().splitlines() or [""])[0] or type(exc).__name__
         raise DatabaseUnavailable(
-            f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+            f"could not start the embedded PostgreSQL in {pgdata}: {detail}. "
             f"Its log is {log_file}. Check that the folder is writable and not on a network "
             "share, or set SYMCAT_DATABASE_URL to use a PostgreSQL server."
         ) from exc
-    uri = server.get_uri(database="postgres")
     return str(make_url(uri).set(drivername="postgresql+psycopg"))
+
+
+def _forget_failed_start(pgserver: object, pgdata: Path) -> None:
+    """After a failed start, drop pgserver's cached handle so the next try starts afresh.
+
+    pgserver caches the handle before it starts the server; left in place, every
+    later call would skip the start and fail on the missing server (an
+    AssertionError), so a daemon could never recover from one bad start.
+    """
+    import atexit
+
+    try:
+        instances = pgserver.PostgresServer._instances  # type: ignore[attr-defined]
+        server = instances.get(pgdata.resolve())
+        if server is not None and server._postmaster_info is None:
+            del instances[pgdata.resolve()]
+            atexit.unregister(server._cleanup)
+    except Exception as exc:  # never hide the start failure behind a cleanup failure
+        log.debug("could not forget the failed embedded server handle: %s", exc)
 
 
 def _allow_traverse(folder: Path) -> None:

@@ -40,7 +40,8 @@ def known_status(conn: Connection, file_sha256: str) -> Status | None:
     if conn.execute(select(Scan.id).where(Scan.file_sha256 == file_sha256)).first():
         return "present"
     refused = conn.execute(
-        select(Refusal.parser_version).where(Refusal.file_sha256 == file_sha256)
+        select(Refusal.parser_version)
+        .where(Refusal.file_sha256 == file_sha256, Refusal.resolved_at.is_(None))
     ).first()
     if refused is not None and refused[0] == PARSER_VERSION:
         return "refused"
@@ -134,9 +135,10 @@ def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOu
         .on_conflict_do_nothing(index_elements=["file_sha256"])
     )
     scan_id = uuid.uuid4()
+    columns = {**scan_columns(doc), "source_path_bytes": record.source_path_bytes}
     inserted = conn.execute(
         insert(Scan)
-        .values(id=scan_id, **scan_columns(doc))
+        .values(id=scan_id, **columns)
         .on_conflict_do_nothing(index_elements=["file_sha256"])
         .returning(Scan.id)
     ).first()
@@ -145,9 +147,27 @@ def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOu
     rows = channel_rows(scan_id, record)
     if rows:
         conn.execute(insert(Channel), rows)
-    # A file refused by an older parser and accepted now is no longer a refusal.
-    conn.execute(Refusal.__table__.delete().where(Refusal.file_sha256 == sha))
+    resolve_refusals(conn, scan_id, sha, doc["source_path"], doc.get("instrument") or "unknown")
     return LoadOutcome(doc["source_path"], "new", sha, scan_id=scan_id, kind=record.kind)
+
+
+def resolve_refusals(
+    conn: Connection, scan_id: uuid.UUID, file_sha256: str, source_path: str, instrument: str
+) -> int:
+    """Mark refusals that this new scan makes moot; returns how many.
+
+    A file refused by an older parser and accepted now, and the refusals left
+    at the same path on the same instrument by earlier contents (a slow writer's
+    half-written file, a file that was briefly a FIFO), stop being refusals.
+    They are marked, never deleted: the ingest role has no DELETE.
+    """
+    same_path = (Refusal.source_path == source_path) & (Refusal.instrument == instrument)
+    return conn.execute(
+        update(Refusal)
+        .where(Refusal.resolved_at.is_(None),
+               (Refusal.file_sha256 == file_sha256) | same_path)
+        .values(resolved_at=func.now(), resolved_scan_id=scan_id)
+    ).rowcount
 
 
 def store_refusal(
@@ -162,7 +182,8 @@ def store_refusal(
     if refused.file_sha256 is None:
         bumped = conn.execute(
             update(Refusal)
-            .where(Refusal.file_sha256.is_(None), Refusal.source_path == refused.path)
+            .where(Refusal.file_sha256.is_(None), Refusal.source_path == refused.path,
+                   Refusal.resolved_at.is_(None))
             .values(reason=refused.reason, **seen_again)
         ).rowcount
         if bumped:
@@ -170,6 +191,7 @@ def store_refusal(
     values = {
         "file_sha256": refused.file_sha256,
         "source_path": refused.path,
+        "source_path_bytes": refused.path_bytes,
         "file_size_bytes": refused.file_size_bytes,
         "reason": refused.reason,
         "parser_version": PARSER_VERSION,

@@ -5,12 +5,16 @@ roles belong to the whole server rather than to one database, making them
 needs CREATEROLE (which the account that runs migrations should not need), and
 a migration downgraded in one database would drop roles that others use.
 
-symcat_ingest may read the catalog and add and update its rows; it may delete
-only refusals (a file refused by an older parser and accepted now stops being
-a refusal, `store.load.store_record`). It cannot delete scans, channels or
-originals, truncate, or change the schema. symcat_reader may only read.
-Running it again brings the grants back to exactly this (e.g. after a migration
-added tables).
+symcat_ingest is append-only where data must never change: it may add
+originals, scans, channels, refusals and path history, and update only the
+columns the ingest path updates (`UPDATE_COLUMNS`: a scan's link to its
+previous version; a refusal's reason, counters and resolution mark). So the
+originals' bytes, the pixels, and identity columns such as `file_sha256` can
+never be changed, and nothing can be deleted or truncated: a refusal that
+stops being one is *marked* resolved (`store.load.resolve_refusals`), and a
+trigger (migration 0006) allows that mark only with a scan of the same file or
+path. symcat_reader may only read. Running it again brings the grants back to
+exactly this (e.g. after a migration added tables).
 """
 
 from __future__ import annotations
@@ -20,8 +24,14 @@ from sqlalchemy.exc import DBAPIError
 
 INGEST_ROLE = "symcat_ingest"
 READER_ROLE = "symcat_reader"
-# What the ingest path writes (store.load, store.versions).
-WRITE_TABLES = ("original_files", "scans", "channels", "refusals")
+# What the ingest path inserts into (store.load, store.versions).
+WRITE_TABLES = ("original_files", "scans", "channels", "refusals", "path_versions")
+# The only columns it updates: nothing of originals, channels or history.
+UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "scans": ("previous_version_id",),
+    "refusals": ("reason", "parser_version", "source_path", "source_path_bytes",
+                 "last_seen_at", "times_seen", "resolved_at", "resolved_scan_id"),
+}
 
 
 def roles_sql(database: str, schema: str = "public") -> list[str]:
@@ -40,8 +50,9 @@ def roles_sql(database: str, schema: str = "public") -> list[str]:
         f'GRANT CONNECT ON DATABASE "{database}" TO {both}',
         f"GRANT USAGE ON SCHEMA {schema} TO {both}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {both}",
-        f"GRANT INSERT, UPDATE ON {tables} TO {INGEST_ROLE}",
-        f"GRANT DELETE ON {schema}.refusals TO {INGEST_ROLE}",
+        f"GRANT INSERT ON {tables} TO {INGEST_ROLE}",
+        *(f"GRANT UPDATE ({', '.join(columns)}) ON {schema}.{table} TO {INGEST_ROLE}"
+          for table, columns in UPDATE_COLUMNS.items()),
         # Tables that later migrations add are readable by both, writable by neither.
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {both}",
     ]

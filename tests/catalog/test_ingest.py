@@ -157,12 +157,13 @@ def test_site_filename_rules_fill_sample_columns(catalog: Catalog, tmp_path: Pat
 
 def test_unreadable_file_is_refused_once_per_path(catalog: Catalog, tmp_path: Path) -> None:
     locked = tmp_path / "locked.ibw"
-    locked.mkdir()  # a folder named like a file: reading it fails with an OS error
+    locked.mkdir()  # a folder named like a file: not a regular file, so never read
     from symcat.pipeline import ingest_file, site_config
 
     for _ in range(2):
         outcome = ingest_file(catalog.engine, locked, site_config(catalog.settings))
-        assert outcome.status == "refused" and "cannot read the file" in (outcome.reason or "")
+        assert outcome.status == "refused" and "a folder, not a regular file" in (
+            outcome.reason or "")
     refusals = catalog.refusals()
     assert list(refusals["source_path"]) == [str(locked)]
     assert list(refusals["times_seen"]) == [2]

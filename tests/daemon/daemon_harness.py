@@ -119,6 +119,40 @@ def wait_for(
     pytest.fail(f"gave up waiting for {what} after {timeout:.0f} s")
 
 
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _PR_CAPBSET_DROP = 1, 2, 24
+
+
+def without_dac() -> None:
+    """Before exec: drop root's power to read any file (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH from the bounding set), so a mode-000 file is unreadable for
+    the child even when the tests run as root. Does nothing for other users."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def can_make_unreadable(folder: Path) -> str | None:
+    """None when a mode-000 file is unreadable for a `without_dac` child, else why not."""
+    probe = folder / ".probe"
+    probe.write_bytes(b"x")
+    probe.chmod(0)
+    try:
+        done = subprocess.run(["cat", str(probe)], preexec_fn=without_dac, capture_output=True)
+    except OSError as exc:
+        return f"cannot drop root's file capabilities here ({exc})"
+    finally:
+        probe.chmod(0o600)
+        probe.unlink()
+    if done.returncode == 0:
+        return "a mode-000 file stays readable for this user (capabilities cannot be dropped)"
+    return None
+
+
 @dataclass
 class DaemonProcess:
     """A `symcat daemon` subprocess with its own data folder (outbox) and log file."""
@@ -129,6 +163,8 @@ class DaemonProcess:
     instrument: str = "pc-1"
     extra: list[str] = field(default_factory=list)
     defaults: bool = True  # pass the test's site, instrument and timings as options
+    unprivileged: bool = False  # without root's power to read any file (see without_dac)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -145,9 +181,14 @@ class DaemonProcess:
                 "--stable-seconds", str(STABLE_SECONDS), "--poll-seconds", str(POLL_SECONDS),
             ]
         args += ["--log-format", "json", "--log-file", str(self.log_file), *self.extra]
-        env = {**os.environ, "SYMCAT_DATABASE_URL": self.url}
+        env = {**os.environ, **self.env}
+        if self.url:
+            env["SYMCAT_DATABASE_URL"] = self.url
+        else:  # the embedded server in the data folder
+            env.pop("SYMCAT_DATABASE_URL", None)
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     preexec_fn=without_dac if self.unprivileged else None)
         return self
 
     def kill9(self) -> None:
@@ -187,3 +228,49 @@ class DaemonProcess:
             capture_output=True, text=True,
         )
         return json.loads(out.stdout)
+
+
+# The special files every hardening test drops: name -> words the refusal must contain.
+BIG_LIMIT = 150_000  # SYMCAT_MAX_FILE_BYTES in these tests; synthetic files are smaller
+NON_UTF8_GOOD = b"caf\xe9-\xff.ibw"
+NON_UTF8_FIFO = b"\xfe\xfd-pipe.ibw"
+
+
+def make_special_files(folder: Path, good_file: Path) -> dict[str, str]:
+    """Every kind of path that must be refused (never read, never blocking), made in
+    `folder`, plus a good file under a non-UTF-8 name. Returns what each refusal must say,
+    by the path as symcat shows it (backslash escapes for non-UTF-8 bytes)."""
+    import stat as stat_module
+
+    folder.mkdir(parents=True, exist_ok=True)
+    expect: dict[str, str] = {}
+    os.mkfifo(folder / "fifo.ibw")
+    expect["fifo.ibw"] = "a FIFO (named pipe), not a regular file"
+    os.symlink("/dev/zero", folder / "zero.ibw")
+    expect["zero.ibw"] = "symbolic link to /dev/zero, which is a character device"
+    os.symlink(folder / "missing.ibw", folder / "broken.ibw")
+    expect["broken.ibw"] = "broken symbolic link"
+    os.mknod(folder / "socket.ibw", stat_module.S_IFSOCK | 0o600)
+    expect["socket.ibw"] = "a socket, not a regular file"
+    locked = folder / "locked.ibw"
+    shutil.copyfile(good_file, locked)
+    locked.chmod(0)
+    expect["locked.ibw"] = "permission denied"
+    closed = folder / "closed"
+    closed.mkdir()
+    shutil.copyfile(good_file, closed / "inside.ibw")
+    closed.chmod(0)
+    expect["closed"] = "cannot list the folder: permission denied"
+    (folder / "big.ibw").write_bytes(b"\0" * (BIG_LIMIT + 1))
+    expect["big.ibw"] = f"larger than the {BIG_LIMIT}-byte limit"
+    os.mkfifo(os.fsencode(folder) + b"/" + NON_UTF8_FIFO)
+    expect[NON_UTF8_FIFO.decode("utf-8", "backslashreplace")] = "a FIFO"
+    shutil.copyfile(good_file, os.fsencode(folder) + b"/" + NON_UTF8_GOOD)
+    return {str(folder / name): words for name, words in expect.items()}
+
+
+def restore_permissions(folder: Path) -> None:
+    """Let the test's clean-up remove what `make_special_files` locked."""
+    for path in (folder / "locked.ibw", folder / "closed"):
+        if path.exists():
+            path.chmod(0o700)

@@ -77,7 +77,8 @@ def test_ingest_role_ingests_but_cannot_delete_and_reader_cannot_write(
     printed = subprocess.run([sys.executable, "-m", "symcat.cli", "db", "roles", "--sql"],
                              env=env, capture_output=True, text=True, check=True).stdout
     assert "CREATE ROLE symcat_ingest NOLOGIN" in printed
-    assert "GRANT INSERT, UPDATE ON public.original_files" in printed
+    assert "GRANT INSERT ON public.original_files" in printed
+    assert "GRANT UPDATE (previous_version_id) ON public.scans" in printed
     staging, watched = tmp_path / "staging", tmp_path / "watched"
     watched.mkdir()
     files = drop(make_files(staging, 5, seed=9), staging, watched)

@@ -189,7 +189,9 @@ VALUES: dict[str, dict[str, Any]] = {
         "curve.points": 1320, "curve.segments": 2, "curve.sample_interval_s": 1e-4,
     },
     MATRIX: {
-        "vendor": "Scienta Omicron", "instrument_model": None, "acquired_at": None,
+        "vendor": "Scienta Omicron", "instrument_model": None,
+        # "executed by user ... on 10-Jan-2023 22:53:08": the PC's wall clock
+        "acquired_at": "2023-01-10T22:53:08.000Z", "acquired_at_source": "note_date_time",
         "wave_name": "I 3 37-1 Backward Down",
         "scan.pixels_x": 256, "scan.pixels_y": 58, "scan.size_x_m": 5e-9,
         "scan.pixel_size_x_m": 1.953125e-11, "scan.direction": "down",

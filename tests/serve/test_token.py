@@ -46,3 +46,26 @@ def test_localhost_needs_no_token(dashboard: ServerProcess) -> None:
     assert "token" not in dashboard.url and urlsplit(dashboard.url).hostname == "127.0.0.1"
     status, body = fetch(dashboard.url)
     assert status == 200 and "<title>symcat dashboard</title>" in body
+
+
+def test_websocket_without_the_token_gets_a_plain_403(serve_catalog: Catalog) -> None:
+    """Refused at the handshake, before the upgrade: no server error in the log."""
+    import base64
+    import http.client
+    import os
+
+    with ServerProcess.start(serve_catalog.settings, "--host", "0.0.0.0") as server:
+        for query in ("", "?token=wrong"):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            conn.request("GET", f"/ws{query}", headers={
+                "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+                "Origin": f"http://127.0.0.1:{server.port}",
+            })
+            response = conn.getresponse()
+            assert response.status == 403, (query, response.status)
+            conn.close()
+        assert fetch(f"http://127.0.0.1:{server.port}/")[0] == 403  # pages as before
+        assert fetch(server.url)[0] == 200
+    log = "".join(server.output)
+    assert "RuntimeError" not in log and "Traceback" not in log, log

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from symcat.store.base import Base, created_now, uuid_pk
 
 SHA256_CHECK = "char_length(file_sha256) = 64"
+PATH_BYTES = "The path's bytes when the file name is not UTF-8 (source_path shows escapes)"
 
 
 class OriginalFile(Base):
@@ -53,7 +54,8 @@ class Scan(Base):
     __table_args__ = (
         CheckConstraint(SHA256_CHECK, name="sha256_length"),
         CheckConstraint(
-            "record_kind IN ('image', 'force_curve', 'spectrum', 'wave')", name="record_kind"
+            "record_kind IN ('image', 'force_curve', 'spectrum', 'wave', 'spectroscopy_map')",
+            name="record_kind",
         ),
         Index("ix_scans_channel_names", "channel_names", postgresql_using="gin"),
         Index("ix_scans_site_instrument", "site", "instrument"),
@@ -71,6 +73,7 @@ class Scan(Base):
     site: Mapped[str] = mapped_column(Text)
     instrument: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(Text)
+    source_path_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, comment=PATH_BYTES)
     file_name: Mapped[str] = mapped_column(Text, index=True)
     file_size_bytes: Mapped[int] = mapped_column(BigInteger)
     ingested_at: Mapped[created_now]
@@ -151,13 +154,19 @@ class Channel(Base):
 
 
 class Refusal(Base):
-    """A file that was not catalogued, with the reason, so nothing disappears silently."""
+    """A file that was not catalogued, with the reason, so nothing disappears silently.
+
+    A refusal is never deleted: when the file (or a later, complete version at
+    its path) is catalogued after all, it is marked resolved by that scan (a
+    trigger of migration 0006 checks the scan matches).
+    """
 
     __tablename__ = "refusals"
 
     id: Mapped[uuid_pk]
     file_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     source_path: Mapped[str] = mapped_column(Text)
+    source_path_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, comment=PATH_BYTES)
     file_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     parser_version: Mapped[str] = mapped_column(String(64))
@@ -166,3 +175,9 @@ class Refusal(Base):
     first_seen_at: Mapped[created_now]
     last_seen_at: Mapped[created_now]
     times_seen: Mapped[int] = mapped_column(default=1, server_default="1")
+    resolved_at: Mapped[datetime | None] = mapped_column(
+        comment="When the file (or a later version at its path) was catalogued after all"
+    )
+    resolved_scan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scans.id", ondelete="SET NULL"), comment="The scan that resolved this refusal"
+    )
