@@ -8,7 +8,7 @@ labels, plus the combined-model join variants that chose `symcat_combined.v2`.
 ``--set domains``: the original catalog round trip (generated .ibw files ingested,
 embedded by `symcat embed`), precision@9 per class.
 
-    python benchmarks/retrieval.py --n 300 --work /tmp/ret      # both sets, all models
+    python benchmarks/retrieval.py --n 300 --lattice-n 204 --work /tmp/ret  # both sets
     python benchmarks/retrieval.py --set domains --n 600 --models effnet_lite0_4tap.in1k
 """
 
@@ -30,7 +30,9 @@ def main() -> None:
     parser.add_argument("--set", dest="sets", nargs="*", default=["hard", "lattice"],
                         choices=["hard", "lattice", "domains"])
     parser.add_argument("--n", type=int, default=None,
-                        help="images per set (hard 300, lattice 204, domains 600)")
+                        help="images in the hard or domains set (default 300, 600)")
+    parser.add_argument("--lattice-n", type=int, default=None,
+                        help="images in the lattice set (default 204)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -49,7 +51,8 @@ def main() -> None:
             continue
         from retrieval_eval import evaluate_set
 
-        evaluate_set(name, args.n, args.seed, args.models, work, args.device, args.trials,
+        n = args.lattice_n if name == "lattice" else args.n
+        evaluate_set(name, n, args.seed, args.models, work, args.device, args.trials,
                      args.features_only)
     print(f"load average after: {load()}", flush=True)
 

@@ -24,7 +24,7 @@ from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_e
 SYMMETRY_DIM = 512
 # symcat_combined.v2's share of the squared distance given to the symmetry half, chosen by
 # benchmarks/retrieval.py (RESULTS.md, issue 12); v1's is 0.5.
-V2_SYMMETRY_WEIGHT = 0.3
+V2_SYMMETRY_WEIGHT = 0.5
 
 
 def join(natural: Any, symmetry: Any, symmetry_weight: float) -> Any:
