@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=None,
                         help="files generated and ingested (default N); the rest are copies")
     parser.add_argument("--models", nargs="*", default=["effnet_lite0_4tap.in1k"])
+    parser.add_argument("--points", type=int, default=256, help="generated scans' size (px)")
+    parser.add_argument("--model-seconds", type=float, default=None,
+                        help="how long the extractor alone is timed (default 10 GPU, 20 CPU)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--workers", type=int, nargs="*", default=None,
@@ -65,13 +68,16 @@ def main() -> None:
           f", loading workers {worker_counts}, batch {args.batch_size}, torch "
           f"{torch.__version__}", flush=True)
     catalog = Catalog()
-    prepare_catalog(catalog, work / "files", args.n, args.distinct or args.n, cores)
+    print(f"load average before: {load()}", flush=True)
+    prepare_catalog(catalog, work / "files", args.n, args.distinct or args.n, cores,
+                    args.points)
 
     for model in args.models:
         cfg, extractor = prepared_extractor(model, device)
-        model_rate = forward_rate(extractor, cfg.input_size, args.batch_size, device)
+        side = input_side(cfg, args.points)
+        model_rate = forward_rate(extractor, side, args.batch_size, device, args.model_seconds)
         if device.startswith("cuda"):
-            rate = preprocess_rate(catalog.engine, cfg.input_size, args.batch_size, device)
+            rate = preprocess_rate(catalog.engine, cfg.sizing, args.batch_size, device)
             print(f"{model}: preprocessing on the device alone {rate:.0f} images/s", flush=True)
         del extractor
         for workers in worker_counts:
@@ -83,6 +89,7 @@ def main() -> None:
                   f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s, ratio "
                   f"{best.rate / model_rate:.2f}", flush=True)
             print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
+            print(f"  load average: {load()}", flush=True)
         if args.worker_preprocess and device.startswith("cuda"):
             workers = worker_counts[-1]
             run = embed_once(catalog, model, args.batch_size, device, workers, on_device=False)
@@ -91,13 +98,24 @@ def main() -> None:
                   f"  time: {breakdown(run.timings, workers)}", flush=True)
 
 
-def prepare_catalog(catalog: Any, files: Path, n: int, distinct: int, jobs: int) -> None:
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (5 min {five:.2f}){' busy' if one > 1.5 else ''}"
+
+
+def input_side(cfg: Any, points: int) -> int:
+    """The network's input side for square scans of `points` px (native models follow them)."""
+    return cfg.size_policy.shape(points, points)[0] if cfg.size_policy else cfg.input_size
+
+
+def prepare_catalog(catalog: Any, files: Path, n: int, distinct: int, jobs: int,
+                    points: int = 256) -> None:
     """Generate and ingest `distinct` files, then copy rows until there are `n` image scans."""
     from symcat.ingest.synth.dataset import generate_dataset
 
     started = time.perf_counter()
     if not (files / "labels.csv").exists():
-        generate_dataset(files, distinct, seed=11, jobs=jobs)
+        generate_dataset(files, distinct, seed=11, jobs=jobs, points=points)
     print(f"{distinct} files generated in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
     catalog.ingest([files], jobs=jobs)
@@ -178,7 +196,8 @@ def prepared_extractor(model: str, device: str) -> tuple[Any, Any]:
     return cfg, extractor
 
 
-def forward_rate(extractor: Any, size: int, batch: int, device: str) -> float:
+def forward_rate(extractor: Any, size: int, batch: int, device: str,
+                 seconds: float | None = None) -> float:
     """Images/s of the extractor alone (with our centring/normalization and the copy back)."""
     import torch
 
@@ -190,18 +209,19 @@ def forward_rate(extractor: Any, size: int, batch: int, device: str) -> float:
     for _ in range(3):
         forward(extractor, x, device)
     n, started = 0, time.perf_counter()
-    while time.perf_counter() - started < (10.0 if device.startswith("cuda") else 20.0):
+    seconds = seconds or (10.0 if device.startswith("cuda") else 20.0)
+    while time.perf_counter() - started < seconds:
         forward(extractor, x, device)
         n += batch
     return n / (time.perf_counter() - started)
 
 
-def preprocess_rate(engine: Any, size: int, batch: int, device: str) -> float:
+def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
     """Images/s of the device preprocessing alone, on one batch read from the catalog."""
     import torch
     from sqlalchemy import text
 
-    from symcat.embed.loading import device_images, read_raw_batch
+    from symcat.embed.loading import device_groups, read_raw_batch
 
     with engine.connect() as conn:
         ids = list(conn.execute(text("SELECT id FROM scans WHERE record_kind = 'image' "
@@ -209,11 +229,11 @@ def preprocess_rate(engine: Any, size: int, batch: int, device: str) -> float:
         raw = read_raw_batch(conn.connection.driver_connection, ids, size)
     raw = raw.pin_memory() if device.startswith("cuda") else raw
     for _ in range(3):
-        device_images(raw, size, device)
+        device_groups(raw, size, device)
     torch.cuda.synchronize()
     n, started = 0, time.perf_counter()
     while time.perf_counter() - started < 3.0:
-        device_images(raw, size, device)
+        device_groups(raw, size, device)
         n += len(raw.ids)
     torch.cuda.synchronize()
     return n / (time.perf_counter() - started)

@@ -1,12 +1,15 @@
-"""Retrieval quality: precision@9 of same-class neighbours on the synthetic domain classes.
+"""Retrieval quality of every model, old and new, side by side, on labeled sets.
 
-Generates N synthetic DART-PFM files (known classes), ingests them into a fresh embedded
-catalog, embeds them with each model, and prints precision@9 per class (the fraction of
-each scan's 9 nearest neighbours, itself excluded, that share its class; the seed
-paper's Fig. 4 comparison) and the mean over scans.
+``--set hard lattice`` (default; `retrieval_sets.py`, `retrieval_eval.py`): hard domain
+classes at 128-1024 px and wallpaper-group lattices, each image embedded whole through the
+path a query image takes (the catalog's CPU path runs the same preprocessing and
+network); reports 10-fold SVM accuracy, precision@9 and Poisson label propagation at 5%
+labels, plus the combined-model join variants that chose `symcat_combined.v2`.
+``--set domains``: the original catalog round trip (generated .ibw files ingested,
+embedded by `symcat embed`), precision@9 per class.
 
-    python benchmarks/retrieval.py                       # 600 files, every available model
-    python benchmarks/retrieval.py --n 1200 --models effnet_lite0_4tap.in1k
+    python benchmarks/retrieval.py --n 300 --lattice-n 204 --work /tmp/ret  # both sets
+    python benchmarks/retrieval.py --set domains --n 600 --models effnet_lite0_4tap.in1k
 """
 
 from __future__ import annotations
@@ -24,15 +27,44 @@ import pandas as pd
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--set", dest="sets", nargs="*", default=["hard", "lattice"],
+                        choices=["hard", "lattice", "domains"])
+    parser.add_argument("--n", type=int, default=None,
+                        help="images in the hard or domains set (default 300, 600)")
+    parser.add_argument("--lattice-n", type=int, default=None,
+                        help="images in the lattice set (default 204)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default=None)
-    parser.add_argument("--work", type=Path, default=None, help="keep files and catalog here")
+    parser.add_argument("--trials", type=int, default=20, help="label-propagation draws")
+    parser.add_argument("--features-only", action="store_true",
+                        help="embed and cache the parts, no metrics (e.g. on a GPU machine)")
+    parser.add_argument("--work", type=Path, default=None, help="keep files, catalog, features")
     args = parser.parse_args()
-
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-retrieval-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"load average before: {load()}", flush=True)
+    for name in args.sets:
+        if name == "domains":
+            domains_set(args, work)
+            continue
+        from retrieval_eval import evaluate_set
+
+        n = args.lattice_n if name == "lattice" else args.n
+        evaluate_set(name, n, args.seed, args.models, work, args.device, args.trials,
+                     args.features_only)
+    print(f"load average after: {load()}", flush=True)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (5 min {five:.2f}){' busy' if one > 1.5 else ''}"
+
+
+def domains_set(args: argparse.Namespace, work: Path) -> None:
+    """The original set: generated files ingested into a catalog, precision@9 per class."""
+    n = args.n or 600
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     from symcat.client import Catalog
     from symcat.embed.registry import available, list_extractors
@@ -40,7 +72,7 @@ def main() -> None:
 
     files = work / "files"
     if not (files / "labels.csv").exists():
-        generate_dataset(files, args.n, seed=args.seed, jobs=args.jobs)
+        generate_dataset(files, n, seed=args.seed, jobs=args.jobs)
     catalog = Catalog()
     catalog.ingest([files], jobs=args.jobs)
     labels = pd.read_csv(files / "labels.csv")

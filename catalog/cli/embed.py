@@ -20,8 +20,9 @@ def _library_errors() -> tuple[type[Exception], ...]:
 
 @cli.command()
 @click.option("-m", "--model", default=None, metavar="NAME",
-              help="Extractor (see `symcat models`). Default: the combined model when its "
-                   "weights are installed, else effnet_lite0_4tap.in1k.")
+              help="Extractor (see `symcat models`). Default: the newest combined model "
+                   "(symcat_combined.v2) when its weights are installed, else "
+                   "effnet_lite0_4tap_native.in1k.")
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default=None, metavar="DEV",

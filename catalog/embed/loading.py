@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from symcat.embed.native import Sizing, prepare
 from symcat.embed.preprocess import (
     NoUsableChannel,
     StoredChannel,
     channel_role,
     choose_channels,
-    preprocess,
 )
 from symcat.embed.preprocess_torch import HEIGHT, PHASE, PLAIN, dequantize, prepare_planes
 from symcat.store.pixels import dequantize_u16
@@ -65,14 +65,13 @@ class RawBatch:
     skipped: list[tuple[Any, str]]
     groups: list[PlaneGroup]
     ready_positions: list[int] = field(default_factory=list)
-    ready: torch.Tensor | None = None  # uint8 (r, 3, S, S), preprocessed in the worker
+    ready: list[torch.Tensor] = field(default_factory=list)  # uint8 (3, h, w), in the worker
     seconds: dict[str, float] = field(default_factory=dict)  # worker time: read, decode
 
     def pin_memory(self) -> RawBatch:
         """Called by the DataLoader's pinning thread: page-locked copies for fast copies."""
         groups = [replace(g, pixels=g.pixels.pin_memory()) for g in self.groups]
-        ready = self.ready.pin_memory() if self.ready is not None else None
-        return replace(self, groups=groups, ready=ready)
+        return replace(self, groups=groups, ready=[r.pin_memory() for r in self.ready])
 
 
 @dataclass
@@ -85,7 +84,7 @@ class _Head:
     hi: float | None
 
 
-def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: int) -> RawBatch:
+def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing) -> RawBatch:
     """Read the chosen channels of `scan_ids` (psycopg connection) into a RawBatch."""
     started = time.perf_counter()
     modes: dict[uuid.UUID, str | None] = {}
@@ -137,7 +136,8 @@ def _batched(heads: list[_Head]) -> bool:
 
 def _assemble(
     ids: list[uuid.UUID], skipped: list[tuple[Any, str]], chosen: list[list[_Head]],
-    pixels: dict[tuple[uuid.UUID, int], bytes], modes: dict[uuid.UUID, str | None], size: int,
+    pixels: dict[tuple[uuid.UUID, int], bytes], modes: dict[uuid.UUID, str | None],
+    size: Sizing,
 ) -> RawBatch:
     by_shape: dict[tuple[int, ...], list[int]] = {}
     others: list[int] = []
@@ -148,14 +148,12 @@ def _assemble(
             others.append(position)
     groups = [_group(positions, [ids[p] for p in positions], [chosen[p] for p in positions],
                      pixels, shape) for shape, positions in by_shape.items()]
-    ready = None
-    if others:
-        arrays = []
-        for p in others:
-            channels = [StoredChannel(h.name, h.unit, dequantize_u16(
-                pixels[(ids[p], h.index)], h.shape, h.lo, h.hi)) for h in chosen[p]]
-            arrays.append(preprocess(modes.get(ids[p]), channels, size))
-        ready = torch.from_numpy(np.stack(arrays)).share_memory_()
+    ready = []
+    for p in others:
+        channels = [StoredChannel(h.name, h.unit, dequantize_u16(
+            pixels[(ids[p], h.index)], h.shape, h.lo, h.hi)) for h in chosen[p]]
+        ready.append(torch.from_numpy(prepare(modes.get(ids[p]), channels, size))
+                     .share_memory_())
     return RawBatch(ids, skipped, groups, others, ready)
 
 
@@ -180,16 +178,28 @@ def _group(
                       period=torch.tensor(period, dtype=f64))
 
 
-def device_images(batch: RawBatch, size: int, device: str | torch.device) -> torch.Tensor:
-    """The batch's uint8 images (n, 3, size, size) on `device`, in the order of batch.ids."""
-    out = torch.empty((len(batch.ids), 3, size, size), dtype=torch.uint8, device=device)
+def device_groups(
+    batch: RawBatch, size: Sizing, device: str | torch.device
+) -> list[tuple[list[int], torch.Tensor]]:
+    """The batch's uint8 images on `device` as (positions in batch.ids, (g, 3, h, w)) groups.
+
+    One group per stored shape (preprocessed together), one per scan the workers
+    preprocessed; under a fixed size all groups have the same image shape.
+    """
+    out = []
     for group in batch.groups:
         x = dequantize(group.pixels.to(device, non_blocking=True), group.lo.to(device),
                        group.hi.to(device))
         planes = prepare_planes(x, group.kind.to(device), group.period.to(device), size)
-        rows = torch.tensor(group.positions, device=device)
-        out.index_copy_(0, rows, planes.view(-1, 3, size, size))
-    if batch.ready is not None:
-        rows = torch.tensor(batch.ready_positions, device=device)
-        out.index_copy_(0, rows, batch.ready.to(device, non_blocking=True))
+        out.append((group.positions, planes.view(-1, 3, *planes.shape[1:])))
+    for position, image in zip(batch.ready_positions, batch.ready, strict=True):
+        out.append(([position], image.to(device, non_blocking=True)[None]))
+    return out
+
+
+def device_images(batch: RawBatch, size: int, device: str | torch.device) -> torch.Tensor:
+    """The batch's uint8 images (n, 3, size, size) on `device`, in the order of batch.ids."""
+    out = torch.empty((len(batch.ids), 3, size, size), dtype=torch.uint8, device=device)
+    for positions, images in device_groups(batch, size, device):
+        out.index_copy_(0, torch.tensor(positions, device=device), images)
     return out

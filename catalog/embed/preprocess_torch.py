@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from symcat.embed.native import SizePolicy, Sizing
 from symcat.embed.preprocess import HIGH_PERCENTILE, LOW_PERCENTILE, PAD_VALUE, STAT_SAMPLE
 
 PLAIN, HEIGHT, PHASE = 0, 1, 2
@@ -127,10 +128,19 @@ def resize_pad(x: torch.Tensor, size: int) -> torch.Tensor:
     return out
 
 
+def resize_to(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of planes (B, H, W) to `shape`, antialiased like Pillow (native path)."""
+    if tuple(x.shape[1:]) == shape:
+        return x
+    return F.interpolate(x[:, None], size=shape, mode="bilinear", align_corners=False,
+                         antialias=True)[:, 0]
+
+
 def prepare_planes(
-    x: torch.Tensor, kind: torch.Tensor, period: torch.Tensor, size: int
+    x: torch.Tensor, kind: torch.Tensor, period: torch.Tensor, size: Sizing
 ) -> torch.Tensor:
-    """Finite float32 planes (B, H, W) -> uint8 (B, size, size), 0..255 standing for [0, 1].
+    """Finite float32 planes (B, H, W) -> uint8 (B, h, w), 0..255 standing for [0, 1]:
+    (size, size) padded for a fixed size, the policy's shape for a native one.
 
     `kind`: (B,) of PLAIN, HEIGHT, PHASE; `period`: float64 (B,), read for PHASE planes.
     """
@@ -142,5 +152,9 @@ def prepare_planes(
         picked = x.index_select(0, rows)
         done = step(picked) if step else unwrap_phase(picked, period.index_select(0, rows))
         x.index_copy_(0, rows, done)
-    planes = resize_pad(robust_scale(x), size)
+    scaled = robust_scale(x)
+    if isinstance(size, SizePolicy):
+        planes = resize_to(scaled, size.shape(*x.shape[1:]))
+    else:
+        planes = resize_pad(scaled, size)
     return torch.round(planes * 255.0).to(torch.uint8)

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from symcat.embed import native
 from symcat.embed.preprocess import PREPROCESS_VERSION
 
 BUILTIN_MODULES = (
@@ -49,6 +50,17 @@ class ExtractorCfg:
     licence: str
     description: str
     details: dict[str, Any] = field(default_factory=dict)
+    # None: the fixed recipe (pp1, `input_size` square); a policy: native resolution (pp1n).
+    size_policy: native.SizePolicy | None = None
+
+    @property
+    def sizing(self) -> native.Sizing:
+        """What the preprocessing needs: the square size, or the native policy."""
+        return self.size_policy or self.input_size
+
+    @property
+    def preprocess_version(self) -> str:
+        return native.PREPROCESS_VERSION if self.size_policy else PREPROCESS_VERSION
 
     def weight_files(self) -> tuple[Path, ...]:
         """The files whose bytes are the weights; raises `ExtractorUnavailable` if absent."""
@@ -64,7 +76,7 @@ class ExtractorCfg:
     @property
     def model_id(self) -> str:
         """The stable id stored with every vector: name, weights hash, preprocessing."""
-        return f"{self.name}@{self.weights_sha256()[:12]}-{PREPROCESS_VERSION}"
+        return f"{self.name}@{self.weights_sha256()[:12]}-{self.preprocess_version}"
 
     def describe(self) -> dict[str, Any]:
         """JSON-able record of the configuration, stored beside the model's vectors."""
@@ -73,7 +85,8 @@ class ExtractorCfg:
             "dim": self.dim,
             "input_size": self.input_size,
             "weights_sha256": self.weights_sha256(),
-            "preprocess_version": PREPROCESS_VERSION,
+            "preprocess_version": self.preprocess_version,
+            **({"size_policy": self.size_policy.describe()} if self.size_policy else {}),
             "licence": self.licence,
             "description": self.description,
             **self.details,
@@ -154,10 +167,15 @@ def available(name: str) -> bool:
     return True
 
 
-NATURAL_DEFAULT = "effnet_lite0_4tap.in1k"
-COMBINED_DEFAULT = "symcat_combined.v1"
+NATURAL_DEFAULT = "effnet_lite0_4tap_native.in1k"
+COMBINED_DEFAULT = "symcat_combined.v2"
 
 
 def default_extractor() -> str:
-    """The combined (paper) model when its weights ship, else the natural-image one."""
+    """The newest combined model when its weights ship, else the natural-image one.
+
+    `symcat embed`, kNN, projections and the dashboard use it unless told otherwise; a
+    catalog embedded with an older default keeps its vectors (ids never change meaning)
+    and is brought up to date by `symcat embed` (resumable).
+    """
     return COMBINED_DEFAULT if available(COMBINED_DEFAULT) else NATURAL_DEFAULT

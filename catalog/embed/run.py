@@ -34,8 +34,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from symcat.embed.extractors import forward
-from symcat.embed.preprocess import NoUsableChannel, StoredChannel, preprocess
+from symcat.embed.extractors import forward_any, forward_groups
+from symcat.embed.native import Sizing, prepare
+from symcat.embed.preprocess import NoUsableChannel, StoredChannel
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
 from symcat.query.calibrate import calibrate
 from symcat.query.expr import scan_conditions
@@ -193,7 +194,7 @@ class _Batches:
     """
 
     def __init__(
-        self, url: str, batches: list[list[uuid.UUID]], size: int, raw: bool = False
+        self, url: str, batches: list[list[uuid.UUID]], size: Sizing, raw: bool = False
     ) -> None:
         self.url = url
         self.batches = batches
@@ -219,25 +220,28 @@ class _Batches:
 
 
 def prepare_batch(
-    scans: Mapping[uuid.UUID, Any], order: Sequence[uuid.UUID], size: int
-) -> tuple[list[uuid.UUID], np.ndarray, list[tuple[Any, str]]]:
-    """Preprocess loaded scans: (ids kept, uint8 (n, 3, size, size), [(id, why skipped)])."""
+    scans: Mapping[uuid.UUID, Any], order: Sequence[uuid.UUID], size: Sizing
+) -> tuple[list[uuid.UUID], Any, list[tuple[Any, str]]]:
+    """Preprocess loaded scans: (ids kept, images, [(id, why skipped)]); images are one
+    uint8 array (n, 3, size, size) for a fixed size, a list of (3, h, w) for a native one."""
     ids: list[uuid.UUID] = []
     arrays: list[np.ndarray] = []
     skipped: list[tuple[Any, str]] = []
     for scan_id in order:
         mode, channels = scans.get(scan_id, (None, []))
         try:
-            arrays.append(preprocess(mode, channels, size))
+            arrays.append(prepare(mode, channels, size))
             ids.append(scan_id)
         except NoUsableChannel as exc:
             skipped.append((scan_id, str(exc)))
+    if not isinstance(size, int):
+        return ids, arrays, skipped
     stacked = np.stack(arrays) if arrays else np.zeros((0, 3, size, size), np.uint8)
     return ids, stacked, skipped
 
 
 def _batches(
-    engine: Engine, batches: list[list[uuid.UUID]], size: int, workers: int, pin: bool,
+    engine: Engine, batches: list[list[uuid.UUID]], size: Sizing, workers: int, pin: bool,
     raw: bool = False,
 ) -> Iterator[Any]:
     """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`."""
@@ -262,9 +266,11 @@ def _batches(
     yield from loader
 
 
-def _to_tensor(item: tuple[Any, np.ndarray, Any]) -> tuple[Any, Any, Any]:
+def _to_tensor(item: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
     import torch
 
+    if isinstance(item[1], list):
+        return item[0], [torch.from_numpy(a) for a in item[1]], item[2]
     return item[0], torch.from_numpy(item[1]), item[2]
 
 
@@ -446,20 +452,21 @@ def embed_catalog(
     summary.timings["setup"] = time.perf_counter() - started
     clock = _Clock(summary.timings)
     try:
-        for item in _batches(engine, batches, cfg.input_size, workers, cuda, raw=on_device):
+        for item in _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device):
             clock.lap("first_batch" if clock.laps == 0 else "waiting")
             if on_device:
-                from symcat.embed.loading import device_images
+                from symcat.embed.loading import device_groups
 
                 ids, skipped = item.ids, item.skipped
-                images = device_images(item, cfg.input_size, device) if ids else None
+                images = device_groups(item, cfg.sizing, device) if ids else None
                 for key, seconds in item.seconds.items():
                     summary.timings[key] = summary.timings.get(key, 0.0) + seconds
             else:
                 ids, images, skipped = item
             summary.skipped.extend(skipped)
             if ids:
-                vectors = forward(extractor, images, device)
+                vectors = (forward_groups(extractor, images, len(ids), device) if on_device
+                           else forward_any(extractor, images, device))
                 clock.lap("device")
                 writer.put(ids, vectors)
             clock.lap("storing")
@@ -482,19 +489,31 @@ def embed_channels(
 ) -> np.ndarray:
     """One image (not in the catalog) -> its stored-form vector, for a query by image.
 
-    `channels` is {name: 2-D array} as `Catalog.scan(...).channels` gives, or one 2-D
-    array, used for all three planes.
+    `channels` is {name: 2-D array} as `Catalog.scan(...).channels` gives, or one image
+    array: 2-D grey, used for all three planes, or (H, W, 3) / (H, W, 4) colour, whose
+    grey level is used (a picture of a scan, e.g. an exported PNG).
     """
     if isinstance(channels, np.ndarray):
-        channels = {"Height": channels}
+        channels = {"Height": as_grey(channels)}
     units = units or {}
     stored = [StoredChannel(name, units.get(name, _unit_guess(name)), np.asarray(arr))
               for name, arr in channels.items()]
-    array = preprocess(mode, stored, extractor.cfg.input_size)
-    import torch
-
+    array = prepare(mode, stored, extractor.cfg.sizing)
     device = next(extractor.parameters()).device.type
-    return forward(extractor, torch.from_numpy(array[None]), device)[0]
+    return forward_any(extractor, [array], device)[0]
+
+
+def as_grey(image: np.ndarray) -> np.ndarray:
+    """A 2-D image as is; (H, W, 3 or 4) colour as its mean of R, G, B; else a clear error."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[..., :3].astype(np.float32).mean(2)
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[..., 0]
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D grey or (H, W, 3) colour image, got shape "
+                         f"{image.shape}")
+    return image
 
 
 def _unit_guess(name: str) -> str | None:

@@ -128,8 +128,10 @@ def find_model(conn: Connection, name: str) -> StoredModel:
     ).first()
     if row is None:
         known = conn.execute(select(EmbeddingModel.name).order_by(EmbeddingModel.id)).scalars()
-        listed = ", ".join(known) or "none yet (run `symcat embed`)"
-        raise UnknownModel(f"no vectors stored for model {name!r}; stored models: {listed}")
+        listed = ", ".join(known) or "none yet"
+        raise UnknownModel(f"no vectors stored for model {name!r}; stored models: {listed} "
+                           f"(run `symcat embed --model {name.split('@')[0]}`, or pick a "
+                           "stored one with --model)")
     return StoredModel(row.id, row.name, row.family, row.dim, probe_factor(row.config))
 
 

