@@ -97,7 +97,7 @@ def _child(method: str, n: int, cache_dir: str, device: str | None,
         else:
             from symcat.project.run import compute_layout as layout
         out["import_s"] = round(time.perf_counter() - t0, 2)
-        params = ProjectParams(random_state=0).resolved()
+        params = ProjectParams(random_state=0).resolved(n)
         for label in labels:
             t0 = time.perf_counter()
             y, info = layout(x, params, device=device or None)
