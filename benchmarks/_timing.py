@@ -50,14 +50,20 @@ class LoadWatch:
     after: float = 0.0
     samples: list[float] = field(default_factory=list)
 
-    def __enter__(self) -> LoadWatch:
+    def start(self) -> LoadWatch:
         self.before = load_average()
         self.samples.append(self.before)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.after = load_average()
         self.samples.append(self.after)
+
+    def __enter__(self) -> LoadWatch:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def sample(self) -> None:
         """Record the load average now (between repeats)."""
