@@ -56,17 +56,22 @@ def main() -> None:
         batches = [ids[i:i + args.batch] for i in range(0, len(ids), args.batch)]
         wanted: list[tuple] = []
         read_bytes = [0]
+        split = {"read": [], "decode": []}
 
         def loader() -> float:
-            seconds = 0.0
+            seconds, parts = 0.0, {"read": 0.0, "decode": 0.0}
             for chunk in batches:
                 batch = read_raw_batch(raw, chunk, args.size)
                 seconds += batch.seconds["read"] + batch.seconds["decode"]
+                for key in parts:
+                    parts[key] += batch.seconds[key]
                 if not wanted:
                     for group in batch.groups:
                         read_bytes[0] += group.pixels.numel() * 2
             raw.commit()
             wanted.append(1)
+            for key in parts:
+                split[key].append(parts[key])
             return seconds
 
         def plain_sql() -> float:
@@ -89,6 +94,8 @@ def main() -> None:
         for name, seconds in times.items():
             best = stats(seconds)["min"]
             print(f"{name:>12}: best {mb / best:7.1f} MB/s, {len(ids) / best:7.1f} images/s")
+        print(f"loader split (median s): database read {stats(split['read'])['median']:.3f}, "
+              f"decode into planes {stats(split['decode'])['median']:.3f}")
         print(load.line())
         engine.dispose()
     finally:
