@@ -260,8 +260,8 @@ def main() -> None:
                                                 args.timeout)}), flush=True)
     if args.curve:
         top = max(sizes)
-        steps = sorted({*(2**e for e in range(10, 18) if 2**e <= top), 1000, top})
-        curve([s for s in steps if s >= 1000], args, cache_dir, device)
+        steps = sorted({*(2**e for e in range(10, 18) if 2**e <= top), top})
+        curve(steps, args, cache_dir, device)
         return
     _table([compare(n, args, cache_dir, device) for n in sizes])
 
