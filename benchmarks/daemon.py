@@ -35,6 +35,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch  # noqa: E402
+
 
 class RowWatcher(threading.Thread):
     """Polls `scans` and records when each source path first became queryable."""
@@ -141,6 +144,7 @@ def main() -> None:
         rows = RowWatcher(url)
         rows.start()
 
+        load = LoadWatch().start()
         # 1. latency
         print(f"latency: {args.n} files landing at {args.rate}/s ...", flush=True)
         landed: list[tuple[str, float]] = []
@@ -175,6 +179,7 @@ def main() -> None:
                                         instrument="bench-pc"), [thr_copy], jobs=jobs)
         ingest_rate = summary.new / summary.seconds * 60
         assert summary.new == args.n, summary
+        load.stop()
 
         result = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
@@ -190,8 +195,10 @@ def main() -> None:
             "ingest_files_per_min": round(ingest_rate, 1), "ingest_jobs": jobs,
             "ratio_daemon_to_ingest": round(daemon_rate / ingest_rate, 2),
             "daemon_stopped_cleanly": stopped_cleanly,
+            **load.as_dict(),
         }
         print(json.dumps(result, indent=2))
+        print(load.line())
         if args.json:
             args.json.write_text(json.dumps(result, indent=2))
     finally:

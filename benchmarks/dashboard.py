@@ -34,7 +34,9 @@ from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "serve"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+from _timing import LoadWatch  # noqa: E402
 from serve_browser import (  # noqa: E402
     choose_tool,
     click,
@@ -141,14 +143,14 @@ def main() -> None:
             wait_for_points(page, "root", count=args.total)
             print(f"initial map of {args.total} points shown {time.perf_counter() - t:.1f} s "
                   "after the page was requested (includes the server's warm-up)")
-            results = [measure(page, args.select + 7 * k) for k in range(args.repeats)]
+            with LoadWatch() as load:
+                results = [measure(page, args.select + 7 * k) for k in range(args.repeats)]
             browser.close()
     finally:
         stop_embedded(folder)
         shutil.rmtree(folder, ignore_errors=True)
     (n0, first, how0), warm = results[0], results[1:]
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores; {load.line()}")
     print(f"first selection -> drawn: {n0} points in {first:.2f} s (server: {how0})")
     for n, seconds, how in warm:
         print(f"warm selection -> drawn: {n} points in {seconds:.2f} s (server: {how})")

@@ -26,11 +26,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch  # noqa: E402
 
 
 def main() -> None:
@@ -81,15 +85,21 @@ def main() -> None:
             print(f"{model}: preprocessing on the device alone {rate:.0f} images/s", flush=True)
         del extractor
         for workers in worker_counts:
-            summaries = [embed_once(catalog, model, args.batch_size, device, workers)
-                         for _ in range(args.repeat)]
+            summaries, model_rates = [], [model_rate]
+            with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
+                for _ in range(args.repeat):
+                    summaries.append(embed_once(catalog, model, args.batch_size, device,
+                                                workers))
+                    model_rates.append(model_only(model, side, args.batch_size, device,
+                                                  args.model_seconds))
             best = max(summaries, key=lambda s: s.rate)
+            model_rate = max(model_rates)
             print(f"{model}, {workers} workers: end to end {best.rate:.1f} images/s (runs: "
                   f"{', '.join(f'{s.rate:.1f}' for s in summaries)}; {best.embedded} scans"
-                  f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s, ratio "
-                  f"{best.rate / model_rate:.2f}", flush=True)
+                  f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s (runs: "
+                  f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
+                  f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
             print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
-            print(f"  load average: {load()}", flush=True)
         if args.worker_preprocess and device.startswith("cuda"):
             workers = worker_counts[-1]
             run = embed_once(catalog, model, args.batch_size, device, workers, on_device=False)
@@ -194,6 +204,13 @@ def prepared_extractor(model: str, device: str) -> tuple[Any, Any]:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
     return cfg, extractor
+
+
+def model_only(model: str, size: int, batch: int, device: str,
+               seconds: float | None = None) -> float:
+    """`forward_rate` of a freshly prepared extractor (between end-to-end runs)."""
+    _, extractor = prepared_extractor(model, device)
+    return forward_rate(extractor, size, batch, device, seconds)
 
 
 def forward_rate(extractor: Any, size: int, batch: int, device: str,

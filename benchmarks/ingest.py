@@ -1,12 +1,20 @@
 """Ingest throughput against the raw igor2 parse rate, on generated DART-PFM files.
 
-    python benchmarks/ingest.py            # 2,000 files
-    python benchmarks/ingest.py --n 25000  # at scale (needs ~40 GB of disk at 256x256x6)
+    python benchmarks/ingest.py --n 300 --repeats 3      # the issue 17 figure (~3 min quiet)
+    python benchmarks/ingest.py --n 1000                  # larger
+    python benchmarks/ingest.py --n 200 --profile         # where the time goes, per file
 
-Prints files/s and MB/s for `symcat ingest` into a fresh embedded catalog, and
-its ratio to `igor2.binarywave.load` over the same files in the same run, both
-in one process and with as many processes as ingest uses. Files are generated
-first (untimed) and read once before timing, so both sides see a warm cache.
+Files are generated first (untimed) and read once, so both sides see a warm cache. Then
+raw `igor2.binarywave.load` over all files and `symcat ingest` (`ingest_paths`) into a
+fresh embedded catalog run in turn (raw, ingest, ingest, raw, ... `--repeats` pairs,
+`benchmarks/_timing.py`), both with `--jobs` processes; a single-process raw pass is
+timed once for reference. Printed: min and median files/s of each side, the ratio, the
+load average before and after (BUSY above 0.75 x cores), and per file: WAL bytes and
+database bytes against the file's size.
+
+`--profile` ingests `--n` files in one process with every stage timed (read, sha256,
+parse, normalise, validate, quantise, thumbnails, the database statements, commit) and
+the database server's own CPU time per file.
 """
 
 from __future__ import annotations
@@ -16,11 +24,18 @@ import multiprocessing
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from igor2 import binarywave
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch, busy_threshold, describe, interleave, stats  # noqa: E402
 
 
 def _load(path: Path) -> int:
@@ -28,23 +43,146 @@ def _load(path: Path) -> int:
     return path.stat().st_size
 
 
-def raw_rate(files: list[Path], jobs: int) -> tuple[float, float]:
-    """(files/s, MB/s) of plain igor2 loading."""
+def raw_seconds(files: list[Path], jobs: int) -> float:
+    """Seconds of plain igor2 loading of every file."""
     started = time.perf_counter()
     if jobs == 1:
-        total = sum(_load(p) for p in files)
+        for p in files:
+            _load(p)
     else:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            total = sum(pool.imap_unordered(_load, files, chunksize=8))
-    seconds = time.perf_counter() - started
-    return len(files) / seconds, total / seconds / 1e6
+            for _ in pool.imap_unordered(_load, files, chunksize=8):
+                pass
+    return time.perf_counter() - started
+
+
+def _server_pids(engine: Any) -> list[int]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        directory = conn.execute(text("SHOW data_directory")).scalar_one()
+    first = Path(directory, "postmaster.pid").read_text().splitlines()[0]
+    parent = int(first)
+    pids = [parent]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    pids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (live ones) and their reaped children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+def _database_bytes(engine: Any) -> tuple[int, int]:
+    """(WAL position in bytes, database size in bytes)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        lsn = conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")).scalar_one()
+        size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    return int(lsn), int(size)
+
+
+def profile(files: list[Path], work: Path) -> None:
+    """Every stage of `ingest_file` timed, one process."""
+    import hashlib
+
+    import sqlalchemy.event
+
+    import symcat.ingest.read as read_module
+    import symcat.pipeline as pipeline
+    import symcat.store.load as load_module
+    from symcat.config import Settings
+    from symcat.store.engine import get_engine, stop_embedded
+
+    spent: dict[str, float] = defaultdict(float)  # CPU seconds of this process per stage
+    clock = time.process_time  # CPU time: what a quiet machine's wall time would be
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += clock() - started
+        return wrapper
+
+    original_reader_for = read_module.reader_for
+
+    def reader_for(suffix: str) -> Any:
+        reader = original_reader_for(suffix)
+        return None if reader is None else timed("parse (igor2 + our reader)", reader)
+
+    read_module.reader_for = reader_for
+    read_module.normalize = timed("normalise", read_module.normalize)
+    read_module.validate_document = timed("validate (JSON schema)", read_module.validate_document)
+    load_module.quantize_u16 = timed("quantise pixels", load_module.quantize_u16)
+    load_module.thumbnail_png = timed("PNG thumbnails", load_module.thumbnail_png)
+    pipeline.known_status = timed("db: already known?", pipeline.known_status)
+    pipeline.store_result = timed("db: statements (incl. quantise+PNG)", pipeline.store_result)
+    pipeline.hashlib = type("H", (), {"sha256": staticmethod(timed("sha256", hashlib.sha256))})
+
+    settings = Settings(data_dir=work / "profile", site="bench", instrument="bench-pc")
+    engine = get_engine(settings)
+    commit_started: list[float] = []
+    sqlalchemy.event.listen(engine, "commit", lambda conn: commit_started.append(
+        time.perf_counter()))  # wall: the commit waits for the server's fsync
+    server = _server_pids(engine)
+    wal0, size0 = _database_bytes(engine)
+    cpu0 = _cpu_seconds(server + _server_pids(engine))
+    site = pipeline.site_config(settings)
+    started = time.perf_counter()
+    commits = 0.0
+    for path in files:
+        t = clock()
+        path.read_bytes()
+        spent["read bytes (page cache)"] += clock() - t
+        before = len(commit_started)
+        t = clock()
+        pipeline.ingest_file(engine, path, site)
+        if len(commit_started) > before:
+            commits += time.perf_counter() - commit_started[-1]
+        spent["ingest_file total (CPU)"] += clock() - t
+    wall = time.perf_counter() - started
+    cpu1 = _cpu_seconds(list(set(server + _server_pids(engine))))
+    wal1, size1 = _database_bytes(engine)
+    mean_size = sum(p.stat().st_size for p in files) / len(files)
+    n = len(files)
+    print(f"\nprofile: {n} files, {mean_size / 1e6:.2f} MB each, one process, "
+          f"{n / wall:.1f} files/s, {1000 * wall / n:.1f} ms/file wall")
+    print("  CPU time of the ingesting process per stage (nested stages are inside others):")
+    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<40} {1000 * seconds / n:7.2f} ms/file")
+    print(f"  {'database server CPU (all its processes)':<40} {1000 * (cpu1 - cpu0) / n:7.2f}"
+          " ms/file")
+    print(f"  {'commit, wall (COMMIT sent to return)':<40} {1000 * commits / n:7.2f} ms/file")
+    print(f"  WAL {(wal1 - wal0) / n / 1e6:.2f} MB/file, database +{(size1 - size0) / n / 1e6:.2f}"
+          f" MB/file, file {mean_size / 1e6:.2f} MB")
+    engine.dispose()
+    stop_embedded(settings.data_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="number of files (default 2000)")
+    parser.add_argument("--n", type=int, default=300, help="number of files (default 300)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs (default 3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="per-stage times, one process")
     parser.add_argument("--keep", type=Path, default=None,
                         help="generate into (and keep) this folder instead of a temp folder")
     args = parser.parse_args()
@@ -52,37 +190,64 @@ def main() -> None:
     from symcat.config import Settings
     from symcat.ingest.synth.dataset import generate_dataset
     from symcat.pipeline import ingest_paths
-    from symcat.store.engine import get_engine, stop_embedded
+    from symcat.store.engine import dispose_all, get_engine, stop_embedded
 
     work = Path(tempfile.mkdtemp(prefix="symcat-bench-"))
     files_dir = args.keep or work / "files"
     try:
-        print(f"generating {args.n} DART-PFM files in {files_dir} ...", flush=True)
-        generate_dataset(files_dir, args.n, seed=args.seed, jobs=args.jobs)
-        files = sorted(files_dir.rglob("*.ibw"))
+        if not any(files_dir.rglob("*.ibw")):
+            print(f"generating {args.n} DART-PFM files in {files_dir} ...", flush=True)
+            generate_dataset(files_dir, args.n, seed=args.seed, jobs=args.jobs)
+        files = sorted(files_dir.rglob("*.ibw"))[:args.n]
         megabytes = sum(p.stat().st_size for p in files) / 1e6
         for p in files:  # warm the page cache for both sides
             p.read_bytes()
-
-        raw1_fps, raw1_mbs = raw_rate(files, 1)
-        rawj_fps, rawj_mbs = raw_rate(files, args.jobs)
-
-        settings = Settings(data_dir=work / "catalog", site="bench", instrument="bench-pc")
-        get_engine(settings)  # start and migrate the embedded database outside the timing
-        started = time.perf_counter()
-        summary = ingest_paths(settings, [files_dir], jobs=args.jobs)
-        seconds = time.perf_counter() - started
-        assert summary.new == len(files), f"only {summary.new} of {len(files)} ingested"
-        fps, mbs = len(files) / seconds, megabytes / seconds
-
         print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
-              f"{os.cpu_count()} cores; {len(files)} files, {megabytes:.0f} MB")
-        print(f"raw igor2 load, 1 process:       {raw1_fps:8.1f} files/s  {raw1_mbs:7.1f} MB/s")
-        print(f"raw igor2 load, {args.jobs} processes:     "
-              f"{rawj_fps:8.1f} files/s  {rawj_mbs:7.1f} MB/s")
-        print(f"symcat ingest, {args.jobs} processes:      {fps:8.1f} files/s  {mbs:7.1f} MB/s")
-        print(f"ratio to raw parse, same processes: {fps / rawj_fps:.2f}")
-        print(f"ratio to raw parse, 1 process:      {fps / raw1_fps:.2f}")
+              f"{os.cpu_count()} cores; {len(files)} files, {megabytes:.0f} MB; "
+              f"BUSY above load average {busy_threshold():.1f}", flush=True)
+        if args.profile:
+            with LoadWatch() as load:
+                profile(files, work)
+            print(load.line())
+            return
+
+        catalogs = iter(range(1000))
+        per_file: list[tuple[float, float]] = []
+
+        def symcat_ingest() -> float:
+            settings = Settings(data_dir=work / f"catalog-{next(catalogs)}", site="bench",
+                                instrument="bench-pc")
+            engine = get_engine(settings)  # start and migrate outside the timing
+            wal0, size0 = _database_bytes(engine)
+            started = time.perf_counter()
+            summary = ingest_paths(settings, files, jobs=args.jobs)
+            seconds = time.perf_counter() - started
+            assert summary.new == len(files), f"only {summary.new} of {len(files)} ingested"
+            wal1, size1 = _database_bytes(get_engine(settings))
+            per_file.append(((wal1 - wal0) / len(files), (size1 - size0) / len(files)))
+            dispose_all()
+            stop_embedded(settings.data_dir)
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
+            return seconds
+
+        with LoadWatch() as load:
+            one = raw_seconds(files, 1)
+            load.sample()
+            times = interleave({"raw igor2": lambda: raw_seconds(files, args.jobs),
+                                "symcat ingest": symcat_ingest}, args.repeats, load)
+        n = len(files)
+        print(f"\nraw igor2 load, 1 process: {n / one:.1f} files/s ({megabytes / one:.1f} MB/s)")
+        print(f"{args.jobs} processes each, seconds for {n} files:")
+        print(describe(times, baseline="raw igor2"))
+        raw, ours = stats(times["raw igor2"]), stats(times["symcat ingest"])
+        for label, key in (("best", "min"), ("median", "median")):
+            print(f"{label:>6}: raw {n / raw[key]:6.1f} files/s, symcat ingest "
+                  f"{n / ours[key]:6.1f} files/s, ratio {raw[key] / ours[key]:.2f}"
+                  f" (to 1 raw process: {one / ours[key]:.2f})")
+        wal, size = (sum(v) / len(per_file) for v in zip(*per_file, strict=True))
+        print(f"per file: {megabytes / n:.2f} MB file, {wal / 1e6:.2f} MB of WAL, "
+              f"{size / 1e6:.2f} MB of database")
+        print(load.line())
     finally:
         stop_embedded(work / "catalog")
         shutil.rmtree(work, ignore_errors=True)

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch  # noqa: E402
 
 SELECTIVITIES = (0.5, 0.15, 0.04, 0.01, 0.001)
 
@@ -115,9 +119,12 @@ def main() -> None:
             cases.append(("correlated", sel, {"drive_frequency_hz": (None, sel * args.clusters)}))
         print(f"{'filter':>12} {'sel':>6} {'rows':>8} | {'recall':>6} {'p50 ms':>7} "
               f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}")
-        for kind, sel, filters in cases:
-            if not args.cases or f"{kind}:{sel:g}" in args.cases:
-                report(conn, model, queries, filters, kind, sel, args.k, args.plan)
+        with LoadWatch() as load:  # ours and the baseline alternate query by query
+            for kind, sel, filters in cases:
+                if not args.cases or f"{kind}:{sel:g}" in args.cases:
+                    report(conn, model, queries, filters, kind, sel, args.k, args.plan)
+                    load.sample()
+        print(load.line())
 
 
 def model_config(engine, model_id: int) -> dict:

@@ -1,12 +1,20 @@
-"""Exact k nearest neighbours of stored vectors, for UMAP's `precomputed_knn`.
+"""The k nearest neighbours of stored vectors, for UMAP's `precomputed_knn`.
 
 Stored vectors are mean-centred and unit-length, so correlation distance = cosine
-distance = 1 - dot product, and the whole kNN graph is a blocked matrix product: exact,
-no index to build, and no numba compilation (UMAP's own nearest-neighbour descent is
-the largest part of its first-call cost). Above `REDUCE_ABOVE` points the full product
-grows as n^2 * dim, so candidates come from a PCA-reduced copy and are re-ranked with
-the full vectors (recall is measured in benchmarks/project.py). On a GPU (torch) the
-full product is used at any size.
+distance = 1 - dot product, and every stage below is matrix products (BLAS on all
+cores, no numba compilation: a fresh process is as fast as a warm one, which
+pynndescent's uncacheable `nn_descent` is not).
+
+* up to `EXACT_MAX` points: the exact graph, one blocked product;
+* above: candidates from a PCA-reduced copy (basis fitted on a sample), re-ranked with
+  the full vectors; up to `CELLS_ABOVE` points the candidates are exact in the reduced
+  space, above it they come from cells (spherical k-means, `CELL_SIZE` points a cell):
+  each cell's points are compared with the points of its `PROBE` nearest cells only, so
+  the work grows as n * CELL_SIZE * PROBE instead of n^2. Sorting whole rows of an
+  n-wide similarity block was the quadratic part before (issue 17).
+
+Recall against the exact graph is tested (tests/project/test_knn_recall.py) and measured
+by benchmarks/project.py. On a GPU (torch) the full product is used at any size.
 """
 
 from __future__ import annotations
@@ -17,9 +25,14 @@ import numpy as np
 
 # Metrics that are a function of the dot product of our unit, centred vectors.
 DOT_METRICS = ("correlation", "cosine", "euclidean")
-REDUCE_ABOVE = 12_000
+EXACT_MAX = 4096
+CELLS_ABOVE = 16_384
 REDUCED_DIM = 96
-RERANK_FACTOR = 4
+PCA_SAMPLE = 8192
+RERANK_FACTOR = 2
+CELL_SIZE = 384
+PROBE = 4
+KMEANS_ITERATIONS = 5
 BLOCK_ROWS = 2048
 
 
@@ -31,8 +44,14 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 def _top_k(similarity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    part = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    """Column indices and values of each row's k largest, largest first."""
+    width = similarity.shape[1]
+    part = np.argpartition(similarity, width - k, axis=1)[:, width - k:]
     values = np.take_along_axis(similarity, part, axis=1)
     order = np.argsort(-values, axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(values, order, axis=1)
@@ -40,15 +59,15 @@ def _top_k(similarity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def exact_knn_dot(x: np.ndarray, k: int, *, candidates: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and similarities of each row's k most similar rows (itself included)."""
+    """Indices and similarities of each row's k most similar rows (itself included),
+    among all rows or among each row's `candidates`."""
     n = len(x)
     indices = np.empty((n, k), dtype=np.int64)
     sims = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, BLOCK_ROWS):
         block = x[start:start + BLOCK_ROWS]
         if candidates is None:
-            similarity = block @ x.T
-            idx, val = _top_k(similarity, k)
+            idx, val = _top_k(block @ x.T, k)
         else:
             cand = candidates[start:start + BLOCK_ROWS]
             similarity = np.einsum("bd,bcd->bc", block, x[cand])
@@ -59,14 +78,66 @@ def exact_knn_dot(x: np.ndarray, k: int, *, candidates: np.ndarray | None = None
     return indices, sims
 
 
-def _reduced(x: np.ndarray, dim: int) -> np.ndarray:
-    """PCA to `dim` components (randomized range finder), rows re-normalized."""
-    rng = np.random.default_rng(0)
-    centred = x - x.mean(axis=0, keepdims=True)
+def reduced(x: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+    """PCA to `dim` components, the basis from a sample of `PCA_SAMPLE` rows (randomized
+    range finder), rows re-normalized."""
+    rng = np.random.default_rng(seed)
+    sample = x if len(x) <= PCA_SAMPLE else x[rng.choice(len(x), PCA_SAMPLE, replace=False)]
+    mean = sample.mean(axis=0, keepdims=True)
+    centred = sample - mean
     probe = centred.T @ (centred @ rng.standard_normal((x.shape[1], dim + 16)).astype(
         np.float32))
     basis, _ = np.linalg.qr(probe)
-    return unit_rows(centred @ basis[:, :dim])
+    return _unit((x - mean) @ basis[:, :dim])
+
+
+def cells(x: np.ndarray, n_cells: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means centres (fitted on a sample) and each row's cell."""
+    import scipy.sparse
+
+    rng = np.random.default_rng(seed)
+    sample = x[rng.choice(len(x), min(len(x), 40 * n_cells), replace=False)]
+    centres = sample[rng.choice(len(sample), n_cells, replace=False)].copy()
+    columns = np.arange(len(sample))
+    for _ in range(KMEANS_ITERATIONS):
+        assign = np.argmax(sample @ centres.T, axis=1)
+        members = scipy.sparse.csr_matrix(
+            (np.ones(len(sample), dtype=np.float32), (assign, columns)),
+            shape=(n_cells, len(sample)))
+        sums = np.asarray(members @ sample)
+        empty = np.bincount(assign, minlength=n_cells) == 0
+        sums[empty] = centres[empty]
+        centres = _unit(sums).astype(np.float32)
+    assign = np.concatenate([np.argmax(x[s:s + 8192] @ centres.T, axis=1)
+                             for s in range(0, len(x), 8192)])
+    return centres, assign
+
+
+def cell_knn_dot(x: np.ndarray, k: int, *, cell_size: int = CELL_SIZE, probe: int = PROBE,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate `exact_knn_dot`: each cell's rows against the rows of its `probe`
+    nearest cells (its own included)."""
+    n = len(x)
+    n_cells = max(1, n // cell_size)
+    centres, assign = cells(x, n_cells, seed)
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(n_cells + 1))
+    near, _ = _top_k(centres @ centres.T, min(probe, n_cells))
+    indices = np.empty((n, k), dtype=np.int64)
+    sims = np.empty((n, k), dtype=np.float32)
+    for cell in range(n_cells):
+        members = order[bounds[cell]:bounds[cell + 1]]
+        if len(members) == 0:
+            continue
+        cand = np.concatenate([order[bounds[j]:bounds[j + 1]] for j in near[cell]])
+        got = min(k, len(cand))
+        local, val = _top_k(x[members] @ x[cand].T, got)
+        indices[members, :got] = cand[local]
+        sims[members, :got] = val
+        if got < k:  # too few candidates: pad with the row itself, as far as possible
+            indices[members, got:] = members[:, None]
+            sims[members, got:] = -1.0
+    return indices, sims
 
 
 def _gpu_knn(x: np.ndarray, k: int, device: str) -> tuple[np.ndarray, np.ndarray]:
@@ -92,12 +163,16 @@ def knn_graph(vectors: np.ndarray, k: int, metric: str = "correlation", *,
     if device is not None and device != "cpu":
         indices, sims = _gpu_knn(x, k, device)
         method = f"exact-{device}"
-    elif len(x) > REDUCE_ABOVE and x.shape[1] > REDUCED_DIM:
-        small = _reduced(x, REDUCED_DIM)
+    elif len(x) > EXACT_MAX and x.shape[1] > REDUCED_DIM:
+        small = reduced(x, REDUCED_DIM)
         wide = min(len(x), RERANK_FACTOR * k)
-        candidates, _ = exact_knn_dot(small, wide)
+        if len(x) > CELLS_ABOVE:
+            candidates, _ = cell_knn_dot(small, wide)
+            method = f"pca{REDUCED_DIM}-cells{CELL_SIZE}x{PROBE}-rerank{wide}"
+        else:
+            candidates, _ = exact_knn_dot(small, wide)
+            method = f"pca{REDUCED_DIM}-rerank{wide}"
         indices, sims = exact_knn_dot(x, k, candidates=candidates)
-        method = f"pca{REDUCED_DIM}-rerank{wide}"
     else:
         indices, sims = exact_knn_dot(x, k)
         method = "exact"

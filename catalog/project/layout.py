@@ -22,8 +22,17 @@ METRICS = ("correlation", "cosine", "euclidean")
 INITS = ("spectral", "pca", "random")
 # UMAP's own default is 500 epochs below 10k points and 200 above. On our vectors the
 # trustworthiness at 100 epochs equals that at 200 and 500 (0.988 at 5k and at 2^15 points)
-# at a half and a fifth of the layout time (benchmarks/RESULTS.md).
+# at a half and a fifth of the layout time, and at 2^15 points 50 epochs equal 100
+# (0.9876 / 0.9872; benchmarks/RESULTS.md, issue 17).
 DEFAULT_EPOCHS = 100
+LARGE_EPOCHS = 50
+LARGE_ABOVE = 10_000
+INIT_SAMPLE = 8192
+
+
+def default_epochs(n_points: int | None) -> int:
+    """Epochs when none are asked for: fewer for large maps, as umap itself does."""
+    return LARGE_EPOCHS if n_points is not None and n_points > LARGE_ABOVE else DEFAULT_EPOCHS
 
 
 class ProjectionError(ValueError):
@@ -39,7 +48,7 @@ class ProjectParams:
     metric: str = "correlation"
     random_state: int | None = None
     n_epochs: int | None = None
-    init: str = "spectral"
+    init: str = "pca"
 
     def __repr__(self) -> str:
         changed = [
@@ -64,13 +73,14 @@ class ProjectParams:
                 f"random_state must be in 0..2**32-1, got {self.random_state!r}")
         return self
 
-    def resolved(self) -> ProjectParams:
-        """A seed and an epoch count fixed: the map is reproducible from these values.
+    def resolved(self, n_points: int | None = None) -> ProjectParams:
+        """A seed and an epoch count (for `n_points`) fixed: the map is reproducible from
+        these values.
 
         A seed also selects UMAP's single-threaded layout, which on 2 shared cores was
         2-3x faster than its parallel one (benchmarks/project.py)."""
         seed = self.random_state if self.random_state is not None else secrets.randbelow(2**31)
-        epochs = self.n_epochs if self.n_epochs is not None else DEFAULT_EPOCHS
+        epochs = self.n_epochs if self.n_epochs is not None else default_epochs(n_points)
         return dataclasses.replace(self, random_state=int(seed), n_epochs=int(epochs))
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,14 +137,36 @@ def pca_layout(vectors: np.ndarray) -> np.ndarray:
     return (coords * signs).astype(np.float32)
 
 
+def pca_init(vectors: np.ndarray, seed: int) -> np.ndarray:
+    """UMAP's "pca" start, cheaply: the first two principal components (basis from a
+    sample of `INIT_SAMPLE` rows, randomized), scaled to at most 10 as umap scales its
+    starts, with umap's tiny noise. umap's "spectral" start solves one eigenproblem per
+    connected component of the graph (60 components took a third of the layout time at
+    2^15 points) for the same trustworthiness on our vectors (issue 17)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    sample = x if len(x) <= INIT_SAMPLE else x[rng.choice(len(x), INIT_SAMPLE, replace=False)]
+    mean = sample.mean(axis=0, keepdims=True)
+    centred = sample - mean
+    probe = centred.T @ (centred @ rng.standard_normal((x.shape[1], 18)).astype(np.float32))
+    basis, _ = np.linalg.qr(probe)
+    _, _, vt = np.linalg.svd(centred @ basis, full_matrices=False)
+    coords = (x - mean) @ (basis @ vt[:2].T)
+    coords = coords * (10.0 / max(float(np.abs(coords).max()), 1e-12))
+    return (coords + rng.normal(scale=0.0001, size=coords.shape)).astype(np.float32)
+
+
 def umap_layout(vectors: np.ndarray, indices: np.ndarray, distances: np.ndarray,
                 params: ProjectParams) -> np.ndarray:
     """UMAP coordinates from the vectors and their precomputed kNN (`params` resolved)."""
     umap = load_umap()
     k = params.n_neighbors
+    init: str | np.ndarray = params.init
+    if params.init == "pca":
+        init = pca_init(vectors, int(params.random_state or 0))
     reducer = umap.UMAP(
         n_neighbors=k, min_dist=params.min_dist, metric=params.metric,
-        random_state=params.random_state, n_epochs=params.n_epochs, init=params.init,
+        random_state=params.random_state, n_epochs=params.n_epochs, init=init,
         precomputed_knn=(indices[:, :k].copy(), distances[:, :k].copy()),
     )
     with warnings.catch_warnings():

@@ -37,13 +37,16 @@ class LoadOutcome:
 
 def known_status(conn: Connection, file_sha256: str) -> Status | None:
     """'present' if catalogued, 'refused' if this parser version already refused it."""
-    if conn.execute(select(Scan.id).where(Scan.file_sha256 == file_sha256)).first():
-        return "present"
-    refused = conn.execute(
+    # One round trip for both questions: it runs before every file is parsed.
+    present, refused_by = conn.execute(select(
+        select(Scan.id).where(Scan.file_sha256 == file_sha256).exists(),
         select(Refusal.parser_version)
         .where(Refusal.file_sha256 == file_sha256, Refusal.resolved_at.is_(None))
-    ).first()
-    if refused is not None and refused[0] == PARSER_VERSION:
+        .scalar_subquery(),
+    )).one()
+    if present:
+        return "present"
+    if refused_by == PARSER_VERSION:
         return "refused"
     return None
 

@@ -15,9 +15,15 @@ def quantize_u16(values: np.ndarray, lo: float | None, hi: float | None) -> byte
     """Map [lo, hi] onto 0..65535 (NaN -> 0), little-endian, C order."""
     if lo is None or hi is None or not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
         return np.zeros(values.shape, dtype="<u2").tobytes()
-    scaled = (values.astype(np.float64) - lo) * (U16_MAX / (hi - lo))
-    scaled = np.nan_to_num(scaled, nan=0.0, posinf=U16_MAX, neginf=0.0)
-    return np.clip(np.rint(scaled), 0, U16_MAX).astype("<u2").tobytes()
+    # In place on one float64 copy: the same values as the plain expression, a third of
+    # the temporaries (quantising was 11% of ingest's own CPU per file; issue 17).
+    scaled = values.astype(np.float64)
+    scaled -= lo
+    scaled *= U16_MAX / (hi - lo)
+    np.nan_to_num(scaled, copy=False, nan=0.0, posinf=U16_MAX, neginf=0.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, U16_MAX, out=scaled)
+    return scaled.astype("<u2").tobytes()
 
 
 def dequantize_u16(

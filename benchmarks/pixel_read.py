@@ -1,0 +1,108 @@
+"""The embedding loader's pixel read rate, against fetching the same bytes with plain SQL.
+
+    python benchmarks/pixel_read.py --n 200 --repeats 3      # ~2 min quiet
+
+Ingests `--n` generated DART-PFM files (256x256x6) into a fresh embedded catalog
+(untimed), then alternates (`benchmarks/_timing.py`): the loader's
+`symcat.embed.loading.read_raw_batch` over every image scan in batches of `--batch`
+(reading the chosen channels' uint16 pixels out of TOAST and decoding them into planes),
+and a plain binary `SELECT pixels_u16` of the same channels (the storage's own rate).
+Prints MB/s and images/s of each, their ratio, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch, describe, interleave, stats  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--size", type=int, default=256, help="model input size")
+    parser.add_argument("--keep", type=Path, default=None, help="files folder to reuse")
+    args = parser.parse_args()
+
+    from symcat.config import Settings
+    from symcat.embed.loading import read_raw_batch
+    from symcat.ingest.synth.dataset import generate_dataset
+    from symcat.pipeline import ingest_paths
+    from symcat.store.engine import dispose_all, get_engine, stop_embedded
+
+    work = Path(tempfile.mkdtemp(prefix="symcat-bench-read-"))
+    files_dir = args.keep or work / "files"
+    settings = Settings(data_dir=work / "catalog", site="bench", instrument="bench-pc")
+    try:
+        if not any(files_dir.rglob("*.ibw")):
+            generate_dataset(files_dir, args.n, seed=0, jobs=os.cpu_count() or 1)
+        files = sorted(files_dir.rglob("*.ibw"))[:args.n]
+        ingest_paths(settings, files, jobs=os.cpu_count() or 1)
+        dispose_all()
+        engine = get_engine(settings)
+        raw = engine.raw_connection().driver_connection
+        ids = [r[0] for r in raw.execute(
+            "SELECT id FROM scans WHERE record_kind = 'image' ORDER BY id").fetchall()]
+        raw.commit()
+        batches = [ids[i:i + args.batch] for i in range(0, len(ids), args.batch)]
+        wanted: list[tuple] = []
+        read_bytes = [0]
+        split = {"read": [], "decode": []}
+
+        def loader() -> float:
+            seconds, parts = 0.0, {"read": 0.0, "decode": 0.0}
+            for chunk in batches:
+                batch = read_raw_batch(raw, chunk, args.size)
+                seconds += batch.seconds["read"] + batch.seconds["decode"]
+                for key in parts:
+                    parts[key] += batch.seconds[key]
+                if not wanted:
+                    for group in batch.groups:
+                        read_bytes[0] += group.pixels.numel() * 2
+            raw.commit()
+            wanted.append(1)
+            for key in parts:
+                split[key].append(parts[key])
+            return seconds
+
+        def plain_sql() -> float:
+            started = time.perf_counter()
+            with raw.cursor(binary=True) as cursor:
+                for chunk in batches:
+                    cursor.execute("SELECT c.pixels_u16 FROM channels c WHERE c.scan_id = ANY(%s)"
+                                   " AND c.index < 3", (chunk,))
+                    for (_data,) in cursor:
+                        pass
+            raw.commit()
+            return time.perf_counter() - started
+
+        with LoadWatch() as load:
+            times = interleave({"plain SELECT": plain_sql, "loader": loader}, args.repeats, load)
+        mb = read_bytes[0] / 1e6
+        print(f"{len(ids)} image scans, {mb:.0f} MB of uint16 pixels read per pass "
+              f"(3 channels a scan), batches of {args.batch}")
+        print(describe(times, baseline="plain SELECT"))
+        for name, seconds in times.items():
+            best = stats(seconds)["min"]
+            print(f"{name:>12}: best {mb / best:7.1f} MB/s, {len(ids) / best:7.1f} images/s")
+        print(f"loader split (median s): database read {stats(split['read'])['median']:.3f}, "
+              f"decode into planes {stats(split['decode'])['median']:.3f}")
+        print(load.line())
+        engine.dispose()
+    finally:
+        dispose_all()
+        stop_embedded(settings.data_dir)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
