@@ -70,6 +70,9 @@ def evaluate(settings: Settings, folder: Path | None, models: tuple[str, ...],
                 results.append(score(vectors, labels, model_id, draws=draws, seed=seed))
     except (FolderError, EvaluationError, UnknownExtractor, ExtractorUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
+    except ImportError as exc:
+        raise click.ClickException(f"symcat evaluate needs {exc.name}: "
+                                   "pip install 'symcat[labels]'") from exc
     payload = [r.as_dict() for r in results]
     if out is not None:
         out.write_text(json.dumps(payload, indent=2))

@@ -69,6 +69,17 @@ class PropagationResult:
     timings: dict[str, float]
 
 
+def graphlearning() -> Any:
+    """The graphlearning package, or a one-line error that says how to install it."""
+    try:
+        import graphlearning as gl
+        import graphlearning.active_learning  # noqa: F401
+    except ImportError as exc:
+        raise LabelError(f"label propagation needs graphlearning ({exc.name} is missing): "
+                         "pip install 'symcat[labels]'") from None
+    return gl
+
+
 def class_scores(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(class, confidence, uncertainty) from graphlearning's (n, classes) scores.
 
@@ -77,8 +88,7 @@ def class_scores(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Laplace learning, whose scores are probabilities, it is that probability; for Poisson
     learning it is 0.5 + the class potential's margin over the others). Uncertainty is
     graphlearning's "smallest margin" acquisition value on the shares."""
-    from graphlearning.active_learning import unc_sampling
-
+    unc_sampling = graphlearning().active_learning.unc_sampling
     u = np.nan_to_num(np.asarray(u, dtype=np.float64), nan=0.0)
     span = float(u.max() - u.min())
     scaled = (u - u.min()) / span if span > 0 else np.ones_like(u)
@@ -90,7 +100,7 @@ def class_scores(u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def weight_matrix(indices: np.ndarray, distances: np.ndarray, k: int) -> Any:
     """graphlearning's symmetric Gaussian-kernel weights on a precomputed kNN graph."""
-    import graphlearning as gl
+    gl = graphlearning()
 
     distances = distances.astype(np.float64, copy=True)
     distances[:, 1:] = np.maximum(distances[:, 1:], 1e-6)  # identical vectors: no 0/0
@@ -100,7 +110,7 @@ def weight_matrix(indices: np.ndarray, distances: np.ndarray, k: int) -> Any:
 def solve(weights: Any, train_ind: np.ndarray, train_labels: np.ndarray,
           method: str) -> np.ndarray:
     """graphlearning's Poisson or Laplace learning; (n, classes) scores."""
-    import graphlearning as gl
+    gl = graphlearning()
 
     if method not in METHODS:
         raise LabelError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
