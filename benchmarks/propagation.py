@@ -90,7 +90,7 @@ def accuracy(n: int, draws: int, seed: int, models: list[str]) -> None:
                 scores["1nn"].append(one_nn(vectors, y, train, test))
             cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" for v in scores.values()]
             print(f"| {model_id} | {label_rate:.0%} ({np.mean(sizes):.0f}) | "
-                  + " | ".join(cells) + f" | {rate:.1f} |", flush=True)
+                  + " | ".join(cells) + f" | {rate:.2f} |", flush=True)
 
 
 def synthetic(n: int, seed: int = 0, dim: int = 8, classes: int = 5
