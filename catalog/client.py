@@ -114,14 +114,23 @@ class Catalog:
         return ingest_paths(self.settings, paths, jobs=jobs, progress=progress)
 
     # -- reading -----------------------------------------------------------
+    @property
+    def labels(self) -> Any:
+        """Label sets, human labels, CSV import, propagation (`symcat.labels.client.Labels`)."""
+        from symcat.labels.client import Labels
+
+        return Labels(self.engine)
+
     def scans(
-        self, where: str | None = None, *, limit: int | None = None, **filters: Any
+        self, where: str | None = None, *, limit: int | None = None, with_labels: bool = False,
+        **filters: Any,
     ) -> pd.DataFrame:
         """Scans matching a filter expression and keyword filters, newest first.
 
         `where` is the filter language of `symcat.query.expr` ("mode in (pfm,
         dart_pfm) and scan_size_x_m >= 2um"); keyword filters are described in
         `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
+        `with_labels` adds `label.<set>`, `predicted.<set>` and `predicted_p.<set>` columns.
         """
         columns = [getattr(Scan, name) for name in STANDARD_COLUMNS]
         query = select(*columns).where(*scan_conditions(where, filters))
@@ -130,7 +139,13 @@ class Catalog:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+            frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+            if with_labels:
+                from symcat.labels.store import wide_labels
+
+                wide = wide_labels(conn, list(frame["id"]))
+                frame = frame.join(wide, on="id") if len(wide.columns) else frame
+        return frame
 
     def count(self, where: str | None = None, **filters: Any) -> int:
         with self.engine.connect() as conn:

@@ -66,6 +66,8 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
 
 
 def main() -> None:
+    import symcat.cli.evaluate  # noqa: F401  (labels, issue 14)
+    import symcat.cli.labels  # noqa: F401
     from symcat.cli import browse, daemon, db, demo, embed, ingest, project, roles, serve  # noqa: F401  (registers subcommands)
 
     cli(prog_name="symcat")

@@ -29,13 +29,17 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
 @click.option("-n", "--limit", type=int, default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--labels", "with_labels", is_flag=True,
+              help="Add label.<set>, predicted.<set>, predicted_p.<set> columns (csv/json).")
 @click.pass_obj
 @friendly_errors
-def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> None:
+def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
+          with_labels: bool) -> None:
     """List catalogued scans, newest first."""
     from symcat.client import Catalog
 
-    frame = Catalog(settings=settings).scans(where_expression(where), limit=limit)
+    frame = Catalog(settings=settings).scans(where_expression(where), limit=limit,
+                                             with_labels=with_labels)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":

@@ -35,6 +35,7 @@ from sqlalchemy import ColumnElement, and_, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement as _Column
 
 from symcat.query.filters import FILTER_COLUMNS, FilterError, compile_filters
+from symcat.query.label_filters import label_column
 from symcat.store.models import Scan
 
 UNITS: dict[str, float] = {
@@ -183,8 +184,11 @@ class _Parser:
         token = self.expect("word", what="a column name")
         name = token.value
         column = TEXT_COLUMNS[name] if name in TEXT_COLUMNS else FILTER_COLUMNS.get(name)
+        if column is None:  # label.<set>, predicted.<set>, predicted_p (query/label_filters.py)
+            column = label_column(name, [t.value for t in self.tokens if t.kind == "word"])
         if column is None:
-            valid = ", ".join(sorted({*FILTER_COLUMNS, *TEXT_COLUMNS}))
+            valid = ", ".join([*sorted({*FILTER_COLUMNS, *TEXT_COLUMNS}), "label.<set>",
+                               "predicted.<set>", "predicted_p"])
             raise ExpressionError(
                 f"unknown column {name!r} at position {token.position}; valid: {valid}"
             )

@@ -23,6 +23,7 @@ from symcat.serve import jobs
 from symcat.serve.panels.breadcrumbs import Breadcrumbs
 from symcat.serve.panels.export import ExportPanel, Format, export_bytes
 from symcat.serve.panels.filters import FilterOptions, FilterPanel, FilterRequest
+from symcat.serve.panels.labels import LabelPanel
 from symcat.serve.panels.maps import MapPanel
 from symcat.serve.panels.metadata import ScanView, ScanViewer, SelectionTable
 from symcat.serve.thumbnails import TOOLTIP_LIMIT, data_uri, height_thumbnails
@@ -74,6 +75,7 @@ class Dashboard:
         self.viewer = ScanViewer()
         self.export = ExportPanel()
         self.active = self.root_map
+        self.labels = LabelPanel(self)  # tagging, labels as colour, label-next (issue 14)
 
         self.filters.apply.on_click(lambda _e: self.apply_filter())
         self.colour.on_change("value", lambda _a, _o, new: self.recolour(new))
@@ -85,7 +87,7 @@ class Dashboard:
         self.export.parquet.on_click(lambda _e: self.export_selection("parquet"))
 
         side = Column(Div(text="<h2 style='margin:0'>symcat</h2>"), self.filters.layout,
-                      self.colour, width=300)
+                      self.colour, self.labels.layout, width=300)
         maps = Row(Column(self.root_map.figure, self.project_root, sizing_mode="stretch_width"),
                    Column(self.crumbs.layout, self.sub_map.figure, self.project_sub,
                           sizing_mode="stretch_width"), sizing_mode="stretch_width")
@@ -183,6 +185,7 @@ class Dashboard:
 
     # -- one scan: metadata, channels, neighbours --------------------------------------
     def open_scan(self, scan_id: str) -> None:
+        self.labels.opened = scan_id
         self.jobs.run(f"opening scan {scan_id[:8]}", partial(self._load_scan, scan_id),
                       self.viewer.show,
                       failed=lambda exc: self.viewer.show_message(str(exc)))

@@ -2,10 +2,12 @@
 
 from symcat.store.models.embedding import Embedding, EmbeddingModel
 from symcat.store.models.history import PathVersion
+from symcat.store.models.label import LabelSet, Prediction, PropagationRun, ScanLabel
 from symcat.store.models.projection import Projection, ProjectionPoint
 from symcat.store.models.scan import Channel, OriginalFile, Refusal, Scan
 
 __all__ = [
-    "Channel", "Embedding", "EmbeddingModel", "OriginalFile", "PathVersion", "Projection",
-    "ProjectionPoint", "Refusal", "Scan",
+    "Channel", "Embedding", "EmbeddingModel", "LabelSet", "OriginalFile", "PathVersion",
+    "Prediction", "Projection", "ProjectionPoint", "PropagationRun", "Refusal", "Scan",
+    "ScanLabel",
 ]
