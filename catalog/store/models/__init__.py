@@ -1,10 +1,11 @@
 """All tables; importing this registers them on `symcat.store.base.metadata`."""
 
 from symcat.store.models.embedding import Embedding, EmbeddingModel
+from symcat.store.models.federation import FederationLab, SharingRule
 from symcat.store.models.projection import Projection, ProjectionPoint
 from symcat.store.models.scan import Channel, OriginalFile, Refusal, Scan
 
 __all__ = [
-    "Channel", "Embedding", "EmbeddingModel", "OriginalFile", "Projection", "ProjectionPoint",
-    "Refusal", "Scan",
+    "Channel", "Embedding", "EmbeddingModel", "FederationLab", "OriginalFile", "Projection",
+    "ProjectionPoint", "Refusal", "Scan", "SharingRule",
 ]
