@@ -136,8 +136,14 @@ def subscription_name(name: str) -> str:
     return f"{SUBSCRIPTION_PREFIX}{cleaned}"[:63]
 
 
-def add_lab(hub: Engine, url: str, *, name: str | None = None) -> dict[str, Any]:
-    """Subscribe the hub to the lab at `url`; the initial copy then runs in the background."""
+def add_lab(hub: Engine, url: str, *, name: str | None = None, replace: bool = False
+            ) -> dict[str, Any]:
+    """Subscribe the hub to the lab at `url`; the initial copy then runs in the background.
+
+    Rows of the lab's sites already at the hub (a lab removed without purging) would meet
+    their copies and stop replication: they are refused, or with `replace` deleted in the
+    transaction before subscribing (the copy brings the lab's current state back).
+    """
     parsed = parse_lab_url(url)
     where = f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
     with connect_lab(parsed) as lab:
@@ -168,6 +174,13 @@ def add_lab(hub: Engine, url: str, *, name: str | None = None) -> dict[str, Any]
         if exists:
             raise FederationError(f"a subscription {subscription} exists already at the hub; "
                                   f"remove it with `symcat federation remove {name}`")
+        held = rows_per_table(conn, facts.sites)["scans"]
+        if held and not replace:
+            raise FederationError(
+                f"the hub still holds {held} scans of site(s) {', '.join(facts.sites)} (a lab "
+                "removed without --purge); add it with --replace to have them copied afresh")
+        if held:
+            purge_sites(conn, facts.sites)
     _create_subscription(hub, subscription, conninfo(parsed))
     with hub.begin() as conn:
         conn.execute(text(

@@ -137,7 +137,7 @@ class Federation:
 @pytest.fixture(scope="session")
 def federation(federation_root: Path, template: Path) -> Iterator[Federation]:
     """Two labs (sites north, south) with rules sharing their `public` folder (with pixels
-    and vectors at north, metadata only at south), one file in both labs, and a hub."""
+    vectors and originals at north, vectors only at south), one file in both labs, and a hub."""
     files = federation_root / "files"
     for lab, seed in (("north", 1), ("south", 2)):
         generate_dataset(files / lab / "public", 4, seed=seed, points=32)
@@ -148,7 +148,7 @@ def federation(federation_root: Path, template: Path) -> Iterator[Federation]:
     lab_a, lab_b, hub = members
     rules.set_rule(lab_a.engine, "public", "source_path ~ public",
                    share=["pixels", "embeddings", "originals"])
-    rules.set_rule(lab_b.engine, "public", "source_path ~ public")
+    rules.set_rule(lab_b.engine, "public", "source_path ~ public", share=["embeddings"])
     for member in (lab_a, lab_b):
         ingest_paths(member.settings, [files / member.name, files / "both"])
         add_vectors(member, seed=len(member.name))
