@@ -3,7 +3,7 @@
 By default the embedded PostgreSQL listens on a Unix socket only, with trust
 authentication (symcat.store.engine). A lab that publishes to a hub, or a hub, needs
 more: `wal_level = logical` (a restart), a TCP address the other side can reach, and
-passwords on it. `enable(data_dir, ...)` records that choice in `pgdata/symcat-network.json`;
+passwords on it. `enable(pgdata, ...)` records that choice in `symcat-network.json` beside pgdata;
 from then on every start of that folder's server (engine._start_embedded) writes the
 settings below and starts postgres itself with the address and port, and pgserver joins
 the running server. pg_hba.conf is rewritten so that TCP always asks for a scram-sha-256
@@ -62,7 +62,7 @@ class Network:
 
 def read(pgdata: Path) -> Network | None:
     """The recorded network settings of this data folder, None for a socket-only server."""
-    path = pgdata / NETWORK_FILE
+    path = pgdata.parent / NETWORK_FILE  # beside pgdata: initdb wants an empty folder
     if not path.is_file():
         return None
     return Network(**json.loads(path.read_text(encoding="utf-8")))
@@ -83,8 +83,9 @@ def enable(pgdata: Path, *, listen: str = "localhost", port: int | None = None,
     chosen = port or (previous.port if previous else 0) or free_port()
     network = Network(listen=listen, port=int(chosen),
                       max_slot_wal_keep_size=max_slot_wal_keep_size)
-    pgdata.mkdir(parents=True, exist_ok=True)
-    _write_owned(pgdata / NETWORK_FILE, json.dumps(asdict(network), indent=2) + "\n", pgdata)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _write_owned(pgdata.parent / NETWORK_FILE, json.dumps(asdict(network), indent=2) + "\n",
+                 pgdata.parent)
     return network
 
 
