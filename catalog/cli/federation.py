@@ -91,22 +91,28 @@ def rules(settings: Settings) -> None:
 @click.option("--url-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the hub's URL (with its password) to this file (mode 600) instead "
                    "of printing it.")
+@click.option("--keep-password", is_flag=True,
+              help="Keep the replication role's password (after an upgrade: hubs keep "
+                   "working).")
 @click.pass_obj
 @friendly_errors
 @federation_errors
 def prepare(settings: Settings, listen: str, port: int | None, host: str | None,
-            max_wal_keep: str, url_file: Path | None) -> None:
+            max_wal_keep: str, url_file: Path | None, keep_password: bool) -> None:
     """Make this catalog publish to hubs: logical WAL, a TCP port with scram passwords, a
     replication role with a new password, and the publication of what the rules share.
     Restarts an embedded server once."""
     from symcat.federation.lab import write_url
 
     prepared = _federation(settings).prepare(listen=listen, port=port, host=host,
+                                             keep_password=keep_password,
                                              max_slot_wal_keep_size=max_wal_keep)
     if prepared.restarted:
         click.echo("the embedded server restarted with logical replication on port "
                    f"{prepared.port}")
-    if url_file is not None:
+    if keep_password and ":" not in prepared.url.split("@")[0].split("//")[1]:
+        click.echo(f"ready; the password is unchanged ({prepared.url})")
+    elif url_file is not None:
         write_url(url_file, prepared.url)
         click.echo(f"the hub's URL (with a new password) is in {url_file}; at the hub run: "
                    f"symcat federation add --url-file {url_file.name}")

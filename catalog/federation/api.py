@@ -32,11 +32,12 @@ class Federation:
         return rules.list_rules(get_engine(self.settings))
 
     def prepare(self, *, listen: str = "localhost", port: int | None = None,
-                host: str | None = None,
+                host: str | None = None, keep_password: bool = False,
                 max_slot_wal_keep_size: str = net.DEFAULT_MAX_SLOT_WAL_KEEP) -> lab.PreparedLab:
-        """Make this catalog publish to hubs; the result's `url` (with a new password) is
-        what a hub adds."""
+        """Make this catalog publish to hubs; the result's `url` (with a new password,
+        unless `keep_password`) is what a hub adds."""
         return lab.prepare_lab(self.settings, listen=listen, port=port, host=host,
+                               keep_password=keep_password,
                                max_slot_wal_keep_size=max_slot_wal_keep_size)
 
     # -- at a hub ---------------------------------------------------------------------

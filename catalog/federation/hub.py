@@ -58,7 +58,8 @@ def conninfo(url: URL) -> str:
     """libpq keywords for psycopg and for CREATE SUBSCRIPTION."""
     parts = {"host": url.host, "port": url.port or 5432, "dbname": url.database,
              "user": url.username, "password": url.password,
-             "connect_timeout": CONNECT_TIMEOUT_S}
+             "connect_timeout": CONNECT_TIMEOUT_S,
+             **{k: v if isinstance(v, str) else v[0] for k, v in url.query.items()}}
     return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v is not None})
 
 

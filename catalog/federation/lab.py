@@ -86,15 +86,19 @@ def prepare_server(settings: Settings, *, listen: str = "localhost", port: int |
 
 def prepare_lab(settings: Settings, *, listen: str = "localhost", port: int | None = None,
                 host: str | None = None, password: str | None = None,
+                keep_password: bool = False,
                 max_slot_wal_keep_size: str = net.DEFAULT_MAX_SLOT_WAL_KEEP) -> PreparedLab:
     """Make this catalog publishable; returns the URL a hub adds (with a new password,
-    unless one is given). Running it again is safe: it sets a new password and brings the
-    publication's tables up to date (after an upgrade that added a published table)."""
+    unless one is given). Running it again is safe: it brings the publication's tables up
+    to date (after an upgrade that added a published table) and sets a new password,
+    unless `keep_password` (then the URL carries none: the hub has it)."""
     engine, server_port, restarted = prepare_server(
         settings, listen=listen, port=port, max_slot_wal_keep_size=max_slot_wal_keep_size)
-    password = password or new_password()
     with engine.begin() as conn:
         database = conn.execute(text("SELECT current_database()")).scalar_one()
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": REPLICATION_ROLE}).first()
+        password = None if keep_password and exists else password or new_password()
         _ensure_role(conn, database, password)
         _ensure_publication(conn)
     if host is None:
@@ -104,17 +108,22 @@ def prepare_lab(settings: Settings, *, listen: str = "localhost", port: int | No
     return PreparedLab(url.render_as_string(hide_password=False), host, server_port, restarted)
 
 
-def _ensure_role(conn: Connection, database: str, password: str) -> None:
+def _ensure_role(conn: Connection, database: str, password: str | None) -> None:
+    """The replication role; `password` None keeps the one it has."""
     exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
                           {"r": REPLICATION_ROLE}).first()
     verb = "ALTER" if exists else "CREATE"
-    # The verifier, not the password, is what the server sees (symcat.federation.password).
-    statement = conn.execute(
-        text(f"SELECT format('{verb} ROLE %I WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB "
-             "NOCREATEROLE NOBYPASSRLS PASSWORD %L', CAST(:r AS text), CAST(:v AS text))"),
-        {"r": REPLICATION_ROLE, "v": scram_verifier(password)},
-    ).scalar_one()
-    conn.execute(text(statement.replace(":", r"\:")))
+    attributes = "LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+    if password is None:
+        conn.execute(text(f"ALTER ROLE {REPLICATION_ROLE} WITH {attributes}"))
+    else:
+        # The verifier, not the password, is what the server sees (federation.password).
+        statement = conn.execute(
+            text(f"SELECT format('{verb} ROLE %I WITH {attributes} PASSWORD %L', "
+                 "CAST(:r AS text), CAST(:v AS text))"),
+            {"r": REPLICATION_ROLE, "v": scram_verifier(password)},
+        ).scalar_one()
+        conn.execute(text(statement.replace(":", r"\:")))
     conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {REPLICATION_ROLE}'))
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {REPLICATION_ROLE}"))
     conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {REPLICATION_ROLE}"))
