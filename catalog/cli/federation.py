@@ -182,6 +182,16 @@ def status(settings: Settings, as_json: bool) -> None:
                 click.echo(f"  {key:<20} {value}")
 
 
+@federation.command()
+@click.pass_obj
+@friendly_errors
+def index(settings: Settings) -> None:
+    """At a hub: build the HNSW index of each model whose vectors arrived from labs (run it
+    once the first copies are in; later vectors join the index by themselves)."""
+    built = _federation(settings).index()
+    click.echo(f"indexed: {', '.join(built)}" if built else "every model is indexed already")
+
+
 @federation.command("demo")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the figure (default: <data dir>/federation-demo).")

@@ -53,6 +53,20 @@ class Federation:
     def remove_lab(self, name: str, *, purge: bool = False) -> dict[str, Any]:
         return hub.remove_lab(get_engine(self.settings), name, purge=purge)
 
+    def index(self) -> list[str]:
+        """Build the HNSW index of every model whose vectors arrived from labs and has none
+        yet (a lab's indexes do not replicate); returns the models indexed."""
+        from sqlalchemy import text
+
+        from symcat.embed.run import ensure_index
+
+        engine = get_engine(self.settings)
+        with engine.connect() as conn:
+            models = conn.execute(text(
+                "SELECT m.id, m.name, m.dim FROM embedding_models m WHERE EXISTS "
+                "(SELECT 1 FROM embeddings e WHERE e.model_id = m.id) ORDER BY m.name")).all()
+        return [m.name for m in models if ensure_index(engine, m.id, m.dim)]
+
     def status(self) -> list[hub.LabStatus]:
         return hub.status(get_engine(self.settings))
 

@@ -28,7 +28,10 @@ def test_queries_across_labs_keep_each_rows_site(hub_with_labs: Federation) -> N
     assert set(both["site"]) == {"north", "south"}
     north = hub.scans(where="site = north")
     assert len(north) == 5 and set(north["site"]) == {"north"}
-    # kNN over both labs' vectors of one model: neighbours from both, each with its site.
+    # kNN over both labs' vectors of one model, through the index the hub builds for them:
+    # neighbours from both labs, each with its site.
+    assert hub.federation.index() == [MODEL]
+    assert hub.federation.index() == []
     query = hub.scans(where="site = south", limit=1)["id"].iloc[0]
     found = hub.neighbors(query, k=6, model=MODEL)
     assert len(found) == 6 and set(found["site"]) == {"north", "south"}
