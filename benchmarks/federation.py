@@ -97,7 +97,7 @@ BULK_CHILDREN = """
 INSERT INTO channels (scan_id, index, name, quantity, unit, nan_fraction, shape, pixels_u16,
                       shared)
 SELECT s.id, 0, 'Height', 'height', 'm', 0, '{128,128}',
-       decode(repeat(md5(s.id::text), 1024), 'hex'), true
+       decode(repeat(md5(s.id::text), 2048), 'hex'), true  -- 32 KB: 128x128 uint16
 FROM scans s WHERE s.source_path LIKE 'bulk/%' AND NOT EXISTS
   (SELECT 1 FROM channels c WHERE c.scan_id = s.id);
 INSERT INTO embeddings (scan_id, model_id, vector, shared)

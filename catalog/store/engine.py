@@ -69,8 +69,8 @@ def _start_embedded(data_dir: Path) -> str:
         ) from exc
     info = server.get_postmaster_info()
     url = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
-    if info.socket_dir is not None and info.port:  # the socket's name carries the port
-        url = url.update_query_dict({"port": str(info.port)})
+    if info.socket_dir is not None and info.port and info.port != 5432:
+        url = url.update_query_dict({"port": str(info.port)})  # a federated server's port
     return url.render_as_string(hide_password=False)
 
 
