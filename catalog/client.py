@@ -289,6 +289,15 @@ class Catalog:
                                   units)
         return embed_channels(extractor, image)
 
+    # -- federation (docs/federation.md) ---------------------------------------------
+    @property
+    def federation(self) -> Any:
+        """Sharing rules and publishing at a lab; labs and their status at a hub
+        (`symcat.federation.api.Federation`)."""
+        from symcat.federation.api import Federation
+
+        return Federation(self.settings)
+
     # -- projections (docs/projections.md) -------------------------------------------
     def project(
         self, where: str | None = None, *, model: str | None = None, n_neighbors: int = 5,

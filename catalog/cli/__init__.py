@@ -66,9 +66,20 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
 
 
 def main() -> None:
-    import symcat.cli.evaluate  # noqa: F401  (labels, issue 14)
-    import symcat.cli.labels  # noqa: F401
-    from symcat.cli import browse, daemon, db, demo, embed, ingest, project, roles, serve  # noqa: F401  (registers subcommands)
+    from symcat.cli import (  # noqa: F401  (registers subcommands)
+        browse,
+        daemon,
+        db,
+        demo,
+        embed,
+        evaluate,
+        federation,
+        ingest,
+        labels,
+        project,
+        roles,
+        serve,
+    )
 
     cli(prog_name="symcat")
 

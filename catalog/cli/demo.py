@@ -16,12 +16,21 @@ from symcat.config import Settings
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the PNG figures (default: <data dir>/demo/output).")
+@click.option("--federation", is_flag=True,
+              help="Three small labs and a hub instead: cross-lab query, kNN and map.")
 @click.pass_obj
 @friendly_errors
-def demo(settings: Settings, n_files: int, seed: int, out_dir: Path | None) -> None:
+def demo(settings: Settings, n_files: int, seed: int, out_dir: Path | None,
+         federation: bool) -> None:
     """Build a small demo catalog from generated DART-PFM files, show what is in it, find
     one image's nearest neighbours, and draw projections of it."""
     from symcat.demo import run_demo
+
+    if federation:
+        from symcat.cli.federation import demo_command
+
+        click.get_current_context().invoke(demo_command, out_dir=out_dir)
+        return
 
     run_demo(settings, n_files=n_files, seed=seed, echo=click.echo,
              progress=progress_default(), out_dir=out_dir)

@@ -123,7 +123,9 @@ def find_model(conn: Connection, name: str) -> StoredModel:
         select(EmbeddingModel.id, EmbeddingModel.name, EmbeddingModel.family, EmbeddingModel.dim,
                EmbeddingModel.config)
         .where((EmbeddingModel.name == name) | (EmbeddingModel.family == name))
-        .order_by((EmbeddingModel.name == name).desc(), EmbeddingModel.id.desc())
+        # Newest first: ids are derived from names (migration 0005), not in creation order.
+        .order_by((EmbeddingModel.name == name).desc(), EmbeddingModel.created_at.desc(),
+                  EmbeddingModel.id.desc())
         .limit(1)
     ).first()
     if row is None:

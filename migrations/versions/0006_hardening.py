@@ -1,7 +1,7 @@
 """hardening: non-UTF-8 path bytes, refusals resolved by marking, spectroscopy maps
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30
 
 * `scans.source_path_bytes`, `refusals.source_path_bytes`: the path's exact
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

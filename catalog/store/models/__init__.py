@@ -1,13 +1,14 @@
 """All tables; importing this registers them on `symcat.store.base.metadata`."""
 
 from symcat.store.models.embedding import Embedding, EmbeddingModel
+from symcat.store.models.federation import FederationLab, SharingRule
 from symcat.store.models.history import PathVersion
 from symcat.store.models.label import LabelSet, Prediction, PropagationRun, ScanLabel
 from symcat.store.models.projection import Projection, ProjectionPoint
 from symcat.store.models.scan import Channel, OriginalFile, Refusal, Scan
 
 __all__ = [
-    "Channel", "Embedding", "EmbeddingModel", "LabelSet", "OriginalFile", "PathVersion",
-    "Prediction", "Projection", "ProjectionPoint", "PropagationRun", "Refusal", "Scan",
-    "ScanLabel",
+    "Channel", "Embedding", "EmbeddingModel", "FederationLab", "LabelSet", "OriginalFile",
+    "PathVersion", "Prediction", "Projection", "ProjectionPoint", "PropagationRun", "Refusal",
+    "Scan", "ScanLabel", "SharingRule",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, Integer, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from symcat.store.base import Base, created_now
+from symcat.store.models.scan import replica_index, shared_flag
 
 # pgvector's HNSW index takes at most 4,000 dimensions for halfvec; longer vectors
 # (up to halfvec's 16,000) are stored and searched exactly, without an index.
@@ -27,7 +28,12 @@ MAX_DIM = 16000
 
 
 class EmbeddingModel(Base):
-    """One extractor as it was used: its stable id says which weights and preprocessing."""
+    """One extractor as it was used: its stable id says which weights and preprocessing.
+
+    The integer id is a function of the name (`symcat_model_id(name)`, set by a trigger,
+    migration 0005), so every lab and hub gives a model the same id and vectors of one
+    model from several labs meet under one id at a hub.
+    """
 
     __tablename__ = "embedding_models"
     __table_args__ = (CheckConstraint(f"dim > 0 AND dim <= {MAX_DIM}", name="dim"),)
@@ -49,7 +55,10 @@ class Embedding(Base):
     """A scan's vector under one model (mean-centred, L2-normalized, half precision)."""
 
     __tablename__ = "embeddings"
-    __table_args__ = (Index("ix_embeddings_model_id", "model_id"),)
+    __table_args__ = (
+        Index("ix_embeddings_model_id", "model_id"),
+        replica_index("embeddings", "scan_id", "model_id"),
+    )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
@@ -61,6 +70,7 @@ class Embedding(Base):
         HALFVEC(), comment="Mean-centred, unit-length features; cosine distance = correlation"
     )
     created_at: Mapped[created_now]
+    shared: Mapped[bool] = shared_flag("Copied from scans.share_embeddings")
 
 
 # HNSW build parameters. pgvector's defaults (m=16, ef_construction=64) gave recall@10

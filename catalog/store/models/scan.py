@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +31,17 @@ from symcat.store.base import Base, created_now, uuid_pk
 
 SHA256_CHECK = "char_length(file_sha256) = 64"
 PATH_BYTES = "The path's bytes when the file name is not UTF-8 (source_path shows escapes)"
+
+
+def shared_flag(comment: str) -> Mapped[bool]:
+    """A sharing flag (symcat.store.sharing): false until a sharing rule says otherwise."""
+    return mapped_column(Boolean, server_default=false(), default=False, comment=comment)
+
+
+def replica_index(table: str, *columns: str) -> Index:
+    """The key plus `shared`: the replica identity that lets a publication filter on
+    `shared` (PostgreSQL requires row-filter columns in the replica identity)."""
+    return Index(f"ix_{table}_replica", *columns, "shared", unique=True)
 
 
 class OriginalFile(Base):
@@ -39,12 +53,16 @@ class OriginalFile(Base):
     """
 
     __tablename__ = "original_files"
-    __table_args__ = (CheckConstraint(SHA256_CHECK, name="sha256_length"),)
+    __table_args__ = (
+        CheckConstraint(SHA256_CHECK, name="sha256_length"),
+        replica_index("original_files", "file_sha256"),
+    )
 
     file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     content: Mapped[bytes] = mapped_column(LargeBinary, comment="The file's exact bytes")
     stored_at: Mapped[created_now]
+    shared: Mapped[bool] = shared_flag("A shared scan of this file carries its original")
 
 
 class Scan(Base):
@@ -60,11 +78,14 @@ class Scan(Base):
         Index("ix_scans_channel_names", "channel_names", postgresql_using="gin"),
         Index("ix_scans_site_instrument", "site", "instrument"),
         Index("ix_scans_document", "document", postgresql_using="gin"),
+        # One lab catalogues a file once; a hub holds it once per lab (federation).
+        UniqueConstraint("site", "file_sha256", name="uq_scans_site_file_sha256"),
+        replica_index("scans", "id"),
     )
 
     id: Mapped[uuid_pk]
     file_sha256: Mapped[str] = mapped_column(
-        String(64), ForeignKey("original_files.file_sha256"), unique=True
+        String(64), ForeignKey("original_files.file_sha256")
     )
     record_kind: Mapped[str] = mapped_column(String(16), index=True)
     schema_version: Mapped[str] = mapped_column(String(32))
@@ -116,6 +137,11 @@ class Scan(Base):
         comment="The scan this file replaced at the same path on the same instrument",
     )
 
+    shared: Mapped[bool] = shared_flag("A sharing rule matches: published to hubs")
+    share_channels: Mapped[bool] = shared_flag("Its channels (pixels, thumbnails) are shared")
+    share_embeddings: Mapped[bool] = shared_flag("Its vectors are shared")
+    share_original: Mapped[bool] = shared_flag("Its original file is shared")
+
     channels: Mapped[list[Channel]] = relationship(
         back_populates="scan", cascade="all, delete-orphan", order_by="Channel.index"
     )
@@ -130,6 +156,7 @@ class Channel(Base):
     """
 
     __tablename__ = "channels"
+    __table_args__ = (replica_index("channels", "scan_id", "index"),)
 
     scan_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
@@ -149,6 +176,7 @@ class Channel(Base):
         LargeBinary, comment="uint16 little-endian, C order, 0 = min, 65535 = max, NaN = 0"
     )
     thumbnail_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    shared: Mapped[bool] = shared_flag("Copied from scans.share_channels")
 
     scan: Mapped[Scan] = relationship(back_populates="channels")
 
