@@ -64,7 +64,8 @@ def _start_embedded(data_dir: Path) -> str:
                 if network is not None:
                     _start_networked(server, network)
             server.start()
-        uri = server.get_uri(database="postgres")
+        info = server.get_postmaster_info()
+        url = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
     except Exception as exc:  # AssertionError included: pgserver asserts its own state
         _forget_failed_start(pgserver, pgdata)
         log_file = pgdata / "log"
@@ -74,8 +75,6 @@ def _start_embedded(data_dir: Path) -> str:
             f"Its log is {log_file}. Check that the folder is writable and not on a network "
             "share, or set SYMCAT_DATABASE_URL to use a PostgreSQL server."
         ) from exc
-    info = server.get_postmaster_info()
-    url = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
     if info.socket_dir is not None and info.port and info.port != 5432:
         url = url.update_query_dict({"port": str(info.port)})  # a federated server's port
     return url.render_as_string(hide_password=False)
