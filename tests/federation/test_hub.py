@@ -12,6 +12,7 @@ from symcat.ingest.synth.dataset import generate_dataset
 from symcat.pipeline import ingest_paths
 from symcat.store import network as net
 from symcat.store.engine import get_engine, stop_embedded
+from symcat.store.migrate import head_revision
 
 
 def _shared(lab) -> int:
@@ -61,7 +62,7 @@ def test_status_reports_each_lab(hub_with_labs: Federation) -> None:
         assert entry.lag_bytes is not None and entry.lag_bytes >= 0
         assert entry.wal_retained_bytes is not None and entry.wal_retained_bytes >= 0
         assert entry.wal_status in ("reserved", "extended")
-        assert entry.lab_revision == entry.hub_revision == "0005"
+        assert entry.lab_revision == entry.hub_revision == head_revision()
         assert entry.newest_scan_at is not None
 
 
@@ -99,6 +100,7 @@ def test_schema_mismatch_is_reported_before_replication_breaks(
     fed = hub_with_labs
     north = fed.lab_a
     before = fed.hub.scalar("SELECT count(*) FROM scans")
+    revision = north.scalar("SELECT version_num FROM alembic_version")
     north.execute("UPDATE alembic_version SET version_num = '0099'")  # as if upgraded first
     try:
         report = {s.name: s for s in hub_mod.status(fed.hub.engine)}
@@ -107,7 +109,7 @@ def test_schema_mismatch_is_reported_before_replication_breaks(
         with pytest.raises(FederationError, match="schema mismatch.*upgrade the hub first"):
             hub_mod.add_lab(fed.hub.engine, north.url, name="north-again")
     finally:
-        north.execute("UPDATE alembic_version SET version_num = '0005'")
+        north.execute("UPDATE alembic_version SET version_num = :r", r=revision)
     assert fed.hub.scalar("SELECT count(*) FROM scans") == before
 
 
