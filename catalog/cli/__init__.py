@@ -27,11 +27,13 @@ def friendly_errors(func: F) -> F:
 
         from symcat.ingest.site import SiteConfigError
         from symcat.query.filters import FilterError
+        from symcat.query.ids import IdError
         from symcat.store.engine import DatabaseUnavailable
 
         try:
             return func(*args, **kwargs)
-        except (DatabaseUnavailable, FilterError, FileNotFoundError, SiteConfigError) as exc:
+        except (DatabaseUnavailable, FilterError, FileNotFoundError, SiteConfigError,
+                IdError) as exc:
             raise click.ClickException(str(exc)) from exc
         except OperationalError as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

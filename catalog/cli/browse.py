@@ -35,21 +35,33 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> N
     """List catalogued scans, newest first."""
     from symcat.client import Catalog
 
-    frame = Catalog(settings=settings).scans(where_expression(where), limit=limit)
+    catalog = Catalog(settings=settings)
+    frame = catalog.scans(where_expression(where), limit=limit)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":
         click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
     else:
-        click.echo(format_table(frame))
+        click.echo(format_table(frame, short_ids(catalog, frame["id"])))
 
 
-def format_table(frame: Any) -> str:
+def short_ids(catalog: Any, ids: Any) -> dict[Any, str]:
+    """Each id's shortest unique prefix (>= 8 digits): `show`, `original` and
+    `neighbors` accept what listings print."""
+    from symcat.query.ids import short_ids as shortest
+    from symcat.store.models import Scan
+
+    with catalog.engine.connect() as conn:
+        return shortest(conn, Scan.id, list(ids))
+
+
+def format_table(frame: Any, shown_ids: dict[Any, str] | None = None) -> str:
     if frame.empty:
         return "no scans match"
     shown = frame[["id", "record_kind", "imaging_mode", "sample_name", "acquired_at",
                    "scan_size_x_m", "file_name"]].copy()
-    shown["id"] = shown["id"].astype(str).str[:8]
+    shown["id"] = [shown_ids.get(i, str(i)[:8]) if shown_ids else str(i)[:8]
+                   for i in shown["id"]]
     shown["scan_size_x_m"] = (shown["scan_size_x_m"] * 1e6).round(3)
     shown = shown.rename(columns={"scan_size_x_m": "size_um", "record_kind": "kind",
                                   "imaging_mode": "mode", "sample_name": "sample"})
@@ -62,12 +74,9 @@ def format_table(frame: Any) -> str:
 @friendly_errors
 def show(settings: Settings, scan_id: str) -> None:
     """Print one scan's full metadata document as JSON."""
-    from symcat.client import Catalog, ScanNotFound
+    from symcat.client import Catalog
 
-    try:
-        data = Catalog(settings=settings).scan(scan_id)
-    except (ScanNotFound, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    data = Catalog(settings=settings).scan(scan_id)
     click.echo(json.dumps(data.document, indent=2, ensure_ascii=False))
 
 
@@ -78,13 +87,15 @@ def show(settings: Settings, scan_id: str) -> None:
 @friendly_errors
 def original(settings: Settings, scan_id: str, folder: Path) -> None:
     """Write a scan's original file, byte for byte, into FOLDER."""
-    from symcat.client import Catalog, ScanNotFound
+    from symcat.client import Catalog
 
+    catalog = Catalog(settings=settings)
+    key = catalog.resolve(scan_id)  # a bad id is reported before a folder is made
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        target = Catalog(settings=settings).save_original(scan_id, folder)
-    except (ScanNotFound, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        target = catalog.save_original(key, folder)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the original into {folder}: {exc}") from exc
     click.echo(str(target))
 
 
