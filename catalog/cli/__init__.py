@@ -29,11 +29,12 @@ def friendly_errors(func: F) -> F:
         from symcat.query.filters import FilterError
         from symcat.query.ids import IdError
         from symcat.store.engine import DatabaseUnavailable
+        from symcat.store.urls import BadDatabaseURL
 
         try:
             return func(*args, **kwargs)
         except (DatabaseUnavailable, FilterError, FileNotFoundError, SiteConfigError,
-                IdError) as exc:
+                IdError, BadDatabaseURL) as exc:
             raise click.ClickException(str(exc)) from exc
         except OperationalError as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -62,10 +63,24 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = Settings.from_env(database_url=database_url, data_dir=data_dir)
+    from symcat.store.lifecycle import install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM/SIGHUP end a command as Ctrl-C does: cleanly
 
 
 def main() -> None:
-    from symcat.cli import browse, daemon, db, demo, embed, ingest, project, roles, serve  # noqa: F401  (registers subcommands)
+    from symcat.cli import (  # noqa: F401  (registers subcommands)
+        browse,
+        daemon,
+        db,
+        dbserver,
+        demo,
+        embed,
+        ingest,
+        project,
+        roles,
+        serve,
+    )
 
     cli(prog_name="symcat")
 

@@ -42,5 +42,23 @@ def serve(settings: Settings, port: int, host: str, where: tuple[str, ...], mode
     click.echo("  Ctrl+C stops it", nl=True)
     try:
         run_forever(started, open_browser=not no_browser)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C; SIGTERM and SIGHUP (lifecycle.py)
         click.echo("stopped")
+    finally:
+        stop_now(settings)
+
+
+def stop_now(settings: Settings) -> None:
+    """Let go of the embedded server and end the process without waiting for the
+    dashboard's worker threads (a projection can take minutes; systemd and docker
+    kill -9 after a grace period, which would leave the server running)."""
+    import os
+    import sys
+
+    if settings.embedded:
+        from symcat.store.engine import stop_embedded
+
+        stop_embedded(settings.data_dir)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

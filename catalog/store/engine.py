@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from symcat.config import Settings
+from symcat.store import lifecycle
 from symcat.store.tuning import write_tuning
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,12 @@ def _start_embedded(data_dir: Path) -> str:
         server = pgserver.PostgresServer._instances.get(pgdata.resolve())
         if server is None:  # first use in this process: initialise, tune, start or join
             server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+            lifecycle.before_start(server)
             with server._lock:  # the inter-process lock that pgserver's start() takes too
                 server.ensure_pgdata_inited()
                 write_tuning(server.pgdata)
             server.start()
+            lifecycle.after_start(server)
     except Exception as exc:
         log_file = pgdata / "log"
         raise DatabaseUnavailable(
@@ -80,10 +83,9 @@ def _allow_traverse(folder: Path) -> None:
 def database_url(settings: Settings) -> str:
     """The URL symcat connects to, starting the embedded server if that is the choice."""
     if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
+        from symcat.store.urls import parse_database_url
+
+        return parse_database_url(settings.database_url).render_as_string(hide_password=False)
     return _start_embedded(settings.data_dir)
 
 
@@ -123,4 +125,4 @@ def stop_embedded(data_dir: Path) -> None:
     pgdata = (data_dir / "pgdata").expanduser().resolve()
     server = pgserver.PostgresServer._instances.get(pgdata)
     if server is not None:
-        server.cleanup()
+        lifecycle.release(server)
