@@ -27,7 +27,8 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 
 @cli.command()
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
-@click.option("-n", "--limit", type=int, default=50, show_default=True)
+@click.option("-n", "--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="At most this many scans (0: all); a cut listing says so on stderr.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.pass_obj
 @friendly_errors
@@ -36,7 +37,13 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> N
     from symcat.client import Catalog
 
     catalog = Catalog(settings=settings)
-    frame = catalog.scans(where_expression(where), limit=limit)
+    expression = where_expression(where)
+    frame = catalog.scans(expression, limit=limit + 1 if limit else None)
+    if limit and len(frame) > limit:
+        frame = frame.iloc[:limit]
+        total = catalog.count(expression)
+        click.echo(f"showing the newest {limit} of {total} scans; `--limit {total}` (or "
+                   "`--limit 0`) lists them all", err=True)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":
