@@ -24,6 +24,7 @@ from symcat.config import Settings
 from symcat.query.expr import scan_conditions
 from symcat.query.ids import IdError as IdError  # re-exported: what id mistakes raise
 from symcat.query.ids import ScanNotFound, resolve_id
+from symcat.query.listing import STANDARD_COLUMNS, scan_rows
 from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import dequantize_u16
@@ -31,33 +32,6 @@ from symcat.store.pixels import dequantize_u16
 if TYPE_CHECKING:
     from symcat.pipeline import IngestSummary
 
-STANDARD_COLUMNS = (
-    "id",
-    "record_kind",
-    "imaging_mode",
-    "acquired_at",
-    "site",
-    "instrument",
-    "instrument_model",
-    "sample_name",
-    "material",
-    "operator",
-    "project",
-    "scan_size_x_m",
-    "scan_size_y_m",
-    "pixels_x",
-    "pixels_y",
-    "scan_rate_hz",
-    "drive_frequency_hz",
-    "spring_constant_n_m",
-    "invols_m_v",
-    "uncalibrated",
-    "channel_names",
-    "file_name",
-    "source_path",
-    "file_sha256",
-    "ingested_at",
-)
 
 
 @dataclass(frozen=True)
@@ -121,13 +95,7 @@ class Catalog:
         dart_pfm) and scan_size_x_m >= 2um"); keyword filters are described in
         `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
         """
-        columns = [getattr(Scan, name) for name in STANDARD_COLUMNS]
-        query = select(*columns).where(*scan_conditions(where, filters))
-        query = query.order_by(Scan.acquired_at.desc().nulls_last(), Scan.file_name)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = scan_rows(self.engine, where, filters, limit=limit)
         return pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
 
     def count(self, where: str | None = None, **filters: Any) -> int:

@@ -34,45 +34,78 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 @friendly_errors
 def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str) -> None:
     """List catalogued scans, newest first."""
-    from symcat.client import Catalog
+    from symcat.query.listing import STANDARD_COLUMNS, scan_rows
+    from symcat.store.engine import get_engine
 
-    catalog = Catalog(settings=settings)
+    engine = get_engine(settings)  # no pandas or Catalog: this command must start fast
     expression = where_expression(where)
-    frame = catalog.scans(expression, limit=limit + 1 if limit else None)
-    if limit and len(frame) > limit:
-        frame = frame.iloc[:limit]
-        total = catalog.count(expression)
+    rows = scan_rows(engine, expression, limit=limit + 1 if limit else None)
+    if limit and len(rows) > limit:
+        rows = rows[:limit]
+        total = count_scans(engine, expression)
         click.echo(f"showing the newest {limit} of {total} scans; `--limit {total}` (or "
                    "`--limit 0`) lists them all", err=True)
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    if fmt in ("csv", "json"):
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+        if fmt == "csv":
+            click.echo(frame.to_csv(index=False), nl=False)
+        else:
+            click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
     else:
-        click.echo(format_table(frame, short_ids(catalog, frame["id"])))
+        click.echo(format_table(rows, short_ids(engine, [r.id for r in rows])))
 
 
-def short_ids(catalog: Any, ids: Any) -> dict[Any, str]:
+def count_scans(engine: Any, expression: str | None) -> int:
+    from sqlalchemy import func, select
+
+    from symcat.query.expr import scan_conditions
+    from symcat.store.models import Scan
+
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(Scan).where(*scan_conditions(expression, {}))
+        return int(conn.execute(query).scalar_one())
+
+
+def short_ids(engine: Any, ids: Any) -> dict[Any, str]:
     """Each id's shortest unique prefix (>= 8 digits): `show`, `original` and
     `neighbors` accept what listings print."""
     from symcat.query.ids import short_ids as shortest
     from symcat.store.models import Scan
 
-    with catalog.engine.connect() as conn:
+    with engine.connect() as conn:
         return shortest(conn, Scan.id, list(ids))
 
 
-def format_table(frame: Any, shown_ids: dict[Any, str] | None = None) -> str:
-    if frame.empty:
+TABLE = (("id", "id"), ("kind", "record_kind"), ("mode", "imaging_mode"),
+         ("sample", "sample_name"), ("acquired_at", "acquired_at"),
+         ("size_um", "scan_size_x_m"), ("file_name", "file_name"))
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "scan_size_x_m":
+        return f"{value * 1e6:.3f}".rstrip("0").rstrip(".")
+    if name == "acquired_at":
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def format_table(rows: list[Any], shown_ids: dict[Any, str]) -> str:
+    """The listing as aligned columns (ids as their shortest unique prefix)."""
+    if not rows:
         return "no scans match"
-    shown = frame[["id", "record_kind", "imaging_mode", "sample_name", "acquired_at",
-                   "scan_size_x_m", "file_name"]].copy()
-    shown["id"] = [shown_ids.get(i, str(i)[:8]) if shown_ids else str(i)[:8]
-                   for i in shown["id"]]
-    shown["scan_size_x_m"] = (shown["scan_size_x_m"] * 1e6).round(3)
-    shown = shown.rename(columns={"scan_size_x_m": "size_um", "record_kind": "kind",
-                                  "imaging_mode": "mode", "sample_name": "sample"})
-    return shown.to_string(index=False)
+    cells = [[shown_ids.get(row.id, str(row.id)[:8])]
+             + [_cell(column, getattr(row, column)) for _, column in TABLE[1:]] for row in rows]
+    header = [title for title, _ in TABLE]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    right = {TABLE.index(("size_um", "scan_size_x_m"))}
+    return "\n".join(
+        "  ".join(text.rjust(w) if i in right else text.ljust(w)
+                  for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+        for line in [header, *cells])
 
 
 @cli.command()

