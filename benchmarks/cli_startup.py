@@ -13,8 +13,10 @@ running, filled with `--files` generated DART-PFM files:
 * `symcat db status`   for comparison
 
 Rounds are interleaved so that a change of machine load hits all commands alike;
-min and median are printed with the ratio to the baseline. The load average is
-printed before and after; figures taken above 1.5 are marked busy.
+min and median wall times are printed with the ratio to the baseline, and the
+median CPU time of each process (user + system), which a busy machine inflates
+less. The load average is printed before and after; figures taken above 1.5 are
+marked busy.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,14 +43,20 @@ def _symcat() -> list[str]:
     return [found] if found else [sys.executable, "-m", "symcat.cli"]
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the process (less sensitive to a busy machine)."""
+    cpu, start = _cpu(), time.perf_counter()
     result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {result.stderr.strip()}")
-    return elapsed
+    return elapsed, _cpu() - cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,9 +87,12 @@ def main(argv: list[str] | None = None) -> None:
 
         load_before = os.getloadavg()[0]
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.repeats):
             for name, command in commands.items():
-                times[name].append(_timed(command, env))
+                wall, used = _timed(command, env)
+                times[name].append(wall)
+                cpu[name].append(used)
         load_after = os.getloadavg()[0]
     finally:
         subprocess.run([*symcat, "db", "stop", "--force"], env=env, stdout=subprocess.DEVNULL,
@@ -94,14 +106,16 @@ def main(argv: list[str] | None = None) -> None:
           f"load average {load_before:.2f} before, {load_after:.2f} after"
           + (" -- BUSY: re-take on a quiet machine" if busy else ""))
     base = statistics.median(times["python -c pass"])
-    print(f"{'command':<20} {'min s':>7} {'median s':>9} {'x python':>9}  target")
+    print(f"{'command':<20} {'min s':>7} {'median s':>9} {'x python':>9} {'cpu s':>7}  "
+          "target (wall median)")
     for name, values in times.items():
         target = TARGETS.get(name)
         median = statistics.median(values)
         verdict = "" if target is None else (
             f"<= {target} s: {'met' if median <= target else 'NOT met'}"
             + (" (busy)" if busy else ""))
-        print(f"{name:<20} {min(values):>7.3f} {median:>9.3f} {median / base:>9.1f}  {verdict}")
+        print(f"{name:<20} {min(values):>7.3f} {median:>9.3f} {median / base:>9.1f} "
+              f"{statistics.median(cpu[name]):>7.3f}  {verdict}")
 
 
 if __name__ == "__main__":
