@@ -20,6 +20,8 @@ start-up never waits for another's. `symcat db start` pins the server
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import json
 import logging
 import os
@@ -122,7 +124,9 @@ def after_start(server: Any) -> None:
     with server._lock:
         _note_started(server.pgdata)
     atexit.unregister(server._cleanup)
-    atexit.register(release, server)
+    server._symcat_release = functools.partial(release, server)  # one hook per server
+    atexit.register(server._symcat_release)
+    _held.append(server)
     install_signal_handlers()
 
 
@@ -140,7 +144,11 @@ def release(server: Any) -> None:
     except KeyError:  # already let go (stop_embedded, then atexit)
         pass
     finally:
-        atexit.unregister(release)
+        hook = getattr(server, "_symcat_release", None)
+        if hook is not None:
+            atexit.unregister(hook)
+        if server in _held:
+            _held.remove(server)
 
 
 def is_pinned(pgdata: Path) -> bool:
@@ -155,8 +163,18 @@ def pin(pgdata: Path, pinned: bool = True) -> None:
         (pgdata / PIN).unlink(missing_ok=True)
 
 
+_held: list[Any] = []  # servers this process holds, for a signal during shutdown
+
+
 def _exit_on_signal(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
+    """Let go of the servers first (Python's exit waits for worker threads, which can
+    outlast a service manager's patience), then end as Ctrl-C does."""
+    for server in list(_held):
+        with contextlib.suppress(Exception):
+            release(server)
+    if threading.main_thread().is_alive():
+        raise SystemExit(128 + signum)  # unwinds: transactions roll back, files close
+    os._exit(128 + signum)  # already in the interpreter's shutdown: nothing to unwind
 
 
 def install_signal_handlers() -> None:

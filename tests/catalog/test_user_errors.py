@@ -4,9 +4,12 @@ a traceback: the real `symcat` command, in real processes."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from symcat.client import Catalog
 from symcat.config import Settings
@@ -34,6 +37,7 @@ MISTAKES: list[tuple[list[str | bytes], str]] = [
     (["show", "12345"], "too short"),
     (["project", "--id", "abc"], "too short"),
     (["embed", "-w", "mode = afm"], "unknown imaging mode 'afm'"),
+    (["serve", "--no-browser", "--port", "99999"], "99999 is not in the range"),
 ]
 
 
@@ -69,3 +73,16 @@ def test_a_cut_listing_says_so(catalog: Catalog, fixtures_root: Path) -> None:
     whole = subprocess.run([*SYMCAT, "scans", "--limit", "0", "--format", "csv"], env=env,
                            capture_output=True, text=True, timeout=300)
     assert len(whole.stdout.strip().splitlines()) == 12 and whole.stderr == ""
+
+
+def test_serve_on_a_taken_port_says_so_and_exits(catalog: Catalog) -> None:
+    pytest.importorskip("bokeh")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([*SYMCAT, "serve", "--no-browser", "--port", str(port)],
+                                env=_env(catalog.settings), capture_output=True, text=True,
+                                timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
