@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 
 from symcat.config import Settings
 from symcat.query.expr import scan_conditions
+from symcat.query.ids import IdError as IdError  # re-exported: what id mistakes raise
+from symcat.query.ids import ScanNotFound, resolve_id
+from symcat.query.listing import STANDARD_COLUMNS, scan_rows
 from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import dequantize_u16
@@ -29,37 +32,6 @@ from symcat.store.pixels import dequantize_u16
 if TYPE_CHECKING:
     from symcat.pipeline import IngestSummary
 
-STANDARD_COLUMNS = (
-    "id",
-    "record_kind",
-    "imaging_mode",
-    "acquired_at",
-    "site",
-    "instrument",
-    "instrument_model",
-    "sample_name",
-    "material",
-    "operator",
-    "project",
-    "scan_size_x_m",
-    "scan_size_y_m",
-    "pixels_x",
-    "pixels_y",
-    "scan_rate_hz",
-    "drive_frequency_hz",
-    "spring_constant_n_m",
-    "invols_m_v",
-    "uncalibrated",
-    "channel_names",
-    "file_name",
-    "source_path",
-    "file_sha256",
-    "ingested_at",
-)
-
-
-class ScanNotFound(LookupError):
-    """No scan has this id in the catalog."""
 
 
 @dataclass(frozen=True)
@@ -132,19 +104,14 @@ class Catalog:
         `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
         `with_labels` adds `label.<set>`, `predicted.<set>` and `predicted_p.<set>` columns.
         """
-        columns = [getattr(Scan, name) for name in STANDARD_COLUMNS]
-        query = select(*columns).where(*scan_conditions(where, filters))
-        query = query.order_by(Scan.acquired_at.desc().nulls_last(), Scan.file_name)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-            frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
-            if with_labels:
-                from symcat.labels.store import wide_labels
+        rows = scan_rows(self.engine, where, filters, limit=limit)
+        frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+        if with_labels:
+            from symcat.labels.store import wide_labels
 
+            with self.engine.connect() as conn:
                 wide = wide_labels(conn, list(frame["id"]))
-                frame = frame.join(wide, on="id") if len(wide.columns) else frame
+            frame = frame.join(wide, on="id") if len(wide.columns) else frame
         return frame
 
     def count(self, where: str | None = None, **filters: Any) -> int:
@@ -153,10 +120,17 @@ class Catalog:
             query = select(func.count()).select_from(Scan).where(*conditions)
             return int(conn.execute(query).scalar_one())
 
-    def scan(self, scan_id: uuid.UUID | str) -> ScanData:
-        """One scan's document and channels (de-quantized from the stored uint16 pixels)."""
-        key = uuid.UUID(str(scan_id))
+    def resolve(self, scan_id: uuid.UUID | str) -> uuid.UUID:
+        """The full id of a scan given by id or unique prefix (>= 6 hex digits, as
+        `symcat scans` shows); `IdError` (one line) when none or several match."""
         with self.engine.connect() as conn:
+            return resolve_id(conn, Scan.id, scan_id)
+
+    def scan(self, scan_id: uuid.UUID | str) -> ScanData:
+        """One scan's document and channels (de-quantized from the stored uint16 pixels);
+        `scan_id` may be a unique prefix."""
+        with self.engine.connect() as conn:
+            key = resolve_id(conn, Scan.id, scan_id)
             document = conn.execute(select(Scan.document).where(Scan.id == key)).scalar()
             if document is None:
                 raise ScanNotFound(f"no scan with id {key} in {self!r}")
@@ -189,8 +163,8 @@ class Catalog:
 
     def original_bytes(self, scan_id: uuid.UUID | str) -> bytes:
         """The instrument file exactly as ingested; its sha256 is checked before returning."""
-        key = uuid.UUID(str(scan_id))
         with self.engine.connect() as conn:
+            key = resolve_id(conn, Scan.id, scan_id)
             row = conn.execute(
                 select(OriginalFile.file_sha256, OriginalFile.content)
                 .join(Scan, Scan.file_sha256 == OriginalFile.file_sha256)
@@ -206,11 +180,10 @@ class Catalog:
 
     def save_original(self, scan_id: uuid.UUID | str, folder: str | os.PathLike[str]) -> Path:
         """Write the original file into `folder` under its recorded file name."""
-        content = self.original_bytes(scan_id)
+        key = self.resolve(scan_id)
+        content = self.original_bytes(key)
         with self.engine.connect() as conn:
-            name = conn.execute(
-                select(Scan.file_name).where(Scan.id == uuid.UUID(str(scan_id)))
-            ).scalar_one()
+            name = conn.execute(select(Scan.file_name).where(Scan.id == key)).scalar_one()
         target = Path(folder) / name
         target.write_bytes(content)
         return target
@@ -256,9 +229,11 @@ class Catalog:
         name = model or default_extractor()
         exclude: list[uuid.UUID] = []
         with self.engine.connect() as conn:
-            stored = find_model(conn, name)
+            key = None  # an unknown scan is reported before a missing model
             if isinstance(scan_or_image, uuid.UUID | str):
-                key = uuid.UUID(str(scan_or_image))
+                key = resolve_id(conn, Scan.id, scan_or_image)
+            stored = find_model(conn, name)
+            if key is not None:
                 vector = query_vector(conn, stored, key)
                 exclude = [] if include_self else [key]
             else:
@@ -318,10 +293,13 @@ class Catalog:
                                params=params, device=device)
 
     def projection(self, projection_id: uuid.UUID | str) -> Any:
-        """A stored projection by id, with its points and lineage (shareable by id)."""
+        """A stored projection by id or unique prefix, with its points and lineage."""
         from symcat.project.projection import Projection
+        from symcat.store.models import Projection as ProjectionRow
 
-        return Projection.load(self.engine, projection_id)
+        with self.engine.connect() as conn:
+            key = resolve_id(conn, ProjectionRow.id, projection_id, what="projection")
+        return Projection.load(self.engine, key)
 
 
 def _unique_name(name: str, taken: dict[str, Any]) -> str:

@@ -60,7 +60,24 @@ def run_demo(
     else:
         echo("\nembeddings and projections need the optional parts: "
              "pip install 'symcat[all]' (torch, umap-learn), then run symcat demo again")
+    echo("\n" + dashboard_hint(settings))
     return DemoResult(catalog, files_dir, summary, pictures)
+
+
+def dashboard_hint(settings: Settings) -> str:
+    """The demo's last words: the exact command that opens the dashboard on its data."""
+    import importlib.util
+    import shlex
+
+    if settings.database_url:
+        command = "symcat serve  (with the same SYMCAT_DATABASE_URL)"
+    else:
+        command = f"symcat --data-dir {shlex.quote(str(settings.data_dir))} serve"
+    lines = [f"open the dashboard on the demo catalog (map, selections, neighbours):\n"
+             f"  {command}"]
+    if importlib.util.find_spec("bokeh") is None:
+        lines.append("  (it needs the dashboard's parts first: pip install 'symcat[serve]')")
+    return "\n".join(lines)
 
 
 def _similarity_installed() -> bool:

@@ -27,11 +27,14 @@ def friendly_errors(func: F) -> F:
 
         from symcat.ingest.site import SiteConfigError
         from symcat.query.filters import FilterError
+        from symcat.query.ids import IdError
         from symcat.store.engine import DatabaseUnavailable
+        from symcat.store.urls import BadDatabaseURL
 
         try:
             return func(*args, **kwargs)
-        except (DatabaseUnavailable, FilterError, FileNotFoundError, SiteConfigError) as exc:
+        except (DatabaseUnavailable, FilterError, FileNotFoundError, SiteConfigError,
+                IdError, BadDatabaseURL) as exc:
             raise click.ClickException(str(exc)) from exc
         except OperationalError as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -63,6 +66,9 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
         ctx.obj = Settings.from_env(database_url=database_url, data_dir=data_dir)
     except ValueError as exc:  # a malformed setting, e.g. SYMCAT_MAX_FILE_BYTES=lots
         raise click.UsageError(str(exc)) from None
+    from symcat.store.lifecycle import install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM/SIGHUP end a command as Ctrl-C does: cleanly
 
 
 def main() -> None:
@@ -70,6 +76,7 @@ def main() -> None:
         browse,
         daemon,
         db,
+        dbserver,
         demo,
         embed,
         evaluate,

@@ -27,7 +27,8 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 
 @cli.command()
 @click.option("-w", "--where", "where", multiple=True, metavar="EXPR", help=WHERE_HELP)
-@click.option("-n", "--limit", type=int, default=50, show_default=True)
+@click.option("-n", "--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="At most this many scans (0: all); a cut listing says so on stderr.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--labels", "with_labels", is_flag=True,
               help="Add label.<set>, predicted.<set>, predicted_p.<set> columns (csv/json).")
@@ -36,28 +37,84 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
           with_labels: bool) -> None:
     """List catalogued scans, newest first."""
-    from symcat.client import Catalog
+    from symcat.query.listing import STANDARD_COLUMNS, scan_rows
+    from symcat.store.engine import get_engine
 
-    frame = Catalog(settings=settings).scans(where_expression(where), limit=limit,
-                                             with_labels=with_labels)
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    engine = get_engine(settings)  # no pandas or Catalog: this command must start fast
+    expression = where_expression(where)
+    rows = scan_rows(engine, expression, limit=limit + 1 if limit else None)
+    if limit and len(rows) > limit:
+        rows = rows[:limit]
+        total = count_scans(engine, expression)
+        click.echo(f"showing the newest {limit} of {total} scans; `--limit {total}` (or "
+                   "`--limit 0`) lists them all", err=True)
+    if fmt in ("csv", "json"):
+        import pandas as pd
+
+        frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+        if with_labels:
+            from symcat.labels.store import wide_labels
+
+            with engine.connect() as conn:
+                wide = wide_labels(conn, list(frame["id"]))
+            frame = frame.join(wide, on="id") if len(wide.columns) else frame
+        if fmt == "csv":
+            click.echo(frame.to_csv(index=False), nl=False)
+        else:
+            click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
     else:
-        click.echo(format_table(frame))
+        click.echo(format_table(rows, short_ids(engine, [r.id for r in rows])))
 
 
-def format_table(frame: Any) -> str:
-    if frame.empty:
+def count_scans(engine: Any, expression: str | None) -> int:
+    from sqlalchemy import func, select
+
+    from symcat.query.expr import scan_conditions
+    from symcat.store.models import Scan
+
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(Scan).where(*scan_conditions(expression, {}))
+        return int(conn.execute(query).scalar_one())
+
+
+def short_ids(engine: Any, ids: Any) -> dict[Any, str]:
+    """Each id's shortest unique prefix (>= 8 digits): `show`, `original` and
+    `neighbors` accept what listings print."""
+    from symcat.query.ids import short_ids as shortest
+    from symcat.store.models import Scan
+
+    with engine.connect() as conn:
+        return shortest(conn, Scan.id, list(ids))
+
+
+TABLE = (("id", "id"), ("kind", "record_kind"), ("mode", "imaging_mode"),
+         ("sample", "sample_name"), ("acquired_at", "acquired_at"),
+         ("size_um", "scan_size_x_m"), ("file_name", "file_name"))
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "scan_size_x_m":
+        return f"{value * 1e6:.3f}".rstrip("0").rstrip(".")
+    if name == "acquired_at":
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def format_table(rows: list[Any], shown_ids: dict[Any, str]) -> str:
+    """The listing as aligned columns (ids as their shortest unique prefix)."""
+    if not rows:
         return "no scans match"
-    shown = frame[["id", "record_kind", "imaging_mode", "sample_name", "acquired_at",
-                   "scan_size_x_m", "file_name"]].copy()
-    shown["id"] = shown["id"].astype(str).str[:8]
-    shown["scan_size_x_m"] = (shown["scan_size_x_m"] * 1e6).round(3)
-    shown = shown.rename(columns={"scan_size_x_m": "size_um", "record_kind": "kind",
-                                  "imaging_mode": "mode", "sample_name": "sample"})
-    return shown.to_string(index=False)
+    cells = [[shown_ids.get(row.id, str(row.id)[:8])]
+             + [_cell(column, getattr(row, column)) for _, column in TABLE[1:]] for row in rows]
+    header = [title for title, _ in TABLE]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    right = {TABLE.index(("size_um", "scan_size_x_m"))}
+    return "\n".join(
+        "  ".join(text.rjust(w) if i in right else text.ljust(w)
+                  for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+        for line in [header, *cells])
 
 
 @cli.command()
@@ -66,12 +123,9 @@ def format_table(frame: Any) -> str:
 @friendly_errors
 def show(settings: Settings, scan_id: str) -> None:
     """Print one scan's full metadata document as JSON."""
-    from symcat.client import Catalog, ScanNotFound
+    from symcat.client import Catalog
 
-    try:
-        data = Catalog(settings=settings).scan(scan_id)
-    except (ScanNotFound, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    data = Catalog(settings=settings).scan(scan_id)
     click.echo(json.dumps(data.document, indent=2, ensure_ascii=False))
 
 
@@ -82,13 +136,15 @@ def show(settings: Settings, scan_id: str) -> None:
 @friendly_errors
 def original(settings: Settings, scan_id: str, folder: Path) -> None:
     """Write a scan's original file, byte for byte, into FOLDER."""
-    from symcat.client import Catalog, ScanNotFound
+    from symcat.client import Catalog
 
+    catalog = Catalog(settings=settings)
+    key = catalog.resolve(scan_id)  # a bad id is reported before a folder is made
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        target = Catalog(settings=settings).save_original(scan_id, folder)
-    except (ScanNotFound, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        target = catalog.save_original(key, folder)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the original into {folder}: {exc}") from exc
     click.echo(str(target))
 
 

@@ -55,7 +55,17 @@ def status(settings: Settings) -> None:
     engine = get_engine(settings, upgrade=False)
     where = settings.database_url or f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
     current, head = migrate.current_revision(engine), migrate.head_revision()
+    from symcat.cli.dbserver import catalog_url
+    from symcat.store.lifecycle import is_pinned
+
     click.echo(f"database: {where}")
+    url = catalog_url(settings)
+    if settings.embedded:
+        lasts = ("until `symcat db stop`" if is_pinned(settings.data_dir / "pgdata") else
+                 "while a symcat process uses it; `symcat db start` keeps it up")
+        click.echo(f"url:      {url}  (for psql; running {lasts})")
+    else:
+        click.echo(f"url:      {url}  (for psql)")
     click.echo(f"schema:   {current or 'empty'} (newest {head})")
     if current is None:
         click.echo("run `symcat db upgrade` to create the tables")

@@ -69,8 +69,9 @@ def neighbors(settings: Settings, scan_id: str, k: int, model: str | None,
     """The K scans most similar to SCAN_ID (distance = 1 - correlation of features)."""
     from symcat.client import Catalog
 
+    catalog = Catalog(settings=settings)
     try:
-        frame = Catalog(settings=settings).neighbors(
+        frame = catalog.neighbors(
             scan_id, k=k, model=model, where=where_expression(where))
     except _library_errors() as exc:
         raise click.ClickException(str(exc)) from exc
@@ -82,8 +83,11 @@ def neighbors(settings: Settings, scan_id: str, k: int, model: str | None,
         click.echo("no scans match")
     else:
         shown = frame[["rank", "distance", "id", "imaging_mode", "sample_name", "file_name"]]
-        shown = shown.assign(id=shown["id"].astype(str).str[:8], distance=shown["distance"]
-                             .round(4))
+        from symcat.cli.browse import short_ids
+
+        prefixes = short_ids(catalog.engine, shown["id"])
+        shown = shown.assign(id=[prefixes[i] for i in shown["id"]],
+                             distance=shown["distance"].round(4))
         click.echo(shown.rename(columns={"imaging_mode": "mode", "sample_name": "sample"})
                    .to_string(index=False))
         plan = frame.attrs["plan"]

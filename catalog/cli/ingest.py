@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
 from symcat.config import Settings
-from symcat.pipeline import IngestSummary
+
+if TYPE_CHECKING:
+    from symcat.pipeline import IngestSummary
 
 
 @cli.command()

@@ -20,21 +20,26 @@ they are converted to the column's SI unit. `~` is a case-insensitive
 "contains" match; a value with * or ? after `=` or `~` is a case-insensitive
 whole-value pattern (`sample = PZT*`).
 Names are looked up in an allow-list; values only ever become bound
-parameters, so no text of the expression is pasted into SQL.
+parameters, so no text of the expression is pasted into SQL. Every mistake
+(unknown name, a value of the wrong type, an invalid date, a mode that does not
+exist, nesting deeper than MAX_DEPTH) is an `ExpressionError` of one line that
+says what and where, raised before the database sees anything.
 """
 
 from __future__ import annotations
 
+import operator
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement as _Column
 
-from symcat.query.filters import FILTER_COLUMNS, FilterError, compile_filters
+from symcat.query.filters import FILTER_COLUMNS, FilterError, check_vocabulary, compile_filters
 from symcat.query.label_filters import label_column
 from symcat.store.models import Scan
 
@@ -48,10 +53,12 @@ TEXT_COLUMNS: dict[str, Any] = {
     "note": Scan.document["image_note"].astext,
 }
 MAX_EXPRESSION_LENGTH = 4000
+MAX_DEPTH = 40  # nested parentheses and `not`s; deeper is a mistake, not a query
 
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
+      | (?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)
       | (?P<datetime>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)
       | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?P<unit>[a-zA-Zµ]+)?
       | (?P<op><=|>=|!=|=|<|>|~|\(|\)|,)
@@ -71,11 +78,26 @@ class Token:
     kind: str  # "string", "number", "datetime", "op", "word", "keyword", "end"
     value: Any
     position: int
+    text: str = ""  # as typed, for messages
+
+
+def _check_characters(text: str) -> None:
+    """Characters no database text can hold: refused here, with their position."""
+    for position, char in enumerate(text):
+        if char == "\x00":
+            raise ExpressionError(f"NUL character at position {position}; remove it")
+        if "\ud800" <= char <= "\udfff":
+            raise ExpressionError(
+                f"invalid character {char!r} at position {position} (a lone UTF-16 surrogate, "
+                "not text); retype the expression")
 
 
 def tokenize(text: str) -> list[Token]:
+    if not isinstance(text, str):
+        raise ExpressionError(f"a filter expression is text, not {type(text).__name__}")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"filter expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    _check_characters(text)
     tokens: list[Token] = []
     position = 0
     while position < len(text):
@@ -90,8 +112,11 @@ def tokenize(text: str) -> list[Token]:
             quoted = match.group("string")
             raw = quoted[1:-1].replace(quoted[0] * 2, quoted[0])  # SQL-style doubled quote
             tokens.append(Token("string", re.sub(r"\\(.)", r"\1", raw), start))
+        elif match.group("uuid") is not None:
+            tokens.append(Token("word", match.group("uuid"), start))
         elif match.group("datetime") is not None:
-            tokens.append(Token("datetime", _parse_datetime(match.group("datetime")), start))
+            tokens.append(Token("datetime", _parse_datetime(match.group("datetime"), start),
+                                start))
         elif match.group("number") is not None:
             tokens.append(Token("number", _number(match.group("number"),
                                                   match.group("unit"), start), start))
@@ -101,13 +126,18 @@ def tokenize(text: str) -> list[Token]:
             word = match.group("word")
             kind = "keyword" if word.lower() in KEYWORDS else "word"
             tokens.append(Token(kind, word.lower() if kind == "keyword" else word, start))
+        last = tokens[-1]
+        tokens[-1] = Token(last.kind, last.value, last.position, text[start:match.end()])
         position = match.end()
     tokens.append(Token("end", None, len(text)))
     return tokens
 
 
-def _parse_datetime(text: str) -> date | datetime:
-    return datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+def _parse_datetime(text: str, position: int) -> date | datetime:
+    try:
+        return datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+    except ValueError as exc:
+        raise ExpressionError(f"invalid date {text!r} at position {position}: {exc}") from exc
 
 
 def _number(digits: str, unit: str | None, position: int) -> float:
@@ -127,6 +157,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -142,7 +173,8 @@ class _Parser:
     def expect(self, kind: str, value: Any = None, what: str = "") -> Token:
         token = self.take(kind, value)
         if token is None:
-            found = self.token.value if self.token.kind != "end" else "the end"
+            found = (self.token.text or self.token.value) if self.token.kind != "end" \
+                else "the end"
             wanted = what or repr(value)
             raise ExpressionError(
                 f"expected {wanted} at position {self.token.position}, found {found!r}"
@@ -172,16 +204,27 @@ class _Parser:
         return parts[0] if len(parts) == 1 else and_(*parts)
 
     def factor(self) -> ColumnElement[bool]:
-        if self.take("keyword", "not"):
-            return not_(self.factor())
-        if self.take("op", "("):
-            inner = self.expr()
-            self.expect("op", ")", "')'")
-            return inner
+        token = self.token
+        opening = token.kind == "op" and token.value == "("
+        if opening or (token.kind == "keyword" and token.value == "not"):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise ExpressionError(
+                    f"expression nested deeper than {MAX_DEPTH} levels (parentheses and "
+                    f"'not') at position {token.position}; simplify it")
+            try:
+                if self.take("keyword", "not"):
+                    return not_(self.factor())
+                self.expect("op", "(")
+                inner = self.expr()
+                self.expect("op", ")", "')'")
+                return inner
+            finally:
+                self.depth -= 1
         return self.comparison()
 
     def column(self) -> tuple[str, _Column[Any]]:
-        token = self.expect("word", what="a column name")
+        self.name_token = token = self.expect("word", what="a column name")
         name = token.value
         column = TEXT_COLUMNS[name] if name in TEXT_COLUMNS else FILTER_COLUMNS.get(name)
         if column is None:  # label.<set>, predicted.<set>, predicted_p (query/label_filters.py)
@@ -194,32 +237,40 @@ class _Parser:
             )
         return name, column
 
-    def value(self, column: _Column[Any] | None = None) -> Any:
+    def value(self, name: str, column: _Column[Any], *, pattern: bool = False) -> Any:
+        """The next token as a value of `column`'s type (bound, never pasted into SQL)."""
         token = self.token
-        if column is not None:
-            _check_type(column, token)
         if token.kind in ("string", "number", "datetime", "word"):
-            self.i += 1
-            return token.value
-        if token.kind == "keyword" and token.value in ("true", "false"):
-            self.i += 1
-            return token.value == "true"
-        found = token.value if token.kind != "end" else "the end"
-        raise ExpressionError(f"expected a value at position {token.position}, found {found!r}")
+            value = token.value
+        elif token.kind == "keyword" and token.value in ("true", "false"):
+            value = token.value == "true"
+        else:
+            found = token.value if token.kind != "end" else "the end"
+            raise ExpressionError(
+                f"expected a value at position {token.position}, found {found!r}")
+        self.i += 1
+        value = _coerce(name, column, token, value)
+        return check_vocabulary(name, value, f" at position {token.position}", pattern=pattern)
 
     def comparison(self) -> ColumnElement[bool]:
         name, column = self.column()
+        kind = _kind(column)
         if self.take("keyword", "in"):
             self.expect("op", "(", "'(' after 'in'")
-            values = [self.value(column)]
+            values = [self.value(name, column)]
             while self.take("op", ","):
-                values.append(self.value(column))
+                values.append(self.value(name, column))
             self.expect("op", ")", "')'")
             return column.in_(values)
+        if kind == "boolean" and self.token.value in ("between", "<", "<=", ">", ">=", "~") \
+                and self.token.kind in ("keyword", "op"):
+            raise ExpressionError(
+                f"{self.token.value!r} at position {self.token.position} does not apply to "
+                f"{name}, which is true or false: use {name}, not {name}, = or !=")
         if self.take("keyword", "between"):
-            low = self.value(column)
+            low = self.value(name, column)
             self.expect("keyword", "and", "'and' in 'between ... and ...'")
-            return column.between(low, self.value(column))
+            return column.between(low, self.value(name, column))
         if self.take("keyword", "is"):
             negated = self.take("keyword", "not") is not None
             self.expect("keyword", "null", "'null'")
@@ -228,9 +279,20 @@ class _Parser:
         if op is None or op.value not in ("=", "!=", "<", "<=", ">", ">=", "~"):
             if op is not None:
                 self.i -= 1
+            if kind != "boolean":
+                raise ExpressionError(
+                    f"expected an operator after {name!r} at position {self.token.position} "
+                    f"(=, !=, <, <=, >, >=, ~, in, between, is null); only a true/false column "
+                    "stands alone")
             return column.is_(True)  # a bare boolean column
-        value = self.value(None if op.value == "~" else column)
-        wildcard = isinstance(value, str) and ("*" in value or "?" in value)
+        if op.value == "~" and kind != "text":
+            raise ExpressionError(
+                f"'~' (contains) at position {op.position} needs a text column; {name} is "
+                f"{_KIND_WORDS[kind]}: use =, <, >, between")
+        token = self.token
+        text_like = kind == "text" and token.kind in ("string", "word")
+        wildcard = text_like and ("*" in str(token.value) or "?" in str(token.value))
+        value = self.value(name, column, pattern=op.value == "~" or wildcard)
         if op.value == "~" or (op.value == "=" and wildcard):
             text = str(value)
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -239,32 +301,69 @@ class _Parser:
             else:
                 pattern = f"%{escaped}%"
             return column.ilike(pattern, escape="\\")
-        return {
-            "=": column == value, "!=": column != value, "<": column < value,
-            "<=": column <= value, ">": column > value, ">=": column >= value,
-        }[op.value]
+        compare = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                   ">": operator.gt, ">=": operator.ge}[op.value]
+        return compare(column, value)  # type: ignore[no-any-return]
 
 
-def _check_type(column: _Column[Any], token: Token) -> None:
-    """Refuse a value that cannot be compared with the column, before SQL sees it."""
+_KIND_WORDS = {"number": "a number", "date": "a date", "boolean": "true or false",
+               "uuid": "an id", "text": "text"}
+
+
+def _kind(column: _Column[Any]) -> str:
+    """What kind of value a column holds: number, date, boolean, uuid or text."""
     try:
         expected = column.type.python_type
     except NotImplementedError:
-        return
-    numeric = expected in (int, float)
-    if numeric and token.kind not in ("number",):
+        return "text"
+    if expected is bool:
+        return "boolean"
+    if expected in (int, float):
+        return "number"
+    if expected in (datetime, date):
+        return "date"
+    if expected is uuid.UUID:
+        return "uuid"
+    return "text"
+
+
+def _coerce(name: str, column: _Column[Any], token: Token, value: Any) -> Any:
+    """Refuse a value that cannot be compared with the column, before SQL sees it."""
+    kind = _kind(column)
+    where = f"at position {token.position}"
+    shown = token.text or token.value
+    if kind == "number":
+        if token.kind != "number":
+            raise ExpressionError(f"{name} expects a number {where}, found {shown!r}")
+        return value
+    if kind == "date":
+        if token.kind != "datetime":
+            raise ExpressionError(
+                f"{name} expects a date (YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss]) {where}, "
+                f"found {shown!r}")
+        if not isinstance(value, datetime):  # a day means its first instant, in UTC
+            value = datetime(value.year, value.month, value.day)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ExpressionError(f"{name} expects true or false {where}, found {shown!r}")
+        return value
+    if kind == "uuid":
+        if token.kind in ("string", "word"):
+            try:
+                return uuid.UUID(str(value))
+            except ValueError:
+                pass
         raise ExpressionError(
-            f"column expects a number at position {token.position}, found {token.value!r}"
-        )
-    if expected in (datetime, date) and token.kind != "datetime":
-        raise ExpressionError(
-            f"column expects a date (YYYY-MM-DD) at position {token.position}, "
-            f"found {token.value!r}"
-        )
-    if expected is str and token.kind == "number":
-        raise ExpressionError(
-            f"column expects text at position {token.position}; quote it: '{token.value}'"
-        )
+            f"{name} expects a full id (32 hex digits, as `symcat show` prints) {where}, "
+            f"found {shown!r}; quote it if it starts with a digit")
+    if token.kind == "number":
+        raise ExpressionError(f"{name} expects text {where}; quote it: '{shown}'")
+    if token.kind == "datetime":
+        raise ExpressionError(f"{name} expects text {where}; quote it: '{shown}'")
+    if isinstance(value, bool):
+        raise ExpressionError(f"{name} expects text {where}; quote it: '{shown}'")
+    return value
 
 
 def compile_expression(text: str | None) -> ColumnElement[bool]:

@@ -9,6 +9,8 @@ pasted into SQL.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +59,41 @@ class FilterError(ValueError):
     """A filter that names an unknown column or has a value of the wrong shape."""
 
 
+def _vocabularies() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Filter name -> (what it is, its closed vocabulary), from the metadata standard."""
+    from symcat.ingest.records import IMAGING_MODES, RECORD_KINDS
+
+    modes = ("imaging mode", IMAGING_MODES)
+    kinds = ("record kind", RECORD_KINDS)
+    return {"mode": modes, "imaging_mode": modes, "kind": kinds, "record_kind": kinds}
+
+
+def _wildcard_regex(value: str) -> re.Pattern[str]:
+    return re.compile(re.escape(value).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
+
+
+def check_vocabulary(name: str, value: Any, where: str = "", *, pattern: bool = False) -> Any:
+    """A mode or kind that exists (lower-cased, as stored), or FilterError listing the valid
+    ones: `mode = DART` would otherwise silently match nothing. With `pattern` (a `~`
+    match or a * ? pattern) at least one valid value must match."""
+    entry = _vocabularies().get(name)
+    if entry is None or not isinstance(value, str):
+        return value
+    what, valid = entry
+    lowered = value.lower()
+    if pattern:
+        if "*" in value or "?" in value:
+            regex = _wildcard_regex(lowered)
+            matched = any(regex.fullmatch(v) for v in valid)
+        else:
+            matched = any(lowered in v for v in valid)
+        if matched:
+            return value
+    elif lowered in valid:
+        return lowered
+    raise FilterError(f"unknown {what} {value!r}{where}; valid: {', '.join(valid)}")
+
+
 def _pattern(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
@@ -78,14 +115,30 @@ def _clause(name: str, column: InstrumentedAttribute[Any], value: Any) -> Column
     if isinstance(value, list | set | frozenset):
         if not value:
             raise FilterError(f"{name}: an empty list matches nothing; leave the filter out")
-        return column.in_(list(value))
+        return column.in_([_checked(name, v) for v in value])
     if value is None:
         return column.is_(None)
     if isinstance(value, str) and ("*" in value or "?" in value):
+        check_vocabulary(name, value, pattern=True)
         return column.ilike(_pattern(value), escape="\\")
+    value = _checked(name, value)
     if isinstance(value, str | int | float | bool | date | datetime) or hasattr(value, "hex"):
         return column == value
     raise FilterError(f"{name}: cannot filter on a value of type {type(value).__name__}")
+
+
+def _checked(name: str, value: Any) -> Any:
+    """A keyword filter's value, refused here when the database would fail on it."""
+    if name == "id" and not isinstance(value, uuid.UUID):
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            raise FilterError(f"id: {value!r} is not a full scan id (32 hex digits); "
+                              "Catalog.resolve() accepts a prefix") from None
+    if isinstance(value, str) and ("\x00" in value or any(
+            "\ud800" <= c <= "\udfff" for c in value)):
+        raise FilterError(f"{name}: the value holds a NUL or lone surrogate character")
+    return check_vocabulary(name, value)
 
 
 def compile_filters(filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:

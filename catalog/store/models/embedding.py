@@ -11,15 +11,17 @@ cosine distance pgvector indexes equals the correlation distance of the raw feat
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pgvector.sqlalchemy import HALFVEC
 from sqlalchemy import CheckConstraint, ForeignKey, Identity, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from symcat.store.base import Base, created_now
 from symcat.store.models.scan import replica_index, shared_flag
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # pgvector's HNSW index takes at most 4,000 dimensions for halfvec; longer vectors
 # (up to halfvec's 16,000) are stored and searched exactly, without an index.
@@ -83,6 +85,8 @@ HNSW_EF_CONSTRUCTION = 128
 def vector_array(value: Any) -> np.ndarray:
     """A stored vector as float32, whether psycopg handed over pgvector's HalfVector or a
     plain list (it depends on whether the connection registered pgvector's types)."""
+    import numpy as np  # here, not above: listing scans should not load numpy
+
     return np.asarray(value.to_list() if hasattr(value, "to_list") else value,
                       dtype=np.float32)
 
