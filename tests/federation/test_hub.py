@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MODEL, Federation, wait_for
+from federation_harness import MODEL, Federation, wait_for
 
 from symcat.federation import FederationError
 from symcat.federation import hub as hub_mod

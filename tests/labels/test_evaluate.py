@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CLASSES, MODEL, Labelled
+from labels_harness import CLASSES, MODEL, Labelled
 
 from symcat.labels.evaluate import EvaluationError, catalog_vectors, format_table, score
 from symcat.labels.folder import FolderError, read_folder

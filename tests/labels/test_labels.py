@@ -9,7 +9,7 @@ import sys
 import uuid
 
 import pytest
-from conftest import CLASSES, MODEL, Labelled, add_vectors
+from labels_harness import CLASSES, MODEL, Labelled, add_vectors
 from sqlalchemy import text
 
 from symcat.labels.csv_import import LabelImportError
