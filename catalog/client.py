@@ -75,6 +75,17 @@ class ScanData:
     def kind(self) -> str:
         return str(self.document["record_kind"])
 
+    def __repr__(self) -> str:
+        from symcat.display import scan_repr
+
+        return scan_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: every channel in its colour map, with colour and scale bars."""
+        from symcat.display import scan_html
+
+        return scan_html(self)
+
 
 class Catalog:
     """A catalog database: `Catalog()` for the embedded one, `Catalog(url)` for a server."""
@@ -253,7 +264,12 @@ class Catalog:
         frame = hits.merge(meta, on="id", how="left")
         frame.insert(0, "rank", range(1, len(frame) + 1))
         frame.attrs.update(model=stored.name, plan=used)
-        return frame
+        from symcat.display import NeighborFrame
+
+        result = NeighborFrame(frame)
+        result.catalog = self
+        result.query_id = key if isinstance(scan_or_image, uuid.UUID | str) else None
+        return result
 
     def _embed_image(self, stored: Any, image: Any) -> Any:
         """The query image's vector, by the extractor that made the stored ones."""

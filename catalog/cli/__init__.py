@@ -63,7 +63,18 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: Path | None, ver
 
 
 def main() -> None:
-    from symcat.cli import browse, daemon, db, demo, embed, ingest, project, roles, serve  # noqa: F401  (registers subcommands)
+    from symcat.cli import (  # noqa: F401  (registers subcommands)
+        browse,
+        daemon,
+        db,
+        demo,
+        embed,
+        ingest,
+        project,
+        roles,
+        serve,
+        thumbnails,
+    )
 
     cli(prog_name="symcat")
 
