@@ -288,6 +288,27 @@ class Catalog:
                                   units)
         return embed_channels(extractor, image)
 
+    # -- saved selections (docs/filters.md#saved-selections) -----------------------------
+    def save_selection(self, name: str, ids: Sequence[uuid.UUID | str], *,
+                       where: str | None = None, projection_id: Any = None,
+                       replace: bool = False) -> int:
+        """Save scans under `name`, usable later as the filter `selection = "name"`."""
+        from symcat.query.selections import save_selection
+
+        return save_selection(self.engine, name, ids, where=where,
+                              projection_id=projection_id, replace=replace)
+
+    def selections(self) -> pd.DataFrame:
+        """Every saved selection (name, n_scans, where_text, projection_id, created_at)."""
+        from symcat.query.selections import list_selections
+
+        return list_selections(self.engine)
+
+    def delete_selection(self, name: str) -> bool:
+        from symcat.query.selections import delete_selection
+
+        return delete_selection(self.engine, name)
+
     # -- projections (docs/projections.md) -------------------------------------------
     def project(
         self, where: str | None = None, *, model: str | None = None, n_neighbors: int = 5,

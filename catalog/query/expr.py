@@ -12,6 +12,7 @@ Grammar (case-insensitive keywords)::
     comparison := NAME op value | NAME "in" "(" value ("," value)* ")"
                 | NAME "between" value "and" value | NAME "~" value
                 | NAME "is" ["not"] "null" | NAME            (a true boolean column)
+                | "selection" ("=" | "!=") value | "selection" "in" "(" value, ... ")"
     op         := "=" | "!=" | "<" | "<=" | ">" | ">="
     value      := 'text' | "text" | number[unit] | YYYY-MM-DD[Thh:mm[:ss]] | word | true | false
 
@@ -184,7 +185,7 @@ class _Parser:
         name = token.value
         column = TEXT_COLUMNS[name] if name in TEXT_COLUMNS else FILTER_COLUMNS.get(name)
         if column is None:
-            valid = ", ".join(sorted({*FILTER_COLUMNS, *TEXT_COLUMNS}))
+            valid = ", ".join(sorted({*FILTER_COLUMNS, *TEXT_COLUMNS, "selection"}))
             raise ExpressionError(
                 f"unknown column {name!r} at position {token.position}; valid: {valid}"
             )
@@ -203,7 +204,28 @@ class _Parser:
         found = token.value if token.kind != "end" else "the end"
         raise ExpressionError(f"expected a value at position {token.position}, found {found!r}")
 
+    def selection(self) -> ColumnElement[bool]:
+        """`selection = name`, `selection != name`, `selection in (a, b)`: saved selections."""
+        from symcat.query.selections import membership
+
+        self.i += 1
+        if self.take("keyword", "in"):
+            self.expect("op", "(", "'(' after 'in'")
+            names = [str(self.value())]
+            while self.take("op", ","):
+                names.append(str(self.value()))
+            self.expect("op", ")", "')'")
+            return membership(names)
+        op = self.take("op")
+        if op is None or op.value not in ("=", "!="):
+            raise ExpressionError(f"expected '=', '!=' or 'in' after 'selection' at position "
+                                  f"{self.token.position}")
+        clause = membership([str(self.value())])
+        return clause if op.value == "=" else not_(clause)
+
     def comparison(self) -> ColumnElement[bool]:
+        if self.token.kind == "word" and self.token.value == "selection":
+            return self.selection()
         name, column = self.column()
         if self.take("keyword", "in"):
             self.expect("op", "(", "'(' after 'in'")
