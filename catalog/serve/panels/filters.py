@@ -25,6 +25,7 @@ class FilterOptions:
     modes: list[str] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
     materials: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
     size_um: tuple[float, float] | None = None
     dates: tuple[date, date] | None = None
 
@@ -39,7 +40,7 @@ class FilterOptions:
         acquired = pd.to_datetime(scans["acquired_at"], errors="coerce", utc=True).dropna()
         return cls(
             modes=choices("imaging_mode"), samples=choices("sample_name"),
-            materials=choices("material"),
+            materials=choices("material"), sites=choices("site"),
             size_um=(float(sizes.min()), float(sizes.max())) if len(sizes) else None,
             dates=(acquired.min().date(), acquired.max().date()) if len(acquired) else None,
         )
@@ -72,12 +73,15 @@ class FilterPanel:
                                    name="filter-sample", sizing_mode="stretch_width")
         self.materials = MultiChoice(title="Material", options=options.materials,
                                      name="filter-material", sizing_mode="stretch_width")
+        self.sites = MultiChoice(title="Site", options=options.sites, name="filter-site",
+                                 sizing_mode="stretch_width")
         self.size = _size_slider(options.size_um)
         self.dates = _date_slider(options.dates)
         self.apply = Button(label="Apply filter", button_type="primary", name="filter-apply",
                             sizing_mode="stretch_width")
         self.error = Div(text="", name="filter-error", sizing_mode="stretch_width")
-        self.layout = Column(self.text, self.modes, self.samples, self.materials, self.size,
+        self.layout = Column(self.text, self.modes, self.samples, self.materials, self.sites,
+                             self.size,
                              self.dates, self.apply, self.error, sizing_mode="stretch_width")
 
     def request(self) -> FilterRequest:
@@ -91,6 +95,8 @@ class FilterPanel:
             filters["sample"] = list(self.samples.value)
         if self.materials.value:
             filters["material"] = list(self.materials.value)
+        if self.sites.value:
+            filters["site"] = list(self.sites.value)
         if self.options.size_um is not None and _narrowed(self.size.value, self.options.size_um):
             low, high = self.size.value
             filters["scan_size_x_m"] = (low * 1e-6 * (1 - 1e-9), high * 1e-6 * (1 + 1e-9))
