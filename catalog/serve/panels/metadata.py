@@ -110,9 +110,11 @@ class ScanViewer:
             f'{html.escape(str(doc.get("site") or "?"))}{size_text} · '
             f'<a href="/original/{view.id}" download name="download-original" '
             f'class="symcat-download">download the original</a>')
-        self.channels.text = "<b>Channels</b>" + "".join(
+        self.channels.text = ("<div><b>Channels</b></div>"
+                              '<div style="display:flex;flex-wrap:wrap">' + "".join(
             f'<img class="symcat-channel" src="{uri}" alt="{html.escape(name)}" '
             f'title="{html.escape(name)}" style="margin:2px">' for name, uri in view.channels)
+                              + "</div>")
         self.neighbours.text = (f"<b>{len(view.neighbours)} nearest neighbours</b> "
                                 "<small>(click one to open it)</small>"
                                 + _neighbours(view))
