@@ -17,8 +17,8 @@ server process).
 
 `--frames` measures instead how smoothly a large map pans and zooms (issue 13): the
 dashboard's own map panel (`symcat.serve.panels.maps.MapPanel`: binary coordinates and
-colour codes, WebGL, hover tool) served by Bokeh with a synthetic map of `--points`
-points, driven in Chromium by real mouse drags and wheel events while a
+colour codes, canvas with level of detail, hover tool) served by Bokeh with a synthetic
+map of `--points` points, driven in Chromium by real mouse drags and wheel events while a
 requestAnimationFrame loop records every frame's interval. The baseline, interleaved
 round by round, is the same panel with `--baseline` points.
 

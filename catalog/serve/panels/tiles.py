@@ -53,7 +53,7 @@ class TilePanel:
         self.figure = figure(title="Tiles", name="tiles-map", tools="pan,wheel_zoom,reset",
                              active_scroll="wheel_zoom", x_range=x_range, y_range=y_range,
                              height=height, sizing_mode="stretch_width",
-                             toolbar_location="above", output_backend="webgl")
+                             toolbar_location="above")
         self.figure.scatter("x", "y", source=self.dots, size=3, color="#999999", alpha=0.5)
         self.figure.image_url(url="url", x="x", y="y", w=TILE_PX, h=TILE_PX, w_units="screen",
                               h_units="screen", anchor="center", source=self.source)
