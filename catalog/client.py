@@ -267,6 +267,7 @@ class Catalog:
         from symcat.display import NeighborFrame
 
         result = NeighborFrame(frame)
+        result.attrs.update(frame.attrs)
         result.catalog = self
         result.query_id = key if isinstance(scan_or_image, uuid.UUID | str) else None
         return result

@@ -78,6 +78,7 @@ def test_scan_and_neighbours_display_themselves(catalog: Catalog, tmp_path: Path
     _add_vectors(catalog, ids)
     found = catalog.neighbors(ids[0], k=3, model=MODEL)
     assert len(found) == 3 and list(found["rank"]) == [1, 2, 3]
+    assert found.attrs["model"] == MODEL and "plan" in found.attrs
     html = found._repr_html_()
     assert "symcat-neighbours" in html and html.count("<img") >= 4 and "<table" in html
     assert "query" in html and "d=" in html
