@@ -124,10 +124,16 @@ def format_value(value: float, unit: str | None = None) -> str:
 
 
 def format_range(low: float, high: float, unit: str | None) -> tuple[str, str, str]:
-    """(high, low, unit) labels sharing one prefix, for a colour bar."""
-    factor = _prefix(max(abs(low), abs(high)), unit)
-    high_text, unit_text = _scaled(high, factor, unit)
-    low_text, _ = _scaled(low, factor, unit)
+    """(high, low, unit) labels sharing one prefix, for a colour bar; with enough digits
+    that the two ends differ (a 2 kHz range at 387 kHz reads 386.1 .. 388.1)."""
+    magnitude = max(abs(low), abs(high))
+    factor = _prefix(magnitude, unit)
+    span = high - low
+    digits = 3
+    if span > 0 and magnitude > 0 and math.isfinite(span):
+        digits = min(8, max(3, math.ceil(math.log10(magnitude / span)) + 2))
+    high_text, unit_text = _scaled(high, factor, unit, digits)
+    low_text, _ = _scaled(low, factor, unit, digits)
     return high_text, low_text, unit_text
 
 
@@ -149,12 +155,13 @@ def _prefix(magnitude: float, unit: str | None) -> tuple[float, str]:
     return chosen
 
 
-def _scaled(value: float, prefix: tuple[float, str], unit: str | None) -> tuple[str, str]:
+def _scaled(value: float, prefix: tuple[float, str], unit: str | None, digits: int = 3
+            ) -> tuple[str, str]:
     factor, symbol = prefix
     unit_text = "°" if unit in ("deg", "°") else f"{symbol}{unit}" if unit else ""
     if not math.isfinite(value):
         return "nan", unit_text
-    return f"{value / factor:.3g}", unit_text
+    return f"{value / factor:.{digits}g}", unit_text
 
 
 def _scale_bar(draw: ImageDraw.ImageDraw, width: int, bottom: int, scan_size_m: float,

@@ -91,6 +91,8 @@ def test_units_and_scale_bars() -> None:
     assert format_value(-90.0, "deg") == "-90°"
     assert format_range(-1e-12, 3e-11, "m") == ("30", "-1", "pm")
     assert format_range(1.0, 2.0, None) == ("2", "1", "")
+    high, low, unit = format_range(386.1e3, 388.1e3, "Hz")
+    assert (high, low, unit) == ("388.1", "386.1", "kHz")
     assert nice_length(3.1e-6) == pytest.approx(2e-6) and nice_length(0.9e-6) == pytest.approx(
         5e-7)
 
