@@ -125,9 +125,13 @@ def test_bad_filter_is_reported_and_nothing_changes(page: Any, serve_catalog: Ca
 
 def test_open_scan_with_neighbours_and_export(page: Any, serve_catalog: Catalog,
                                               artifacts: Path) -> None:
-    wanted = select_box(page, "root", "top")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name("
-                           "'selection-table-source').data.id.length > 0")
+    select_box(page, "root", "top")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-source')"
+                           ".selected.indices.length > 0")
+    wanted = selected(page, "root")
+    # the table listed the whole map until now; it follows the selection
+    page.wait_for_function("(n) => Bokeh.documents[0].get_model_by_name("
+                           "'selection-table-source').data.id.length === n", arg=len(wanted))
     ids = source_ids(page, "root")
     table_ids = list(model_value(page, "selection-table-source", "Array.from(m.data.id)"))
     assert sorted(table_ids) == sorted(ids[i] for i in wanted)
