@@ -14,6 +14,15 @@ server process).
 
     python benchmarks/dashboard.py                       # N = 8000, select ~5000, 4 repeats
     python benchmarks/dashboard.py --total 12000 --select 5000 --repeats 6
+
+`--frames` measures instead how smoothly a large map pans and zooms (issue 13): the
+dashboard's own map panel (`symcat.serve.panels.maps.MapPanel`: binary coordinates and
+colour codes, canvas with level of detail, hover tool) served by Bokeh with a synthetic
+map of `--points` points, driven in Chromium by real mouse drags and wheel events while a
+requestAnimationFrame loop records every frame's interval. The baseline, interleaved
+round by round, is the same panel with `--baseline` points.
+
+    python benchmarks/dashboard.py --frames --points 100000 --baseline 1000 --rounds 3
 """
 
 from __future__ import annotations
@@ -111,13 +120,147 @@ def measure(page: object, threshold_rank: int) -> tuple[int, float, str]:
     return n, time.perf_counter() - started, status(page).split(">")[-2].split("<")[0]
 
 
+FRAME_RECORDER = """() => { window.__frames = []; window.__recording = true;
+    const tick = (t) => { window.__frames.push(t); if (window.__recording)
+        requestAnimationFrame(tick); }; requestAnimationFrame(tick); }"""
+
+
+def map_app(points: int, seed: int = 0) -> object:
+    """A Bokeh app showing the dashboard's map panel with `points` synthetic points."""
+    import pandas as pd
+    from bokeh.application import Application
+    from bokeh.application.handlers.function import FunctionHandler
+
+    from symcat.serve.panels.maps import MapPanel
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, (40, 2))
+    labels = rng.integers(0, 40, points)
+    xy = centres[labels] + rng.normal(0, 1, (points, 2))
+    frame = pd.DataFrame({"id": [uuid.uuid4() for _ in range(points)], "x": xy[:, 0],
+                          "y": xy[:, 1], "sample_name": [f"S-{k % 12}" for k in labels]})
+
+    def build(doc: object) -> None:
+        panel = MapPanel("root", f"{points} points", height=700)
+        panel.show(frame, f"{points} points", "sample_name", "amplitude")
+        doc.add_root(panel.figure)  # type: ignore[attr-defined]
+
+    return Application(FunctionHandler(build))
+
+
+def serve_apps(apps: dict[str, object]) -> int:
+    """Start a Bokeh server for `apps` in a thread; returns its port."""
+    import asyncio
+    import threading
+
+    from bokeh.server.server import Server
+    from serve_process import free_port
+
+    port = free_port()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        server = Server(apps, port=port, address="127.0.0.1",
+                        allow_websocket_origin=[f"127.0.0.1:{port}"],
+                        websocket_max_message_size=500 * 2**20)
+        server.start()
+        ready.set()
+        server.io_loop.start()
+
+    threading.Thread(target=run, daemon=True).start()
+    ready.wait(60)
+    return port
+
+
+def frame_times(page: object, url: str, points: int) -> dict[str, float]:
+    """Load the map, then pan (mouse drags) and zoom (wheel) it while recording frames."""
+    t = time.perf_counter()
+    page.goto(url)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"() => window.Bokeh && Bokeh.documents.length && Bokeh.documents[0]"
+        f".get_model_by_name('root-source').data.x.length === {points}", timeout=300_000)
+    painted(page)
+    shown = time.perf_counter() - t
+    box = page.evaluate(  # type: ignore[attr-defined]
+        """() => { const v = Bokeh.index.find_one(Bokeh.documents[0]
+             .get_model_by_name('root-map')); const r = v.canvas_view.el
+             .getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }""")
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => { const p = Bokeh.documents[0].get_model_by_name('root-map'); "
+        "const pan = p.toolbar.tools.find(t => t.constructor.__name__ === 'PanTool'); "
+        "p.toolbar.active_drag = pan; }")
+    page.evaluate(FRAME_RECORDER)  # type: ignore[attr-defined]
+    mouse = page.mouse  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    for sweep in range(3):  # pan: three drags of 300 px, 30 moves each
+        mouse.move(cx - 150, cy)
+        mouse.down()
+        for step in range(1, 31):
+            mouse.move(cx - 150 + 10 * step, cy + (sweep - 1) * 2 * step)
+        mouse.up()
+    mouse.move(cx, cy)
+    for step in range(24):  # zoom: in, then out
+        mouse.wheel(0, -60 if step < 12 else 60)
+        page.wait_for_timeout(16)  # type: ignore[attr-defined]
+    elapsed = time.perf_counter() - started
+    frames = page.evaluate(  # type: ignore[attr-defined]
+        "() => { window.__recording = false; return window.__frames; }")
+    gaps = np.diff(np.asarray(frames, dtype=np.float64))
+    return {"shown_s": shown, "frames": len(gaps), "fps": len(gaps) / elapsed,
+            "median_ms": float(np.median(gaps)), "p95_ms": float(np.percentile(gaps, 95)),
+            "max_ms": float(gaps.max()), "slow": float((gaps > 50).mean())}
+
+
+def frames_main(args: argparse.Namespace) -> None:
+    from playwright.sync_api import sync_playwright
+
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, "
+          f"load average before {os.getloadavg()[0]:.2f}")
+    sizes = {"baseline": args.baseline, "large": args.points}
+    port = serve_apps({f"/{name}": map_app(n) for name, n in sizes.items()})
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in sizes}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium,
+                                             args=CHROMIUM_ARGS, headless=True)
+        for _ in range(args.rounds):  # interleaved: baseline, large, baseline, large...
+            for name, n in sizes.items():
+                page = browser.new_page(viewport={"width": 1300, "height": 900})
+                results[name].append(frame_times(page, f"http://127.0.0.1:{port}/{name}", n))
+                page.close()
+        browser.close()
+    load = os.getloadavg()[0]
+    print(f"load average after {load:.2f}" + ("  (busy: > 1.5)" if load > 1.5 else ""))
+    for name, n in sizes.items():
+        runs = results[name]
+        print(f"{n:>7} points: shown in " + ", ".join(f"{r['shown_s']:.2f}" for r in runs)
+              + " s; frame interval median " + ", ".join(f"{r['median_ms']:.1f}" for r in runs)
+              + " ms; p95 " + ", ".join(f"{r['p95_ms']:.1f}" for r in runs)
+              + " ms; max " + ", ".join(f"{r['max_ms']:.0f}" for r in runs)
+              + " ms; fps " + ", ".join(f"{r['fps']:.1f}" for r in runs)
+              + "; frames > 50 ms " + ", ".join(f"{100 * r['slow']:.0f}%" for r in runs))
+    ratio = [large["median_ms"] / base["median_ms"]
+             for large, base in zip(results["large"], results["baseline"], strict=True)]
+    print(f"median frame interval, {args.points} / {args.baseline} points: "
+          + ", ".join(f"{r:.2f}x" for r in ratio))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", action="store_true",
+                        help="measure pan/zoom frame times of a large map instead")
+    parser.add_argument("--points", type=int, default=100_000, help="--frames: map size")
+    parser.add_argument("--baseline", type=int, default=1000, help="--frames: baseline size")
+    parser.add_argument("--rounds", type=int, default=3, help="--frames: interleaved rounds")
     parser.add_argument("--total", type=int, default=8000, help="points in the initial map")
     parser.add_argument("--select", type=int, default=5000, help="points per selection")
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
+    if args.frames:
+        frames_main(args)
+        return
 
     from playwright.sync_api import sync_playwright
 

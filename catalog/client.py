@@ -47,6 +47,17 @@ class ScanData:
     def kind(self) -> str:
         return str(self.document["record_kind"])
 
+    def __repr__(self) -> str:
+        from symcat.display import scan_repr
+
+        return scan_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: every channel in its colour map, with colour and scale bars."""
+        from symcat.display import scan_html
+
+        return scan_html(self)
+
 
 class Catalog:
     """A catalog database: `Catalog()` for the embedded one, `Catalog(url)` for a server."""
@@ -245,7 +256,13 @@ class Catalog:
         frame = hits.merge(meta, on="id", how="left")
         frame.insert(0, "rank", range(1, len(frame) + 1))
         frame.attrs.update(model=stored.name, plan=used)
-        return frame
+        from symcat.display import NeighborFrame
+
+        result = NeighborFrame(frame)
+        result.attrs.update(frame.attrs)
+        result.catalog = self
+        result.query_id = key if isinstance(scan_or_image, uuid.UUID | str) else None
+        return result
 
     def _embed_image(self, stored: Any, image: Any) -> Any:
         """The query image's vector, by the extractor that made the stored ones."""
@@ -272,6 +289,27 @@ class Catalog:
         from symcat.federation.api import Federation
 
         return Federation(self.settings)
+
+    # -- saved selections (docs/filters.md#saved-selections) -----------------------------
+    def save_selection(self, name: str, ids: Sequence[uuid.UUID | str], *,
+                       where: str | None = None, projection_id: Any = None,
+                       replace: bool = False) -> int:
+        """Save scans under `name`, usable later as the filter `selection = "name"`."""
+        from symcat.query.selections import save_selection
+
+        return save_selection(self.engine, name, ids, where=where,
+                              projection_id=projection_id, replace=replace)
+
+    def selections(self) -> pd.DataFrame:
+        """Every saved selection (name, n_scans, where_text, projection_id, created_at)."""
+        from symcat.query.selections import list_selections
+
+        return list_selections(self.engine)
+
+    def delete_selection(self, name: str) -> bool:
+        from symcat.query.selections import delete_selection
+
+        return delete_selection(self.engine, name)
 
     # -- projections (docs/projections.md) -------------------------------------------
     def project(

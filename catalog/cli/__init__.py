@@ -86,6 +86,7 @@ def main() -> None:
         project,
         roles,
         serve,
+        thumbnails,
     )
 
     cli(prog_name="symcat")

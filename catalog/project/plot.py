@@ -16,19 +16,26 @@ import numpy as np
 import pandas as pd
 
 from symcat.query.thumbnails import thumbnails as load_thumbnails
+from symcat.render.channels import default_role, role_needle
+from symcat.render.scan import role_image
 
 INSTALL_HINT = "pip install 'symcat[project]'"
-# Channel roles of Fig. 4, matched case-insensitively in channel names (Asylum naming).
-ROLES = (("height", ("height",), "afmhot"), ("amplitude", ("amp",), "viridis"),
-         ("phase", ("phase",), "twilight"))
+# Channel roles of Fig. 4 (symcat.render.channels finds each in a scan's channel names).
+ROLES = ("height", "amplitude", "phase")
 
 
 def _figure(width: float, height: float) -> Any:
+    """A matplotlib Figure that shows itself in Jupyter as a PNG, with no magic command."""
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"plots need matplotlib: {INSTALL_HINT}") from exc
-    return Figure(figsize=(width, height), layout="constrained")
+
+    class ShownFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            return figure_png(self)
+
+    return ShownFigure(figsize=(width, height), layout="constrained")
 
 
 def figure_png(figure: Any, dpi: int = 110) -> bytes:
@@ -62,11 +69,15 @@ def _cmap(name: str) -> Any:
 
 
 def map_figure(projection: Any, *, color_by: str | None = None, thumbnails: int = 40,
-               channel: str | None = "height", seed: int = 0, size: float = 8.0,
+               channel: str | None = None, seed: int = 0, size: float = 8.0,
                title: str | None = None) -> Any:
-    """All points, coloured by `color_by`, with the stored thumbnails of a random subset of
-    `thumbnails` scans drawn at their positions."""
+    """All points, coloured by `color_by`, with the stored thumbnails (of the `channel`
+    role: height, amplitude, phase; default by the scans' imaging mode) of a random subset
+    of `thumbnails` scans drawn at their positions."""
     frame = projection.frame
+    if channel is None:
+        modes = frame["imaging_mode"].mode() if "imaging_mode" in frame.columns else []
+        channel = default_role(modes.iloc[0] if len(modes) else None)
     figure = _figure(size, size)
     ax = figure.add_subplot()
     style: dict[str, Any] = {"color": "0.3"}
@@ -103,7 +114,7 @@ def _draw_thumbnails(ax: Any, projection: Any, count: int, channel: str | None,
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(frame), size=min(count, len(frame)), replace=False)
     ids = [frame["id"].iloc[i] for i in chosen]
-    pngs = load_thumbnails(projection.engine, ids, channel)
+    pngs = load_thumbnails(projection.engine, ids, role_needle(channel) if channel else None)
     width = 0.3 if len(chosen) > 20 else 0.45
     for i, scan_id in zip(chosen, ids, strict=True):
         if scan_id not in pngs:
@@ -116,35 +127,33 @@ def _draw_thumbnails(ax: Any, projection: Any, count: int, channel: str | None,
         ax.add_artist(box)
 
 
-def _role_channel(channels: dict[str, np.ndarray], needles: Sequence[str]) -> str | None:
-    names = [n for n in channels if any(k in n.lower() for k in needles)]
-    if not names:
-        return None
-    retrace = [n for n in names if "retrace" in n.lower()]
-    return (retrace or names)[0]
-
-
 def neighbors_figure(catalog: Any, scan_id: Any, k: int = 9, *, where: str | None = None,
-                     model: str | None = None, size: float = 1.6) -> Any:
+                     model: str | None = None, size: float = 1.6,
+                     roles: Sequence[str] = ROLES) -> Any:
     """A scan and its k nearest neighbours (rows), with height, amplitude and phase
-    (columns), each titled with its correlation distance. `catalog` is a `Catalog`."""
+    (columns; `roles` may add "composite"), each in its colour map with a colour bar and a
+    scale bar, and each row labelled with its correlation distance. `catalog` is a
+    `Catalog`."""
+    from symcat.render.figures import draw_channel
+
     found = catalog.neighbors(scan_id, k=k, model=model,
                               **({"where": where} if where else {}))
     rows = [(scan_id, 0.0, "query")] + [
         (r.id, float(r.distance), f"#{r.rank}") for r in found.itertuples()]
-    figure = _figure(size * len(ROLES) + 0.8, size * len(rows) * 0.95)
-    axes = figure.subplots(len(rows), len(ROLES), squeeze=False)
+    figure = _figure(size * 1.3 * len(roles) + 0.6, size * len(rows) * 0.95)
+    axes = figure.subplots(len(rows), len(roles), squeeze=False)
     for r, (key, distance, label) in enumerate(rows):
         data = catalog.scan(key)
-        for c, (role, needles, cmap) in enumerate(ROLES):
+        scan_size = (data.document.get("scan") or {}).get("size_x_m")
+        for c, role in enumerate(roles):
             ax = axes[r, c]
             ax.set_xticks([])
             ax.set_yticks([])
-            name = _role_channel(data.channels, needles)
-            if name is not None:
-                image = data.channels[name]
-                low, high = np.nanpercentile(image, [1, 99])
-                ax.imshow(image, cmap=cmap, vmin=low, vmax=high, origin="lower")
+            drawn = role_image(data.document, data.channels, role)
+            if drawn is not None:
+                _name, image, kind, unit = drawn
+                draw_channel(ax, image, kind=kind, unit=unit, scan_size_m=scan_size,
+                             scale_bar=c == 0)
             if r == 0:
                 ax.set_title(role, fontsize=9)
             if c == 0:

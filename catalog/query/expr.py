@@ -12,6 +12,7 @@ Grammar (case-insensitive keywords)::
     comparison := NAME op value | NAME "in" "(" value ("," value)* ")"
                 | NAME "between" value "and" value | NAME "~" value
                 | NAME "is" ["not"] "null" | NAME            (a true boolean column)
+                | "selection" ("=" | "!=") value | "selection" "in" "(" value, ... ")"
     op         := "=" | "!=" | "<" | "<=" | ">" | ">="
     value      := 'text' | "text" | number[unit] | YYYY-MM-DD[Thh:mm[:ss]] | word | true | false
 
@@ -230,8 +231,8 @@ class _Parser:
         if column is None:  # label.<set>, predicted.<set>, predicted_p (query/label_filters.py)
             column = label_column(name, [t.value for t in self.tokens if t.kind == "word"])
         if column is None:
-            valid = ", ".join([*sorted({*FILTER_COLUMNS, *TEXT_COLUMNS}), "label.<set>",
-                               "predicted.<set>", "predicted_p"])
+            valid = ", ".join([*sorted({*FILTER_COLUMNS, *TEXT_COLUMNS, "selection"}),
+                               "label.<set>", "predicted.<set>", "predicted_p"])
             raise ExpressionError(
                 f"unknown column {name!r} at position {token.position}; valid: {valid}"
             )
@@ -252,7 +253,38 @@ class _Parser:
         value = _coerce(name, column, token, value)
         return check_vocabulary(name, value, f" at position {token.position}", pattern=pattern)
 
+    def selection(self) -> ColumnElement[bool]:
+        """`selection = name`, `selection != name`, `selection in (a, b)`: saved selections."""
+        from symcat.query.selections import membership
+
+        self.i += 1
+        if self.take("keyword", "in"):
+            self.expect("op", "(", "'(' after 'in'")
+            names = [self.selection_name()]
+            while self.take("op", ","):
+                names.append(self.selection_name())
+            self.expect("op", ")", "')'")
+            return membership(names)
+        op = self.take("op")
+        if op is None or op.value not in ("=", "!="):
+            raise ExpressionError(f"expected '=', '!=' or 'in' after 'selection' at position "
+                                  f"{self.token.position}")
+        clause = membership([self.selection_name()])
+        return clause if op.value == "=" else not_(clause)
+
+    def selection_name(self) -> str:
+        """A saved selection's name: a quoted string or a bare word."""
+        token = self.token
+        if token.kind not in ("string", "word"):
+            found = token.value if token.kind != "end" else "the end"
+            raise ExpressionError(
+                f"expected a selection name at position {token.position}, found {found!r}")
+        self.i += 1
+        return str(token.value)
+
     def comparison(self) -> ColumnElement[bool]:
+        if self.token.kind == "word" and self.token.value == "selection":
+            return self.selection()
         name, column = self.column()
         kind = _kind(column)
         if self.take("keyword", "in"):

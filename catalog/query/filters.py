@@ -149,9 +149,14 @@ def compile_filters(filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
             names = [value] if isinstance(value, str) else list(value)
             clauses.append(Scan.channel_names.contains(names))
             continue
+        if name == "selection":  # saved selections by name (symcat.query.selections)
+            from symcat.query.selections import membership
+
+            clauses.append(membership([value] if isinstance(value, str) else list(value)))
+            continue
         column = FILTER_COLUMNS.get(name)
         if column is None:
-            valid = ", ".join(sorted([*FILTER_COLUMNS, "channel"]))
+            valid = ", ".join(sorted([*FILTER_COLUMNS, "channel", "selection"]))
             raise FilterError(f"unknown filter {name!r}; valid filters: {valid}")
         clauses.append(_clause(name, column, value))
     return clauses

@@ -25,6 +25,7 @@ from tornado.websocket import WebSocketHandler  # noqa: E402
 
 from symcat.client import Catalog  # noqa: E402
 from symcat.serve.app import make_app  # noqa: E402
+from symcat.serve.routes import patterns  # noqa: E402
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 COOKIE = "symcat_token"
@@ -97,7 +98,8 @@ def start(catalog: Catalog, *, port: int = 5006, host: str = "127.0.0.1",
         # any Host name may reach a public bind; the token (a same-site cookie) guards it
         options["allow_websocket_origin"] = ["*"]
         options["auth_provider"] = TokenAuth(token)
-    server = Server({"/": make_app(catalog, where=where, model=model)}, **options)
+    server = Server({"/": make_app(catalog, where=where, model=model)},
+                    extra_patterns=patterns(catalog, token), **options)
     server.start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{server.port}/" + (f"?token={token}" if token else "")

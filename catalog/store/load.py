@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from symcat.ingest.records import PARSER_VERSION, Refused, ScanRecord
+from symcat.render.channels import channel_kind
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import quantize_u16, thumbnail_png
 from symcat.store.sharing import flags_for
@@ -123,7 +124,9 @@ def channel_rows(scan_id: uuid.UUID, record: ScanRecord) -> list[dict[str, Any]]
                 "nan_fraction": stats.get("nan_fraction", 0.0),
                 "shape": list(values.shape),
                 "pixels_u16": quantize_u16(values, lo, hi),
-                "thumbnail_png": thumbnail_png(values) if values.ndim == 2 else None,
+                "thumbnail_png": (thumbnail_png(values, channel_kind(meta["name"],
+                                                                     meta["quantity"]))
+                                  if values.ndim == 2 else None),
             }
         )
     return rows

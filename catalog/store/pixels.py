@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image
+
+from symcat.render.image import _block_mean  # noqa: F401  (kept importable from here)
+from symcat.render.image import thumbnail_png as render_thumbnail
 
 THUMBNAIL_SIZE = 128
 U16_MAX = 65535
@@ -36,41 +36,8 @@ def dequantize_u16(
     return (lo + q * np.float32((hi - lo) / U16_MAX)).astype(np.float32)
 
 
-def thumbnail_png(image: np.ndarray, size: int = THUMBNAIL_SIZE) -> bytes | None:
-    """A grey-scale PNG, contrast set by the 1st and 99th percentiles, at most `size` px.
-
-    The image is first shrunk by block means, and the percentiles are taken on
-    the small image: thumbnails run once per channel on every ingested file.
-    """
-    if image.ndim != 2 or image.size == 0:
-        return None
-    small = _block_mean(image.astype(np.float32, copy=False), size)
-    finite = small[np.isfinite(small)]
-    if finite.size == 0:
-        return None
-    lo, hi = np.percentile(finite, [1.0, 99.0])
-    if hi <= lo:
-        hi = lo + 1.0
-    scaled = np.clip((np.nan_to_num(small, nan=lo) - lo) * (255.0 / (hi - lo)), 0.0, 255.0)
-    picture = Image.fromarray(scaled.astype(np.uint8))
-    if max(picture.size) > size:
-        picture.thumbnail((size, size), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def _block_mean(image: np.ndarray, size: int) -> np.ndarray:
-    """Average non-overlapping f x f blocks so the longer side is at most about `size`."""
-    factor = int(np.ceil(max(image.shape) / size))
-    if factor <= 1:
-        return image
-    rows, cols = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
-    if rows == 0 or cols == 0:
-        return image
-    # A sum of f*f strided views: much faster than a mean over reshaped axes.
-    total = np.zeros((rows // factor, cols // factor), dtype=np.float32)
-    for i in range(factor):
-        for j in range(factor):
-            total += image[i:rows:factor, j:cols:factor]
-    return total * np.float32(1.0 / (factor * factor))
+def thumbnail_png(image: np.ndarray, kind: str = "grey", size: int = THUMBNAIL_SIZE
+                  ) -> bytes | None:
+    """A colour-mapped PNG of at most `size` px, drawn by `symcat.render` (numpy and Pillow
+    only, so ingest on an instrument PC writes the same thumbnails as a workstation)."""
+    return render_thumbnail(image, kind, size)

@@ -28,11 +28,11 @@ def wait_for_points(page: Any, panel: str, *, count: int | None = None,
             const source = doc.get_model_by_name("{panel}-source");
             const status = doc.get_model_by_name("status");
             if (!source || !status || status.text.includes('data-state="busy"')) return false;
-            const n = source.data.id.length;
+            const n = source.data.x.length;
             return {check};
         }}""", timeout=TIMEOUT_MS)
     painted(page)
-    return int(model_value(page, f"{panel}-source", "m.data.id.length"))
+    return int(model_value(page, f"{panel}-source", "m.data.x.length"))
 
 
 def painted(page: Any) -> None:

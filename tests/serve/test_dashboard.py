@@ -26,6 +26,7 @@ from serve_browser import (
 )
 
 from symcat.client import Catalog
+from symcat.render.scan import scan_panels
 
 FILTER = "scan_size_x_m >= 2um"
 
@@ -73,9 +74,9 @@ def test_filter_select_reproject_and_go_back(page: Any, serve_catalog: Catalog,
     level1 = source_ids(page, "recursive")
     assert set(level1) == {root_ids[i] for i in wanted}
     assert "level 1" in wait_for_status(page)
-    root_colours = dict(zip(root_ids, model_value(page, "root-source", "Array.from(m.data.color)"),
+    root_colours = dict(zip(root_ids, model_value(page, "root-source", "Array.from(m.data.code)"),
                             strict=True))
-    level1_colours = model_value(page, "recursive-source", "Array.from(m.data.color)")
+    level1_colours = model_value(page, "recursive-source", "Array.from(m.data.code)")
     assert level1_colours == [root_colours[i] for i in level1]  # same colours at every level
     page.screenshot(path=artifacts / "04-level1.png", full_page=True)
 
@@ -124,9 +125,13 @@ def test_bad_filter_is_reported_and_nothing_changes(page: Any, serve_catalog: Ca
 
 def test_open_scan_with_neighbours_and_export(page: Any, serve_catalog: Catalog,
                                               artifacts: Path) -> None:
-    wanted = select_box(page, "root", "top")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name("
-                           "'selection-table-source').data.id.length > 0")
+    select_box(page, "root", "top")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-source')"
+                           ".selected.indices.length > 0")
+    wanted = selected(page, "root")
+    # the table listed the whole map until now; it follows the selection
+    page.wait_for_function("(n) => Bokeh.documents[0].get_model_by_name("
+                           "'selection-table-source').data.id.length === n", arg=len(wanted))
     ids = source_ids(page, "root")
     table_ids = list(model_value(page, "selection-table-source", "Array.from(m.data.id)"))
     assert sorted(table_ids) == sorted(ids[i] for i in wanted)
@@ -140,8 +145,10 @@ def test_open_scan_with_neighbours_and_export(page: Any, serve_catalog: Catalog,
     assert opened == table_ids[0]
     scan = serve_catalog.scan(opened)
     channels = model_value(page, "scan-channels", "m.text")
-    assert channels.count('class="symcat-channel"') == len(scan.channels)
-    assert channels.count("data:image/png;base64,") == len(scan.channels)
+    panels = scan_panels(scan.document, scan.channels)  # every image channel (+ A·cos φ)
+    assert len(panels) >= len(scan.channels)
+    assert channels.count('class="symcat-channel"') == len(panels)
+    assert channels.count("data:image/png;base64,") == len(panels)
     neighbours = model_value(page, "scan-neighbours", "m.text")
     assert neighbours.count('class="symcat-neighbour"') == 9
     expected = serve_catalog.neighbors(opened, k=9, model="test.serve")
@@ -168,10 +175,17 @@ def test_colour_by_a_numeric_column(page: Any, serve_catalog: Catalog) -> None:
     select = page.evaluate_handle("() => Bokeh.index.find_one(Bokeh.documents[0]"
                                   ".get_model_by_name('colour-by')).input_el").as_element()
     select.select_option("scan_size_x_m")
-    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-source')"
-                           ".data.colour_label[0] === 'scan_size_x_m'")
-    colours = model_value(page, "root-source", "Array.from(m.data.color)")
-    sizes = model_value(page, "root-source", "Array.from(m.data.size_um)")
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-legend')"
+                           ".text.includes('scan_size_x_m')")
+    codes = model_value(page, "root-source", "Array.from(m.data.code)")
+    palette = page.evaluate("() => Bokeh.documents[0].get_model_by_name('root-map').renderers"
+                            "[0].glyph.fill_color.transform.palette")
+    sizes_by_id = dict(zip(serve_catalog.scans()["id"].astype(str),
+                           serve_catalog.scans()["scan_size_x_m"], strict=True))
+    sizes = [sizes_by_id[i] for i in source_ids(page, "root")]
+    colours = [palette[c] for c in codes]
     assert len(set(colours)) > 3
     assert colours[sizes.index(max(sizes))] == "#FDE724"  # the top of the Viridis ramp
     assert colours[sizes.index(min(sizes))] == "#440154"  # its bottom
+    legend = model_value(page, "root-legend", "m.text")
+    assert "linear-gradient" in legend and f"{min(sizes):.4g}" in legend

@@ -25,7 +25,7 @@ class FilterOptions:
     modes: list[str] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
     materials: list[str] = field(default_factory=list)
-    sites: list[str] = field(default_factory=list)  # a hub's labs (docs/federation.md)
+    sites: list[str] = field(default_factory=list)
     size_um: tuple[float, float] | None = None
     dates: tuple[date, date] | None = None
 
@@ -73,14 +73,14 @@ class FilterPanel:
                                    name="filter-sample", sizing_mode="stretch_width")
         self.materials = MultiChoice(title="Material", options=options.materials,
                                      name="filter-material", sizing_mode="stretch_width")
-        self.sites = MultiChoice(title="Site (lab)", options=options.sites, name="filter-site",
-                                 sizing_mode="stretch_width", visible=len(options.sites) > 1)
+        self.sites = MultiChoice(title="Site", options=options.sites, name="filter-site",
+                                 sizing_mode="stretch_width")
         self.size = _size_slider(options.size_um)
         self.dates = _date_slider(options.dates)
         self.apply = Button(label="Apply filter", button_type="primary", name="filter-apply",
                             sizing_mode="stretch_width")
         self.error = Div(text="", name="filter-error", sizing_mode="stretch_width")
-        self.layout = Column(self.text, self.sites, self.modes, self.samples, self.materials,
+        self.layout = Column(self.text, self.modes, self.samples, self.materials, self.sites,
                              self.size,
                              self.dates, self.apply, self.error, sizing_mode="stretch_width")
 

@@ -1,33 +1,42 @@
-"""A projection map: WebGL scatter with pan, zoom, box/lasso select, tap and hover.
+"""A projection map: scatter with pan, zoom, box/lasso select, tap and hover.
 
-Hover shows the scan's stored thumbnail (a data URI) and key metadata. Ranges are set
-from the data on every new map, so "reset" returns to the whole map.
+Drawn on a 2-D canvas with level of detail: while the map is panned or zoomed, only
+every `lod_factor`-th point is drawn (at most ~LOD_POINTS of them), and the whole map
+once the gesture ends. Measured in headless Chromium without a GPU (software WebGL) at
+100,000 points, this pans several times more smoothly than WebGL, which Bokeh draws
+without level of detail (benchmarks/dashboard.py --frames, RESULTS.md).
+
+The page receives coordinates and colour codes as binary arrays (float32, int32) and
+nothing per point beyond them for large maps; the hover tooltip fetches the point's
+thumbnail and metadata card lazily over HTTP (`symcat.serve.routes`), so tooltips work on
+maps of any size. The open scan and its neighbours are ringed; a legend explains the
+colours. Ranges are set from the data on every new map, so "reset" returns to it all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import html
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.models import ColumnDataSource, Div, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
-from symcat.serve.colors import colour_column
+from symcat.serve.colors import MISSING, Colouring, colour_codes
+from symcat.serve.registry import MAPS
 
-BLANK = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+TOOLS = "pan,wheel_zoom,box_select,lasso_select,tap,reset,save"
+LOD_POINTS = 4000  # points drawn per frame while panning or zooming
+ID_LIMIT = 20_000  # above this many points the page gets no id strings (binary arrays only)
 TOOLTIP = """
-<div style="display:flex;gap:8px;max-width:360px">
-  <img src="@thumb" style="width:96px;height:96px;image-rendering:pixelated" alt="">
-  <div style="font-size:11px;line-height:1.35">
-    <b>@file_name</b><br>
-    sample: @sample_name<br>material: @material<br>mode: @imaging_mode<br>
-    size: @size_um{0.00} µm<br>acquired: @acquired<br>@colour_label: @colour_value
-  </div>
+<div style="display:flex;gap:6px;align-items:flex-start">
+  <img src="{base}/$index/{role}.png" width="96" height="96" alt=""
+       style="image-rendering:pixelated;background:#eee">
+  <img src="{base}/$index.svg?colour={colour}" alt="" style="max-width:250px">
 </div>
 """
-TOOLS = "pan,wheel_zoom,box_select,lasso_select,tap,reset,save"
 
 
 class MapPanel:
@@ -36,32 +45,54 @@ class MapPanel:
     def __init__(self, name: str, title: str, *, height: int = 480) -> None:
         self.name = name
         self.source = ColumnDataSource(data=_empty(), name=f"{name}-source")
+        self.marks = ColumnDataSource(data={"x": [], "y": [], "kind": [], "colour": []},
+                                      name=f"{name}-marks")
+        self.mapper = LinearColorMapper(palette=[MISSING], low=-0.5, high=0.5,
+                                        low_color=MISSING, high_color=MISSING)
         self.figure = figure(
             title=title, name=f"{name}-map", tools=TOOLS, active_drag="box_select",
-            active_scroll="wheel_zoom", output_backend="webgl", height=height,
+            active_scroll="wheel_zoom", output_backend="canvas", height=height,
             sizing_mode="stretch_width", x_range=Range1d(0, 1), y_range=Range1d(0, 1),
-            toolbar_location="above",
+            toolbar_location="above", lod_threshold=LOD_POINTS, lod_factor=10,
         )
-        self.figure.scatter("x", "y", source=self.source, size=7, fill_color="color",
-                            line_color="color", fill_alpha=0.75, line_alpha=0.9,
-                            nonselection_fill_alpha=0.12, nonselection_line_alpha=0.12,
-                            selection_fill_alpha=1.0, selection_line_color="black")
-        self.figure.add_tools(HoverTool(tooltips=TOOLTIP))
+        colour = {"field": "code", "transform": self.mapper}
+        self.points = points = self.figure.scatter(
+            "x", "y", source=self.source, size=7, fill_color=colour, line_color=colour,
+            fill_alpha=0.75, line_alpha=0.9, nonselection_fill_alpha=0.12,
+            nonselection_line_alpha=0.12, selection_fill_alpha=1.0, selection_line_color="black")
+        self.figure.scatter("x", "y", source=self.marks, size=16, fill_alpha=0.0,
+                            line_color="colour", line_width=3, name=f"{name}-rings")
+        self.hover = HoverTool(tooltips=None, renderers=[points])
+        self.figure.add_tools(self.hover)
         self.figure.xaxis.visible = self.figure.yaxis.visible = False
         self.figure.grid.visible = False
+        self.legend = Div(text="", name=f"{name}-legend", sizing_mode="stretch_width")
         self.frame: pd.DataFrame | None = None
         self.reference: pd.DataFrame | None = None
+        self.key = ""
+        self.colour_by: str | None = None
+        self.role = "height"
 
-    def show(self, frame: pd.DataFrame, title: str, colour_by: str | None,
-             thumbnails: dict[Any, str], reference: pd.DataFrame | None = None) -> None:
+    def show(self, frame: pd.DataFrame, title: str, colour_by: str | None, role: str,
+             reference: pd.DataFrame | None = None) -> None:
         """Draw `frame` (id, x, y, metadata) and fit the view to it; colours follow
         `reference` (the initial map), so a recursive map keeps them."""
         self.frame = frame.reset_index(drop=True)
         self.reference = reference
-        data = _columns(self.frame, thumbnails)
-        data.update(_colours(self.frame, colour_by, reference))
+        self.key = MAPS.add(self.frame)
+        self.role = role
+        data: dict[str, Any] = {"x": self.frame["x"].to_numpy(np.float32),
+                                "y": self.frame["y"].to_numpy(np.float32),
+                                "code": np.zeros(len(self.frame), dtype=np.int32)}
+        if len(self.frame) <= ID_LIMIT:
+            data["id"] = [str(i) for i in self.frame["id"]]
+        self.figure.lod_factor = max(10, -(-len(self.frame) // LOD_POINTS))
+        large = len(self.frame) > ID_LIMIT  # smaller dots without outlines: half the drawing
+        self.points.glyph.update(size=4 if large else 7, line_alpha=0.0 if large else 0.9)
         self.source.selected.indices = []
         self.source.data = data
+        self.marks.data = {"x": [], "y": [], "kind": [], "colour": []}
+        self.recolour(colour_by)
         self.figure.title.text = title
         for axis, values in (("x", self.frame["x"]), ("y", self.frame["y"])):
             low, high = (float(values.min()), float(values.max())) if len(values) else (0, 1)
@@ -71,13 +102,43 @@ class MapPanel:
                        reset_end=high + pad)
 
     def recolour(self, colour_by: str | None) -> None:
-        if self.frame is not None and len(self.frame):
-            patch = _colours(self.frame, colour_by, self.reference)
-            self.source.data = {**dict(self.source.data), **patch}
+        self.colour_by = colour_by
+        if self.frame is None:
+            return
+        if colour_by is None or colour_by not in self.frame.columns:
+            colouring = Colouring(np.zeros(len(self.frame), dtype=np.int32), ["#1f77b4"])
+        else:
+            scale = self.reference[colour_by] if self.reference is not None else None
+            colouring = colour_codes(self.frame[colour_by], scale)
+        self.mapper.update(palette=colouring.palette, low=-0.5,
+                           high=len(colouring.palette) - 0.5)
+        self.source.data = {**dict(self.source.data), "code": colouring.codes}
+        self.legend.text = legend_html(colour_by, colouring)
+        self._tooltip()
+
+    def set_role(self, role: str) -> None:
+        self.role = role
+        self._tooltip()
+
+    def mark(self, open_id: Any | None, neighbour_ids: Sequence[Any]) -> None:
+        """Ring the open scan (black) and its neighbours (orange) where they are on this map."""
+        if self.frame is None:
+            return
+        where = {str(i): n for n, i in enumerate(self.frame["id"])}
+        rows = [(str(i), "neighbour", "#ff7f0e") for i in neighbour_ids]
+        if open_id is not None:
+            rows.append((str(open_id), "open", "#000000"))
+        shown = [(where[i], kind, colour) for i, kind, colour in rows if i in where]
+        self.marks.data = {
+            "x": [float(self.frame["x"].iloc[n]) for n, _, _ in shown],
+            "y": [float(self.frame["y"].iloc[n]) for n, _, _ in shown],
+            "kind": [k for _, k, _ in shown], "colour": [c for _, _, c in shown]}
 
     def clear(self, title: str) -> None:
         self.frame = None
         self.source.data = _empty()
+        self.marks.data = {"x": [], "y": [], "kind": [], "colour": []}
+        self.legend.text = ""
         self.figure.title.text = title
 
     def on_select(self, callback: Callable[[list[int]], None]) -> None:
@@ -87,35 +148,45 @@ class MapPanel:
     def selected(self) -> list[int]:
         return list(self.source.selected.indices)
 
-
-def _empty() -> dict[str, list[Any]]:
-    keys = ("id", "x", "y", "file_name", "sample_name", "material", "imaging_mode", "size_um",
-            "acquired", "thumb", "color", "colour_label", "colour_value")
-    return {k: [] for k in keys}
-
-
-def _text(values: pd.Series) -> list[str]:
-    return ["" if pd.isna(v) else str(v) for v in values]
+    def _tooltip(self) -> None:
+        if not self.key:
+            return
+        self.hover.tooltips = TOOLTIP.format(base=f"/map/{self.key}", role=self.role,
+                                             colour=html.escape(self.colour_by or ""))
 
 
-def _columns(frame: pd.DataFrame, thumbnails: dict[Any, str]) -> dict[str, Any]:
-    acquired = pd.to_datetime(frame["acquired_at"], errors="coerce", utc=True)
-    return {
-        "id": [str(i) for i in frame["id"]],
-        "x": frame["x"].to_numpy(np.float64), "y": frame["y"].to_numpy(np.float64),
-        "file_name": _text(frame["file_name"]), "sample_name": _text(frame["sample_name"]),
-        "material": _text(frame["material"]), "imaging_mode": _text(frame["imaging_mode"]),
-        "size_um": pd.to_numeric(frame["scan_size_x_m"], errors="coerce").to_numpy() * 1e6,
-        "acquired": [t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else "" for t in acquired],
-        "thumb": [thumbnails.get(i) or BLANK for i in frame["id"]],
-    }
+def legend_html(column: str | None, colouring: Colouring) -> str:
+    """What the colours mean: swatches per category, or the ramp with its two ends."""
+    if column is None:
+        return ""
+    title = f'<b style="font-size:12px">Colour: {html.escape(column)}</b> '
+    if colouring.categories is not None:
+        items = [f'<span class="symcat-legend-item" style="margin-right:8px;white-space:nowrap">'
+                 f'<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+                 f'background:{colour};margin-right:3px"></span>{html.escape(label)}</span>'
+                 for label, colour in zip(colouring.categories[:40], colouring.palette,
+                                          strict=False)]
+        more = (f" … +{len(colouring.categories) - 40} more"
+                if len(colouring.categories) > 40 else "")
+        unknown = (f'<span class="symcat-legend-item"><span style="display:inline-block;'
+                   f'width:10px;height:10px;border-radius:5px;background:{MISSING};'
+                   f'margin-right:3px"></span>unknown</span>'
+                   if (colouring.codes < 0).any() else "")
+        return f'<div style="font-size:11px">{title}{"".join(items)}{unknown}{more}</div>'
+    if colouring.value_range is None:
+        return f'<div style="font-size:11px">{title} no values</div>'
+    low, high = colouring.value_range
+    if colouring.dates:
+        low_text, high_text = (str(pd.Timestamp(int(v)).date()) for v in (low, high))
+    else:
+        low_text, high_text = f"{low:.4g}", f"{high:.4g}"
+    stops = ", ".join(colouring.palette[::32] + [colouring.palette[-1]])
+    return (f'<div style="font-size:11px" class="symcat-legend-ramp">{title}'
+            f'<span>{html.escape(low_text)}</span> <span style="display:inline-block;width:160px;'
+            f'height:10px;vertical-align:middle;background:linear-gradient(to right,{stops})">'
+            f'</span> <span>{html.escape(high_text)}</span></div>')
 
 
-def _colours(frame: pd.DataFrame, colour_by: str | None,
-             reference: pd.DataFrame | None = None) -> dict[str, Any]:
-    if colour_by is None or colour_by not in frame.columns:
-        return {"color": ["#1f77b4"] * len(frame), "colour_label": [""] * len(frame),
-                "colour_value": [""] * len(frame)}
-    scale = reference[colour_by] if reference is not None else None
-    return {"color": colour_column(frame[colour_by], scale),
-            "colour_label": [colour_by] * len(frame), "colour_value": _text(frame[colour_by])}
+def _empty() -> dict[str, Any]:
+    return {"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32),
+            "code": np.zeros(0, np.int32), "id": []}

@@ -1,21 +1,26 @@
 """The metadata viewer: a table of the selected scans, and one scan in full (its metadata
-document, its channels as images, its nearest neighbours)."""
+document, every channel drawn in its colour map with colour and scale bars, a download of
+the original file, and its nearest neighbours as clickable amplitude/phase panels)."""
 
 from __future__ import annotations
 
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from bokeh.models import Column, ColumnDataSource, DataTable, Div, NumberFormatter, TableColumn
 
 TABLE_COLUMNS = (("file_name", "file", 200), ("sample_name", "sample", 90),
                  ("material", "material", 80), ("imaging_mode", "mode", 80),
-                 ("size_um", "size µm", 60), ("acquired", "acquired", 120))
+                 ("site", "site", 70), ("size_um", "size µm", 60), ("acquired", "acquired", 120))
 TABLE_LIMIT = 5000
+# A click on a neighbour asks the server to open it through this hidden model's value.
+OPEN_JS = ("Bokeh.documents[0].get_model_by_name('open-request').value="
+           "this.dataset.scanId+'|'+Date.now()")
 
 
 @dataclass(frozen=True)
@@ -24,9 +29,9 @@ class ScanView:
 
     id: str
     document: dict[str, Any]
-    channels: list[tuple[str, str]]           # (name, data URI)
+    channels: list[tuple[str, str]]           # (name, data URI of the captioned panel)
     neighbours: pd.DataFrame                  # rank, id, distance, file_name, ...
-    neighbour_thumbnails: dict[Any, str]
+    neighbour_panels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 class SelectionTable:
@@ -47,13 +52,15 @@ class SelectionTable:
         self._on_open = on_open
         self.layout = Column(self.title, self.table, sizing_mode="stretch_width")
 
-    def show(self, data: dict[str, list[Any]], indices: list[int]) -> None:
-        """Rows `indices` of a map's data source (the first `TABLE_LIMIT` of them)."""
-        rows = indices[:TABLE_LIMIT]
+    def show(self, frame: pd.DataFrame | None, indices: list[int], what: str = "Selected scans"
+             ) -> None:
+        """Rows `indices` of a map's frame (the first `TABLE_LIMIT` of them)."""
+        rows = (frame.iloc[indices[:TABLE_LIMIT]] if frame is not None
+                else pd.DataFrame(columns=["id"]))
         self.source.selected.indices = []
-        self.source.data = {k: [data[k][i] for i in rows] for k in self.source.data}
+        self.source.data = table_columns(rows)
         more = f" (first {TABLE_LIMIT} shown)" if len(indices) > TABLE_LIMIT else ""
-        self.title.text = (f"<b>Selected scans</b>: {len(indices)}{more}; click a row to "
+        self.title.text = (f"<b>{html.escape(what)}</b>: {len(indices)}{more}; click a row to "
                            "open the scan")
 
     def _clicked(self, _attr: str, _old: list[int], new: list[int]) -> None:
@@ -61,12 +68,30 @@ class SelectionTable:
             self._on_open(self.source.data["id"][new[0]])
 
 
-class ScanViewer:
-    """One scan: its full metadata, channels as images, and its 9 nearest neighbours."""
+def table_columns(rows: pd.DataFrame) -> dict[str, list[Any]]:
+    def text(column: str) -> list[str]:
+        if column not in rows.columns:
+            return [""] * len(rows)
+        return ["" if pd.isna(v) else str(v) for v in rows[column]]
 
-    def __init__(self, width: int = 660) -> None:
-        self.header = Div(text="<i>Open a scan from the table.</i>", name="scan-header",
-                          width=width)
+    acquired = pd.to_datetime(rows.get("acquired_at", pd.Series([None] * len(rows))),
+                              errors="coerce", utc=True)
+    sizes = pd.to_numeric(rows.get("scan_size_x_m", pd.Series([None] * len(rows))),
+                          errors="coerce").to_numpy(dtype=np.float64) * 1e6
+    return {"file_name": text("file_name"), "sample_name": text("sample_name"),
+            "material": text("material"), "imaging_mode": text("imaging_mode"),
+            "site": text("site"), "size_um": list(sizes),
+            "acquired": [t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else ""
+                         for t in acquired],
+            "id": [str(i) for i in rows["id"]] if "id" in rows.columns else []}
+
+
+class ScanViewer:
+    """One scan: its metadata, channels, a download of its original, and its neighbours."""
+
+    def __init__(self, width: int = 760) -> None:
+        self.header = Div(text="<i>Click a point, a table row or a neighbour to open a scan."
+                               "</i>", name="scan-header", width=width)
         self.channels = Div(text="", name="scan-channels", width=width)
         self.neighbours = Div(text="", name="scan-neighbours", width=width)
         self.document = Div(text="", name="scan-document", width=width)
@@ -76,16 +101,23 @@ class ScanViewer:
     def show(self, view: ScanView) -> None:
         doc = view.document
         sample = (doc.get("sample") or {}).get("name") or "no sample"
-        self.header.text = (f'<h3 style="margin:4px 0">{html.escape(str(doc.get("file_name")))}'
-                            f'</h3><code data-scan-id="{view.id}">{view.id}</code> · '
-                            f'{html.escape(str(sample))} · '
-                            f'{html.escape(str(doc.get("imaging_mode")))}')
-        self.channels.text = "<b>Channels</b>" + _gallery(
-            [(name, uri, "") for name, uri in view.channels], size=128)
-        self.neighbours.text = f"<b>{len(view.neighbours)} nearest neighbours</b>" + _gallery(
-            [(str(row.file_name), view.neighbour_thumbnails.get(row.id, ""),
-              f"#{row.rank} · d={row.distance:.3f}") for row in view.neighbours.itertuples()],
-            size=96, kind="neighbour")
+        size = (doc.get("scan") or {}).get("size_x_m")
+        size_text = f" · {size * 1e6:.3g} µm" if size else ""
+        self.header.text = (
+            f'<h3 style="margin:4px 0">{html.escape(str(doc.get("file_name")))}</h3>'
+            f'<code data-scan-id="{view.id}">{view.id}</code> · {html.escape(str(sample))} · '
+            f'{html.escape(str(doc.get("imaging_mode")))} · site '
+            f'{html.escape(str(doc.get("site") or "?"))}{size_text} · '
+            f'<a href="/original/{view.id}" download name="download-original" '
+            f'class="symcat-download">download the original</a>')
+        self.channels.text = ("<div><b>Channels</b></div>"
+                              '<div style="display:flex;flex-wrap:wrap">' + "".join(
+            f'<img class="symcat-channel" src="{uri}" alt="{html.escape(name)}" '
+            f'title="{html.escape(name)}" style="margin:2px">' for name, uri in view.channels)
+                              + "</div>")
+        self.neighbours.text = (f"<b>{len(view.neighbours)} nearest neighbours</b> "
+                                "<small>(click one to open it)</small>"
+                                + _neighbours(view))
         text = json.dumps(doc, indent=1, default=str, ensure_ascii=False)
         self.document.text = ('<b>Metadata</b><pre style="max-height:320px;overflow:auto;'
                               'font-size:11px;background:#f6f6f6;padding:6px;white-space:pre-wrap;'
@@ -97,14 +129,16 @@ class ScanViewer:
         self.channels.text = self.neighbours.text = self.document.text = ""
 
 
-def _gallery(items: list[tuple[str, str, str]], *, size: int, kind: str = "channel") -> str:
+def _neighbours(view: ScanView) -> str:
     cells = []
-    for name, uri, note in items:
-        image = (f'<img src="{uri}" width="{size}" height="{size}" alt="{html.escape(name)}" '
-                 'style="image-rendering:pixelated">' if uri else
-                 f'<div style="width:{size}px;height:{size}px;background:#eee"></div>')
-        cells.append(f'<figure class="symcat-{kind}" style="margin:2px;width:{size}px">{image}'
-                     f'<figcaption style="font-size:10px;overflow:hidden;text-overflow:ellipsis;'
-                     f'white-space:nowrap">{html.escape(name)}<br>{html.escape(note)}'
-                     "</figcaption></figure>")
+    for row in view.neighbours.itertuples():
+        key = str(row.id)
+        images = "".join(f'<img src="{uri}" alt="{html.escape(role)}" style="display:block">'
+                         for role, uri in view.neighbour_panels.get(key, []))
+        cells.append(
+            f'<figure class="symcat-neighbour" data-scan-id="{key}" onclick="{OPEN_JS}" '
+            'style="margin:2px;cursor:pointer;border:1px solid #ddd;padding:2px">'
+            f'{images}<figcaption style="font-size:10px;max-width:150px;overflow:hidden;'
+            f'text-overflow:ellipsis;white-space:nowrap">#{row.rank} · d={row.distance:.3f}'
+            f"<br>{html.escape(str(row.file_name))}</figcaption></figure>")
     return f'<div style="display:flex;flex-wrap:wrap">{"".join(cells)}</div>'

@@ -6,9 +6,10 @@ from symcat.store.models.history import PathVersion
 from symcat.store.models.label import LabelSet, Prediction, PropagationRun, ScanLabel
 from symcat.store.models.projection import Projection, ProjectionPoint
 from symcat.store.models.scan import Channel, OriginalFile, Refusal, Scan
+from symcat.store.models.selection import SavedSelection, SelectionScan
 
 __all__ = [
     "Channel", "Embedding", "EmbeddingModel", "FederationLab", "LabelSet", "OriginalFile",
     "PathVersion", "Prediction", "Projection", "ProjectionPoint", "PropagationRun", "Refusal",
-    "Scan", "ScanLabel", "SharingRule",
+    "SavedSelection", "Scan", "ScanLabel", "SelectionScan", "SharingRule",
 ]

@@ -1,0 +1,59 @@
+"""Saved selections: stored in one transaction, listed, used in both filter forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from symcat.client import Catalog
+from symcat.query.expr import ExpressionError
+from symcat.query.selections import SelectionError, selection_ids
+
+
+def _ingest(catalog: Catalog, folder: Path) -> list:
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    for name in catalog.selections()["name"]:  # the shared test database keeps them
+        catalog.delete_selection(name)
+    generate_dataset(folder, 8, seed=2, points=32)
+    catalog.ingest([folder], jobs=1)
+    return list(catalog.scans(kind="image")["id"])
+
+
+def test_saved_selection_is_a_filter(catalog: Catalog, tmp_path: Path) -> None:
+    ids = _ingest(catalog, tmp_path)
+    chosen, other = ids[:3], ids[3:5]
+    assert catalog.save_selection("bubbles-2024", chosen, where="kind = image") == 3
+    catalog.save_selection("stripes", other)
+    assert set(catalog.scans('selection = "bubbles-2024"')["id"]) == set(chosen)
+    assert set(catalog.scans(selection="bubbles-2024")["id"]) == set(chosen)
+    assert set(catalog.scans("selection in (bubbles-2024, stripes)")["id"]) == set(
+        chosen + other)
+    rest = set(catalog.scans("kind = image and selection != 'bubbles-2024'")["id"])
+    assert rest == set(ids) - set(chosen)
+    assert catalog.count("selection = nothing-saved") == 0
+    listed = catalog.selections()
+    assert list(listed["name"]) == ["stripes", "bubbles-2024"]  # newest first
+    row = listed.set_index("name").loc["bubbles-2024"]
+    assert row.n_scans == 3 and row.where_text == "kind = image"
+    assert set(selection_ids(catalog.engine, "stripes")) == set(other)
+
+
+def test_selection_mistakes_are_clear(catalog: Catalog, tmp_path: Path) -> None:
+    ids = _ingest(catalog, tmp_path)
+    catalog.save_selection("a", ids[:2])
+    with pytest.raises(SelectionError, match="exists already"):
+        catalog.save_selection("a", ids[2:4])
+    assert set(selection_ids(catalog.engine, "a")) == set(ids[:2])  # nothing half-written
+    assert catalog.save_selection("a", ids[2:5], replace=True) == 3
+    with pytest.raises(SelectionError, match="empty"):
+        catalog.save_selection("b", [])
+    with pytest.raises(SelectionError, match="not in the catalog"):
+        catalog.save_selection("b", [*ids[:1], "00000000-0000-0000-0000-000000000001"])
+    assert "b" not in set(catalog.selections()["name"])
+    with pytest.raises(SelectionError, match="saved: 'a'"):
+        selection_ids(catalog.engine, "nope")
+    with pytest.raises(ExpressionError, match="after 'selection'"):
+        catalog.scans("selection ~ a")
+    assert catalog.delete_selection("a") and catalog.selections().empty
