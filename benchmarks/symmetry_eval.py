@@ -19,13 +19,13 @@ import time
 
 import torch
 
-from symcat.embed.symmetry.data import crop
-from symcat.embed.symmetry.evaluate import format_confusion
 from symcat.embed.symmetry.extract import SymmetryExtractor
-from symcat.embed.symmetry.generate import generate, random_labels
 from symcat.embed.symmetry.groups import GROUPS
+from training.symmetry.data import crop
+from training.symmetry.evaluate import format_confusion
+from training.symmetry.generate import generate, random_labels
 
-PURE = 0.95  # see symcat.embed.symmetry.purity: drops atom patterns close to a higher group
+PURE = 0.95  # see training.symmetry.purity: drops atom patterns close to a higher group
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor
-from symcat.embed.symmetry.generate import generate
 from symcat.embed.symmetry.groups import GROUPS
-from symcat.embed.symmetry.train import main as train_main
+from training.symmetry.generate import generate
+from training.symmetry.train import main as train_main
 
 
 @pytest.fixture(scope="module")

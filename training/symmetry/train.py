@@ -5,7 +5,7 @@ Resumable across device sessions: the state folder holds fp32 weights split unde
 would not fit the 64 MB that comes back from the device); it rebuilds within
 about ten steps after a resume.
 
-    python -m symcat.embed.symmetry.train --out runs/main --steps 20000 --max-seconds 540
+    python -m training.symmetry.train --out training/state/run --steps 20000 --max-seconds 540
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from symcat.embed.symmetry.data import crop, dihedral, mixed_batch, photometric
-from symcat.embed.symmetry.evaluate import EVAL_SETS, evaluate
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, save_split
+from training.symmetry.data import crop, dihedral, mixed_batch, photometric
+from training.symmetry.evaluate import EVAL_SETS, evaluate
 
 EVAL_SEEDS = {"in_dist": 987_654_321, "atoms": 123_456_789, "atoms_pure": 55_555_555}
 

@@ -1,6 +1,6 @@
 """Turn a training state folder into the shipped fp16 weights and their config.
 
-    python -m symcat.embed.symmetry.export catalog/embed/symmetry/train_state
+    python -m training.symmetry.export training/state/symmetry_v1
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import torch
 
+from symcat.embed.symmetry.extract import WEIGHTS_DIR
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.weights import load_split, save_split, sha256
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def export(state_dir: Path | str, out: Path | str = WEIGHTS_DIR) -> dict:
