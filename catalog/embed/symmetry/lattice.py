@@ -87,6 +87,9 @@ def _clean(img: np.ndarray) -> tuple[np.ndarray | None, str]:
     bad = ~np.isfinite(img)
     if bad.mean() > 0.1:
         return None, f"{bad.mean():.0%} of the pixels are NaN or infinite"
+    big = float(np.abs(img[~bad]).max())
+    if big > 0:
+        img = img / big  # huge values (1e300) must not overflow the sums below
     if bad.any():
         img = np.where(bad, np.nanmean(np.where(bad, np.nan, img)), img)
     spread = float(img.max() - img.min())
@@ -266,9 +269,6 @@ def views(image: np.ndarray, lattice: Lattice,
     224 / target cells; one with few cells gives the whole (square-cropped) scan at a
     smaller size, never below 64 px. Values are the scan's own (NaNs filled).
     """
-    import torch
-    import torch.nn.functional as F
-
     img = as_grey(image)
     if not np.isfinite(img).all():
         fill = float(np.nanmean(np.where(np.isfinite(img), img, np.nan)))
@@ -282,10 +282,20 @@ def views(image: np.ndarray, lattice: Lattice,
         side = min(s, int(round(MAX_VIEW / f)))
         size = min(MAX_VIEW, max(MIN_VIEW, int(round(side * f))))
         top, left = (h - side) // 2, (w - side) // 2
-        crop = torch.from_numpy(np.ascontiguousarray(img[top : top + side, left : left + side]))
-        crop = crop.float()[None, None]
-        if size != side:
-            crop = F.interpolate(crop, size=(size, size), mode="bilinear",
-                                 antialias=size < side, align_corners=False)
-        out.append(crop[0, 0].numpy())
+        out.append(resize(img[top : top + side, left : left + side], size))
     return out
+
+
+def resize(img: np.ndarray, size: int) -> np.ndarray:
+    """Square float image -> ``size`` x ``size`` (bilinear, antialiased when shrinking).
+
+    Pillow, not torch: this runs in forked worker processes, where torch's thread pool
+    can deadlock.
+    """
+    from PIL import Image
+
+    a = np.ascontiguousarray(img, dtype=np.float32)
+    if a.shape == (size, size):
+        return a
+    return np.asarray(Image.fromarray(a, mode="F").resize((size, size), Image.BILINEAR),
+                      dtype=np.float32)
