@@ -35,7 +35,7 @@ def test_predictions_are_stored_resumably_and_filter(catalog: Catalog, domain_fi
     assert predict_catalog(catalog.engine, batch_size=3) == n
     assert predict_catalog(catalog.engine) == 0  # resumable: nothing left to do
     with catalog.engine.connect() as conn:
-        rows = conn.execute(select(SymmetryPrediction)).scalars().all()
+        rows = conn.execute(select(SymmetryPrediction.__table__)).all()
         assert conn.execute(select(func.count()).select_from(SymmetryPrediction)).scalar() == n
     assert all(0.0 <= r.probability <= 1.0 and r.top_group for r in rows)
     none = [r for r in rows if r.symmetry == "none"]
