@@ -1,115 +1,200 @@
-"""Reproduce the plane-group accuracy table from the shipped weights.
+"""Plane-group accuracy, calibration and abstention of the symmetry models (issue 12).
 
-Fresh, seeded test sets from the generator: in-distribution (noise and texture
-motifs, the training sources) and cross-source (Gaussian "atom" motifs, never
-seen in training), the latter also with patterns that come close to a higher
-group redrawn. Images are 256 x 256, centre-cropped to 224 as in training.
+Whole images as a user passes them (no centre crops by the benchmark): a held-out
+"glyph" generator written apart from training's (benchmarks/heldout_wallpaper.py; a
+motif family and seed training never saw), 192-512 px, 2 to 50 cells across, half
+with distortions; training's held-out "atoms" family; and non-periodic PFM domain
+images (symcat.ingest.synth.domains), which should get "none". v1 as shipped (whole
+image -> 224, no abstention) and v2 (lattice -> views -> calibrated, with "none").
 
-    python benchmarks/symmetry_eval.py                       # CPU, a few minutes
-    python benchmarks/symmetry_eval.py --n 8192 --device cuda  # the GPU-sized table
+    python benchmarks/symmetry_eval.py --n-per-bin 34 --domains 40           # CPU, small
+    python benchmarks/symmetry_eval.py --n-per-bin 170 --domains 300 --device cuda --workers 16
+
+top-1 counts an abstention as a miss; "answered" is the share not abstaining; ECE
+(15 bins) compares the calibrated probability of the top plane group with its accuracy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import multiprocessing as mp
+import os
 import platform
+import sys
 import time
+from collections import defaultdict
+from pathlib import Path
 
+import numpy as np
 import torch
 
-from symcat.embed.symmetry.data import crop
-from symcat.embed.symmetry.evaluate import format_confusion
-from symcat.embed.symmetry.extract import SymmetryExtractor
-from symcat.embed.symmetry.generate import generate, random_labels
-from symcat.embed.symmetry.groups import GROUPS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heldout_wallpaper as heldout  # noqa: E402
 
-PURE = 0.95  # see symcat.embed.symmetry.purity: drops atom patterns close to a higher group
+from symcat.embed.symmetry.extract import (  # noqa: E402
+    WEIGHTS_DIR,
+    WEIGHTS_V2_DIR,
+    SymmetryExtractor,
+)
+from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
 
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson interval for a proportion."""
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return c - h, c + h
+BINS = ((2, 4), (4, 8), (8, 16), (16, 50))
+NON_PERIODIC = ("bubble", "labyrinth", "written_box", "featureless", "stripe")
 
 
-def run_source(ex: SymmetryExtractor, source: str, n: int, seed: int, batch: int,
-               max_extra: float | None = None) -> dict:
-    g = torch.Generator(device=ex.device).manual_seed(seed)
-    k = len(GROUPS)
-    conf = torch.zeros(k, k, dtype=torch.long)
-    ent_ok, ent_bad = [], []
-    for i in range(0, n, batch):
-        labels = random_labels(min(batch, n - i), g, ex.device)
-        x = crop(generate(labels, source, g, max_extra=max_extra).images)
-        pred = ex.predict(x, k=1)
-        top = torch.tensor([GROUPS.index(r[0]) for r in pred.groups])
-        y = labels.cpu()
-        conf += torch.bincount(y * k + top, minlength=k * k).reshape(k, k)
-        ok = (top == y).numpy()
-        ent_ok += pred.entropy[ok].tolist()
-        ent_bad += pred.entropy[~ok].tolist()
-    return {"confusion": conf, "ent_ok": ent_ok, "ent_bad": ent_bad}
+def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error: bin-weighted |accuracy - confidence|."""
+    if len(conf) == 0:
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(total)
 
 
-def throughput(ex: SymmetryExtractor, n: int = 64) -> float:
-    x = torch.rand(n, 1, 256, 256)
-    ex.features(x[:8])  # warm-up
-    t = time.perf_counter()
-    ex.features(x)
-    return n / (time.perf_counter() - t)
+def domain_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
+    from symcat.ingest.synth.domains import random_scene, render
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        cls = NON_PERIODIC[k % len(NON_PERIODIC)]
+        points = int(rng.choice([128, 256, 512]))
+        img = render(random_scene(cls, rng, points=points), rng)
+        out.append((cls, img.phase1 if k % 2 else img.amplitude1))
+    return out
+
+
+def atoms_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
+    """Training's held-out "atoms" family, 256 px, 4 to 12.8 cells (needs training/)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from training.symmetry.generate import generate
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % len(GROUPS)
+    imgs = generate(labels, "atoms", g).images[:, 0].numpy()
+    return [(GROUPS[int(y)], imgs[i]) for i, y in enumerate(labels)]
+
+
+def summarise(rows: list[dict]) -> dict:
+    if not rows:
+        return {}
+    ok1 = np.array([r["symmetry"] == r["group"] for r in rows])
+    top_ok = np.array([r["top_group"] == r["group"] for r in rows])
+    ok3 = np.array([r["group"] in r["top3"] and r["symmetry"] != "none" for r in rows])
+    conf = np.array([r["p"] for r in rows])
+    return {"n": len(rows), "top1": float(ok1.mean()), "top3": float(ok3.mean()),
+            "top1_if_answered": float(top_ok[~np.array([r["abstained"] for r in rows])].mean())
+            if not all(r["abstained"] for r in rows) else float("nan"),
+            "answered": float(1 - np.mean([r["abstained"] for r in rows])),
+            "ece": ece(conf, top_ok), "mean_p": float(conf.mean())}
+
+
+def run_model(ex: SymmetryExtractor, images: list[np.ndarray], workers: int) -> list[dict]:
+    res = ex.analyse(images, workers=workers)
+    return [{"symmetry": r.symmetry, "top_group": r.top_group, "p": r.p,
+             "top3": [g for g, _ in r.top3], "abstained": r.abstained,
+             "reason": r.reason} for r in res]
+
+
+def table(title: str, groups: dict[str, dict[str, dict]], models: list[str]) -> str:
+    lines = [f"\n**{title}**\n", "| | " + " | ".join(
+        f"{m} top-1 | {m} top-3 | {m} ECE | {m} answered" for m in models) + " | n |",
+        "|---|" + "---|" * (4 * len(models) + 1)]
+    for key, per in groups.items():
+        cells = []
+        for m in models:
+            s = per.get(m, {})
+            cells += [f"{s.get('top1', float('nan')):.1%}", f"{s.get('top3', float('nan')):.1%}",
+                      f"{s.get('ece', float('nan')):.3f}", f"{s.get('answered', float('nan')):.0%}"]
+        n = next(iter(per.values())).get("n", 0)
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {n} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=600, help="images per motif source")
+    p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
+    p.add_argument("--domains", type=int, default=40, help="non-periodic domain images")
+    p.add_argument("--atoms", type=int, default=68, help="training's held-out atoms images")
+    p.add_argument("--seed", type=int, default=20261130)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--batch", type=int, default=50)
-    p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--threads", type=int, default=2, help="CPU threads (0 = torch default)")
-    p.add_argument("--no-throughput", action="store_true")
-    p.add_argument("--json", help="also write the numbers here")
+    p.add_argument("--workers", type=int, default=0, help="processes for images and lattices")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--v1", default=str(WEIGHTS_DIR))
+    p.add_argument("--v2", default=str(WEIGHTS_V2_DIR))
+    p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    torch.set_num_threads(a.threads)
+    load0 = os.getloadavg()
     t0 = time.time()
-    ex = SymmetryExtractor(device=a.device, batch_size=a.batch)
-    print(f"model {ex.name} ({ex.config['train_steps']} steps); device {a.device}, "
-          f"threads {torch.get_num_threads()}, {platform.processor() or platform.machine()}")
-    res = {s: run_source(ex, s, a.n, a.seed + i, a.batch)
-           for i, s in enumerate(("noise", "texture", "atoms"))}
-    res["atoms_pure"] = run_source(ex, "atoms", a.n, a.seed + 3, a.batch, max_extra=PURE)
-    sets = {"noise": ["noise"], "texture": ["texture"], "in_dist": ["noise", "texture"],
-            "atoms (cross-source)": ["atoms"],
-            f"atoms, unambiguous (extra symmetry < {PURE})": ["atoms_pure"]}
-    table = {}
-    print("\n| test set | images | accuracy | 95% CI |\n|---|---|---|---|")
-    for name, parts in sets.items():
-        conf = sum(res[s]["confusion"] for s in parts)
-        k, n = int(conf.diag().sum()), int(conf.sum())
-        lo, hi = wilson(k, n)
-        table[name] = {"n": n, "accuracy": k / n, "ci95": [lo, hi], "confusion": conf.tolist()}
-        print(f"| {name} | {n} | {k / n:.2%} | {lo:.1%} to {hi:.1%} |")
-    for name in ("in_dist", "atoms (cross-source)"):
-        print(f"\nConfusion, {name} (rows true, columns predicted):\n")
-        print(format_confusion(table[name]["confusion"]))
-    ok, bad = res["atoms"]["ent_ok"], res["atoms"]["ent_bad"]
-    if ok and bad:
-        print(f"\nMC-dropout entropy on atoms: correct {sum(ok) / len(ok):.3f}, "
-              f"wrong {sum(bad) / len(bad):.3f} (nats; max {math.log(len(GROUPS)):.3f})")
-    if not a.no_throughput and a.device == "cpu":
-        rate = throughput(ex)
-        table["cpu_features_img_per_s"] = rate
-        print(f"\nextractor.features throughput: {rate:.1f} images/s "
-              f"({torch.get_num_threads()} threads, 256x256 input)")
-    print(f"\ntotal time {time.time() - t0:.0f} s")
+    items = heldout.dataset(a.n_per_bin, a.seed, BINS)
+    if a.workers:
+        with mp.get_context("fork").Pool(a.workers) as pool:
+            glyphs = pool.map(heldout.make, items, chunksize=4)
+    else:
+        glyphs = [heldout.make(it) for it in items]
+    atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
+    domains = domain_images(a.domains, a.seed + 2)
+    print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
+          f"in {time.time() - t0:.0f} s", flush=True)
+    models = {"v1": SymmetryExtractor(a.v1, device=a.device),
+              "v2": SymmetryExtractor(a.v2, device=a.device)}
+    by: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(dict))
+    out: dict = {"load_before": load0, "device": a.device, "args": vars(a)}
+    for name, ex in models.items():
+        t = time.time()
+        rows = run_model(ex, glyphs, a.workers)
+        for r, it in zip(rows, items, strict=True):
+            r.update(group=it["group"], bin=it["bin"], distort=it["distort"])
+        arows = run_model(ex, [im for _, im in atoms], a.workers)
+        for r, (g, _) in zip(arows, atoms, strict=True):
+            r.update(group=g)
+        drows = run_model(ex, [im for _, im in domains], a.workers)
+        secs = time.time() - t
+        res = {"overall glyph": summarise(rows)}
+        for lo, hi in BINS:
+            res[f"cells {lo}-{hi}"] = summarise([r for r in rows if r["bin"] == f"{lo}-{hi}"])
+        res[">= 8 cells"] = summarise([r for r in rows if r["bin"] in ("8-16", "16-50")])
+        res["distorted"] = summarise([r for r in rows if r["distort"]])
+        res["clean"] = summarise([r for r in rows if not r["distort"]])
+        res["family glyph (independent)"] = res["overall glyph"]
+        res["family atoms (training's held-out)"] = summarise(arows)
+        for g in GROUPS:
+            res[f"group {g}"] = summarise([r for r in rows if r["group"] == g])
+        abst = {cls: float(np.mean([r["abstained"] for r, (c, _) in zip(drows, domains,
+                                                                         strict=True)
+                                    if c == cls])) for cls in NON_PERIODIC}
+        abst["all non-periodic"] = float(np.mean([r["abstained"] for r in drows]))
+        out[name] = {"results": res, "abstain_non_periodic": abst, "seconds": secs,
+                     "model": ex.name}
+        for key, s in res.items():
+            by[key][name] = s
+        print(f"{name} ({ex.name}): {secs:.0f} s", flush=True)
+    names = list(models)
+    main_keys = ["overall glyph", *[f"cells {lo}-{hi}" for lo, hi in BINS], ">= 8 cells",
+                 "clean", "distorted", "family glyph (independent)",
+                 "family atoms (training's held-out)"]
+    print(table("Held-out glyph generator, whole images; by cells across, distortion, family",
+                {k: by[k] for k in main_keys}, names))
+    print(table("By plane group (glyph, all bins)", {f"group {g}": by[f"group {g}"]
+                                                     for g in GROUPS}, names))
+    print("\n**Non-periodic domain images: share answered 'none'**\n")
+    print("| class | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for cls in (*NON_PERIODIC, "all non-periodic"):
+        print(f"| {cls} | " + " | ".join(f"{out[m]['abstain_non_periodic'][cls]:.0%}"
+                                         for m in names) + " |")
+    out["load_after"] = os.getloadavg()
+    busy = " (busy)" if max(load0[0], out["load_after"][0]) > 1.5 else ""
+    print(f"\nmachine {platform.node()} {platform.machine()}, device {a.device}, "
+          f"load average before {load0[0]:.2f}, after {out['load_after'][0]:.2f}{busy}; "
+          f"total {time.time() - t0:.0f} s")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(table, f)
+        Path(a.json).write_text(json.dumps(out, indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.efficientnet",
     "symcat.embed.extractors.vgg",
     "symcat.embed.extractors.combined",
+    "symcat.embed.extractors.symmetry_v2",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -480,6 +480,10 @@ def embed_catalog(
     summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
     if build_index and summary.embedded:
         summary.index_built = ensure_index(engine, model_id, cfg.dim)
+    if cfg.details.get("symmetry_predictions"):  # plane groups stored beside the vectors
+        from symcat.embed.symmetry_store import predict_catalog
+
+        predict_catalog(engine, cfg.name, filters=filters, where=where, progress=progress)
     return summary
 
 

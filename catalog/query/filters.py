@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from symcat.store.models import Scan
+from symcat.store.models import Scan, SymmetryPrediction
 
 # Public filter name -> column. Aliases keep the client short to type.
 FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
@@ -53,6 +53,20 @@ FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
     "spring_constant_n_m": Scan.spring_constant_n_m,
     "uncalibrated": Scan.uncalibrated,
 }
+
+
+
+def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
+    """A scan's value of `column` in its newest symmetry model's prediction (or null)."""
+    return (select(column).where(SymmetryPrediction.scan_id == Scan.id)
+            .order_by(SymmetryPrediction.model_id.desc()).limit(1).scalar_subquery())
+
+
+# Symmetry predictions (issue 12): `symmetry = p4m and symmetry_p >= 0.9`, `symmetry = none`.
+FILTER_COLUMNS.update({
+    "symmetry": _newest_symmetry(SymmetryPrediction.symmetry),
+    "symmetry_p": _newest_symmetry(SymmetryPrediction.probability),
+})
 
 
 class FilterError(ValueError):

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor
-from symcat.embed.symmetry.generate import generate
 from symcat.embed.symmetry.groups import GROUPS
-from symcat.embed.symmetry.train import main as train_main
+from training.symmetry.generate import generate
+from training.symmetry.train import main as train_main
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,56 @@ def test_training_resumes_from_its_state_folder(tmp_path):
     assert train_main(args)["step"] == 2
     state = train_main([*args[:3], "4", *args[4:]])
     assert state["step"] == 4 and [e["step"] for e in state["log"]] == [1, 2, 3, 4]
+
+
+# -- v2: lattice-aware, calibrated, with abstention (issue 12) --------------------------
+
+
+@pytest.fixture(scope="module")
+def v2() -> SymmetryExtractor:
+    from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR
+
+    return SymmetryExtractor(WEIGHTS_V2_DIR)
+
+
+def test_v2_is_calibrated_and_has_a_none_class(v2):
+    assert v2.groups == (*GROUPS, "none") and v2.has_none_class
+    assert v2.temperature > 0 and 0 < v2.abstain_below < 1
+    assert "calibration" in v2.config
+
+
+def test_v2_bad_input_is_none_with_a_reason_never_a_crash(v2):
+    bad = [np.zeros((10, 10)), np.ones((64, 64)), np.full((64, 64), np.nan),
+           np.zeros((2, 2, 2, 2)), np.zeros((0, 50))]
+    for r in v2.analyse(bad):
+        assert r.symmetry == "none" and r.abstained and r.reason
+        assert r.features.shape == (512,)
+
+
+def test_v2_abstains_on_non_periodic_domain_images(v2):
+    from symcat.ingest.synth.domains import random_scene, render
+
+    rng = np.random.default_rng(2)
+    imgs = [render(random_scene(c, rng), rng).phase1 for c in ("labyrinth", "bubble")]
+    for r in v2.analyse(imgs):
+        assert r.symmetry == "none" and "lattice" in r.reason
+
+
+def test_v2_names_the_group_of_a_clear_lattice(v2):
+    g = torch.Generator().manual_seed(3)
+    imgs = generate(torch.tensor([10, 16]), "noise", g, size=256).images[:, 0].numpy()
+    res = v2.analyse(list(imgs))
+    assert [r.top_group for r in res] == ["p4m", "p6m"]
+    assert all(r.lattice.found and 0 < r.p <= 1 for r in res)
+
+
+def test_temperature_fit_recovers_a_known_temperature():
+    from training.symmetry.calibrate import fit_temperature
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (4000, 18))
+    z = logits / 2.0
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    y = np.array([rng.choice(18, p=row) for row in p])
+    assert abs(fit_temperature(logits, y) - 2.0) < 0.2

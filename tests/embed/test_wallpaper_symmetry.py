@@ -14,9 +14,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from symcat.embed.symmetry.generate import SOURCES, generate
 from symcat.embed.symmetry.groups import GROUPS, LATTICE, operations, parse_op
-from symcat.embed.symmetry.purity import extra_symmetry
+from training.symmetry.generate import SOURCES, generate
+from training.symmetry.purity import extra_symmetry
 
 Map = Callable[[torch.Tensor], torch.Tensor]  # (N, P, 2) -> (N, P, 2)
 Geom = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # a1, a2, origin, each (N, 2)

@@ -1,7 +1,8 @@
-"""Symmetry-aware features: a wallpaper-group generator, a classifier and its extractor.
+"""Symmetry-aware features at run time: the plane-group network and its extractor.
 
-Modules, each with one job: ``groups`` (ITA operations), ``generate`` (exact symmetric
-images on CPU or GPU), ``purity`` (finds accidental extra symmetry), ``model``,
-``train``, ``export``, ``extract`` (the API: ``SymmetryExtractor``). Nothing is imported
-here, so ``import symcat.embed.symmetry`` stays free of torch.
+Modules, each with one job: ``groups`` (ITA operations), ``model`` (the network and its
+input policy), ``weights`` (split safetensors), ``extract`` (the API:
+``SymmetryExtractor``). Training, its generators and ablations live in the repository's
+top-level ``training/`` folder, which is not installed. Nothing is imported here, so
+``import symcat.embed.symmetry`` stays free of torch.
 """

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from symcat.embed.symmetry.groups import GROUPS
+from symcat.embed.symmetry.lattice import Lattice, as_grey, estimate, resize, views
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
+NONE = "none"
+WHOLE_VIEW = 224
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,20 @@ class SymmetryExtractor:
                     raise ValueError(
                         f"weights file {name} does not match its sha256 in config.json")
         self.name: str = self.config["name"]
+        self.groups: tuple[str, ...] = tuple(self.config["groups"])
+        self.temperature = float(self.config.get("temperature", 1.0))
+        self.abstain_below = float(self.config.get("abstain_below", 0.0))
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
-                                 self.config["dropout"])
+                                 self.config["dropout"], num_classes=len(self.groups),
+                                 resize=bool(self.config.get("resize", True)))
         state = {k: v.float() for k, v in load_split(self.weights_dir, "model").items()}
         self.model.load_state_dict(state)
         self.model.eval().to(device)
+
+    @property
+    def has_none_class(self) -> bool:
+        """v2 and later: an 18th output that says "no lattice"."""
+        return self.groups[-1] == NONE
 
     @property
     def dim(self) -> int:
@@ -105,7 +120,7 @@ class SymmetryExtractor:
         top_p, top_i = mean.topk(k, dim=-1)
         top1 = probs.gather(-1, top_i[None, :, :1].expand(t, -1, 1))[..., 0]
         return SymmetryPrediction(
-            groups=[[GROUPS[j] for j in row] for row in top_i.tolist()],
+            groups=[[self.groups[j] for j in row] for row in top_i.tolist()],
             probs=top_p.cpu().numpy(),
             mean_probs=mean.cpu().numpy(),
             entropy=ent.cpu().numpy(),
@@ -116,6 +131,144 @@ class SymmetryExtractor:
     def predict(self, images, k: int = 3, mc_samples: int | None = None) -> SymmetryPrediction:
         """Top-k plane groups of each image with probabilities and uncertainty."""
         return self.predict_from_features(self.features(images), k, mc_samples)
+
+
+    @torch.no_grad()
+    def _run_views(self, views_: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Features and logits of many square views, batched by size."""
+        feats = np.zeros((len(views_), self.dim), np.float32)
+        logits = np.zeros((len(views_), len(self.groups)), np.float32)
+        by_size: dict[int, list[int]] = {}
+        for i, v in enumerate(views_):
+            by_size.setdefault(v.shape[0], []).append(i)
+        for idx in by_size.values():
+            for k in range(0, len(idx), self.batch_size):
+                part = idx[k : k + self.batch_size]
+                x = torch.from_numpy(np.stack([views_[i] for i in part]).astype(np.float32))
+                f = self.model.forward_features(x[:, None].to(self.device)).float()
+                feats[part] = f.cpu().numpy()
+                logits[part] = self.model.head(f).float().cpu().numpy()
+        return feats, logits
+
+    def analyse(self, images: Sequence[Any], use_lattice: bool | None = None,
+                workers: int = 0) -> list[SymmetryResult]:
+        """Whole images as a user passes them (2-D, any size; 1 or 3 channels) -> results.
+
+        With ``use_lattice`` (default: for v2 and later) the lattice is estimated and the
+        network sees views whose cells are in its trained range; without a lattice it
+        sees the whole (square-cropped) image, and v2 answers "none". Never raises on
+        bad pixel values: such an image gets symmetry "none" with the reason.
+        ``workers`` > 0 estimates lattices in that many processes.
+        """
+        if use_lattice is None:
+            use_lattice = self.has_none_class
+        jobs = [(img, use_lattice) for img in images]
+        if workers > 0 and len(jobs) > 1:
+            import multiprocessing as mp
+
+            with mp.get_context("fork").Pool(workers) as pool:
+                prepared = pool.starmap(_prepare, jobs, chunksize=4)
+        else:
+            prepared = [_prepare(*job) for job in jobs]
+        flat = [v for _, vs, _ in prepared for v in vs]
+        feats, logits = self._run_views(flat)
+        out, k = [], 0
+        for lat, vs, refused in prepared:
+            if refused:
+                out.append(_refused(refused, self.dim, lat))
+                continue
+            out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
+                                    use_lattice))
+            k += len(vs)
+        return out
+
+    def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
+                use_lattice: bool) -> SymmetryResult:
+        z = logits.mean(0) / self.temperature
+        probs = np.exp(z - z.max())
+        probs /= probs.sum()
+        n = len(GROUPS)
+        order = np.argsort(-probs[:n])
+        top = GROUPS[int(order[0])]
+        p = float(probs[order[0]])
+        top3 = [(GROUPS[int(i)], float(probs[i])) for i in order[:3]]
+        p_none = float(probs[n]) if self.has_none_class else 0.0
+        reason = ""
+        if use_lattice and not lat.found:
+            reason = lat.reason
+        elif self.has_none_class and p_none > p:
+            reason = f"the network sees no lattice (p_none {p_none:.2f})"
+        elif p < self.abstain_below:
+            reason = f"low confidence (p {p:.2f} < {self.abstain_below:g})"
+        return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
+                              feats.mean(0).astype(np.float32), z)
+
+
+def _prepare(image: Any, use_lattice: bool) -> tuple[Lattice, list[np.ndarray], str]:
+    """Lattice and network views of one image, or the reason it cannot have any."""
+    try:
+        grey = as_grey(image)
+    except ValueError as exc:
+        return Lattice(False, str(exc)), [], str(exc)
+    lat = estimate(grey) if use_lattice else Lattice(False, "lattice not used")
+    if not _usable(grey):
+        reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
+        return lat, [], reason
+    finite = np.isfinite(grey)
+    grey = grey / float(np.abs(grey[finite]).max())  # no overflow for huge values
+    lo, hi = float(grey[finite].min()), float(grey[finite].max())
+    grey = np.where(finite, (grey - lo) / (hi - lo) if hi > lo else 0.0, np.nan)
+    return lat, (views(grey, lat) if lat.found else [_whole_view(grey)]), ""
+
+
+@dataclass(frozen=True)
+class SymmetryResult:
+    """One image's answer: a plane group or "none", calibrated probabilities, features.
+
+    ``p`` is the calibrated probability of ``top_group`` (the likeliest plane group),
+    also when ``symmetry`` is "none"; ``reason`` says why it abstained ("" otherwise).
+    """
+
+    symmetry: str
+    p: float
+    top_group: str
+    top3: list[tuple[str, float]]
+    p_none: float
+    reason: str
+    lattice: Lattice
+    features: np.ndarray  # (512,) mean over the views
+    logits: np.ndarray | None = None  # temperature-scaled, mean over the views
+
+    @property
+    def abstained(self) -> bool:
+        return self.symmetry == NONE
+
+
+def _usable(grey: np.ndarray) -> bool:
+    """Big enough, finite enough and not constant: worth a network pass."""
+    if min(grey.shape) < 32 or grey.size > (1 << 28):
+        return False
+    finite = np.isfinite(grey)
+    if finite.mean() <= 0.9:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.ptp(grey[finite]) > 0)
+
+
+def _whole_view(grey: np.ndarray) -> np.ndarray:
+    """The centred square, resized to 224 (the v1 input policy)."""
+    if not np.isfinite(grey).all():
+        grey = np.where(np.isfinite(grey), grey, np.nanmean(np.where(np.isfinite(grey), grey,
+                                                                      np.nan)))
+    h, w = grey.shape
+    s = min(h, w)
+    return resize(grey[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s],
+                  WHOLE_VIEW)
+
+
+def _refused(reason: str, dim: int, lat: Lattice | None = None) -> SymmetryResult:
+    return SymmetryResult(NONE, 0.0, NONE, [], 1.0, reason, lat or Lattice(False, reason),
+                          np.zeros(dim, np.float32))
 
 
 MAX_ENTROPY = math.log(len(GROUPS))

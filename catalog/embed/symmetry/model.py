@@ -46,11 +46,14 @@ class SymmetryNet(nn.Module):
 
     Expected input: ``(N, C, H, W)`` float in [0, 1], C = 1 (grey) or 3 (RGB, averaged
     to grey). Non-square inputs are centre-cropped to a square (never squashed, which
-    would break the lattice's symmetry) and resized to 224 x 224.
+    would break the lattice's symmetry) and resized to 224 x 224; with ``resize=False``
+    (v2) the square keeps its size: the caller has already scaled it so that its cells
+    are in the trained range (``symcat.embed.symmetry.lattice``). ``num_classes`` is 17,
+    or 18 with a final "none" (no lattice) class.
     """
 
     def __init__(self, arch: str = "resnet18", input_mode: str = "fft", dropout: float = 0.2,
-                 num_classes: int = len(GROUPS)) -> None:
+                 num_classes: int = len(GROUPS), resize: bool = True) -> None:
         super().__init__()
         if input_mode not in INPUT_MODES:
             raise ValueError(f"input_mode must be one of {INPUT_MODES}, got {input_mode!r}")
@@ -58,6 +61,7 @@ class SymmetryNet(nn.Module):
             raise ValueError(f"arch must be resnet18, resnet34 or resnet50, got {arch!r}")
         self.arch = arch
         self.input_mode = input_mode
+        self.resize = resize
         net = getattr(torchvision.models, arch)(weights=None)
         in_ch = 3 if input_mode == "fft" else 1
         net.conv1 = nn.Conv2d(in_ch, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -76,7 +80,7 @@ class SymmetryNet(nn.Module):
         s = min(h, w)
         top, left = (h - s) // 2, (w - s) // 2
         x = x[..., top : top + s, left : left + s]
-        if s != INPUT_SIZE:
+        if self.resize and s != INPUT_SIZE:
             x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear",
                               antialias=True, align_corners=False)
         x = _standardise(x)

@@ -5,7 +5,7 @@ Resumable across device sessions: the state folder holds fp32 weights split unde
 would not fit the 64 MB that comes back from the device); it rebuilds within
 about ten steps after a resume.
 
-    python -m symcat.embed.symmetry.train --out runs/main --steps 20000 --max-seconds 540
+    python -m training.symmetry.train --out training/state/run --steps 20000 --max-seconds 540
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from symcat.embed.symmetry.data import crop, dihedral, mixed_batch, photometric
-from symcat.embed.symmetry.evaluate import EVAL_SETS, evaluate
+from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, save_split
+from training.symmetry.data import crop, dihedral, mixed_batch, photometric
+from training.symmetry.evaluate import EVAL_SETS, evaluate
+from training.symmetry.widen import widened_batch
 
 EVAL_SEEDS = {"in_dist": 987_654_321, "atoms": 123_456_789, "atoms_pure": 55_555_555}
 
@@ -49,12 +51,63 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-n", type=int, default=2048)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--widen", action="store_true",
+                   help="v2 data (training.symmetry.widen): 18 classes incl. none, 64-224 px "
+                        "inputs at their own size, distortions, scan artefacts")
+    p.add_argument("--save-every-s", type=float, default=0,
+                   help="also save weights and state.json this often (a killed call loses little)")
+    p.add_argument("--half-state", action="store_true",
+                   help="save the state's weights as fp16 (half the bytes to carry back and forth)")
+    p.add_argument("--init-from", help="weights folder (shipped fp16 parts) to start from; "
+                                       "a 17-class head is extended with a fresh none row")
     return p.parse_args(argv)
 
 
 def lr_at(progress: float, step: int, args: argparse.Namespace) -> float:
     warm = min(1.0, (step + 1) / args.warmup)
     return args.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def save_state(model: SymmetryNet, out: Path, args: argparse.Namespace, step: int,
+               log: list, results: dict, train_s: float) -> None:
+    """Weights parts, then state.json (written last, so a state.json always has weights)."""
+    save_split(model.state_dict(), out, "model",
+               dtype=torch.float16 if args.half_state else None)
+    state = {"step": step, "args": vars(args), "log": log, "train_seconds_this_call": train_s,
+             "eval": results}
+    (out / "state.json").write_text(json.dumps(state, indent=1))
+
+
+def init_from(model: SymmetryNet, folder: Path) -> None:
+    """Load shipped weights; rows the checkpoint's head lacks keep their fresh init."""
+    state = {k: v.float() for k, v in load_split(folder, "model").items()}
+    own = model.state_dict()
+    for key in ("head.weight", "head.bias"):
+        if state[key].shape != own[key].shape:
+            fresh = own[key].clone()
+            fresh[: state[key].shape[0]] = state[key]
+            state[key] = fresh
+    model.load_state_dict(state)
+
+
+@torch.no_grad()
+def evaluate_widened(model: SymmetryNet, n: int, dev, amp: bool, seed: int = 424_242,
+                     batch: int = 256) -> dict:
+    """Accuracy on fresh widened batches (fixed seed): overall, groups only, none only."""
+    model.eval()
+    g = torch.Generator(device=dev).manual_seed(seed)
+    ok = tot = ok_none = tot_none = 0
+    for _ in range(max(1, n // batch)):
+        x, y = widened_batch(batch, g, dev)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
+            pred = model(x).argmax(1)
+        none = y == len(GROUPS)
+        ok += int((pred == y)[~none].sum())
+        tot += int((~none).sum())
+        ok_none += int((pred == y)[none].sum())
+        tot_none += int(none.sum())
+    return {"groups_acc": ok / max(tot, 1), "none_acc": ok_none / max(tot_none, 1),
+            "n": tot + tot_none}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -64,7 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
     torch.backends.cudnn.benchmark = True
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = SymmetryNet(args.arch, args.input, args.dropout)
+    classes = len(GROUPS) + (1 if args.widen else 0)
+    model = SymmetryNet(args.arch, args.input, args.dropout, num_classes=classes,
+                        resize=not args.widen)
     step, log = 0, []
     resume = Path(args.resume) if args.resume else out
     if (resume / "state.json").exists():
@@ -72,6 +127,9 @@ def main(argv: list[str] | None = None) -> dict:
         model.load_state_dict(load_split(resume, "model"))
         step, log = state["step"], state["log"]
         print(f"resumed from {resume} at step {step}", flush=True)
+    elif args.init_from:
+        init_from(model, Path(args.init_from))
+        print(f"initialised from {args.init_from}", flush=True)
     model.to(dev).to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                           weight_decay=args.wd)
@@ -79,6 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
     amp = dev.type == "cuda"
     t0 = time.time()
     seen, tlast = 0, time.time()
+    tsave = time.time()
     while step < args.steps and time.time() - t0 < args.max_seconds:
         g = torch.Generator(device=dev).manual_seed(args.seed * 1_000_003 + step)
         elapsed = time.time() - t0
@@ -86,10 +145,13 @@ def main(argv: list[str] | None = None) -> dict:
         for group in opt.param_groups:
             group["lr"] = lr_at(progress, step, args)
         with torch.no_grad():
-            x, y = mixed_batch(args.batch, sources, g, dev, max_extra=args.max_extra)
-            x = crop(photometric(x, g), g)
-            if args.dihedral:
-                x = dihedral(x, g)
+            if args.widen:
+                x, y = widened_batch(args.batch, g, dev)
+            else:
+                x, y = mixed_batch(args.batch, sources, g, dev, max_extra=args.max_extra)
+                x = crop(photometric(x, g), g)
+                if args.dihedral:
+                    x = dihedral(x, g)
         model.train()
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
             logits = model(x.contiguous(memory_format=torch.channels_last))
@@ -108,10 +170,17 @@ def main(argv: list[str] | None = None) -> dict:
             log.append(entry)
             print(json.dumps(entry), flush=True)
             seen, tlast = 0, time.time()
+        if args.save_every_s and time.time() - tsave > args.save_every_s:
+            save_state(model, out, args, step, log, {}, time.time() - t0)
+            tsave = time.time()
     train_s = time.time() - t0
-    save_split(model.state_dict(), out, "model")
-    results = {}
-    if args.eval_n:
+    save_split(model.state_dict(), out, "model",
+               dtype=torch.float16 if args.half_state else None)
+    results: dict = {}
+    if args.eval_n and args.widen:
+        results["widened"] = evaluate_widened(model, args.eval_n, dev, amp)
+        print(f"eval widened: {results['widened']}", flush=True)
+    elif args.eval_n:
         for name, (srcs, extra) in EVAL_SETS.items():
             r = evaluate(model, args.eval_n, srcs, EVAL_SEEDS[name], dev, amp=amp,
                          max_extra=extra)

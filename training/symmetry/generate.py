@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from symcat.embed.symmetry.groups import GROUPS, LATTICE, max_order, operations
-from symcat.embed.symmetry.textures import texture_bank
+from training.symmetry.textures import texture_bank
 
 SOURCES: tuple[str, ...] = ("noise", "atoms", "texture")
 
@@ -267,13 +267,13 @@ def generate(labels: torch.Tensor, source: str, g: torch.Generator, size: int = 
 
     Lattice vectors are at most ``size / min_cells`` pixels long, so every image
     spans at least ``min_cells`` cells along each lattice direction. With
-    ``max_extra``, patterns whose :func:`~symcat.embed.symmetry.purity.extra_symmetry`
+    ``max_extra``, patterns whose :func:`~training.symmetry.purity.extra_symmetry`
     reaches it are redrawn (up to 8 times) so labels are unambiguous.
     """
     batch = _generate(labels, source, g, size, grid, min_cells, min_len)
     if max_extra is None:
         return batch
-    from symcat.embed.symmetry.purity import extra_symmetry
+    from training.symmetry.purity import extra_symmetry
 
     for _ in range(8):
         bad = (extra_symmetry(batch.field, labels) >= max_extra).nonzero()[:, 0]

@@ -7,6 +7,8 @@ must never have seen, and blob-like textures would leak that source.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -36,9 +38,13 @@ def texture_bank(device: torch.device | str = "cpu", side: int = 384) -> torch.T
     """Return a ``(K, 1, side, side)`` float tensor of grey textures, standardised per image.
 
     Each image is resized so its short side is ``side`` and centre-cropped square.
-    Cached per device so training pays the cost once.
+    Cached per device so training pays the cost once. Where scikit-image is missing (the
+    GPU machine), ``SYMCAT_TEXTURE_BANK`` names a file saved by ``torch.save`` of it.
     """
     key = (str(device), side)
+    saved = os.environ.get("SYMCAT_TEXTURE_BANK")  # a torch.save of this bank (no skimage)
+    if key not in _CACHE and saved and side == 384:
+        _CACHE[key] = torch.load(saved).float().to(device)
     if key not in _CACHE:
         tiles = []
         for name in TEXTURE_NAMES:

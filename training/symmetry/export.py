@@ -1,6 +1,6 @@
 """Turn a training state folder into the shipped fp16 weights and their config.
 
-    python -m symcat.embed.symmetry.export catalog/embed/symmetry/train_state
+    python -m training.symmetry.export training/state/symmetry_v1
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import torch
 
+from symcat.embed.symmetry.extract import WEIGHTS_DIR
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.weights import load_split, save_split, sha256
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def export(state_dir: Path | str, out: Path | str = WEIGHTS_DIR) -> dict:
@@ -22,15 +21,19 @@ def export(state_dir: Path | str, out: Path | str = WEIGHTS_DIR) -> dict:
     train = json.loads((state_dir / "state.json").read_text())
     args = train["args"]
     paths = save_split(load_split(state_dir, "model"), out, "model", dtype=torch.float16)
+    widen = bool(args.get("widen"))
     cfg = {
-        "name": f"{args['arch']}_{args['input']}.wallpaper17",
+        "name": "symcat_symmetry.v2" if widen else f"{args['arch']}_{args['input']}.wallpaper17",
         "arch": args["arch"],
         "input_mode": args["input"],
         "dropout": args["dropout"],
-        "groups": list(GROUPS),
+        "groups": [*GROUPS, "none"] if widen else list(GROUPS),
+        "resize": not widen,
         "feature_dim": 512,
-        "input": "(N, 1 or 3, H, W) float in [0, 1]; grey = channel mean; centre-cropped "
-                 "square, resized to 224, standardised per image",
+        "input": ("square views of 64-224 px whose cells are about 30 and 45 px "
+                  "(symcat.embed.symmetry.lattice.views), standardised per image" if widen else
+                  "(N, 1 or 3, H, W) float in [0, 1]; grey = channel mean; centre-cropped "
+                  "square, resized to 224, standardised per image"),
         "train_steps": train["step"],
         "train_args": args,
         "files": {p.name: sha256(p) for p in paths},

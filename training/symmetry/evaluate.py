@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from symcat.embed.symmetry.data import crop, mixed_batch
 from symcat.embed.symmetry.groups import GROUPS
+from training.symmetry.data import crop, mixed_batch
 
 # in-distribution = the training sources; cross-source = atoms, never used in training;
 # "atoms_pure" redraws atom patterns that come close to a higher group (purity.py).

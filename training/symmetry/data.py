@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from symcat.embed.symmetry.generate import generate, random_labels
 from symcat.embed.symmetry.model import INPUT_SIZE
+from training.symmetry.generate import generate, random_labels
 
 
 def mixed_batch(n: int, sources: tuple[str, ...], g: torch.Generator, device,

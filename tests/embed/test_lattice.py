@@ -1,0 +1,125 @@
+"""Lattice estimation: known lattices at several angles, non-periodic domains, bad input."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from symcat.embed.symmetry.lattice import Lattice, estimate, views
+from symcat.ingest.synth.domains import random_scene, render
+
+PERIOD_TOL = 0.03  # relative, per period
+ANGLE_TOL = 2.0  # degrees, between the lattice vectors
+
+
+def lattice_image(a1: np.ndarray, a2: np.ndarray, size: int = 256, seed: int = 0,
+                  noise: float = 0.05) -> np.ndarray:
+    """Two unequal Gaussian blobs per cell (no extra symmetry), summed over the lattice."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(float)
+    basis = np.stack([a1, a2], 1)
+    inv = np.linalg.inv(basis)
+    out = np.zeros((size, size))
+    for (fx, fy), amp, sig in (((0.1, 0.2), 1.0, 0.12), ((0.55, 0.6), 0.6, 0.08)):
+        frac = np.einsum("ij,jhw->ihw", inv, np.stack([xx, yy])) - np.array([fx, fy])[:, None,
+                                                                                         None]
+        for s1 in (-1, 0, 1):
+            for s2 in (-1, 0, 1):
+                d = frac - np.round(frac) + np.array([s1, s2])[:, None, None]
+                r = np.einsum("ij,jhw->ihw", basis, d)
+                scale = sig * min(np.hypot(*a1), np.hypot(*a2))
+                out += amp * np.exp(-(r**2).sum(0) / (2 * scale**2))
+    return out + noise * rng.standard_normal(out.shape)
+
+
+def rot(v: tuple[float, float], deg: float) -> np.ndarray:
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
+
+
+def close(found: Lattice, a1: np.ndarray, a2: np.ndarray) -> bool:
+    want = sorted([np.hypot(*a1), np.hypot(*a2)])
+    got = sorted(found.periods)
+    ok = all(abs(g - w) / w < PERIOD_TOL for g, w in zip(got, want, strict=True))
+    c = abs(np.dot(a1, a2)) / (np.hypot(*a1) * np.hypot(*a2))
+    gamma = math.degrees(math.acos(c))
+    got_gamma = min(found.gamma_deg, 180 - found.gamma_deg)
+    return ok and abs(got_gamma - gamma) < ANGLE_TOL
+
+
+CELLS = {
+    "square": ((24.0, 0.0), (0.0, 24.0)),
+    "rectangular": ((18.0, 0.0), (0.0, 31.0)),
+    "hexagonal": ((28.0, 0.0), (14.0, 28.0 * math.sqrt(3) / 2)),
+    "oblique": ((22.0, 0.0), (9.0, 27.0)),
+    "large": ((52.0, 0.0), (0.0, 60.0)),
+    "small": ((10.0, 0.0), (0.0, 12.0)),
+}
+
+
+@pytest.mark.parametrize("angle", [0.0, 17.0, 30.0, 45.0, 71.0])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_known_lattices_at_several_angles(cell, angle):
+    a1, a2 = (rot(v, angle) for v in CELLS[cell])
+    found = estimate(lattice_image(a1, a2, seed=int(angle)))
+    assert found.found, found.reason
+    assert close(found, a1, a2), (found.periods, found.gamma_deg)
+
+
+def test_non_square_large_scan_and_rgb():
+    a1, a2 = rot((20.0, 0.0), 10), rot((0.0, 26.0), 10)
+    img = lattice_image(a1, a2, size=300)[:, :220]
+    assert close(estimate(img), a1, a2)
+    assert close(estimate(np.stack([img] * 3)), a1, a2)
+    big = np.kron(lattice_image(a1, a2, size=640), np.ones((2, 2)))  # 1280 px, estimated at 640
+    assert close(estimate(big), 2 * a1, 2 * a2)
+
+
+@pytest.mark.parametrize("cls", ["labyrinth", "bubble", "featureless", "written_box", "stripe"])
+def test_non_periodic_domain_images_have_no_lattice(cls):
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        scene = random_scene(cls, rng)
+        if cls == "stripe":  # the generator's wobble (period 4 stripes) is a real 2-D lattice
+            scene = replace(scene, extra={**scene.extra, "wobble": 0.0})
+        img = render(scene, rng)
+        for channel in (img.phase1, img.amplitude1):
+            found = estimate(channel)
+            assert not found.found, (cls, found.periods, found.score)
+            assert found.reason
+
+
+@pytest.mark.parametrize("image, words", [
+    (np.zeros((10, 10)), "too small"),
+    (np.ones((128, 128)), "constant"),
+    (np.full((128, 128), np.nan), "NaN"),
+    (np.zeros((4, 4, 4, 4)), "2-D"),
+    (np.zeros((0, 64)), "too small"),
+    (np.full((64, 64), np.inf), "NaN or infinite"),
+])
+def test_bad_input_gives_none_with_a_reason(image, words):
+    found = estimate(image)
+    assert not found.found and words in found.reason
+
+
+def test_some_nans_and_huge_values_still_work():
+    a1, a2 = np.array([20.0, 0.0]), np.array([0.0, 25.0])
+    img = lattice_image(a1, a2) * 1e12
+    img[5:9, :] = np.nan
+    assert close(estimate(img), a1, a2)
+    assert not estimate(np.random.default_rng(0).standard_normal((512, 512))).found
+
+
+def test_views_bring_cells_to_the_target_size():
+    a1, a2 = np.array([12.0, 0.0]), np.array([0.0, 12.0])
+    img = lattice_image(a1, a2, size=512)
+    found = estimate(img)
+    for target, view in zip((30.0, 45.0), views(img, found), strict=True):
+        assert view.shape[0] == view.shape[1] <= 224
+        assert close(estimate(view), a1 * target / 12, a2 * target / 12)
+    few = lattice_image(np.array([60.0, 0.0]), np.array([0.0, 60.0]), size=256)
+    small = views(few, estimate(few))
+    assert [v.shape[0] for v in small] == [128, 192]  # 256 px * 30/60 and * 45/60
