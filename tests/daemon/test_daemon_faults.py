@@ -211,7 +211,8 @@ def test_two_daemons_on_overlapping_folders_store_each_file_once(
     assert d1.terminate() == 0 and d2.terminate() == 0
     _exactly_once(catalog_url, moved)
     entries = _outbox(d1.data_dir).entries() + _outbox(d2.data_dir).entries()
-    assert all(e.state == "done" and e.last_error is None for e in entries)
+    assert all(e.state == "done" and e.last_error is None for e in entries), [
+        (e.path, e.state, e.last_error) for e in entries if e.state != "done" or e.last_error]
     new = [e for e in entries if e.outcome == "new"]
     assert len(new) == 120  # each file was stored by exactly one of the two
     shared = [e for e in entries if "/shared/" in e.path]

@@ -59,9 +59,14 @@ def test_tag_selection_colour_queue_and_open_scan(page: Any, serve_catalog: Cata
 
     # Labels as a colour: the selector switched to the label column, points show it.
     assert model_value(page, "colour-by", "m.value") == f"label.{SET}"
-    values = list(model_value(page, "root-source", "Array.from(m.data.colour_value)"))
-    assert {values[i] for i in chosen} == {"stripe"}
-    assert "(unlabelled)" in {v for i, v in enumerate(values) if i not in chosen}
+    # Points carry colour codes; the legend says which colour is which label.
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-legend')"
+                           ".text.includes('stripe')")
+    codes = list(model_value(page, "root-source", "Array.from(m.data.code)"))
+    assert len({codes[i] for i in chosen}) == 1
+    assert {c for i, c in enumerate(codes) if i not in chosen} - {codes[chosen[0]]}
+    legend = str(model_value(page, "root-legend", "m.text"))
+    assert "stripe" in legend and "(unlabelled)" in legend
     page.screenshot(path=artifacts / "labels-01-tagged.png", full_page=True)
 
     # Label-next: one bubble label, a propagation, then the queue and the open scan.
