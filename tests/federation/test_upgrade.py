@@ -112,6 +112,11 @@ def test_upgrade_in_the_documented_order_while_replicating(
             stop_embedded(member.folder)
 
 
+def _alter_system(member: Member, statement: str) -> None:
+    with member.engine.connect() as conn:  # ALTER SYSTEM refuses a transaction block
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text(statement))
+
+
 def test_a_lab_without_logical_wal_is_refused_in_one_line(
         federation_root: Path, template: Path) -> None:
     root = federation_root / "replica-wal"
@@ -120,9 +125,7 @@ def test_a_lab_without_logical_wal_is_refused_in_one_line(
     hub = _member(root, template, "hub", "hub")
     try:
         url = lab_mod.prepare_lab(lab.settings).url  # TCP, a password, a publication
-        with lab.engine.connect() as conn:  # ALTER SYSTEM refuses a transaction block
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ALTER SYSTEM SET wal_level = replica"))  # overrides symcat's setting
+        _alter_system(lab, "ALTER SYSTEM SET wal_level = replica")  # overrides symcat's
         restart_embedded(lab.folder)
         assert lab.scalar("SHOW wal_level") == "replica"
         hub_engine = lab_mod.prepare_server(hub.settings)[0]
@@ -135,6 +138,15 @@ def test_a_lab_without_logical_wal_is_refused_in_one_line(
         assert url.split(":")[2].split("@")[0] not in message  # the password stays out
         assert before == [hub.scalar(f"SELECT count(*) FROM {table}")
                           for table in ("pg_subscription", "federation_labs", "scans")]
+        # What the message says to do: `prepare` at an embedded lab restarts it with logical
+        # WAL, unless ALTER SYSTEM overrides that; then it says so, in one line.
+        with pytest.raises(FederationError, match="ALTER SYSTEM RESET wal_level") as caught:
+            lab_mod.prepare_lab(lab.settings, keep_password=True)
+        assert "\n" not in str(caught.value)
+        _alter_system(lab, "ALTER SYSTEM RESET wal_level")  # doing what it says works
+        lab_mod.prepare_lab(lab.settings, keep_password=True)
+        hub_mod.add_lab(hub_engine, url, name="west")
+        assert hub.scalar("SELECT count(*) FROM federation_labs WHERE name = 'west'") == 1
     finally:
         for member in (hub, lab):
             stop_embedded(member.folder)
