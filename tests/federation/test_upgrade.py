@@ -150,3 +150,47 @@ def test_a_lab_without_logical_wal_is_refused_in_one_line(
     finally:
         for member in (hub, lab):
             stop_embedded(member.folder)
+
+
+def test_a_lab_upgraded_first_stops_the_hub_until_the_hub_catches_up(
+        federation_root: Path, template: Path) -> None:
+    """docs/federation.md, upgrade order 3: a lab upgraded first publishes a column the hub
+    lacks; the hub's apply worker fails and retries, status says so, and once the hub has the
+    column everything arrives, once. (A column added by hand stands for a future migration.)"""
+    root = federation_root / "lab-first"
+    root.mkdir()
+    files = root / "files"
+    lab = _member(root, template, "south", "south")
+    hub = _member(root, template, "hub", "hub")
+    future = "ALTER TABLE scans ADD COLUMN future_note text DEFAULT 'from a later revision'"
+    try:
+        rules.set_rule(lab.engine, "public", "source_path ~ public", share=[])
+        _ingest(lab, files, "first", seed=41)
+        hub_engine = lab_mod.prepare_server(hub.settings)[0]
+        hub_mod.add_lab(hub_engine, lab_mod.prepare_lab(lab.settings).url, name="south")
+        wait_for(lambda: _arrived(lab, hub), "the initial copy")
+        held = sorted(_hub_ids(hub, "south"))
+
+        lab.execute(future)
+        lab.execute("UPDATE alembic_version SET version_num = '0099'")
+        _ingest(lab, files, "lab-ahead", seed=42)
+
+        def failing() -> bool:
+            report = {s.name: s for s in hub_mod.status(hub.engine)}["south"]
+            return report.errors > 0 and "upgrade the hub first" in (report.problem or "")
+
+        wait_for(failing, "the hub's apply error and the mismatch in status")
+        assert sorted(_hub_ids(hub, "south")) == held  # nothing half-applied
+
+        hub.execute(future)  # the hub "upgraded": the retrying worker resumes by itself
+        hub.execute("UPDATE alembic_version SET version_num = '0099'")
+        wait_for(lambda: _arrived(lab, hub), "the lab's scans after the hub caught up")
+        ids = _hub_ids(hub, "south")
+        assert len(ids) == len(set(ids)) == 4
+        assert hub.scalar("SELECT count(*) FROM scans WHERE site = 'south' AND "
+                          "future_note = 'from a later revision'") == 4
+        report = {s.name: s for s in hub_mod.status(hub.engine)}["south"]
+        assert report.schema_ok and report.problem is None and report.connected
+    finally:
+        for member in (hub, lab):
+            stop_embedded(member.folder)
