@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from symcat.federation import FederationError
 from symcat.federation.lab import PUBLICATION
+from symcat.store import migrate
 
 CONNECT_TIMEOUT_S = 5
 # Recognises a lab when it is added again (a copied data folder keeps the system
@@ -122,12 +123,22 @@ def _is_hub_itself(hub: Engine, lab: psycopg.Connection[Any]) -> bool:
     return bool(seen)
 
 
+def upgrade_advice(lab_revision: str | None, hub_revision: str | None) -> str:
+    """What to do about a lab and hub on different revisions: the hub goes first, so a lab
+    behind an upgraded hub only needs its own upgrade (docs/federation.md, upgrade order)."""
+    if migrate.precedes(lab_revision, hub_revision):
+        return ("upgrade the lab (`symcat db upgrade` there), then run `symcat federation "
+                "prepare --keep-password` there")
+    return ("upgrade the hub first, then the lab (`symcat db upgrade`), then run "
+            "`symcat federation prepare --keep-password` at the lab")
+
+
 def check_revisions(lab_revision: str | None, hub_revision: str | None, name: str) -> None:
     if lab_revision != hub_revision:
         raise FederationError(
             f"schema mismatch: lab {name} is at revision {lab_revision}, the hub at "
-            f"{hub_revision}; upgrade the hub first, then the lab (`symcat db upgrade`), then "
-            "run `symcat federation prepare` at the lab (docs/federation.md, upgrade order)")
+            f"{hub_revision}; {upgrade_advice(lab_revision, hub_revision)} "
+            "(docs/federation.md, upgrade order)")
 
 
 def subscription_name(name: str) -> str:
@@ -390,7 +401,8 @@ def _lab_side(hub: Engine, entry: LabStatus, lab: Any) -> None:
     entry.lab_revision = revision[0] if revision else None
     if not entry.schema_ok:
         entry.problem = (f"schema mismatch: lab at {entry.lab_revision}, hub at "
-                         f"{entry.hub_revision}; upgrade the hub first, then the lab")
+                         f"{entry.hub_revision}; "
+                         f"{upgrade_advice(entry.lab_revision, entry.hub_revision)}")
     new_sites = sorted(set(sites) | set(entry.sites))
     with hub.begin() as conn:
         conn.execute(text("UPDATE federation_labs SET sites = :sites, schema_revision = :r, "

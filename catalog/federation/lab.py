@@ -71,6 +71,14 @@ def prepare_server(settings: Settings, *, listen: str = "localhost", port: int |
             restart_embedded(settings.data_dir)
             engine = get_engine(settings)
             restarted = True
+            with engine.connect() as conn:
+                level = conn.execute(text("SHOW wal_level")).scalar_one()
+            if level != "logical":  # ALTER SYSTEM (postgresql.auto.conf) wins over symcat's
+                raise FederationError(
+                    f"the embedded server in {pgdata} still has wal_level={level} after a "
+                    "restart: an ALTER SYSTEM setting in its postgresql.auto.conf overrides "
+                    "symcat's; run ALTER SYSTEM RESET wal_level there (or delete that line) "
+                    "and run this again")
         return engine, network.port, restarted
     engine = get_engine(settings, upgrade=False)
     with engine.connect() as conn:

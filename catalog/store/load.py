@@ -142,7 +142,9 @@ def store_record(conn: Connection, record: ScanRecord, content: bytes) -> LoadOu
         insert(OriginalFile)
         .values(file_sha256=sha, size_bytes=len(content), content=content,
                 shared=flags["share_original"])
-        .on_conflict_do_nothing(index_elements=["file_sha256"])
+        # No arbiter named: the replica-identity index (file_sha256, shared) is unique too,
+        # and two ingests storing one file at once would otherwise collide on it.
+        .on_conflict_do_nothing()
     )
     scan_id = uuid.uuid4()
     columns = {**columns, "source_path_bytes": record.source_path_bytes}

@@ -66,3 +66,21 @@ def head_revision() -> str | None:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def precedes(older: str | None, newer: str | None) -> bool:
+    """Whether revision `older` comes before `newer` in these migrations (False when either
+    is unknown here, e.g. a catalog upgraded by newer code)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if older is None or newer is None or older == newer:
+        return False
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    try:
+        chain = ScriptDirectory.from_config(cfg).iterate_revisions(newer, "base")
+        return any(script.revision == older for script in chain)
+    except CommandError:
+        return False
