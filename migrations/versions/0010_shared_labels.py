@@ -6,9 +6,9 @@ Create Date: 2026-11-30
 
 The pattern of migration 0005 (docs/federation.md): `scan_labels` and `predictions` get a
 `shared` flag copied from their scan at insert and a unique index of key + `shared` as
-replica identity; `propagation_runs` is shared once one of its predictions is (set by the
-predictions' trigger), so a run over private scans never leaves the lab. `label_sets` are
-vocabularies (names and classes), published like model names.
+replica identity; `propagation_runs` is shared once one of its predictions is (set by a
+statement trigger on predictions), so a run over private scans never leaves the lab.
+`label_sets` are vocabularies (names and classes), published like model names.
 
 At a hub two things would stop replication (PostgreSQL 18 does not resolve an apply
 conflict): two labs with a label set of the same name, and the hub's own labels or
@@ -38,11 +38,16 @@ PUBLISHED_KEYS = {
 }
 RECEIVED_TABLES = ("scan_labels", "predictions")
 
-# A run becoming shared is rewritten out of line (|| '{}') like scans in sharing.refresh.
-SHARE_RUN = """UPDATE propagation_runs SET shared = true, graph = graph || '{}'::jsonb,
-                   label_snapshot = label_snapshot || '{}'::jsonb,
-                   timings = timings || '{}'::jsonb
-               WHERE id = NEW.run_id AND NOT shared;"""
+# A run is shared by its first shared prediction: once per statement (a COPY of 200,000
+# predictions runs it once), its JSON rewritten out of line like scans in sharing.refresh.
+SHARE_RUNS = """
+        BEGIN
+          UPDATE propagation_runs SET shared = true, graph = graph || '{}'::jsonb,
+                 label_snapshot = label_snapshot || '{}'::jsonb,
+                 timings = timings || '{}'::jsonb
+           WHERE NOT shared AND id IN (SELECT run_id FROM new_rows WHERE shared);
+          RETURN NULL;
+        END"""
 
 TRIGGER_FUNCTIONS = {
     # Lab side (origin mode): the scan's flag at insert; a row written here is not received.
@@ -55,18 +60,7 @@ TRIGGER_FUNCTIONS = {
           NEW.received := false;
           RETURN NEW;
         END""",
-    "symcat_prediction_shared": f"""
-        BEGIN
-          IF TG_OP = 'INSERT' THEN
-            NEW.shared := coalesce((SELECT shared FROM scans WHERE id = NEW.scan_id),
-                                   NEW.shared);
-          END IF;
-          NEW.received := false;
-          IF NEW.shared THEN
-            {SHARE_RUN}
-          END IF;
-          RETURN NEW;
-        END""",
+    "symcat_run_shared": SHARE_RUNS,
     # Hub side (replica mode): one vocabulary per name, the union of every lab's classes.
     "symcat_hub_label_set": """
         BEGIN
@@ -123,8 +117,7 @@ TRIGGER_FUNCTIONS["symcat_hub_prediction"] = HUB_ROW.format(table="predictions")
 TRIGGERS = [
     # name, table, timing/events, function, replica-only
     ("symcat_shared", "scan_labels", "BEFORE INSERT OR UPDATE", "symcat_label_shared", False),
-    ("symcat_shared", "predictions", "BEFORE INSERT OR UPDATE", "symcat_prediction_shared",
-     False),
+    ("symcat_shared", "predictions", "BEFORE INSERT OR UPDATE", "symcat_label_shared", False),
     ("symcat_hub", "label_sets", "BEFORE INSERT OR UPDATE OR DELETE", "symcat_hub_label_set",
      True),
     ("symcat_hub", "propagation_runs", "BEFORE INSERT", "symcat_hub_run", True),
@@ -164,11 +157,15 @@ def upgrade() -> None:
                    f"FOR EACH ROW EXECUTE FUNCTION {function}()")
         if replica:
             op.execute(f"ALTER TABLE {table} ENABLE REPLICA TRIGGER {trigger}")
+    op.execute("CREATE TRIGGER symcat_shared_runs AFTER INSERT ON predictions "
+               "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+               "EXECUTE FUNCTION symcat_run_shared()")
     for statement in REFRESH:  # rows already there follow their scans' current flags
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS symcat_shared_runs ON predictions")
     for trigger, table, *_ in reversed(TRIGGERS):
         op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
     for function in TRIGGER_FUNCTIONS:
