@@ -158,6 +158,11 @@ def test_the_hub_propagates_over_both_labs_labels(hub_with_labs: Federation) -> 
     wait_for(lambda: hub.scalar("SELECT value FROM scan_labels WHERE scan_id = :s AND "
                                 "label_set = :l", s=scan, l=SET) == "bubble",
              "a label written at north after the hub's propagation")
+    label = "SELECT value FROM scan_labels WHERE scan_id = :s AND label_set = :l"
+    north.catalog.labels.label(SET, "stripe", [scan])  # changed at the lab: follows
+    wait_for(lambda: hub.scalar(label, s=scan, l=SET) == "stripe", "the changed label")
+    north.catalog.labels.unlabel(SET, [scan])  # removed at the lab: leaves the hub
+    wait_for(lambda: hub.scalar(label, s=scan, l=SET) is None, "the removed label to go")
     assert hub.scalar(CONFLICTS) == conflicts and hub.scalar(ERRORS) == errors
     wait_for(lambda: hub.scalar("SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT "
                                 "NULL AND relid IS NULL") == 2, "both labs' apply workers")
