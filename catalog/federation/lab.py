@@ -31,7 +31,11 @@ PUBLISHED_TABLES = {
     "channels": "shared",
     "embeddings": "shared",
     "original_files": "shared",
+    "scan_labels": "shared",
+    "predictions": "shared",
+    "propagation_runs": "shared",
     "embedding_models": None,  # model names and sizes: every hub needs them, nothing private
+    "label_sets": None,  # vocabularies (names and classes); a hub merges same-named sets
 }
 # What the replication role may read besides: the schema revision (checked by hubs).
 READABLE_TABLES = (*PUBLISHED_TABLES, "alembic_version")

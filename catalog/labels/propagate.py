@@ -215,7 +215,12 @@ def propagate_catalog(engine: Engine, label_set: str, *, model: str, where: str 
             id=run_id, label_set=label_set, model_id=stored.id, method=method, where_text=where,
             graph=result.graph, label_snapshot=_snapshot(used, latest, counts),
             n_scans=len(ids), timings={**timings, "graphlearning": version("graphlearning")}))
+        # At a hub, a lab's prediction on a scan the hub has a label for stays: the hub
+        # writes none there, and the lab may still update or delete it (docs/federation.md).
         conn.execute(delete(Prediction).where(Prediction.label_set == label_set,
+                                              ~(Prediction.received & Prediction.scan_id.in_(
+                                                  select(ScanLabel.scan_id).where(
+                                                      ScanLabel.label_set == label_set))),
                                               Prediction.scan_id.in_(
                                                   select(Embedding.scan_id).where(
                                                       Embedding.model_id == stored.id,

@@ -103,6 +103,20 @@ _REFRESH = (
            vector = CASE WHEN s.share_embeddings THEN subvector(e.vector, 1, vector_dims(e.vector))
                          ELSE e.vector END
        FROM scans s WHERE s.id = e.scan_id AND e.shared <> s.share_embeddings""",
+    # Labels and predictions follow their scan; a run is shared once one of its
+    # predictions is (migration 0010), its JSON rewritten out of line when it starts.
+    """UPDATE scan_labels l SET shared = s.shared
+       FROM scans s WHERE s.id = l.scan_id AND l.shared <> s.shared""",
+    """UPDATE predictions p SET shared = s.shared
+       FROM scans s WHERE s.id = p.scan_id AND p.shared <> s.shared""",
+    """UPDATE propagation_runs r SET shared = f.share,
+           graph = CASE WHEN f.share THEN r.graph || '{}'::jsonb ELSE r.graph END,
+           label_snapshot = CASE WHEN f.share THEN r.label_snapshot || '{}'::jsonb
+                                 ELSE r.label_snapshot END,
+           timings = CASE WHEN f.share THEN r.timings || '{}'::jsonb ELSE r.timings END
+       FROM (SELECT r2.id, EXISTS (SELECT 1 FROM predictions p WHERE p.run_id = r2.id
+                 AND p.shared) AS share FROM propagation_runs r2) f
+       WHERE f.id = r.id AND r.shared <> f.share""",
     # Last: a hub keeps an original that another lab still shares (migration 0005).
     """UPDATE original_files o SET shared = f.share,
            content = CASE WHEN f.share THEN o.content || ''::bytea ELSE o.content END
@@ -110,6 +124,10 @@ _REFRESH = (
                  o2.file_sha256 AND s.share_original) AS share FROM original_files o2) f
        WHERE f.file_sha256 = o.file_sha256 AND o.shared <> f.share""",
 )
+
+
+TABLES = ("scans", "channels", "embeddings", "scan_labels", "predictions", "propagation_runs",
+          "original_files")
 
 
 def refresh(conn: Connection) -> dict[str, int]:
@@ -121,8 +139,7 @@ def refresh(conn: Connection) -> dict[str, int]:
     first = _REFRESH[0].format(sets=sets, shared=expressions["shared"], flags=", ".join(FLAGS),
                                values=", ".join(expressions.values()))
     changed = {}
-    for table, statement in zip(("scans", "channels", "embeddings", "original_files"),
-                                (first, *_REFRESH[1:]), strict=True):
+    for table, statement in zip(TABLES, (first, *_REFRESH[1:]), strict=True):
         # Colons escaped: text() would read ':word' inside a rule's quoted value as a bind.
         changed[table] = int(conn.execute(text(statement.replace(":", r"\:"))).rowcount or 0)
     return changed

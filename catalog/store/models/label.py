@@ -18,6 +18,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from symcat.store.base import Base, created_now, uuid_pk
+from symcat.store.models.scan import replica_index, shared_flag
+
+RECEIVED = "Arrived from a lab (at a hub); false for rows written in this catalog"
 
 LABEL_SOURCES = ("cli", "client", "dashboard", "csv")
 
@@ -45,6 +48,7 @@ class ScanLabel(Base):
             "source IN (" + ", ".join(f"'{s}'" for s in LABEL_SOURCES) + ")", name="source"
         ),
         Index("ix_scan_labels_label_set_value", "label_set", "value"),
+        replica_index("scan_labels", "scan_id", "label_set"),
     )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(
@@ -57,12 +61,15 @@ class ScanLabel(Base):
     labelled_by: Mapped[str] = mapped_column(Text)
     labelled_at: Mapped[created_now]
     source: Mapped[str] = mapped_column(Text, comment="cli, client, dashboard or csv")
+    shared: Mapped[bool] = shared_flag("Copied from scans.shared")
+    received: Mapped[bool] = shared_flag(RECEIVED)
 
 
 class PropagationRun(Base):
     """One propagation: the graph, the labels it started from, and when it ran."""
 
     __tablename__ = "propagation_runs"
+    __table_args__ = (replica_index("propagation_runs", "id"),)
 
     id: Mapped[uuid_pk]
     label_set: Mapped[str] = mapped_column(
@@ -83,13 +90,15 @@ class PropagationRun(Base):
     n_scans: Mapped[int] = mapped_column(Integer)
     timings: Mapped[dict[str, Any]] = mapped_column(comment="Seconds per stage, versions")
     created_at: Mapped[created_now]
+    shared: Mapped[bool] = shared_flag("One of its predictions is shared")
 
 
 class Prediction(Base):
     """A propagated label: the class, its confidence and the run that made it."""
 
     __tablename__ = "predictions"
-    __table_args__ = (Index("ix_predictions_label_set_value", "label_set", "value"),)
+    __table_args__ = (Index("ix_predictions_label_set_value", "label_set", "value"),
+                      replica_index("predictions", "scan_id", "label_set"))
 
     scan_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
@@ -111,3 +120,5 @@ class Prediction(Base):
         Text, comment="'graph' (in a full run) or 'neighbours' (a new scan, from its kNN)"
     )
     predicted_at: Mapped[datetime] = mapped_column(nullable=False)
+    shared: Mapped[bool] = shared_flag("Copied from scans.shared")
+    received: Mapped[bool] = shared_flag(RECEIVED)
