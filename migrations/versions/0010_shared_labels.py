@@ -1,7 +1,7 @@
 """shared labels: labels, predictions and propagation runs follow their scans to hubs
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30
 
 The pattern of migration 0005 (docs/federation.md): `scan_labels` and `predictions` get a
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

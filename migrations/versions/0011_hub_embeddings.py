@@ -1,7 +1,7 @@
 """hub embeddings: a vector a lab sends replaces one the hub computed itself
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30
 
 A hub may embed scans whose lab shared pixels but not vectors (`symcat embed` at the
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
