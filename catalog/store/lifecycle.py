@@ -124,6 +124,7 @@ def after_start(server: Any) -> None:
     with server._lock:
         _note_started(server.pgdata)
     atexit.unregister(server._cleanup)
+    server._symcat_owner = os.getpid()  # a forked child (a pool worker) is not a holder
     server._symcat_release = functools.partial(release, server)  # one hook per server
     atexit.register(server._symcat_release)
     _held.append(server)
@@ -132,6 +133,8 @@ def after_start(server: Any) -> None:
 
 def release(server: Any) -> None:
     """Let go of the server; the last live holder stops it unless it is pinned."""
+    if getattr(server, "_symcat_owner", os.getpid()) != os.getpid():
+        return  # inherited through fork: the parent holds it, not this process
     with server._lock:
         prune_stale(server.pgdata)
         started = _read_json(server.pgdata / STARTED, {})
@@ -191,6 +194,21 @@ def install_signal_handlers() -> None:
                 signal.signal(sig, _exit_on_signal)
         except (ValueError, OSError):  # pragma: no cover - unusual embedding
             pass
+
+
+def _forget_in_child() -> None:
+    """A forked child (a multiprocessing pool worker) holds none of its parent's servers:
+    it must neither let go of them nor catch the stop signals its parent sends it
+    (Pool.terminate ends its workers with SIGTERM)."""
+    _held.clear()
+    for name in STOP_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is _exit_on_signal:
+            signal.signal(sig, signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 __all__ = ["after_start", "before_start", "install_signal_handlers", "is_pinned",

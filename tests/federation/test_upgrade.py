@@ -1,8 +1,8 @@
 """Schema upgrades while replication runs, and a lab whose server lacks logical WAL.
 
-A lab and a hub start one revision behind head ("0007": 0008 adds a table, nothing
-published changes) and replicate; then they are upgraded in the order docs/federation.md
-gives (the hub, then the lab, then `prepare --keep-password` at the lab) while the lab keeps
+A lab and a hub start one revision behind head ("0010": 0011 adds a trigger, nothing
+published changes; older revisions lack columns today's sharing code writes) and
+replicate; then they are upgraded in the order docs/federation.md gives (the hub, then the lab, then `prepare --keep-password` at the lab) while the lab keeps
 ingesting. Both are reached through a database URL, as servers are: an embedded catalog
 would be brought to head the moment symcat opened it.
 """
@@ -25,7 +25,7 @@ from symcat.pipeline import ingest_paths
 from symcat.store import migrate
 from symcat.store.engine import database_url, get_engine, restart_embedded, stop_embedded
 
-OLD = "0007"
+OLD = "0010"
 
 
 def _as_server(member: Member, revision: str) -> Member:
@@ -76,7 +76,7 @@ def test_upgrade_in_the_documented_order_while_replicating(
         _ingest(lab, files, "first", seed=31)
         url = lab_mod.prepare_lab(lab.settings).url
         hub_mod.add_lab(hub.engine, url, name="east")
-        wait_for(lambda: _arrived(lab, hub), "the initial copy at revision 0007")
+        wait_for(lambda: _arrived(lab, hub), f"the initial copy at revision {OLD}")
 
         # 1. The hub is upgraded while the lab ingests: the lab's changes keep arriving.
         ingesting = threading.Thread(target=_ingest, args=(lab, files, "during-hub", 32))
