@@ -3,8 +3,9 @@
 A lab and a hub start one revision behind head ("0010": 0011 adds a trigger, nothing
 published changes; older revisions lack columns today's sharing code writes) and
 replicate; then they are upgraded in the order docs/federation.md gives (the hub, then
-the lab, then `prepare --keep-password` at the lab) while the lab keeps ingesting. Both are reached through a database URL, as servers are: an embedded catalog
-would be brought to head the moment symcat opened it.
+the lab, then `prepare --keep-password` at the lab) while the lab keeps ingesting. Both
+are reached through a database URL, as servers are: an embedded catalog would be brought
+to head the moment symcat opened it.
 """
 
 from __future__ import annotations
