@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from symcat.project import cache
 from symcat.project.layout import ProjectionError, ProjectParams
 from symcat.project.run import (
+    POINT_COLUMNS,
     StoredProjection,
     compute_layout,
     fetch_vectors,
@@ -46,8 +47,19 @@ class Projection:
         self.frame = frame
 
     @classmethod
-    def from_stored(cls, engine: Engine, stored: StoredProjection) -> Projection:
-        meta = point_metadata(engine, stored.ids)
+    def from_stored(cls, engine: Engine, stored: StoredProjection,
+                    known: pd.DataFrame | None = None) -> Projection:
+        """The projection with its points' metadata: taken from `known` (a parent's frame
+        holding these points, in this order) when it does, else read from the catalog."""
+        meta = None
+        wanted = ["id", *POINT_COLUMNS]
+        if (known is not None and len(known) == len(stored.ids)
+                and set(wanted) <= set(known.columns)):
+            candidate = known[wanted].reset_index(drop=True)
+            if candidate["id"].tolist() == list(stored.ids):
+                meta = candidate
+        if meta is None:
+            meta = point_metadata(engine, stored.ids)
         frame = meta.assign(x=stored.xy[:, 0], y=stored.xy[:, 1])
         frame = frame[["id", "x", "y", *[c for c in meta.columns if c != "id"]]]
         return cls(engine, stored, frame)
@@ -247,7 +259,9 @@ class Selection:
             self.parent.engine, model=stored.model.name, params=params, parent=stored, ids=ids,
             selection=self.how, vectors=vectors, device=device,
         )
-        return Projection.from_stored(self.parent.engine, child)
+        # The parent's frame already holds these points' metadata (a child's ids are the
+        # selected ones, in the same order): no second read of thousands of rows.
+        return Projection.from_stored(self.parent.engine, child, known=self.frame)
 
 
 def inside_polygon(points: np.ndarray, vertices: np.ndarray) -> np.ndarray:

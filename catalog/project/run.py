@@ -169,9 +169,12 @@ def run_projection(
         if parent is None:
             subset, missing = filtered_ids(conn, stored_model, where, filters)
         else:
-            order = np.argsort([str(i) for i in ids or []], kind="stable")
-            subset = [list(ids or [])[i] for i in order]
-            vectors = None if vectors is None else vectors[order]
+            given = list(ids or [])
+            # uuid order (as stored): a selection from a parent is in it already.
+            order = sorted(range(len(given)), key=given.__getitem__)
+            subset = [given[i] for i in order]
+            if vectors is not None and order != list(range(len(given))):
+                vectors = vectors[np.asarray(order, dtype=np.int64)]
         key = cache.request_key(
             model=stored_model.name, where=where, filters=filters, params_repr=repr(params),
             subset=cache.subset_hash(subset), parent=parent.id if parent else None,
@@ -193,7 +196,9 @@ def run_projection(
                "total_s": round(time.perf_counter() - started, 3)}
     new_id = _store(engine, key, stored_model, where, filters, parent, selection, resolved,
                     repr(params), params.as_dict(), subset, xy, timings)
-    result = load_projection(engine, new_id)
+    # The points just written are in memory, in the stored order (uuid order is the order of
+    # their text): read back only the projection's row, not thousands of points.
+    result = load_projection(engine, new_id, points=(subset, xy))
     cache.vectors.put(result.id, np.asarray(subset, dtype=object), vectors)
     return result
 
@@ -229,9 +234,12 @@ def _store(engine: Engine, key: str, model: StoredModel, where: str | None,
     return new_id
 
 
-def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: bool = False
+def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: bool = False,
+                    points: tuple[Sequence[uuid.UUID], np.ndarray] | None = None
                     ) -> StoredProjection:
-    """A stored projection by id, with its points; LookupError if there is none."""
+    """A stored projection by id, with its points (read, unless the caller that stored them
+    passes them as `points`: ids in uuid order and their coordinates); LookupError if there
+    is none."""
     key = uuid.UUID(str(projection_id))
     with Session(engine) as conn:
         row = conn.execute(
@@ -242,11 +250,16 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
         if row is None:
             raise LookupError(f"no projection with id {key}")
         record: Projection = row[0]
-        points = conn.execute(
-            select(ProjectionPoint.scan_id, ProjectionPoint.x, ProjectionPoint.y)
-            .where(ProjectionPoint.projection_id == key).order_by(ProjectionPoint.scan_id)
-        ).all()
-    xy = np.array([(p.x, p.y) for p in points], dtype=np.float32).reshape(-1, 2)
+        if points is None:
+            rows = conn.execute(
+                select(ProjectionPoint.scan_id, ProjectionPoint.x, ProjectionPoint.y)
+                .where(ProjectionPoint.projection_id == key).order_by(ProjectionPoint.scan_id)
+            ).all()
+            ids = [p.scan_id for p in rows]
+            xy = np.array([(p.x, p.y) for p in rows], dtype=np.float32).reshape(-1, 2)
+        else:
+            ids = list(points[0])
+            xy = np.asarray(points[1], dtype=np.float32).reshape(-1, 2)
     return StoredProjection(
         id=record.id, parent_id=record.parent_id,
         model=StoredModel(record.model_id, row.name, row.family, row.dim),
@@ -254,7 +267,7 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
         selection=record.selection, params=dict(record.params),
         params_repr=record.params_repr, subset_sha256=record.subset_sha256,
         timings=dict(record.timings), created_at=record.created_at,
-        ids=[p.scan_id for p in points], xy=xy, cached=cached,
+        ids=ids, xy=xy, cached=cached,
     )
 
 
