@@ -147,3 +147,23 @@ def test_temperature_fit_recovers_a_known_temperature():
     p /= p.sum(1, keepdims=True)
     y = np.array([rng.choice(18, p=row) for row in p])
     assert abs(fit_temperature(logits, y) - 2.0) < 0.2
+
+
+# -- v3: v2's network, stricter lattice test, temperature from 600+ images ---------------
+
+
+def test_v3_reuses_v2_files_and_keeps_v2_answers(v2):
+    from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR, WEIGHTS_V3_DIR
+
+    v3 = SymmetryExtractor(WEIGHTS_V3_DIR)
+    assert v3.name == "symcat_symmetry.v3" and v3.files_dir == WEIGHTS_V2_DIR.resolve()
+    assert not list(WEIGHTS_V3_DIR.glob("*.safetensors"))  # no second copy of the weights
+    assert v3.max_aspect == 3.0 and v2.max_aspect is None
+    assert v3.config["calibration"]["validation_images"] >= 600
+    g = torch.Generator().manual_seed(3)
+    imgs = list(generate(torch.tensor([10, 16]), "noise", g, size=256).images[:, 0].numpy())
+    old, new = v2.analyse(imgs), v3.analyse(imgs)
+    assert [r.top_group for r in new] == ["p4m", "p6m"]
+    for a, b in zip(old, new, strict=True):  # same lattice, views, network: same features
+        assert np.allclose(a.features, b.features, atol=1e-5)
+        assert a.lattice == b.lattice

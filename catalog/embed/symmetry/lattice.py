@@ -122,8 +122,14 @@ def _value(acf: np.ndarray, centre: tuple[int, int], v: np.ndarray) -> float:
     return float(acf[r - 1 : r + 2, c - 1 : c + 2].max())
 
 
-def estimate(image: np.ndarray) -> Lattice:
-    """The scan's lattice (``found``) or why none was found; never raises on bad values."""
+def estimate(image: np.ndarray, max_aspect: float | None = None) -> Lattice:
+    """The scan's lattice (``found``) or why none was found; never raises on bad values.
+
+    ``max_aspect`` (symcat_symmetry.v3: 3): refuse a lattice whose longer period is more
+    than this many times the shorter, the signature of stripes modulated along their
+    length (wobble, scan-line beating), which the ridge test passes because the
+    modulation is a real second period. None (v2) keeps v2's answers unchanged.
+    """
     try:
         img = as_grey(image)
     except ValueError as exc:
@@ -141,6 +147,11 @@ def estimate(image: np.ndarray) -> Lattice:
     if clean is None:
         return none(reason)
     found = _estimate(clean)
+    if found.found and max_aspect is not None:
+        short, long_ = sorted(found.periods)
+        if long_ > max_aspect * short:
+            return none(f"no lattice: one period direction dominates (periods {short * scale:.1f}"
+                        f" and {long_ * scale:.1f} px, more than {max_aspect:g}:1; stripes?)")
     if not found.found or scale == 1.0:
         return found
     return Lattice(True, "", (found.a1[0] * scale, found.a1[1] * scale),
