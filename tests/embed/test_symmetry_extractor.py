@@ -167,3 +167,23 @@ def test_v3_reuses_v2_files_and_keeps_v2_answers(v2):
     for a, b in zip(old, new, strict=True):  # same lattice, views, network: same features
         assert np.allclose(a.features, b.features, atol=1e-5)
         assert a.lattice == b.lattice
+
+
+def test_v3_bad_input_is_none_and_its_registry_module_embeds():
+    """Bad pixels never crash v3; the registry module (what `symcat embed` runs; on a GPU
+    its views follow the network to the device) gives 512 finite features."""
+    from symcat.embed.registry import create_extractor
+    from symcat.embed.symmetry.extract import WEIGHTS_V3_DIR
+
+    v3 = SymmetryExtractor(WEIGHTS_V3_DIR)
+    bad = [np.zeros((10, 10)), np.ones((64, 64)), np.full((64, 64), np.nan),
+           np.full((64, 64), np.inf), np.zeros((0, 50))]
+    for r in v3.analyse(bad):
+        assert r.symmetry == "none" and r.reason and r.features.shape == (512,)
+    huge = np.random.default_rng(0).random((96, 96)) * 1e300
+    assert np.isfinite(v3.analyse([huge])[0].features).all()
+    module = create_extractor("symcat_symmetry.v3")
+    g = torch.Generator().manual_seed(3)
+    x = generate(torch.tensor([10]), "noise", g, size=256).images.repeat(1, 3, 1, 1)
+    out = module(x)
+    assert out.shape == (1, 512) and torch.isfinite(out).all()
