@@ -142,11 +142,17 @@ def embed_parts(name: str, n: int, seed: int, parts: list[str], work: Path,
 
 
 def _lattice_flag(image: np.ndarray) -> np.ndarray:
-    """[1.0] when symcat_symmetry.v3's lattice test finds a lattice in the grey input."""
-    from symcat.embed.symmetry.lattice import estimate
+    """[1.0] when symcat_symmetry.v3's lattice test (its config.json's settings) finds a
+    lattice in the grey input."""
+    import json
 
+    from symcat.embed.symmetry.extract import WEIGHTS_V3_DIR
+    from symcat.embed.symmetry.lattice import FineSearch, estimate
+
+    cfg = json.loads((WEIGHTS_V3_DIR / "config.json").read_text())["lattice"]
     grey = np.asarray(image, dtype=np.float64).mean(0)
-    return np.array([float(estimate(grey, max_aspect=3.0).found)], np.float32)
+    found = estimate(grey, cfg["max_aspect"], FineSearch(**cfg["fine"])).found
+    return np.array([float(found)], np.float32)
 
 
 def _stored(channels: dict[str, np.ndarray]):

@@ -135,6 +135,8 @@ def main() -> None:
     p.add_argument("--v2", default=str(WEIGHTS_V2_DIR))
     p.add_argument("--v3", default=str(WEIGHTS_V3_DIR))
     p.add_argument("--models", default="v1,v2,v3", help="which of v1, v2, v3 to run")
+    p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
+                   help="more configurations to compare (a folder with a config.json)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -151,7 +153,9 @@ def main() -> None:
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
           f"in {time.time() - t0:.0f} s", flush=True)
     folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3}
-    models = {m: SymmetryExtractor(folders[m], device=a.device) for m in a.models.split(",")}
+    folders.update(e.split("=", 1) for e in a.extra)
+    names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
+    models = {m: SymmetryExtractor(folders[m], device=a.device) for m in names_}
     by: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(dict))
     out: dict = {"load_before": load0, "device": a.device, "args": vars(a)}
     for name, ex in models.items():

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symcat.embed.symmetry.lattice import Lattice, estimate, views
+from symcat.embed.symmetry.lattice import FineSearch, Lattice, estimate, views
 from symcat.ingest.synth.domains import random_scene, render
 
 PERIOD_TOL = 0.03  # relative, per period
@@ -148,3 +148,27 @@ def test_max_aspect_refuses_modulated_stripes_and_keeps_real_lattices():
             assert max(old.periods) > 3 * min(old.periods)
     a1, a2 = np.array([12.0, 0.0]), np.array([0.0, 30.0])  # 2.5:1, a real lattice
     assert close(estimate(lattice_image(a1, a2), max_aspect=3.0), a1, a2)
+
+
+V3_FINE = FineSearch(blur_px=0.7, score_min=0.6, slack=0.15, min_cells=12)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 71.0])
+@pytest.mark.parametrize("cell", [((7.0, 0.0), (0.0, 8.0)), ((9.0, 0.0), (4.5, 9.0 * 0.866))])
+def test_fine_search_finds_many_small_cells(cell, angle):
+    """v3's finer-cell search: 28-36 cells of 7-9 px across 256 px, both periods within
+    3% and the angle within 2 degrees, at several orientations."""
+    a1, a2 = (rot(v, angle) for v in cell)
+    found = estimate(lattice_image(a1, a2, seed=int(angle)), 3.0, V3_FINE)
+    assert found.found, found.reason
+    assert close(found, a1, a2), (found.periods, found.gamma_deg)
+
+
+@pytest.mark.parametrize("cell", ["hexagonal", "large", "oblique"])
+def test_fine_search_keeps_lattices_of_few_cells(cell):
+    a1, a2 = (rot(v, 17.0) for v in CELLS[cell])
+    img = lattice_image(a1, a2, seed=17)
+    assert close(estimate(img, 3.0, V3_FINE), a1, a2)  # blurred, so not bit-equal
+    for cls in ("labyrinth", "bubble"):
+        rng = np.random.default_rng(11)
+        assert not estimate(render(random_scene(cls, rng), rng).phase1, 3.0, V3_FINE).found

@@ -159,14 +159,17 @@ def test_v3_reuses_v2_files_and_keeps_v2_answers(v2):
     assert v3.name == "symcat_symmetry.v3" and v3.files_dir == WEIGHTS_V2_DIR.resolve()
     assert not list(WEIGHTS_V3_DIR.glob("*.safetensors"))  # no second copy of the weights
     assert v3.max_aspect == 3.0 and v2.max_aspect is None
+    assert v3.fine is not None and v3.fine.min_cells == 12 and v2.fine is None
     assert v3.config["calibration"]["validation_images"] >= 600
     g = torch.Generator().manual_seed(3)
     imgs = list(generate(torch.tensor([10, 16]), "noise", g, size=256).images[:, 0].numpy())
     old, new = v2.analyse(imgs), v3.analyse(imgs)
     assert [r.top_group for r in new] == ["p4m", "p6m"]
-    for a, b in zip(old, new, strict=True):  # same lattice, views, network: same features
-        assert np.allclose(a.features, b.features, atol=1e-5)
-        assert a.lattice == b.lattice
+    for a, b in zip(old, new, strict=True):  # the same cell (sub-pixel shifts from the
+        # low-pass), so views of the same scale within 1%: features nearly the same
+        assert np.allclose(sorted(a.lattice.periods), sorted(b.lattice.periods), rtol=0.01)
+        cos = a.features @ b.features / np.linalg.norm(a.features) / np.linalg.norm(b.features)
+        assert cos > 0.98
 
 
 def test_v3_bad_input_is_none_and_its_registry_module_embeds():

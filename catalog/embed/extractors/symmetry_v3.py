@@ -1,9 +1,10 @@
-"""``symcat_symmetry.v3``: v2's network with a stricter lattice test and a larger calibration.
+"""``symcat_symmetry.v3``: v2's network with a better lattice estimate and calibration.
 
 Same weight files as v2 (``weights_v3/config.json`` names them through ``weights_from``);
 what changes is the inference recipe, so it is a new version and v2 keeps its answers:
-a lattice whose periods differ more than 3:1 is refused (stripes modulated along their
-length), and the temperature is fitted on a validation set of 600 or more images.
+the lattice estimate also looks for a finer cell than the best-scoring one (many small
+cells), a lattice whose periods differ more than 3:1 is refused (stripes modulated along
+their length), and the temperature is fitted on 600 validation images.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ SYMMETRY_V3 = ExtractorCfg(
     input_size=256,
     weights=_weights,
     licence="symcat's own weights (trained on generated wallpaper patterns)",
-    description="symcat_symmetry.v2's network; lattices over 3:1 refused, temperature "
-                "fitted on 600+ validation images; calibrated groups with a 'none' outcome",
+    description="symcat_symmetry.v2's network; finer-cell lattice search, lattices over "
+                "3:1 refused, temperature fitted on 600 validation images; calibrated "
+                "groups with a 'none' outcome",
     details={"network": "symcat.embed.symmetry (weights_v3/config.json, v2's weights)",
              "weights_dir": str(FOLDER), "symmetry_predictions": True},
 )

@@ -23,7 +23,14 @@ import numpy as np
 import torch
 
 from symcat.embed.symmetry.groups import GROUPS
-from symcat.embed.symmetry.lattice import Lattice, as_grey, estimate, resize, views
+from symcat.embed.symmetry.lattice import (
+    FineSearch,
+    Lattice,
+    as_grey,
+    estimate,
+    resize,
+    views,
+)
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, sha256
 
@@ -73,7 +80,9 @@ class SymmetryExtractor:
         self.groups: tuple[str, ...] = tuple(self.config["groups"])
         self.temperature = float(self.config.get("temperature", 1.0))
         self.abstain_below = float(self.config.get("abstain_below", 0.0))
-        self.max_aspect: float | None = self.config.get("lattice", {}).get("max_aspect")
+        lattice_cfg = self.config.get("lattice", {})
+        self.max_aspect: float | None = lattice_cfg.get("max_aspect")
+        self.fine = FineSearch(**lattice_cfg["fine"]) if "fine" in lattice_cfg else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -168,7 +177,7 @@ class SymmetryExtractor:
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
-        jobs = [(img, use_lattice, self.max_aspect) for img in images]
+        jobs = [(img, use_lattice, self.max_aspect, self.fine) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -210,14 +219,14 @@ class SymmetryExtractor:
                               feats.mean(0).astype(np.float32), z)
 
 
-def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None
-             ) -> tuple[Lattice, list[np.ndarray], str]:
+def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
+             fine: FineSearch | None = None) -> tuple[Lattice, list[np.ndarray], str]:
     """Lattice and network views of one image, or the reason it cannot have any."""
     try:
         grey = as_grey(image)
     except ValueError as exc:
         return Lattice(False, str(exc)), [], str(exc)
-    lat = estimate(grey, max_aspect) if use_lattice else Lattice(False, "lattice not used")
+    lat = estimate(grey, max_aspect, fine) if use_lattice else Lattice(False, "lattice not used")
     if not _usable(grey):
         reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
         return lat, [], reason
