@@ -31,6 +31,9 @@ PARTS = {  # part -> (network registry name, recipe: square size or native cap)
     "native512": ("effnet_lite0_4tap_native.in1k", "n512"),
     "native1024": ("effnet_lite0_4tap_native.in1k", "n1024"),
     "sym_native512": ("symcat_symmetry.v1", "n512"),
+    "sym3_native512": ("symcat_symmetry.v3", "n512"),
+    # 1.0 where symcat_symmetry.v3's lattice estimate finds a lattice in the network input
+    "lattice3_native512": ("lattice:symcat_symmetry.v3", "n512"),
 }
 
 
@@ -43,6 +46,15 @@ def _models() -> dict[str, tuple[list[str], Callable[..., np.ndarray]]]:
     def joined(nat: str, sym: str, weight: float, reduce: bool = True):
         return [nat, sym], lambda p: join(reduce_natural(p[nat]) if reduce else p[nat],
                                           p[sym], weight)
+
+    def gated(nat: str, sym: str, gate: str, weight: float):
+        """Symmetry half only where a lattice is found; elsewhere the natural half alone
+        (`combined_module(lattice_gate=...)`)."""
+        def make(p):
+            on = p[gate][:, :1] > 0.5
+            nat_ = reduce_natural(p[nat])
+            return np.where(on, join(nat_, p[sym], weight), join(nat_, p[sym] * 0, 0.0))
+        return [nat, sym, gate], make
 
     return {
         "effnet_lite0.in1k": same("final224"),
@@ -58,6 +70,14 @@ def _models() -> dict[str, tuple[list[str], Callable[..., np.ndarray]]]:
            for w in (0.2, 0.35, 0.5, 0.65, 0.8)},
         f"symcat_combined.v2 (w_sym {V2_SYMMETRY_WEIGHT})":
             joined("native512", "sym_native512", V2_SYMMETRY_WEIGHT),
+        "symcat_symmetry.v3": same("sym3_native512"),
+        "part: v3 lattice flag": same("lattice3_native512"),  # features only, no metrics
+        **{f"v3 candidate: native PCA + symmetry v3, w_sym {w}":
+           joined("native512", "sym3_native512", w) for w in (0.5, 0.8)},
+        **{f"v3 candidate: same, gated by v3's lattice, w_sym {w}":
+           gated("native512", "sym3_native512", "lattice3_native512", w) for w in (0.5, 0.8)},
+        "v3 candidate: native PCA + symmetry v1, gated by v3's lattice, w_sym 0.5":
+            gated("native512", "sym_native512", "lattice3_native512", 0.5),
     }
 
 
@@ -87,7 +107,8 @@ def embed_parts(name: str, n: int, seed: int, parts: list[str], work: Path,
     if todo:
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         nets = {PARTS[p][0]: None for p in todo}
-        nets = {k: create_extractor(k, device=device) for k in nets}
+        nets = {k: create_extractor(k, device=device) for k in nets
+                if not k.startswith("lattice:")}
         out: dict[str, list[np.ndarray]] = {p: [] for p in todo}
         found: list[str] = []
         seconds = {p: 0.0 for p in todo}
@@ -102,7 +123,10 @@ def embed_parts(name: str, n: int, seed: int, parts: list[str], work: Path,
                 started = time.perf_counter()
                 if recipe not in inputs:
                     inputs[recipe] = prepare(mode, stored, _sizing(recipe))
-                out[p].append(forward_any(nets[net], [inputs[recipe]], device)[0])
+                if net.startswith("lattice:"):
+                    out[p].append(_lattice_flag(inputs[recipe]))
+                else:
+                    out[p].append(forward_any(nets[net], [inputs[recipe]], device)[0])
                 seconds[p] += time.perf_counter() - started
             if (i + 1) % 25 == 0:
                 print(f"  {name}: {i + 1}/{n} embedded", flush=True)
@@ -115,6 +139,20 @@ def embed_parts(name: str, n: int, seed: int, parts: list[str], work: Path,
             have[p] = np.stack(vectors).astype(np.float32)
             np.save(cache / f"{p}.npy", have[p].astype(np.float16))  # as the catalog stores
     return labels, have
+
+
+def _lattice_flag(image: np.ndarray) -> np.ndarray:
+    """[1.0] when symcat_symmetry.v3's lattice test (its config.json's settings) finds a
+    lattice in the grey input."""
+    import json
+
+    from symcat.embed.symmetry.extract import WEIGHTS_V3_DIR
+    from symcat.embed.symmetry.lattice import FineSearch, estimate
+
+    cfg = json.loads((WEIGHTS_V3_DIR / "config.json").read_text())["lattice"]
+    grey = np.asarray(image, dtype=np.float64).mean(0)
+    found = estimate(grey, cfg["max_aspect"], FineSearch(**cfg["fine"])).found
+    return np.array([float(found)], np.float32)
 
 
 def _stored(channels: dict[str, np.ndarray]):
@@ -232,6 +270,8 @@ def evaluate_set(name: str, n: int | None, seed: int, models: list[str] | None, 
         return None
     rows = []
     for model, (_, make) in chosen.items():
+        if model.startswith("part:"):
+            continue
         x = make(have).astype(np.float32)
         lp, method = propagation_accuracy(x, labels, trials)
         rows.append({"model": model, "dim": x.shape[1], "svm_10fold": svm_accuracy(x, labels),

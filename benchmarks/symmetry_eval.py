@@ -5,10 +5,13 @@ Whole images as a user passes them (no centre crops by the benchmark): a held-ou
 motif family and seed training never saw), 192-512 px, 2 to 50 cells across, half
 with distortions; training's held-out "atoms" family; and non-periodic PFM domain
 images (symcat.ingest.synth.domains), which should get "none". v1 as shipped (whole
-image -> 224, no abstention) and v2 (lattice -> views -> calibrated, with "none").
+image -> 224, no abstention), v2 (lattice -> views -> calibrated, with "none") and v3
+(v2's network; lattices over 3:1 refused; temperature from 600+ validation images).
+Also by cell edge in pixels as scanned, where small cells stop carrying their motif.
 
     python benchmarks/symmetry_eval.py --n-per-bin 34 --domains 40           # CPU, small
-    python benchmarks/symmetry_eval.py --n-per-bin 170 --domains 300 --device cuda --workers 16
+    python benchmarks/symmetry_eval.py --n-per-bin 102 --domains 200 --atoms 170 \
+        --device cuda --workers 16                                             # GPU
 
 top-1 counts an abstention as a miss; "answered" is the share not abstaining; ECE
 (15 bins) compares the calibrated probability of the top plane group with its accuracy.
@@ -35,12 +38,14 @@ import heldout_wallpaper as heldout  # noqa: E402
 from symcat.embed.symmetry.extract import (  # noqa: E402
     WEIGHTS_DIR,
     WEIGHTS_V2_DIR,
+    WEIGHTS_V3_DIR,
     SymmetryExtractor,
 )
 from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
 
 BINS = ((2, 4), (4, 8), (8, 16), (16, 50))
 NON_PERIODIC = ("bubble", "labyrinth", "written_box", "featureless", "stripe")
+EDGE_BINS = ((0, 6), (6, 10), (10, 20), (20, 40), (40, 1000))  # cell edge in px, as scanned
 
 
 def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
@@ -98,7 +103,8 @@ def run_model(ex: SymmetryExtractor, images: list[np.ndarray], workers: int) -> 
     res = ex.analyse(images, workers=workers)
     return [{"symmetry": r.symmetry, "top_group": r.top_group, "p": r.p,
              "top3": [g for g, _ in r.top3], "abstained": r.abstained,
-             "reason": r.reason} for r in res]
+             "reason": r.reason, "periods": sorted(r.lattice.periods) if r.lattice.found
+             else None} for r in res]
 
 
 def table(title: str, groups: dict[str, dict[str, dict]], models: list[str]) -> str:
@@ -127,6 +133,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--v1", default=str(WEIGHTS_DIR))
     p.add_argument("--v2", default=str(WEIGHTS_V2_DIR))
+    p.add_argument("--v3", default=str(WEIGHTS_V3_DIR))
+    p.add_argument("--models", default="v1,v2,v3", help="which of v1, v2, v3 to run")
+    p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
+                   help="more configurations to compare (a folder with a config.json)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -142,15 +152,18 @@ def main() -> None:
     domains = domain_images(a.domains, a.seed + 2)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
           f"in {time.time() - t0:.0f} s", flush=True)
-    models = {"v1": SymmetryExtractor(a.v1, device=a.device),
-              "v2": SymmetryExtractor(a.v2, device=a.device)}
+    folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3}
+    folders.update(e.split("=", 1) for e in a.extra)
+    names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
+    models = {m: SymmetryExtractor(folders[m], device=a.device) for m in names_}
     by: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(dict))
     out: dict = {"load_before": load0, "device": a.device, "args": vars(a)}
     for name, ex in models.items():
         t = time.time()
         rows = run_model(ex, glyphs, a.workers)
         for r, it in zip(rows, items, strict=True):
-            r.update(group=it["group"], bin=it["bin"], distort=it["distort"])
+            r.update(group=it["group"], bin=it["bin"], distort=it["distort"],
+                     edge=it["size"] / it["cells"])
         arows = run_model(ex, [im for _, im in atoms], a.workers)
         for r, (g, _) in zip(arows, atoms, strict=True):
             r.update(group=g)
@@ -160,6 +173,10 @@ def main() -> None:
         for lo, hi in BINS:
             res[f"cells {lo}-{hi}"] = summarise([r for r in rows if r["bin"] == f"{lo}-{hi}"])
         res[">= 8 cells"] = summarise([r for r in rows if r["bin"] in ("8-16", "16-50")])
+        for lo, hi in EDGE_BINS:
+            res[f"cell edge {lo}-{hi} px"] = summarise([r for r in rows if lo <= r["edge"] < hi])
+            res[f">= 8 cells, edge {lo}-{hi} px"] = summarise(
+                [r for r in rows if lo <= r["edge"] < hi and r["bin"] in ("8-16", "16-50")])
         res["distorted"] = summarise([r for r in rows if r["distort"]])
         res["clean"] = summarise([r for r in rows if not r["distort"]])
         res["family glyph (independent)"] = res["overall glyph"]
@@ -171,7 +188,9 @@ def main() -> None:
                                     if c == cls])) for cls in NON_PERIODIC}
         abst["all non-periodic"] = float(np.mean([r["abstained"] for r in drows]))
         out[name] = {"results": res, "abstain_non_periodic": abst, "seconds": secs,
-                     "model": ex.name}
+                     "model": ex.name, "rows": {"glyph": rows, "atoms": arows,
+                                                "domains": [r | {"class": c} for r, (c, _) in
+                                                            zip(drows, domains, strict=True)]}}
         for key, s in res.items():
             by[key][name] = s
         print(f"{name} ({ex.name}): {secs:.0f} s", flush=True)
@@ -181,6 +200,10 @@ def main() -> None:
                  "family atoms (training's held-out)"]
     print(table("Held-out glyph generator, whole images; by cells across, distortion, family",
                 {k: by[k] for k in main_keys}, names))
+    print(table("By cell edge in pixels as scanned (glyph, all bins; then >= 8 cells only)",
+                {k: by[k] for lo, hi in EDGE_BINS for k in (f"cell edge {lo}-{hi} px",
+                                                            f">= 8 cells, edge {lo}-{hi} px")
+                 if by[k] and next(iter(by[k].values()))}, names))
     print(table("By plane group (glyph, all bins)", {f"group {g}": by[f"group {g}"]
                                                      for g in GROUPS}, names))
     print("\n**Non-periodic domain images: share answered 'none'**\n")

@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.vgg",
     "symcat.embed.extractors.combined",
     "symcat.embed.extractors.symmetry_v2",
+    "symcat.embed.extractors.symmetry_v3",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

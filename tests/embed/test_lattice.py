@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symcat.embed.symmetry.lattice import Lattice, estimate, views
+from symcat.embed.symmetry.lattice import FineSearch, Lattice, estimate, views
 from symcat.ingest.synth.domains import random_scene, render
 
 PERIOD_TOL = 0.03  # relative, per period
@@ -123,3 +123,52 @@ def test_views_bring_cells_to_the_target_size():
     few = lattice_image(np.array([60.0, 0.0]), np.array([0.0, 60.0]), size=256)
     small = views(few, estimate(few))
     assert [v.shape[0] for v in small] == [128, 192]  # 256 px * 30/60 and * 45/60
+
+
+def wobbly_stripes(seed: int) -> list[np.ndarray]:
+    """The generator's stripes as they come (wobble on): a weak second period along them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for points in (256, 512):
+        img = render(random_scene("stripe", rng, points=points), rng)
+        out += [img.phase1, img.amplitude1]
+    return out
+
+
+def test_max_aspect_refuses_modulated_stripes_and_keeps_real_lattices():
+    """v3's test: a lattice over 3:1 is refused with a reason; v2's call is unchanged."""
+    stripes = [s for k in (7, 8, 9) for s in wobbly_stripes(k)]
+    v2_found = [estimate(s) for s in stripes]
+    assert any(f.found for f in v2_found)  # what v3 fixes: v2 sees a lattice in some
+    for s, old in zip(stripes, v2_found, strict=True):
+        new = estimate(s, max_aspect=3.0)
+        assert not new.found and new.reason
+        if old.found:
+            assert "dominates" in new.reason
+            assert max(old.periods) > 3 * min(old.periods)
+    a1, a2 = np.array([12.0, 0.0]), np.array([0.0, 30.0])  # 2.5:1, a real lattice
+    assert close(estimate(lattice_image(a1, a2), max_aspect=3.0), a1, a2)
+
+
+V3_FINE = FineSearch(blur_px=0.7, score_min=0.6, slack=0.15, min_cells=12)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 71.0])
+@pytest.mark.parametrize("cell", [((7.0, 0.0), (0.0, 8.0)), ((9.0, 0.0), (4.5, 9.0 * 0.866))])
+def test_fine_search_finds_many_small_cells(cell, angle):
+    """v3's finer-cell search: 28-36 cells of 7-9 px across 256 px, both periods within
+    3% and the angle within 2 degrees, at several orientations."""
+    a1, a2 = (rot(v, angle) for v in cell)
+    found = estimate(lattice_image(a1, a2, seed=int(angle)), 3.0, V3_FINE)
+    assert found.found, found.reason
+    assert close(found, a1, a2), (found.periods, found.gamma_deg)
+
+
+@pytest.mark.parametrize("cell", ["hexagonal", "large", "oblique"])
+def test_fine_search_keeps_lattices_of_few_cells(cell):
+    a1, a2 = (rot(v, 17.0) for v in CELLS[cell])
+    img = lattice_image(a1, a2, seed=17)
+    assert close(estimate(img, 3.0, V3_FINE), a1, a2)  # blurred, so not bit-equal
+    for cls in ("labyrinth", "bubble"):
+        rng = np.random.default_rng(11)
+        assert not estimate(render(random_scene(cls, rng), rng).phase1, 3.0, V3_FINE).found

@@ -147,3 +147,46 @@ def test_temperature_fit_recovers_a_known_temperature():
     p /= p.sum(1, keepdims=True)
     y = np.array([rng.choice(18, p=row) for row in p])
     assert abs(fit_temperature(logits, y) - 2.0) < 0.2
+
+
+# -- v3: v2's network, stricter lattice test, temperature from 600+ images ---------------
+
+
+def test_v3_reuses_v2_files_and_keeps_v2_answers(v2):
+    from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR, WEIGHTS_V3_DIR
+
+    v3 = SymmetryExtractor(WEIGHTS_V3_DIR)
+    assert v3.name == "symcat_symmetry.v3" and v3.files_dir == WEIGHTS_V2_DIR.resolve()
+    assert not list(WEIGHTS_V3_DIR.glob("*.safetensors"))  # no second copy of the weights
+    assert v3.max_aspect == 3.0 and v2.max_aspect is None
+    assert v3.fine is not None and v3.fine.min_cells == 12 and v2.fine is None
+    assert v3.config["calibration"]["validation_images"] >= 600
+    g = torch.Generator().manual_seed(3)
+    imgs = list(generate(torch.tensor([10, 16]), "noise", g, size=256).images[:, 0].numpy())
+    old, new = v2.analyse(imgs), v3.analyse(imgs)
+    assert [r.top_group for r in new] == ["p4m", "p6m"]
+    for a, b in zip(old, new, strict=True):  # the same cell (sub-pixel shifts from the
+        # low-pass), so views of the same scale within 1%: features nearly the same
+        assert np.allclose(sorted(a.lattice.periods), sorted(b.lattice.periods), rtol=0.01)
+        cos = a.features @ b.features / np.linalg.norm(a.features) / np.linalg.norm(b.features)
+        assert cos > 0.98
+
+
+def test_v3_bad_input_is_none_and_its_registry_module_embeds():
+    """Bad pixels never crash v3; the registry module (what `symcat embed` runs; on a GPU
+    its views follow the network to the device) gives 512 finite features."""
+    from symcat.embed.registry import create_extractor
+    from symcat.embed.symmetry.extract import WEIGHTS_V3_DIR
+
+    v3 = SymmetryExtractor(WEIGHTS_V3_DIR)
+    bad = [np.zeros((10, 10)), np.ones((64, 64)), np.full((64, 64), np.nan),
+           np.full((64, 64), np.inf), np.zeros((0, 50))]
+    for r in v3.analyse(bad):
+        assert r.symmetry == "none" and r.reason and r.features.shape == (512,)
+    huge = np.random.default_rng(0).random((96, 96)) * 1e300
+    assert np.isfinite(v3.analyse([huge])[0].features).all()
+    module = create_extractor("symcat_symmetry.v3")
+    g = torch.Generator().manual_seed(3)
+    x = generate(torch.tensor([10]), "noise", g, size=256).images.repeat(1, 3, 1, 1)
+    out = module(x)
+    assert out.shape == (1, 512) and torch.isfinite(out).all()

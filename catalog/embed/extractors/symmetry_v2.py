@@ -39,13 +39,18 @@ SYMMETRY_V2 = ExtractorCfg(
 
 @register_extractor(SYMMETRY_V2)
 def build(cfg: ExtractorCfg) -> Any:
+    return build_features(cfg, FOLDER)
+
+
+def build_features(cfg: ExtractorCfg, folder: Path) -> Any:
+    """A module: preprocessed planes -> the 512 features averaged over the lattice views."""
     import numpy as np
     import torch
     from torch import nn
 
     from symcat.embed.symmetry.extract import SymmetryExtractor
 
-    extractor = SymmetryExtractor(FOLDER)
+    extractor = SymmetryExtractor(folder)
 
     class Features(nn.Module):
         def __init__(self) -> None:
@@ -54,6 +59,7 @@ def build(cfg: ExtractorCfg) -> Any:
             self.network = extractor.model
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
+            # `create_extractor(device=...)` moves this module, and with it the network
             grey = x.float().mean(1).cpu().numpy()
             res = extractor.analyse(list(grey))
             return torch.from_numpy(np.stack([r.features for r in res])).to(x.device)

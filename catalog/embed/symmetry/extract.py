@@ -23,12 +23,20 @@ import numpy as np
 import torch
 
 from symcat.embed.symmetry.groups import GROUPS
-from symcat.embed.symmetry.lattice import Lattice, as_grey, estimate, resize, views
+from symcat.embed.symmetry.lattice import (
+    FineSearch,
+    Lattice,
+    as_grey,
+    estimate,
+    resize,
+    views,
+)
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
+WEIGHTS_V3_DIR = Path(__file__).parent / "weights_v3"  # config only: v2's weight files
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -61,19 +69,24 @@ class SymmetryExtractor:
         self.batch_size = batch_size
         self.verify = verify
         self.config = json.loads((self.weights_dir / "config.json").read_text())
+        # a version that changes only the inference recipe (v3) reuses an older one's files
+        self.files_dir = (self.weights_dir / self.config.get("weights_from", ".")).resolve()
         if verify:
             for name, digest in self.config["files"].items():
-                if sha256(self.weights_dir / name) != digest:
+                if sha256(self.files_dir / name) != digest:
                     raise ValueError(
                         f"weights file {name} does not match its sha256 in config.json")
         self.name: str = self.config["name"]
         self.groups: tuple[str, ...] = tuple(self.config["groups"])
         self.temperature = float(self.config.get("temperature", 1.0))
         self.abstain_below = float(self.config.get("abstain_below", 0.0))
+        lattice_cfg = self.config.get("lattice", {})
+        self.max_aspect: float | None = lattice_cfg.get("max_aspect")
+        self.fine = FineSearch(**lattice_cfg["fine"]) if "fine" in lattice_cfg else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
-        state = {k: v.float() for k, v in load_split(self.weights_dir, "model").items()}
+        state = {k: v.float() for k, v in load_split(self.files_dir, "model").items()}
         self.model.load_state_dict(state)
         self.model.eval().to(device)
 
@@ -145,9 +158,11 @@ class SymmetryExtractor:
             for k in range(0, len(idx), self.batch_size):
                 part = idx[k : k + self.batch_size]
                 x = torch.from_numpy(np.stack([views_[i] for i in part]).astype(np.float32))
-                f = self.model.forward_features(x[:, None].to(self.device)).float()
+                weight = next(self.model.parameters())  # the module may have been moved/cast
+                f = self.model.forward_features(
+                    x[:, None].to(weight.device, weight.dtype)).float()
                 feats[part] = f.cpu().numpy()
-                logits[part] = self.model.head(f).float().cpu().numpy()
+                logits[part] = self.model.head(f.to(weight.dtype)).float().cpu().numpy()
         return feats, logits
 
     def analyse(self, images: Sequence[Any], use_lattice: bool | None = None,
@@ -162,7 +177,7 @@ class SymmetryExtractor:
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
-        jobs = [(img, use_lattice) for img in images]
+        jobs = [(img, use_lattice, self.max_aspect, self.fine) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -204,13 +219,14 @@ class SymmetryExtractor:
                               feats.mean(0).astype(np.float32), z)
 
 
-def _prepare(image: Any, use_lattice: bool) -> tuple[Lattice, list[np.ndarray], str]:
+def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
+             fine: FineSearch | None = None) -> tuple[Lattice, list[np.ndarray], str]:
     """Lattice and network views of one image, or the reason it cannot have any."""
     try:
         grey = as_grey(image)
     except ValueError as exc:
         return Lattice(False, str(exc)), [], str(exc)
-    lat = estimate(grey) if use_lattice else Lattice(False, "lattice not used")
+    lat = estimate(grey, max_aspect, fine) if use_lattice else Lattice(False, "lattice not used")
     if not _usable(grey):
         reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
         return lat, [], reason

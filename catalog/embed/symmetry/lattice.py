@@ -122,8 +122,16 @@ def _value(acf: np.ndarray, centre: tuple[int, int], v: np.ndarray) -> float:
     return float(acf[r - 1 : r + 2, c - 1 : c + 2].max())
 
 
-def estimate(image: np.ndarray) -> Lattice:
-    """The scan's lattice (``found``) or why none was found; never raises on bad values."""
+def estimate(image: np.ndarray, max_aspect: float | None = None,
+             fine: FineSearch | None = None) -> Lattice:
+    """The scan's lattice (``found``) or why none was found; never raises on bad values.
+
+    ``max_aspect`` (symcat_symmetry.v3: 3): refuse a lattice whose longer period is more
+    than this many times the shorter, the signature of stripes modulated along their
+    length (wobble, scan-line beating), which the ridge test passes because the
+    modulation is a real second period. None (v2) keeps v2's answers unchanged.
+    ``fine``: also look for a finer cell than the best-scoring one (`_finest_consistent`).
+    """
     try:
         img = as_grey(image)
     except ValueError as exc:
@@ -140,15 +148,23 @@ def estimate(image: np.ndarray) -> Lattice:
     clean, reason = _clean(img)
     if clean is None:
         return none(reason)
-    found = _estimate(clean)
+    found = _estimate(clean, fine)
+    if found.found and max_aspect is not None:
+        short, long_ = sorted(found.periods)
+        if long_ > max_aspect * short:
+            return none(f"no lattice: one period direction dominates (periods {short * scale:.1f}"
+                        f" and {long_ * scale:.1f} px, more than {max_aspect:g}:1; stripes?)")
     if not found.found or scale == 1.0:
         return found
     return Lattice(True, "", (found.a1[0] * scale, found.a1[1] * scale),
                    (found.a2[0] * scale, found.a2[1] * scale), found.score)
 
 
-def _estimate(img: np.ndarray) -> Lattice:
+def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
     h, w = img.shape
+    if fine is not None and fine.blur_px > 0:
+        # sub-pixel motifs alias: their autocorrelation is not periodic at fractional lags
+        img = ndimage.gaussian_filter(img, fine.blur_px)
     acf = autocorrelation(img)
     centre = (h, w)
     # lags up to half the image: at least two cells each way
@@ -184,6 +200,8 @@ def _estimate(img: np.ndarray) -> Lattice:
     high = sorted((p for p in peaks if p[1] >= vmax - 0.25), key=lambda p: p[0])
     chosen = {id(p): p for p in high[:MAX_CANDIDATES]}
     chosen.update({id(p): p for p in sorted(peaks, key=lambda p: -p[1])[:MAX_CANDIDATES]})
+    if fine is not None:  # the shortest peaks too, however high: a fine cell's lags are low
+        chosen.update({id(p): p for p in sorted(peaks, key=lambda p: p[0])[:MAX_CANDIDATES]})
     vecs = [p[2] for p in chosen.values()]
     best: list[tuple[float, float, np.ndarray, np.ndarray]] = []  # (score, area, a1, a2)
     for i, u in enumerate(vecs):
@@ -201,12 +219,47 @@ def _estimate(img: np.ndarray) -> Lattice:
     # the smallest cell that explains the peaks about as well as the best one (a supercell
     # scores as high as the true cell; a false subcell predicts points that are not peaks)
     score, _, a1, a2 = min((b for b in best if b[0] >= top - SCORE_SLACK), key=lambda b: b[1])
+    if fine is not None:
+        score, a1, a2 = _finest_consistent(best, score, a1, a2, top, fine, min(h, w))
     if max(np.hypot(*a1), np.hypot(*a2)) > MIN_CELLS_FRACTION * min(h, w):
         return none(f"too few cells: fewer than {1 / MIN_CELLS_FRACTION:g} along a lattice "
                     "direction")
     if _stripe_like(acf, centre, a1, a2, rmax):
         return none("no lattice: one period direction only (stripes)")
     return Lattice(True, "", (float(a1[0]), float(a1[1])), (float(a2[0]), float(a2[1])), score)
+
+
+@dataclass(frozen=True)
+class FineSearch:
+    """How to look for a finer cell than the best-scoring one (many small cells)."""
+
+    blur_px: float = 0.0  # low-pass before the autocorrelation
+    score_min: float = 0.55  # least score of the finer cell
+    slack: float = 0.25  # ... and at most this far below the best score
+    fraction_tol: float = 0.12  # the chosen cell's vectors in the finer cell's units
+    min_cells: float = 0.0  # only where the finer cell gives at least this many cells across
+
+
+def _finest_consistent(best: list[tuple[float, float, np.ndarray, np.ndarray]], score: float,
+                       a1: np.ndarray, a2: np.ndarray, top: float, fine: FineSearch,
+                       side: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """The smallest candidate cell whose points are real peaks and whose lattice contains
+    the chosen one (its vectors are whole-number combinations of the candidate's).
+
+    With many small cells some supercell lies on near-whole-pixel lags and scores higher
+    than the true cell, whose lags fall between pixels; a false subcell predicts points
+    that are not peaks (a low score) or does not contain the lattice.
+    """
+    area = abs(a1[0] * a2[1] - a1[1] * a2[0])
+    for s, _, b1, b2 in sorted(best, key=lambda b: b[1]):
+        if s < max(fine.score_min, top - fine.slack) or \
+                abs(b1[0] * b2[1] - b1[1] * b2[0]) >= area * 0.95 or \
+                side < fine.min_cells * max(np.hypot(*b1), np.hypot(*b2)):
+            continue
+        frac = np.linalg.inv(np.stack([b1, b2], 1)) @ np.stack([a1, a2], 1)
+        if np.abs(frac - np.round(frac)).max() <= fine.fraction_tol:
+            return s, b1, b2
+    return score, a1, a2
 
 
 def _stripe_like(acf: np.ndarray, centre: tuple[int, int], a1: np.ndarray, a2: np.ndarray,

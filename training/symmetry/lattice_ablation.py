@@ -1,0 +1,94 @@
+"""Lattice-estimate ablation: how often the estimate finds the true primitive cell.
+
+On the evaluation's held-out glyph images (benchmarks/heldout_wallpaper.py; seed and bins
+of benchmarks/symmetry_eval.py) and its non-periodic domain images, for the finer-cell
+search settings below. A found cell is right when both reduced periods are within 15% of
+the true primitive cell's (distortions change them by up to about 10%).
+
+    python -m training.symmetry.lattice_ablation --n-per-bin 102 --domains 200 --workers 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import heldout_wallpaper as heldout  # noqa: E402
+import symmetry_eval as evaluation  # noqa: E402
+
+from symcat.embed.symmetry.groups import LATTICE  # noqa: E402
+from symcat.embed.symmetry.lattice import FineSearch, _reduce, estimate  # noqa: E402
+
+VARIANTS: dict[str, FineSearch | None] = {
+    "v3 (no finer search)": None,
+    "fine, no blur, min 0.55, slack 0.25": FineSearch(0.0, 0.55, 0.25),
+    "fine, no blur, min 0.6, slack 0.15": FineSearch(0.0, 0.6, 0.15),
+    "fine, blur 0.7, min 0.55, slack 0.25": FineSearch(0.7, 0.55, 0.25),
+    "fine, blur 0.7, min 0.6, slack 0.15": FineSearch(0.7, 0.6, 0.15),
+    "fine, blur 0.5, min 0.6, slack 0.2": FineSearch(0.5, 0.6, 0.2),
+}
+
+
+def true_periods(item: dict) -> list[float]:
+    rng = np.random.default_rng(item["seed"])
+    basis = heldout.lattice_basis(item["group"], item["size"] / item["cells"], rng)
+    a1, a2 = basis[:, 0], basis[:, 1]
+    if LATTICE[item["group"]] == "centred":
+        a2 = (a1 + a2) / 2
+    return sorted(float(np.hypot(*v)) for v in _reduce(a1, a2))
+
+
+def glyph_job(item: dict) -> list[str]:
+    image = heldout.make(item)
+    want = true_periods(item)
+    out = []
+    for fine in VARIANTS.values():
+        lat = estimate(image, 3.0, fine)
+        if not lat.found:
+            out.append("none")
+        else:
+            ok = all(abs(g / w - 1) < 0.15 for g, w in zip(sorted(lat.periods), want,
+                                                             strict=True))
+            out.append("right" if ok else "wrong")
+    return out
+
+
+def domain_job(image: np.ndarray) -> list[bool]:
+    return [estimate(image, 3.0, fine).found for fine in VARIANTS.values()]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n-per-bin", type=int, default=17)
+    p.add_argument("--domains", type=int, default=30)
+    p.add_argument("--workers", type=int, default=2)
+    a = p.parse_args()
+    t = time.time()
+    items = heldout.dataset(a.n_per_bin, 20261130, evaluation.BINS)
+    domains = [im for _, im in evaluation.domain_images(a.domains, 20261130 + 2)]
+    with mp.get_context("fork").Pool(a.workers) as pool:
+        glyph = pool.map(glyph_job, items, chunksize=2)
+        dom = pool.map(domain_job, domains, chunksize=2)
+    bins = [f"{lo}-{hi}" for lo, hi in evaluation.BINS]
+    print("| variant | " + " | ".join(f"{b} right / none" for b in bins) +
+          " | >= 8 right | false lattice on domains |")
+    print("|---|" + "---|" * (len(bins) + 2))
+    for k, name in enumerate(VARIANTS):
+        cells = []
+        for b in bins:
+            r = [g[k] for g, it in zip(glyph, items, strict=True) if it["bin"] == b]
+            cells.append(f"{r.count('right') / len(r):.0%} / {r.count('none') / len(r):.0%}")
+        ge8 = [g[k] for g, it in zip(glyph, items, strict=True) if it["bin"] in bins[2:]]
+        print(f"| {name} | " + " | ".join(cells) +
+              f" | {ge8.count('right') / len(ge8):.1%} | {np.mean([d[k] for d in dom]):.1%} |")
+    print(f"{len(items)} glyph and {len(domains)} domain images, {time.time() - t:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
