@@ -112,7 +112,7 @@ def main() -> None:
         with engine.connect() as conn:
             compact = calibrate_compact(conn, model.id, args.dim)
     print(f"compact pass: {compact['candidates']} candidates (recall@10 by candidates, "
-          f"neighbourhood excluded: {compact['recall']}); per row: exact "
+          f"unfiltered: {compact['recall']}); per row: exact "
           f"{compact['exact_us_per_row']} us, compact {compact['compact_us_per_row']} us; "
           f"re-rank {compact['rerank_ms']} ms; measured in {compact['seconds']} s", flush=True)
     with engine.connect() as conn:

@@ -39,7 +39,7 @@ from symcat.embed.native import Sizing, prepare
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
 from symcat.query.calibrate import calibrate
-from symcat.query.compact import calibrate_compact
+from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
@@ -92,7 +92,8 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
     `memory` is the build's maintenance_work_mem: a graph that fits builds several
     times faster (1M x 1024-d needs about 3 GB). The new graph's search width for kNN
     probes is then measured (symcat.query.calibrate; about 40 s at 1M vectors), and the
-    compact pass's candidates and per-row costs (symcat.query.compact; about a minute at 1M).
+    compact pass's candidates and per-row costs (symcat.query.compact; about a minute at 1M),
+    which alone is measured for an index built before the compact copy (migration 0012).
     """
     if dim > MAX_INDEXED_DIM:
         return False
@@ -101,6 +102,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
             text("SELECT to_regclass(:name) IS NOT NULL"), {"name": hnsw_index_name(model_id)}
         ).scalar_one()
         if exists:
+            if not compact_config(conn.execute(select(EmbeddingModel.config).where(
+                    EmbeddingModel.id == model_id)).scalar_one()):
+                calibrate_compact(conn, model_id, dim)  # indexed before migration 0012
             return False
         conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": memory})
         conn.execute(text("SET max_parallel_maintenance_workers = 2"))
