@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="also time the plan before the compact copy (issue 16: auto "
                              "without the compact pass), interleaved query by query")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure the compact pass's candidates and costs again")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
@@ -108,7 +110,7 @@ def main() -> None:
     print(f"probe width: ef factor {record['ef_factor']} (recall@100 by factor "
           f"{record['recall']}, measured in {record['seconds']} s)", flush=True)
     compact = model_config(engine, model.id).get("compact")
-    if compact is None:  # a catalog indexed before the compact copy (migration 0012)
+    if compact is None or args.calibrate:  # indexed before the compact copy (migration 0012)
         with engine.connect() as conn:
             compact = calibrate_compact(conn, model.id, args.dim)
     print(f"compact pass: {compact['candidates']} candidates (recall@10 by candidates, "
