@@ -336,9 +336,9 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
         baseline = plain_pgvector(conn, model, q, k, filters)
         base.append(time.perf_counter() - started)
         before = []
-        if compare:  # the plan before issue 16: the same choice, never the compact pass
+        if compare:  # the plan before issue 16: auto, never the compact pass
             started = time.perf_counter()
-            before, _ = knn(conn, model, q, k, filters, plan=forced, use_compact=False)
+            before, _ = knn(conn, model, q, k, filters, use_compact=False)
             today.append(time.perf_counter() - started)
             conn.rollback()
         want = {t[0] for t in truth}

@@ -147,9 +147,11 @@ def calibrate_compact(conn: Connection, model_id: int, dim: int, *, queries: int
     if not sample or total < 10 * K:
         return {}
     model_clause = [Embedding.model_id == model_id]
-    # A filter passing ~2% of rows that an index finds (the primary key's scan_id prefix;
-    # uuids are uniform), for the per-row cost of an index-driven compact pass.
-    some = [*model_clause, Embedding.scan_id < uuid.UUID("05000000-0000-0000-0000-000000000000")]
+    # A filter passing 1/8 of the rows that an index finds (the primary key's scan_id
+    # prefix; uuids are uniform), for the per-row cost of an index-driven compact pass
+    # (with 1/50 of them it measured 13.9 us a row where a 15% filter's whole compact
+    # pass took 4 us a row: the statement's own cost dominated; 200k rows, busy).
+    some = [*model_clause, Embedding.scan_id < uuid.UUID("20000000-0000-0000-0000-000000000000")]
     found: dict[int, list[float]] = {c: [] for c in CANDIDATES}
     exact, compact, indexed, reranks = [], [], [], []
     for vector in sample:
@@ -182,8 +184,7 @@ def calibrate_compact(conn: Connection, model_id: int, dim: int, *, queries: int
         "queries": len(sample), "rows": total,
         "exact_us_per_row": round(1e6 * float(np.median(exact)) / total, 3),
         "compact_us_per_row": round(1e6 * float(np.median(compact)) / total, 3),
-        "compact_index_us_per_row": round(1e6 * float(np.median(indexed)) / (total * 5 / 256),
-                                          3),
+        "compact_index_us_per_row": round(1e6 * float(np.median(indexed)) / (total / 8), 3),
         "rerank_ms": round(1e3 * chosen * float(np.median(reranks)), 2),
         "seconds": round(time.perf_counter() - started, 1),
     }
