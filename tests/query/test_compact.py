@@ -233,8 +233,9 @@ def test_auto_plan_takes_the_compact_pass_where_it_is_cheaper(clustered) -> None
     catalog, model, centres = clustered
     q = center_normalize(centres[:1] + 0.1)[0]
     correlated = {"drive_frequency_hz": (None, 0.5 * CLUSTERS)}  # ~1,000 rows
-    cheap = dataclasses.replace(model, compact_candidates=400, exact_us_per_row=50.0, compact_us_per_row=0.01,
-                                compact_index_us_per_row=0.01, rerank_ms=1.0)
+    cheap = dataclasses.replace(model, compact_candidates=400, exact_us_per_row=50.0,
+                                compact_us_per_row=0.01, compact_index_us_per_row=0.01,
+                                rerank_ms=1.0)
     dear = dataclasses.replace(model, exact_us_per_row=0.01, compact_us_per_row=50.0,
                                compact_index_us_per_row=50.0, rerank_ms=1.0)
     with catalog.engine.connect() as conn:
