@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--stats-only", type=Path, default=None, metavar="DATA_DIR",
                         help="print the recipe's statistics and those of the vectors stored "
                              "in the catalog at DATA_DIR (real embeddings), then stop")
-    parser.add_argument("--plan", choices=("auto", "hnsw", "exact"), default="auto",
+    parser.add_argument("--plan", choices=("auto", "hnsw", "exact", "compact"), default="auto",
                         help="force one plan for 'ours' (to show why auto chooses as it does)")
     parser.add_argument("--candidates-per-k", type=int, default=None,
                         help="passing candidates an iterative scan gathers, per k")
@@ -57,6 +57,11 @@ def main() -> None:
                         help="exact scans of up to this many rows run without parallel workers")
     parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
                         help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the plan before the compact copy (issue 16: auto "
+                             "without the compact pass), interleaved query by query")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure the compact pass's candidates and costs again")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
@@ -78,7 +83,9 @@ def main() -> None:
     from symcat.client import Catalog
     from symcat.embed.run import ensure_index
     from symcat.query.calibrate import calibrate
+    from symcat.query.compact import calibrate_compact
     from symcat.query.knn import find_model
+    from symcat.store.sizes import print_sizes
 
     catalog = Catalog()
     engine = catalog.engine
@@ -102,6 +109,16 @@ def main() -> None:
             record = calibrate(conn, model.id, args.dim)
     print(f"probe width: ef factor {record['ef_factor']} (recall@100 by factor "
           f"{record['recall']}, measured in {record['seconds']} s)", flush=True)
+    compact = model_config(engine, model.id).get("compact")
+    if compact is None or args.calibrate:  # indexed before the compact copy (migration 0012)
+        with engine.connect() as conn:
+            compact = calibrate_compact(conn, model.id, args.dim)
+    print(f"compact pass: {compact['candidates']} candidates (recall@10 by candidates, "
+          f"unfiltered: {compact['recall']}); per row: exact "
+          f"{compact['exact_us_per_row']} us, compact {compact['compact_us_per_row']} us; "
+          f"re-rank {compact['rerank_ms']} ms; measured in {compact['seconds']} s", flush=True)
+    with engine.connect() as conn:
+        print_sizes(conn)
     with engine.connect() as conn:
         model = find_model(conn, name)
     with engine.connect() as conn:
@@ -117,12 +134,15 @@ def main() -> None:
         for sel in SELECTIVITIES:
             cases.append(("independent", sel, {"scan_size_x_m": (None, sel)}))
             cases.append(("correlated", sel, {"drive_frequency_hz": (None, sel * args.clusters)}))
+        today = " | today rec today p50 today p95" if args.compare else ""
         print(f"{'filter':>12} {'sel':>6} {'rows':>8} | {'recall':>6} {'p50 ms':>7} "
-              f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}")
+              f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}"
+              f"{today}")
         with LoadWatch() as load:  # ours and the baseline alternate query by query
             for kind, sel, filters in cases:
                 if not args.cases or f"{kind}:{sel:g}" in args.cases:
-                    report(conn, model, queries, filters, kind, sel, args.k, args.plan)
+                    report(conn, model, queries, filters, kind, sel, args.k, args.plan,
+                           args.compare)
                     load.sample()
         print(load.line())
 
@@ -299,10 +319,11 @@ def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int 
 
 
 def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: float,
-           k: int, forced: str = "auto") -> None:
+           k: int, forced: str = "auto", compare: bool = False) -> None:
     from symcat.query.knn import estimate_rows, knn
 
     ours, base, recall, base_recall, plans = [], [], [], [], {}
+    today, today_recall = [], []
     for q in queries:
         truth, _ = knn(conn, model, q, k, filters, plan="exact")
         conn.rollback()
@@ -314,10 +335,17 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
         started = time.perf_counter()
         baseline = plain_pgvector(conn, model, q, k, filters)
         base.append(time.perf_counter() - started)
+        before = []
+        if compare:  # the plan before issue 16: auto, never the compact pass
+            started = time.perf_counter()
+            before, _ = knn(conn, model, q, k, filters, use_compact=False)
+            today.append(time.perf_counter() - started)
+            conn.rollback()
         want = {t[0] for t in truth}
         if want:
             recall.append(len(want & {f[0] for f in found}) / len(want))
             base_recall.append(len(want & set(baseline)) / len(want))
+            today_recall.append(len(want & {f[0] for f in before}) / len(want))
     from symcat.query.knn import _base
 
     with conn.begin():
@@ -326,7 +354,9 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
     print(f"{kind:>12} {sel:6.3f} {rows:8.0f} | {np.mean(recall):6.3f} "
           f"{1e3 * np.percentile(ours, 50):7.1f} {1e3 * np.percentile(ours, 95):7.1f} "
           f"{plan_text:>24} | {np.mean(base_recall):8.3f} {1e3 * np.percentile(base, 50):8.1f} "
-          f"{1e3 * np.percentile(base, 95):8.1f}", flush=True)
+          f"{1e3 * np.percentile(base, 95):8.1f}" + (
+              f" | {np.mean(today_recall):9.3f} {1e3 * np.percentile(today, 50):9.1f} "
+              f"{1e3 * np.percentile(today, 95):9.1f}" if compare else ""), flush=True)
 
 
 def plain_pgvector(conn, model, q: np.ndarray, k: int, filters: dict) -> list:

@@ -39,6 +39,7 @@ from symcat.embed.native import Sizing, prepare
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
 from symcat.query.calibrate import calibrate
+from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
@@ -90,7 +91,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
 
     `memory` is the build's maintenance_work_mem: a graph that fits builds several
     times faster (1M x 1024-d needs about 3 GB). The new graph's search width for kNN
-    probes is then measured (symcat.query.calibrate; about 40 s at 1M vectors).
+    probes is then measured (symcat.query.calibrate; about 40 s at 1M vectors), and the
+    compact pass's candidates and per-row costs (symcat.query.compact; about a minute at 1M),
+    which alone is measured for an index built before the compact copy (migration 0012).
     """
     if dim > MAX_INDEXED_DIM:
         return False
@@ -99,6 +102,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
             text("SELECT to_regclass(:name) IS NOT NULL"), {"name": hnsw_index_name(model_id)}
         ).scalar_one()
         if exists:
+            if not compact_config(conn.execute(select(EmbeddingModel.config).where(
+                    EmbeddingModel.id == model_id)).scalar_one()):
+                calibrate_compact(conn, model_id, dim)  # indexed before migration 0012
             return False
         conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": memory})
         conn.execute(text("SET max_parallel_maintenance_workers = 2"))
@@ -111,6 +117,11 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
         record = calibrate(conn, model_id, dim)  # how wide kNN probes must search this graph
         log.info("model %s: HNSW index built; probe ef factor %s (recall@%s %s)", model_id,
                  record["ef_factor"], record["rows"], record["recall"])
+        compact = calibrate_compact(conn, model_id, dim)  # what exact passes cost, per plan
+        if compact:
+            log.info("model %s: compact pass re-ranks %s candidates (recall %s); exact %s, "
+                     "compact %s us a row", model_id, compact["candidates"], compact["recall"],
+                     compact["exact_us_per_row"], compact["compact_us_per_row"])
     return True
 
 

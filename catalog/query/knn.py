@@ -19,6 +19,11 @@ query:
   global selectivity predicts many, the filter is correlated with the embedding against
   this query, where graph search fails, and the answer is **exact**.
 * an iterative scan that still returns fewer than k rows falls back to exact.
+* an exact answer over many rows is taken from the **compact** copy of the vectors
+  (`symcat.query.compact`: one scan of small codes and the filter columns, the best
+  candidates re-ranked with the full vectors) when the costs measured for the model at
+  index build say it is cheaper: estimated rows x exact cost per row > model rows x
+  compact cost per row + re-rank.
 
 Distances are cosine distances of the stored (mean-centred, unit) vectors, i.e. the
 correlation distance 1 - r of the raw features.
@@ -50,12 +55,13 @@ from sqlalchemy import (
 )
 
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
+from symcat.query.compact import DEFAULT_CANDIDATES, compact_config, compact_pass
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
-PlanName = Literal["auto", "exact", "hnsw"]
-Method = str  # "exact", "probe", "hnsw", "exact-fallback"
+PlanName = Literal["auto", "exact", "hnsw", "compact"]
+Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
 # costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
@@ -103,6 +109,14 @@ class StoredModel:
     family: str
     dim: int
     probe_factor: int = DEFAULT_FACTOR
+    # The compact pass as measured at index build (symcat.query.compact.calibrate_compact):
+    # candidates to re-rank, and microseconds per row of an exact and a compact pass.
+    # 0 candidates: never measured, so "auto" does not use it.
+    compact_candidates: int = 0
+    exact_us_per_row: float = 0.0
+    compact_us_per_row: float = 0.0
+    compact_index_us_per_row: float = 0.0
+    rerank_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ class Plan:
     fell_back: bool = False
     seconds: float = 0.0
     probe_rows: int = 0  # rows of the unfiltered probe, 0 when none ran
+    reason: str = ""  # why this method: the estimates and thresholds it compared
 
 
 def find_model(conn: Connection, name: str) -> StoredModel:
@@ -134,7 +149,13 @@ def find_model(conn: Connection, name: str) -> StoredModel:
         raise UnknownModel(f"no vectors stored for model {name!r}; stored models: {listed} "
                            f"(run `symcat embed --model {name.split('@')[0]}`, or pick a "
                            "stored one with --model)")
-    return StoredModel(row.id, row.name, row.family, row.dim, probe_factor(row.config))
+    compact = compact_config(row.config)
+    return StoredModel(row.id, row.name, row.family, row.dim, probe_factor(row.config),
+                       int(compact.get("candidates", 0)),
+                       float(compact.get("exact_us_per_row", 0.0)),
+                       float(compact.get("compact_us_per_row", 0.0)),
+                       float(compact.get("compact_index_us_per_row", 0.0)),
+                       float(compact.get("rerank_ms", 0.0)))
 
 
 def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np.ndarray:
@@ -186,7 +207,7 @@ def has_index(conn: Connection, model: StoredModel) -> bool:
     ).scalar_one())
 
 
-def _exact(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int
+def _exact(conn: Connection, q: Any, clauses: Sequence[Any], k: int
            ) -> list[tuple[uuid.UUID, float]]:
     distance = Embedding.vector.cosine_distance(cast(q, HALFVEC())).label("distance")
     rows = conn.execute(_joined([Embedding.scan_id, distance], clauses)
@@ -240,13 +261,15 @@ def knn(
     exact_max_rows: int = EXACT_MAX_ROWS,
     sparse_exact_max_rows: int = SPARSE_EXACT_MAX_ROWS,
     ef_search: int = HNSW_EF_SEARCH,
+    use_compact: bool = True,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
     language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
-    forces a method ("exact", "hnsw": iterative filtered index scan), for benchmarks
-    and tests; "auto" chooses as the module docstring says.
+    forces a method ("exact", "hnsw": iterative filtered index scan, "compact"), for
+    benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
+    False: never the compact pass, the plan before it existed).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -266,41 +289,72 @@ def knn(
         method: str = plan
         found: list[tuple[uuid.UUID, float]] = []
         probe_rows = 0
+        reason = f"forced {plan}"
         if plan == "auto":
-            method = "exact"
+            method, reason = "exact", f"estimated {estimated:.0f} rows <= {exact_max_rows}"
             if estimated > exact_max_rows and has_index(conn, model):
-                method, found, probe_rows = _auto_index(
+                method, found, probe_rows, reason = _auto_index(
                     conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
+            if method == "exact" and use_compact and model.compact_candidates:
+                method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
                 method = "exact-fallback"
         conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        if method == "compact":  # after the probe's settings are undone: it scans codes
+            found = compact_pass(conn, model.id, model.dim, q, clauses, k,
+                                 model.compact_candidates or DEFAULT_CANDIDATES)
         if method.startswith("exact"):
             if estimated <= SERIAL_MAX_ROWS:
                 conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            found = _exact(conn, model, q, clauses, k)
+            found = _exact(conn, q, clauses, k)
     return found, Plan(method, estimated, len(found), method == "exact-fallback",
-                       time.perf_counter() - started, probe_rows)
+                       time.perf_counter() - started, probe_rows, reason)
+
+
+def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[Any],
+                      estimated: float, why: str) -> tuple[str, str]:
+    """Compact when its measured cost (a scan of every code of the model, or of the
+    passing ones through an index, whichever is less, then the re-rank) is below the
+    exact pass's (the estimated rows at the measured cost a row)."""
+    total = estimate_rows(conn, clauses[:1])
+    exact_ms = estimated * model.exact_us_per_row / 1e3
+    scan_ms = min(total * model.compact_us_per_row,
+                  estimated * (model.compact_index_us_per_row or model.exact_us_per_row)) / 1e3
+    compact_ms = scan_ms + model.rerank_ms
+    costs = (f"exact ~{exact_ms:.0f} ms ({estimated:.0f} rows x {model.exact_us_per_row:.2f} "
+             f"us), compact ~{compact_ms:.0f} ms (codes {scan_ms:.0f} ms: {total:.0f} x "
+             f"{model.compact_us_per_row:.2f} us or {estimated:.0f} x "
+             f"{model.compact_index_us_per_row:.2f} us by index; re-rank of "
+             f"{model.compact_candidates} {model.rerank_ms:.0f} ms)")
+    if estimated > model.compact_candidates and compact_ms < exact_ms:
+        return "compact", f"{why}; {costs}"
+    return "exact", f"{why}; {costs}"
 
 
 def _auto_index(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int,
                 estimated: float, ef_search: int, sparse_exact_max_rows: int,
-                ) -> tuple[str, list[tuple[uuid.UUID, float]], int]:
+                ) -> tuple[str, list[tuple[uuid.UUID, float]], int, str]:
     """Probe the unfiltered neighbourhood, then answer from it, from a filtered index
     scan, or exactly: whichever the filter's behaviour near the query allows. Returns
     the method, the answer when the probe gave it, and the probe's size."""
     total = max(estimate_rows(conn, clauses[:1]), 1.0)
     selectivity = min(1.0, estimated / total)
     if estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k:
-        return "exact", [], 0  # no probe could answer: exact is cheaper than probe + scan
+        # no probe could answer: exact is cheaper than probe + scan
+        return "exact", [], 0, f"estimated {estimated:.0f} rows too sparse for a probe"
     size = int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
     probe = _probe(conn, model, q, clauses, size)
     passing = [(scan_id, d) for scan_id, d, ok in probe if ok]
     if len(passing) >= k:
         # Every row nearer than the probe's farthest is in the probe (up to the index's
         # own recall), so the k nearest passing rows are these.
-        return "probe", sorted(passing, key=lambda r: r[1])[:k], size
+        return "probe", sorted(passing, key=lambda r: r[1])[:k], size, \
+            f"{len(passing)} of {size} probe rows pass"
+    seen = f"{len(passing)} of {size} probe rows pass, {selectivity:.3f} of all rows do"
     if len(passing) >= LOCAL_SHARE * len(probe) * selectivity:
-        return "hnsw", [], size  # the filter keeps rows near the query: iterative scan
-    return "exact", [], size  # the filter excludes the query's neighbourhood: only exact
+        # the filter keeps rows near the query: iterative scan
+        return "hnsw", [], size, seen
+    # the filter excludes the query's neighbourhood: only an exact pass finds the answer
+    return "exact", [], size, seen

@@ -1,0 +1,58 @@
+"""The compact search copy of the vectors: one narrow row per (scan, model) for exact passes.
+
+A filtered exact kNN pass over the full vectors costs 4-8 microseconds a passing row (a
+primary-key lookup of a 2 kB halfvec each, after a scan of the wide `scans` table), so a
+filter that excludes a query's neighbourhood took 0.5-2 s at a million scans. This table
+holds, per vector, a 2-bit code (each coordinate's quartile level: below -0.674/sqrt(d),
+below 0, below +0.674/sqrt(d) or above, thermometer-coded in 3 bits so that pgvector's
+Hamming distance `<~>` is the L1 distance between levels; sign bits alone needed 4 times
+the candidates for the same recall on isotropic vectors) and the scan columns filters use
+most, so the pass reads about 450 bytes a row (1024-d) in one sequential scan instead of a
+2 kB vector lookup, ranks by Hamming distance, and re-ranks a few hundred candidates with
+the full vectors (`symcat.query.compact`). The code function `symcat_search_code` is SQL
+(migration 0012), so the query's code is computed the same way as the rows'.
+
+Rows are written only by triggers of migration 0012 (enabled ALWAYS, so they also fire for
+replicated rows at a hub): an embedding's insert or new vector writes its row, an update of
+a copied scan column updates it, a deleted embedding (or scan) deletes it. Nothing in
+Python writes here, so every writer (COPY, `symcat embed`, replication) keeps it in step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKeyConstraint, String, Text
+from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy.orm import Mapped, mapped_column
+
+from symcat.store.base import Base
+
+# The scan columns copied beside the code (each indexed): a filter on these alone never
+# reads `scans`, and a selective one reads only its rows.
+COPIED_COLUMNS = ("site", "imaging_mode", "sample_name", "acquired_at", "scan_size_x_m",
+                  "drive_frequency_hz")
+
+
+class SearchCode(Base):
+    """One vector's 2-bit code and its scan's most-filtered columns (kept by triggers)."""
+
+    __tablename__ = "search_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["scan_id", "model_id"],
+                             ["embeddings.scan_id", "embeddings.model_id"],
+                             ondelete="CASCADE", name="fk_search_codes_embedding"),
+    )
+
+    scan_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[Any] = mapped_column(
+        BIT(varying=True), comment="symcat_search_code(vector): 3 bits per dimension")
+    site: Mapped[str] = mapped_column(Text, index=True)
+    imaging_mode: Mapped[str] = mapped_column(String(32), index=True)
+    sample_name: Mapped[str | None] = mapped_column(Text, index=True)
+    acquired_at: Mapped[datetime | None] = mapped_column(index=True)
+    scan_size_x_m: Mapped[float | None] = mapped_column(Float, index=True)
+    drive_frequency_hz: Mapped[float | None] = mapped_column(Float, index=True)
