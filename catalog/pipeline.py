@@ -16,6 +16,7 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,18 @@ from symcat.ingest.readers import SUFFIXES
 from symcat.ingest.records import Refused
 from symcat.ingest.site import SiteConfig
 from symcat.store.engine import database_url, dispose_all, get_engine
-from symcat.store.load import LoadOutcome, known_status, store_refusal, store_result
+from symcat.store.load import (
+    LoadOutcome,
+    PreparedRecord,
+    known_status,
+    prepare_record,
+    store_refusal,
+    store_result,
+)
 
 log = logging.getLogger(__name__)
+
+BATCH_FILES = 16  # files a worker process takes at a time
 
 
 @dataclass
@@ -113,22 +123,61 @@ def ingest_file(
 ) -> LoadOutcome:
     """Read (regular files only, at most `max_bytes`), check and store one file in its own
     transaction."""
-    site_name = site.site or "local"
-    instrument = site.instrument or "unknown"
+    step = _prepare(engine, path, site, max_bytes)
+    return step if isinstance(step, LoadOutcome) else _store(engine, step, site)
+
+
+def ingest_files(
+    engine: Engine, paths: Iterable[Path], site: SiteConfig,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Iterator[tuple[Path, LoadOutcome]]:
+    """`ingest_file` over `paths`, pipelined: file n+1 is read, parsed and drawn while file n
+    is stored and committed by a second thread (which waits on the server and its fsync
+    with the GIL released). Still one transaction per file, and a file's outcome is
+    yielded only once its transaction has committed."""
+    with ThreadPoolExecutor(1, thread_name_prefix="symcat-store") as storer:
+        pending: tuple[Path, Future[LoadOutcome]] | None = None
+        for path in paths:
+            step = _prepare(engine, path, site, max_bytes)
+            if isinstance(step, LoadOutcome):
+                yield path, step
+                continue
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = path, storer.submit(_store, engine, step, site)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A file read and parsed, its rows computed: what is left is the transaction."""
+
+    result: PreparedRecord | Refused
+    content: bytes
+
+
+def _prepare(engine: Engine, path: Path, site: SiteConfig, max_bytes: int
+             ) -> LoadOutcome | _Prepared:
+    """Everything before the transaction: an outcome when there is nothing to store."""
     content = read_regular(str(path), max_bytes)
     if isinstance(content, NotRead):
         refused = Refused(display_path(path), None, content.reason, None, path_bytes(path))
-        log.info("refused %s: %s", refused.path, refused.reason)
-        with engine.begin() as conn:
-            return store_refusal(conn, refused, site=site_name, instrument=instrument)
+        return _Prepared(refused, b"")
     sha = hashlib.sha256(content).hexdigest()
     with engine.connect() as conn:
         status = known_status(conn, sha)
     if status is not None:
         return LoadOutcome(display_path(path), status, sha)
     result = read_file(path, site, data=content, file_sha256=sha)
+    return _Prepared(result if isinstance(result, Refused) else prepare_record(result), content)
+
+
+def _store(engine: Engine, prepared: _Prepared, site: SiteConfig) -> LoadOutcome:
+    """The file's one transaction; returns once it has committed."""
     with engine.begin() as conn:
-        outcome = store_result(conn, result, content, site=site_name, instrument=instrument)
+        outcome = store_result(conn, prepared.result, prepared.content,
+                               site=site.site or "local", instrument=site.instrument or "unknown")
     if outcome.status == "refused":
         log.info("refused %s: %s", outcome.path, outcome.reason)
     else:
@@ -150,10 +199,10 @@ def _init_worker(url: str, site: SiteConfig, max_bytes: int) -> None:
     _worker_max_bytes = max_bytes
 
 
-def _ingest_in_worker(path: Path) -> tuple[LoadOutcome, int]:
+def _ingest_in_worker(paths: list[Path]) -> list[tuple[LoadOutcome, int]]:
     assert _worker_engine is not None and _worker_site is not None
-    outcome = ingest_file(_worker_engine, path, _worker_site, _worker_max_bytes)
-    return outcome, _file_size(path)
+    return [(outcome, _file_size(path)) for path, outcome
+            in ingest_files(_worker_engine, paths, _worker_site, _worker_max_bytes)]
 
 
 def _file_size(path: Path) -> int:
@@ -206,16 +255,21 @@ def _run(
     bar = tqdm(total=len(files), unit="file", disable=not progress, dynamic_ncols=True)
     try:
         if jobs == 1 or len(files) < 2 * jobs:
-            for path in files:
-                yield ingest_file(engine, path, site, max_bytes), _file_size(path)
+            for path, outcome in ingest_files(engine, files, site, max_bytes):
+                yield outcome, _file_size(path)
                 bar.update()
             return
         url = database_url(settings)
         dispose_all()
+        # Batches, so each worker's pipeline (ingest_files) runs over several files; small
+        # enough that the workers finish together and the progress bar moves.
+        size = max(1, min(BATCH_FILES, len(files) // (4 * jobs)))
+        batches = [files[i:i + size] for i in range(0, len(files), size)]
         context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
         with context.Pool(jobs, initializer=_init_worker, initargs=(url, site, max_bytes)) as pool:
-            for item in pool.imap_unordered(_ingest_in_worker, files, chunksize=4):
-                yield item
-                bar.update()
+            for items in pool.imap_unordered(_ingest_in_worker, batches):
+                for item in items:
+                    yield item
+                    bar.update()
     finally:
         bar.close()
