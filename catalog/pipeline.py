@@ -15,12 +15,12 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from symcat.config import Settings
 from symcat.ingest.files import (
@@ -123,8 +123,12 @@ def ingest_file(
 ) -> LoadOutcome:
     """Read (regular files only, at most `max_bytes`), check and store one file in its own
     transaction."""
-    step = _prepare(engine, path, site, max_bytes)
-    return step if isinstance(step, LoadOutcome) else _store(engine, step, site)
+    with engine.connect() as probe:
+        step = _prepare(probe, path, site, max_bytes)
+    if isinstance(step, LoadOutcome):
+        return step
+    with engine.connect() as writer:
+        return _store(writer, step, site)
 
 
 def ingest_files(
@@ -134,17 +138,26 @@ def ingest_files(
     """`ingest_file` over `paths`, pipelined: file n+1 is read, parsed and drawn while file n
     is stored and committed by a second thread (which waits on the server and its fsync
     with the GIL released). Still one transaction per file, and a file's outcome is
-    yielded only once its transaction has committed."""
-    with ThreadPoolExecutor(1, thread_name_prefix="symcat-store") as storer:
+    yielded only once its transaction has committed.
+
+    Each side keeps one connection for the run: a checkout per file cost a ping, and the
+    "already known?" question a BEGIN and a ROLLBACK (it runs in autocommit here).
+    """
+    with (
+        engine.connect() as probe,
+        engine.connect() as writer,
+        ThreadPoolExecutor(1, thread_name_prefix="symcat-store") as storer,
+    ):
+        probe.execution_options(isolation_level="AUTOCOMMIT")
         pending: tuple[Path, Future[LoadOutcome]] | None = None
         for path in paths:
-            step = _prepare(engine, path, site, max_bytes)
+            step = _prepare(probe, path, site, max_bytes)
             if isinstance(step, LoadOutcome):
                 yield path, step
                 continue
             if pending is not None:
                 yield pending[0], pending[1].result()
-            pending = path, storer.submit(_store, engine, step, site)
+            pending = path, storer.submit(_store, writer, step, site)
         if pending is not None:
             yield pending[0], pending[1].result()
 
@@ -157,7 +170,7 @@ class _Prepared:
     content: bytes
 
 
-def _prepare(engine: Engine, path: Path, site: SiteConfig, max_bytes: int
+def _prepare(probe: Connection, path: Path, site: SiteConfig, max_bytes: int
              ) -> LoadOutcome | _Prepared:
     """Everything before the transaction: an outcome when there is nothing to store."""
     content = read_regular(str(path), max_bytes)
@@ -165,18 +178,19 @@ def _prepare(engine: Engine, path: Path, site: SiteConfig, max_bytes: int
         refused = Refused(display_path(path), None, content.reason, None, path_bytes(path))
         return _Prepared(refused, b"")
     sha = hashlib.sha256(content).hexdigest()
-    with engine.connect() as conn:
-        status = known_status(conn, sha)
+    status = known_status(probe, sha)
+    if probe.in_transaction():
+        probe.rollback()  # not in autocommit (`ingest_file`): end the read
     if status is not None:
         return LoadOutcome(display_path(path), status, sha)
     result = read_file(path, site, data=content, file_sha256=sha)
     return _Prepared(result if isinstance(result, Refused) else prepare_record(result), content)
 
 
-def _store(engine: Engine, prepared: _Prepared, site: SiteConfig) -> LoadOutcome:
+def _store(writer: Connection, prepared: _Prepared, site: SiteConfig) -> LoadOutcome:
     """The file's one transaction; returns once it has committed."""
-    with engine.begin() as conn:
-        outcome = store_result(conn, prepared.result, prepared.content,
+    with writer.begin():
+        outcome = store_result(writer, prepared.result, prepared.content,
                                site=site.site or "local", instrument=site.instrument or "unknown")
     if outcome.status == "refused":
         log.info("refused %s: %s", outcome.path, outcome.reason)
@@ -219,8 +233,12 @@ def ingest_paths(
     *,
     jobs: int | None = None,
     progress: bool = False,
+    on_outcome: Callable[[LoadOutcome], None] | None = None,
 ) -> IngestSummary:
-    """Ingest every file under `paths`; safe to repeat and to run twice at once."""
+    """Ingest every file under `paths`; safe to repeat and to run twice at once.
+
+    `on_outcome` is called with each file's outcome once it is final: a new file's
+    transaction has committed (and is durable) before it is called."""
     started = time.perf_counter()
     files, others, unlisted = find_files(paths)
     summary = IngestSummary(skipped_other_suffix=others)
@@ -237,6 +255,8 @@ def ingest_paths(
     for outcome, size in _run(engine, settings, files, site, jobs, progress, max_bytes):
         summary.outcomes.append(outcome)
         summary.bytes_read += size
+        if on_outcome is not None:
+            on_outcome(outcome)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -37,15 +37,18 @@ class LoadOutcome:
     reason: str | None = None
 
 
+# One round trip for both questions, built once: it runs before every file is parsed.
+_KNOWN = select(
+    select(Scan.id).where(Scan.file_sha256 == bindparam("b_sha")).exists(),
+    select(Refusal.parser_version)
+    .where(Refusal.file_sha256 == bindparam("b_sha"), Refusal.resolved_at.is_(None))
+    .scalar_subquery(),
+)
+
+
 def known_status(conn: Connection, file_sha256: str) -> Status | None:
     """'present' if catalogued, 'refused' if this parser version already refused it."""
-    # One round trip for both questions: it runs before every file is parsed.
-    present, refused_by = conn.execute(select(
-        select(Scan.id).where(Scan.file_sha256 == file_sha256).exists(),
-        select(Refusal.parser_version)
-        .where(Refusal.file_sha256 == file_sha256, Refusal.resolved_at.is_(None))
-        .scalar_subquery(),
-    )).one()
+    present, refused_by = conn.execute(_KNOWN, {"b_sha": file_sha256}).one()
     if present:
         return "present"
     if refused_by == PARSER_VERSION:
