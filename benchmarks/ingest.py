@@ -22,6 +22,7 @@ ratio is a load-robust forecast of the interleaved ratio.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import platform
@@ -46,13 +47,21 @@ def _load(path: Path) -> int:
 
 
 def raw_seconds(files: list[Path], jobs: int) -> float:
-    """Seconds of plain igor2 loading of every file."""
+    """Seconds of plain igor2 loading of every file.
+
+    The garbage collector is frozen first, in each process, as symcat's ingest workers do:
+    otherwise its full passes walk every object this script imported (symcat included)
+    and slow igor2 by ~40%, which a plain igor2 script would not suffer."""
     started = time.perf_counter()
     if jobs == 1:
-        for p in files:
-            _load(p)
+        gc.freeze()
+        try:
+            for p in files:
+                _load(p)
+        finally:
+            gc.unfreeze()
     else:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.freeze) as pool:
             for _ in pool.imap_unordered(_load, files, chunksize=8):
                 pass
     return time.perf_counter() - started
@@ -100,7 +109,8 @@ def _database_bytes(engine: Any) -> tuple[int, int]:
 
 
 def _raw_cpu_ms(files: list[Path]) -> float:
-    """CPU milliseconds per file of plain igor2 loading, in this process."""
+    """CPU milliseconds per file of plain igor2 loading, in this process (its garbage
+    collector frozen by `profile`, as in raw_seconds and the ingest workers)."""
     started = time.process_time()
     for path in files:
         _load(path)
@@ -164,6 +174,7 @@ def profile(files: list[Path], work: Path) -> None:
             commit_ended.append(time.perf_counter())
 
     pipeline._store = store
+    gc.freeze()  # as the ingest workers (symcat.pipeline._init_worker) and raw_seconds do
     raw_before = _raw_cpu_ms(files)
     server = _server_pids(engine)
     wal0, size0 = _database_bytes(engine)
