@@ -15,11 +15,13 @@ import multiprocessing
 import os
 import stat
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 
 from sqlalchemy import Connection, Engine
 
@@ -49,6 +51,9 @@ from symcat.store.load import (
 log = logging.getLogger(__name__)
 
 BATCH_FILES = 16  # files a worker process takes at a time
+# Files a pipeline stores at once while it parses the next: two, so that a slow fsync
+# (a disk shared with other work) does not stall parsing.
+STORE_DEPTH = 2
 
 
 @dataclass
@@ -134,33 +139,49 @@ def ingest_file(
 
 def ingest_files(
     engine: Engine, paths: Iterable[Path], site: SiteConfig,
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES, *, depth: int = STORE_DEPTH,
 ) -> Iterator[tuple[Path, LoadOutcome]]:
-    """`ingest_file` over `paths`, pipelined: file n+1 is read, parsed and drawn while file n
-    is stored and committed by a second thread (which waits on the server and its fsync
-    with the GIL released). Still one transaction per file, and a file's outcome is
-    yielded only once its transaction has committed.
+    """`ingest_file` over `paths`, pipelined: while this thread reads, parses and draws
+    file n+1, up to `depth` earlier files are being stored, each in its own transaction on
+    its own connection by its own thread (which waits on the server and its fsync with
+    the GIL released). Outcomes come in the order of `paths`, each only once its
+    transaction has committed.
 
-    Each side keeps one connection for the run: a checkout per file cost a ping, and the
+    Each connection is kept for the run: a checkout per file cost a ping, and the
     "already known?" question a BEGIN and a ROLLBACK (it runs in autocommit here).
     """
+    depth = max(1, depth)
     with (
         engine.connect() as probe,
-        engine.connect() as writer,
-        ThreadPoolExecutor(1, thread_name_prefix="symcat-store") as storer,
+        ExitStack() as connections,
+        ThreadPoolExecutor(depth, thread_name_prefix="symcat-store") as storer,
     ):
         probe.execution_options(isolation_level="AUTOCOMMIT")
-        pending: tuple[Path, Future[LoadOutcome]] | None = None
+        writers: SimpleQueue[Connection] = SimpleQueue()
+        for _ in range(depth):
+            writers.put(connections.enter_context(engine.connect()))
+        pending: deque[tuple[Path, Future[LoadOutcome]]] = deque()
         for path in paths:
             step = _prepare(probe, path, site, max_bytes)
             if isinstance(step, LoadOutcome):
                 yield path, step
                 continue
-            if pending is not None:
-                yield pending[0], pending[1].result()
-            pending = path, storer.submit(_store, writer, step, site)
-        if pending is not None:
-            yield pending[0], pending[1].result()
+            if len(pending) == depth:
+                done, future = pending.popleft()
+                yield done, future.result()
+            pending.append((path, storer.submit(_store_on_free, writers, step, site)))
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+def _store_on_free(writers: SimpleQueue[Connection], prepared: _Prepared, site: SiteConfig
+                   ) -> LoadOutcome:
+    writer = writers.get()
+    try:
+        return _store(writer, prepared, site)
+    finally:
+        writers.put(writer)
 
 
 @dataclass(frozen=True)
