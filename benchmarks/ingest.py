@@ -13,13 +13,16 @@ load average before and after (BUSY above 0.75 x cores), and per file: WAL bytes
 database bytes against the file's size.
 
 `--profile` ingests `--n` files in one process with every stage timed (read, sha256,
-parse, normalise, validate, quantise, thumbnails, the database statements, commit) and
-the database server's own CPU time per file.
+parse, normalise, validate, quantise, thumbnails, the database statements, commit), the
+database server's own CPU time per file, and raw igor2's CPU time per file on the same
+files: CPU times are what a quiet machine's wall times would be, so the profile's CPU
+ratio is a load-robust forecast of the interleaved ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import platform
@@ -44,13 +47,21 @@ def _load(path: Path) -> int:
 
 
 def raw_seconds(files: list[Path], jobs: int) -> float:
-    """Seconds of plain igor2 loading of every file."""
+    """Seconds of plain igor2 loading of every file.
+
+    The garbage collector is frozen first, in each process, as symcat's ingest workers do:
+    otherwise its full passes walk every object this script imported (symcat included)
+    and slow igor2 by ~40%, which a plain igor2 script would not suffer."""
     started = time.perf_counter()
     if jobs == 1:
-        for p in files:
-            _load(p)
+        gc.freeze()
+        try:
+            for p in files:
+                _load(p)
+        finally:
+            gc.unfreeze()
     else:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=gc.freeze) as pool:
             for _ in pool.imap_unordered(_load, files, chunksize=8):
                 pass
     return time.perf_counter() - started
@@ -97,6 +108,15 @@ def _database_bytes(engine: Any) -> tuple[int, int]:
     return int(lsn), int(size)
 
 
+def _raw_cpu_ms(files: list[Path]) -> float:
+    """CPU milliseconds per file of plain igor2 loading, in this process (its garbage
+    collector frozen by `profile`, as in raw_seconds and the ingest workers)."""
+    started = time.process_time()
+    for path in files:
+        _load(path)
+    return 1000 * (time.process_time() - started) / len(files)
+
+
 def profile(files: list[Path], work: Path) -> None:
     """Every stage of `ingest_file` timed, one process."""
     import hashlib
@@ -110,7 +130,9 @@ def profile(files: list[Path], work: Path) -> None:
     from symcat.store.engine import get_engine, stop_embedded
 
     spent: dict[str, float] = defaultdict(float)  # CPU seconds of this process per stage
-    clock = time.process_time  # CPU time: what a quiet machine's wall time would be
+    # CPU time (what a quiet machine's wall time would be) of the thread that runs a stage:
+    # ingest_files stores file n on a second thread while this one parses file n+1.
+    clock = time.thread_time
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -133,38 +155,52 @@ def profile(files: list[Path], work: Path) -> None:
     load_module.quantize_u16 = timed("quantise pixels", load_module.quantize_u16)
     load_module.thumbnail_png = timed("PNG thumbnails", load_module.thumbnail_png)
     pipeline.known_status = timed("db: already known?", pipeline.known_status)
-    pipeline.store_result = timed("db: statements (incl. quantise+PNG)", pipeline.store_result)
+    pipeline.prepare_record = timed("rows (quantise + thumbnails)", pipeline.prepare_record)
+    pipeline.store_result = timed("db: statements + commit", pipeline.store_result)
     pipeline.hashlib = type("H", (), {"sha256": staticmethod(timed("sha256", hashlib.sha256))})
 
     settings = Settings(data_dir=work / "profile", site="bench", instrument="bench-pc")
     engine = get_engine(settings)
     commit_started: list[float] = []
+    commit_ended: list[float] = []
     sqlalchemy.event.listen(engine, "commit", lambda conn: commit_started.append(
         time.perf_counter()))  # wall: the commit waits for the server's fsync
+    original_store = pipeline._store
+
+    def store(*args: Any) -> Any:
+        try:
+            return original_store(*args)
+        finally:
+            commit_ended.append(time.perf_counter())
+
+    pipeline._store = store
+    gc.freeze()  # as the ingest workers (symcat.pipeline._init_worker) and raw_seconds do
+    raw_before = _raw_cpu_ms(files)
     server = _server_pids(engine)
     wal0, size0 = _database_bytes(engine)
     cpu0 = _cpu_seconds(server + _server_pids(engine))
     site = pipeline.site_config(settings)
     started = time.perf_counter()
-    commits = 0.0
     for path in files:
         t = clock()
         path.read_bytes()
         spent["read bytes (page cache)"] += clock() - t
-        before = len(commit_started)
-        t = clock()
-        pipeline.ingest_file(engine, path, site)
-        if len(commit_started) > before:
-            commits += time.perf_counter() - commit_started[-1]
-        spent["ingest_file total (CPU)"] += clock() - t
+    cpu_started = time.process_time()
+    for _path, _outcome in pipeline.ingest_files(engine, files, site):
+        pass
+    spent["all of ingest_files, both threads (CPU)"] += time.process_time() - cpu_started
+    commits = 0.0
+    for start, end in zip(commit_started, commit_ended, strict=False):
+        commits += end - start
     wall = time.perf_counter() - started
     cpu1 = _cpu_seconds(list(set(server + _server_pids(engine))))
     wal1, size1 = _database_bytes(engine)
     mean_size = sum(p.stat().st_size for p in files) / len(files)
     n = len(files)
-    print(f"\nprofile: {n} files, {mean_size / 1e6:.2f} MB each, one process, "
+    print(f"\nprofile: {n} files, {mean_size / 1e6:.2f} MB each, one process (ingest_files: "
+          "a parsing thread and a storing thread), "
           f"{n / wall:.1f} files/s, {1000 * wall / n:.1f} ms/file wall")
-    print("  CPU time of the ingesting process per stage (nested stages are inside others):")
+    print("  CPU time per stage, of the thread running it (nested stages are inside others):")
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<40} {1000 * seconds / n:7.2f} ms/file")
     print(f"  {'database server CPU (all its processes)':<40} {1000 * (cpu1 - cpu0) / n:7.2f}"
@@ -172,6 +208,11 @@ def profile(files: list[Path], work: Path) -> None:
     print(f"  {'commit, wall (COMMIT sent to return)':<40} {1000 * commits / n:7.2f} ms/file")
     print(f"  WAL {(wal1 - wal0) / n / 1e6:.2f} MB/file, database +{(size1 - size0) / n / 1e6:.2f}"
           f" MB/file, file {mean_size / 1e6:.2f} MB")
+    raw_ms = (raw_before + _raw_cpu_ms(files)) / 2  # before and after: the load moves
+    ours_ms = 1000 * (spent["all of ingest_files, both threads (CPU)"] + cpu1 - cpu0) / n
+    print(f"  raw igor2 load (before and after): {raw_ms:.2f} ms CPU/file; symcat ingest "
+          f"(both threads + server): {ours_ms:.2f} ms CPU/file; CPU ratio {raw_ms / ours_ms:.2f}"
+          " (what the ingest ratio tends to when both sides are CPU-bound on the same cores)")
     engine.dispose()
     stop_embedded(settings.data_dir)
 

@@ -8,11 +8,13 @@ package. Both are tried, so validation works from a checkout and when installed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 SCHEMA_FILE = "scan/v1.json"
@@ -41,6 +43,16 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@cache
+def _compiled(name: str) -> Callable[[Any], Any]:
+    """The schema compiled to Python by fastjsonschema: ~20x faster than jsonschema on a
+    valid document (1.8 ms per file at ingest before; issue 17). The schema uses only
+    keywords that draft 7, fastjsonschema's dialect, reads the same way as 2020-12 (a test
+    checks that), so `$schema` is left out for it."""
+    schema = {k: v for k, v in load_schema(name).items() if k != "$schema"}
+    return fastjsonschema.compile(schema, use_default=False)
+
+
 def _raw_note_errors(raw_note: Any) -> list[str]:
     """The schema's rule for raw_note (values: string or list of strings), in plain Python."""
     if not isinstance(raw_note, dict):
@@ -61,12 +73,19 @@ def validate_document(document: Any, schema: str = SCHEMA_FILE, *, full: bool = 
     jsonschema spends ~10 ms on the 600-odd keys of an Asylum raw_note, more
     than igor2 takes to parse the file, so by default raw_note's entries are
     checked by `_raw_note_errors`, which applies the same rule in plain Python
-    (tests check that both ways agree). `full=True` gives all to jsonschema.
+    (tests check that both ways agree), and the rest by the compiled schema,
+    with jsonschema called only to explain a document that fails it.
+    `full=True` gives all to jsonschema.
     """
     extra: list[str] = []
     if not full and isinstance(document, dict) and isinstance(document.get("raw_note"), dict):
         extra = _raw_note_errors(document["raw_note"])
         document = {**document, "raw_note": {}}
+        try:
+            _compiled(schema)(document)
+            return extra  # valid: the compiled check is enough
+        except Exception:  # noqa: S110  (invalid, or odd values it does not handle)
+            pass  # jsonschema decides, and says every way it is, in its words
     errors = sorted(_validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))
     out = []
     for error in errors:

@@ -9,6 +9,7 @@ cannot be read backs off alone, and is marked failed after `max_attempts`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -161,6 +162,10 @@ class Daemon:
         outbox.set_meta("pid", str(os.getpid()))
         outbox.set_meta("started_at", repr(time.time()))
         outbox.set_meta("watch", os.pathsep.join(watcher.roots))
+        # Start-up's objects (imports, engine) live as long as the daemon: frozen, the
+        # garbage collector's frequent passes during parsing skip them (as in ingest's
+        # workers, symcat.pipeline._init_worker; issue 17).
+        gc.freeze()
         try:
             self._work(outbox)
         finally:

@@ -46,11 +46,17 @@ def colourize(image: np.ndarray, kind: str, value_range: tuple[float, float] | N
     """(rows, cols) values -> (rows, cols, 3) uint8 through the kind's colour map; NaN
     pixels are grey. Row 0 becomes the bottom row."""
     low, high = value_range or contrast_range(image, kind)
-    scaled = (np.asarray(image, dtype=np.float64) - low) * (255.0 / (high - low))
-    index = np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255).astype(np.uint8)
-    rgb = colormap_for(kind).lut[index]
+    rgb = colormap_for(kind).lut[lut_index(image, low, high)]
     rgb[~np.isfinite(image)] = (128, 128, 128)
     return rgb[::-1]
+
+
+def lut_index(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Values -> colour-map indices 0..255 (`low` -> 0, `high` -> 255, NaN -> 0)."""
+    scaled = np.asarray(image, dtype=np.float64) - low
+    scaled *= 255.0 / (high - low)
+    np.nan_to_num(scaled, copy=False, nan=0.0)
+    return np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
 
 
 def composite(amplitude: np.ndarray, phase: np.ndarray, phase_unit: str | None = "deg"
@@ -68,8 +74,16 @@ def thumbnail_png(image: np.ndarray, kind: str = "grey", size: int = THUMBNAIL_S
     if image.ndim != 2 or image.size == 0:
         return None
     small = _block_mean(np.asarray(image, dtype=np.float32), size)
-    if not np.isfinite(small).any():
+    finite = np.isfinite(small)
+    if not finite.any():
         return None
+    if finite.all() and max(small.shape) <= size:
+        # The common case, drawn as a palette image: the same colours as the RGB path (a
+        # colour map has 256 entries), a third of the bytes, and PNG's cheap no-filter
+        # encoding; 4-5x faster (thumbnails were the largest CPU stage of ingest, issue 17).
+        picture = Image.fromarray(lut_index(small, *contrast_range(small, kind))[::-1])
+        picture.putpalette(colormap_for(kind).lut.tobytes())
+        return _png(picture)
     picture = Image.fromarray(colourize(small, kind))
     if max(picture.size) > size:
         picture.thumbnail((size, size), Image.Resampling.BILINEAR)

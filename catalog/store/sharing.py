@@ -34,11 +34,13 @@ class Rule:
     originals: bool
 
 
+_RULES = (select(SharingRule.predicate_sql, SharingRule.channels, SharingRule.embeddings,
+                 SharingRule.originals)
+          .order_by(SharingRule.name))  # built once: it runs for every ingested file
+
+
 def load_rules(conn: Connection) -> list[Rule]:
-    rows = conn.execute(select(SharingRule.predicate_sql, SharingRule.channels,
-                               SharingRule.embeddings, SharingRule.originals)
-                        .order_by(SharingRule.name)).all()
-    return [Rule(*row) for row in rows]
+    return [Rule(*row) for row in conn.execute(_RULES).all()]
 
 
 def flag_expressions(rules: Sequence[Rule]) -> dict[str, str]:

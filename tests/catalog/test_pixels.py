@@ -42,7 +42,7 @@ def test_thumbnail_is_a_small_png_with_contrast() -> None:
     assert png is not None
     picture = Image.open(io.BytesIO(png))
     assert picture.format == "PNG" and max(picture.size) <= 128
-    pixels = np.asarray(picture)
+    pixels = np.asarray(picture.convert("RGB"))
     assert pixels.min() == 0 and pixels.max() == 255  # percentiles stretch the contrast
     assert thumbnail_png(np.full((8, 8), np.nan, dtype=np.float32)) is None
     assert thumbnail_png(np.zeros(10, dtype=np.float32)) is None

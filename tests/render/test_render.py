@@ -20,7 +20,7 @@ from symcat.render import (
     pick_channel,
     thumbnail_png,
 )
-from symcat.render.image import format_range, nice_length
+from symcat.render.image import _block_mean, format_range, nice_length
 from symcat.render.scan import role_image, scan_panels
 
 ASYLUM = ["HeightTrace", "HeightRetrace", "AmplitudeTrace", "AmplitudeRetrace", "PhaseTrace",
@@ -79,8 +79,8 @@ def test_colourize_uses_the_map_and_puts_row_zero_at_the_bottom() -> None:
 
 def test_thumbnail_is_coloured_by_kind() -> None:
     ramp = np.tile(np.linspace(0, 1, 256, dtype=np.float32), (256, 1))
-    height = np.asarray(Image.open(io.BytesIO(thumbnail_png(ramp, "height"))))
-    phase = np.asarray(Image.open(io.BytesIO(thumbnail_png(ramp, "phase"))))
+    height = np.asarray(Image.open(io.BytesIO(thumbnail_png(ramp, "height"))).convert("RGB"))
+    phase = np.asarray(Image.open(io.BytesIO(thumbnail_png(ramp, "phase"))).convert("RGB"))
     assert height.shape == (128, 128, 3) and not np.array_equal(height, phase)
     assert np.ptp(height[..., 0].astype(int) - height[..., 2].astype(int)) > 100  # not grey
 
@@ -125,3 +125,17 @@ def test_scan_panels_put_the_default_channel_first_and_add_the_composite() -> No
     label, mixed, kind, unit = role_image(doc, channels, "composite")
     assert kind == "composite" and unit == "m"
     assert np.sign(mixed[:, :16]).max() <= 0 + 1e-12 or np.allclose(mixed, 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["height", "amplitude", "phase", "phase_cyclic", "composite"])
+def test_palette_thumbnail_draws_the_colours_of_the_rgb_path(kind: str) -> None:
+    # Thumbnails without NaN are palette PNGs (cheap at ingest); they must look exactly as
+    # the RGB drawing would, and NaN pixels still come out grey.
+    image = np.random.default_rng(3).standard_normal((256, 200)).cumsum(0).astype(np.float32)
+    drawn = np.asarray(Image.open(io.BytesIO(thumbnail_png(image, kind))).convert("RGB"))
+    assert np.array_equal(drawn, colourize(_block_mean(image, 128), kind))
+    image[:40, :40] = np.nan
+    holed = Image.open(io.BytesIO(thumbnail_png(image, kind)))
+    assert holed.mode == "RGB"
+    assert np.array_equal(np.asarray(holed), colourize(_block_mean(image, 128), kind))
+    assert (np.asarray(holed)[-1, 0] == 128).all()  # row 0 is drawn at the bottom
