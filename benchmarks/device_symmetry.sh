@@ -7,13 +7,8 @@
 # has no scikit-image). Writes $OUT/calibrate.log, config_v3.json, eval.log, eval.json.
 #   CAL_N=600 bash benchmarks/device_symmetry.sh 102 200 170
 set -uo pipefail
-export PYTHONUNBUFFERED=1 SYMCAT_TEXTURE_BANK=$PWD/texture_bank.pt
-OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT" /tmp/p/symcat
-for f in catalog/*; do ln -sfn "$PWD/$f" /tmp/p/symcat/; done
-ln -sfn "$PWD/ingest" /tmp/p/symcat/ingest
-export PYTHONPATH=/tmp/p:$PWD
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; echo "cores $(nproc)"
+export SYMCAT_TEXTURE_BANK=$PWD/texture_bank.pt
+. benchmarks/device_env.sh
 SECONDS=0
 python3 -m training.symmetry.calibrate catalog/embed/symmetry/weights_v3 --n "${CAL_N:-600}" \
   --device cuda --workers 16 2>&1 | tee "$OUT/calibrate.log"
