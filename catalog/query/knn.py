@@ -327,7 +327,11 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
                       estimated: float, why: str) -> tuple[str, str]:
     """Compact when its measured cost (a scan of every code of the model, or of the
     passing ones through an index, whichever is less, then the re-rank) is below the
-    exact pass's (the estimated rows at the measured cost a row)."""
+    exact pass's (the estimated rows at the measured cost a row), and never under
+    `COMPACT_MIN_ROWS` passing rows."""
+    if estimated < COMPACT_MIN_ROWS:  # decided before estimating the model's rows (EXPLAIN)
+        return "exact", (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it the "
+                         "codes lose recall")
     total = estimate_rows(conn, clauses[:1])
     exact_ms = estimated * model.exact_us_per_row / 1e3
     scan_ms = min(total * model.compact_us_per_row,
@@ -338,8 +342,6 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
              f"{model.compact_us_per_row:.2f} us or {estimated:.0f} x "
              f"{model.compact_index_us_per_row:.2f} us by index; re-rank of "
              f"{model.compact_candidates} {model.rerank_ms:.0f} ms)")
-    if estimated < COMPACT_MIN_ROWS:
-        return "exact", f"{why}; {costs}; under {COMPACT_MIN_ROWS} rows the codes lose recall"
     if estimated > model.compact_candidates and compact_ms < exact_ms:
         return "compact", f"{why}; {costs}"
     return "exact", f"{why}; {costs}"
