@@ -194,11 +194,12 @@ def run_projection(
     xy, info = compute_layout(vectors, resolved, device=device)
     timings = {**info, "fetch_s": round(fetch_s, 3), "missing_vectors": missing,
                "total_s": round(time.perf_counter() - started, 3)}
-    new_id = _store(engine, key, stored_model, where, filters, parent, selection, resolved,
-                    repr(params), params.as_dict(), subset, xy, timings)
+    new_id, inserted = _store(engine, key, stored_model, where, filters, parent, selection,
+                              resolved, repr(params), params.as_dict(), subset, xy, timings)
     # The points just written are in memory, in the stored order (uuid order is the order of
-    # their text): read back only the projection's row, not thousands of points.
-    result = load_projection(engine, new_id, points=(subset, xy))
+    # their text): read back only the projection's row, not thousands of points. A
+    # concurrent identical request that stored first has its own points: read those.
+    result = load_projection(engine, new_id, points=(subset, xy) if inserted else None)
     cache.vectors.put(result.id, np.asarray(subset, dtype=object), vectors)
     return result
 
@@ -207,9 +208,10 @@ def _store(engine: Engine, key: str, model: StoredModel, where: str | None,
            filters: Mapping[str, Any], parent: StoredProjection | None,
            selection: Mapping[str, Any] | None, params: ProjectParams, params_repr: str,
            requested: dict[str, Any], ids: Sequence[uuid.UUID], xy: np.ndarray,
-           timings: dict[str, Any]) -> uuid.UUID:
+           timings: dict[str, Any]) -> tuple[uuid.UUID, bool]:
     """Insert the projection and its points in one transaction; if a concurrent identical
-    request stored it first, keep theirs and return its id."""
+    request stored it first, keep theirs. Returns the id, and whether these points were
+    the ones stored."""
     new_id = uuid.uuid4()
     with engine.begin() as conn:
         inserted = conn.execute(
@@ -224,14 +226,14 @@ def _store(engine: Engine, key: str, model: StoredModel, where: str | None,
         ).scalar()
         if inserted is None:
             return conn.execute(
-                select(Projection.id).where(Projection.cache_key == key)).scalar_one()
+                select(Projection.id).where(Projection.cache_key == key)).scalar_one(), False
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
             "COPY projection_points (projection_id, scan_id, x, y) FROM STDIN"
         ) as copy:
             for scan_id, (x, y) in zip(ids, xy.tolist(), strict=True):
                 copy.write_row((new_id, scan_id, x, y))
-    return new_id
+    return new_id, True
 
 
 def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: bool = False,
