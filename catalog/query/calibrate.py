@@ -78,11 +78,18 @@ def calibrate(conn: Connection, model_id: int, dim: int, *, queries: int = QUERI
             break
     record = {"ef_factor": chosen, "recall": recalls, "queries": len(sample),
               "rows": ROWS, "seconds": round(time.perf_counter() - started, 1)}
+    return store_measurement(conn, model_id, "probe", record)
+
+
+def store_measurement(conn: Connection, model_id: int, key: str, record: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """Keep `record` under `key` of the model's config (the rest of the config as it is),
+    in its own transaction; returns the record."""
     with conn.begin():
         config = conn.execute(select(EmbeddingModel.config)
                               .where(EmbeddingModel.id == model_id)).scalar_one()
         conn.execute(update(EmbeddingModel).where(EmbeddingModel.id == model_id)
-                     .values(config={**(config or {}), "probe": record}))
+                     .values(config={**(config or {}), key: record}))
     return record
 
 

@@ -28,12 +28,11 @@ from sqlalchemy import (
     func,
     select,
     text,
-    update,
 )
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import ClauseElement
 
-from symcat.store.models import Embedding, EmbeddingModel, Scan, SearchCode
+from symcat.store.models import Embedding, Scan, SearchCode
 from symcat.store.models.search_code import COPIED_COLUMNS
 
 # Candidate counts tried by the calibration. An unfiltered query needs the fewest: the
@@ -134,7 +133,7 @@ def calibrate_compact(conn: Connection, model_id: int, dim: int, *, queries: int
     compact pass of the whole model are timed, serial, for the per-row costs the planner
     compares (about 10 s at 200k vectors on 2 cores). Commits what `conn` holds first.
     """
-    from symcat.query.calibrate import _sample_vectors
+    from symcat.query.calibrate import _sample_vectors, store_measurement
     from symcat.query.knn import _exact
 
     started = time.perf_counter()
@@ -188,9 +187,4 @@ def calibrate_compact(conn: Connection, model_id: int, dim: int, *, queries: int
         "rerank_ms": round(1e3 * chosen * float(np.median(reranks)), 2),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    with conn.begin():
-        config = conn.execute(select(EmbeddingModel.config)
-                              .where(EmbeddingModel.id == model_id)).scalar_one()
-        conn.execute(update(EmbeddingModel).where(EmbeddingModel.id == model_id)
-                     .values(config={**(config or {}), "compact": record}))
-    return record
+    return store_measurement(conn, model_id, "compact", record)
