@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--worker-preprocess", action="store_true",
                         help="on a GPU, also time one run with the numpy preprocessing in the "
                              "loading workers (the CPU path), for comparison")
+    parser.add_argument("--check", type=int, default=0, metavar="K",
+                        help="after the runs, recompute K stored vectors one scan at a time "
+                             "(numpy preprocessing, no loading workers) and compare")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
@@ -100,6 +103,8 @@ def main() -> None:
                   f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
                   f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
             print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
+        if args.check:
+            print(f"{model}: {check_vectors(catalog, model, args.check, device)}", flush=True)
         if args.worker_preprocess and device.startswith("cuda"):
             workers = worker_counts[-1]
             run = embed_once(catalog, model, args.batch_size, device, workers, on_device=False)
@@ -266,6 +271,35 @@ def embed_once(
     return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
                          workers=workers, rebuild=True, build_index=False,
                          device_preprocess=on_device)
+
+
+def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
+    """Stored vectors of `k` scans (the last timed run's) against the same scans embedded
+    alone through the reference path: the batched, pipelined run must store the same."""
+    import numpy as np
+    from sqlalchemy import text
+
+    from symcat.embed.extractors import forward_any
+    from symcat.embed.registry import create_extractor, get_cfg
+    from symcat.embed.run import load_channels, prepare_batch
+
+    extractor = create_extractor(model, device=device)
+    sizing = get_cfg(model).sizing
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT e.scan_id, e.vector::vector::real[] FROM embeddings e JOIN "
+            "embedding_models m ON m.id = e.model_id WHERE m.name LIKE :m ORDER BY random() "
+            "LIMIT :k"), {"m": f"{model}@%", "k": k}).all()
+        cosines = []
+        for scan_id, stored in rows:
+            ids, images, _ = prepare_batch(load_channels(conn, [scan_id]), [scan_id], sizing)
+            alone = forward_any(extractor, images, device)[0]
+            cosines.append(float(np.dot(alone, np.asarray(stored)) /
+                                 (np.linalg.norm(alone) * np.linalg.norm(stored) + 1e-12)))
+    if not cosines:
+        return "check: no stored vectors"
+    return (f"check: {len(cosines)} stored vectors against the same scans embedded alone: "
+            f"cosine min {min(cosines):.5f}, median {float(np.median(cosines)):.5f}")
 
 
 def breakdown(timings: dict[str, float], workers: int) -> str:

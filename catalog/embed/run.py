@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from symcat.embed.extractors import forward_any, forward_groups
+from symcat.embed.extractors import forward_any, forward_groups, forward_groups_tensor
 from symcat.embed.native import Sizing, prepare
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel
 from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
@@ -255,18 +255,17 @@ def _batches(
     engine: Engine, batches: list[list[uuid.UUID]], size: Sizing, workers: int, pin: bool,
     raw: bool = False,
 ) -> Iterator[Any]:
-    """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`."""
+    """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`.
+
+    The loading processes start when this is called, not at the first batch, so the
+    caller can move its model to the device while they read."""
     from torch.utils.data import DataLoader
 
     url = engine.url.render_as_string(hide_password=False)
     dataset = _Batches(url, batches, size, raw)
     collate = _as_is if raw else _to_tensor
     if workers == 0:
-        for i in range(len(dataset)):
-            yield collate(dataset[i])
-        if dataset._engine is not None:
-            dataset._engine.dispose()
-        return
+        return _in_process(dataset, collate)
     context = "fork" if os.name != "nt" else "spawn"
     loader = DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin,
@@ -274,7 +273,35 @@ def _batches(
         multiprocessing_context=context, collate_fn=collate,
         worker_init_fn=_init_worker,
     )
-    yield from loader
+    return iter(loader)
+
+
+def _in_process(dataset: _Batches, collate: Any) -> Iterator[Any]:
+    for i in range(len(dataset)):
+        yield collate(dataset[i])
+    if dataset._engine is not None:
+        dataset._engine.dispose()
+
+
+# The first batches of a run with loading workers are smaller (a quarter, then half of the
+# batch size): every worker starts reading at once, so the first, smallest batch arrives
+# soonest and the device starts while the others are read. Before (H200, 512 px, 12
+# workers, batches of 128): 2.97 s to the first batch of a 5.4 s run.
+RAMP = (4, 4, 2, 2)
+
+
+def split_batches(todo: Sequence[uuid.UUID], batch_size: int, workers: int
+                  ) -> list[list[uuid.UUID]]:
+    """`todo` in batches of `batch_size`, the first ones smaller (RAMP) when workers load."""
+    sizes = [max(1, batch_size // d) for d in RAMP] if workers and len(todo) > 4 * batch_size \
+        else []
+    out: list[list[uuid.UUID]] = []
+    start = 0
+    while start < len(todo):
+        size = sizes[len(out)] if len(out) < len(sizes) else batch_size
+        out.append(list(todo[start : start + size]))
+        start += size
+    return out
 
 
 def _to_tensor(item: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
@@ -379,6 +406,35 @@ class _Writer(threading.Thread):
             raise self.error
 
 
+class _CopyBack:
+    """One batch's vectors copied back from the GPU while the next batch computes.
+
+    `put` queues the copy of a batch's vectors into page-locked memory behind its
+    kernels, then hands the previous batch (whose copy is done by then) to the writer:
+    the GPU never waits for the host between batches."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+        self.pending: tuple[list[uuid.UUID], Any, Any] | None = None
+
+    def put(self, ids: list[uuid.UUID], vectors: Any) -> None:
+        import torch
+
+        host = torch.empty(vectors.shape, dtype=vectors.dtype, pin_memory=True)
+        host.copy_(vectors, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+        self.flush()
+        self.pending = (ids, host, done)
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            ids, host, done = self.pending
+            self.pending = None
+            done.synchronize()
+            self.writer.put(ids, host.numpy())
+
+
 # -- the run ----------------------------------------------------------------------------
 class _Clock:
     """Adds the time since the previous lap to `totals[name]`."""
@@ -450,10 +506,11 @@ def embed_catalog(
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
     on_device = cuda if device_preprocess is None else device_preprocess
-    extractor = extractor.to(device)
+    batches = split_batches(todo, batch_size, workers)
+    loaded = _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device)
+    extractor = extractor.to(device)  # while the loading workers read their first batches
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
-    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     writer = _Writer(engine, model_id)
     writer.start()
     from tqdm import tqdm
@@ -462,8 +519,9 @@ def embed_catalog(
                dynamic_ncols=True)
     summary.timings["setup"] = time.perf_counter() - started
     clock = _Clock(summary.timings)
+    copying = _CopyBack(writer) if cuda and on_device else None
     try:
-        for item in _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device):
+        for item in loaded:
             clock.lap("first_batch" if clock.laps == 0 else "waiting")
             if on_device:
                 from symcat.embed.loading import device_groups
@@ -475,13 +533,19 @@ def embed_catalog(
             else:
                 ids, images, skipped = item
             summary.skipped.extend(skipped)
-            if ids:
+            if ids and copying is not None:  # queued; the previous batch is stored
+                copying.put(ids, forward_groups_tensor(extractor, images, len(ids), device))
+                clock.lap("device")
+            elif ids:
                 vectors = (forward_groups(extractor, images, len(ids), device) if on_device
                            else forward_any(extractor, images, device))
                 clock.lap("device")
                 writer.put(ids, vectors)
             clock.lap("storing")
             bar.update(len(ids) + len(skipped))
+        if copying is not None:
+            copying.flush()
+            clock.lap("device")
     finally:
         bar.close()
         writer.close()

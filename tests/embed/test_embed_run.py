@@ -178,3 +178,23 @@ def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
     assert bad.returncode == 1 and "valid extractors" in bad.stderr
     listed = run("models")
     assert listed.returncode == 0 and "effnet_lite0_4tap.in1k" in listed.stdout
+
+
+@pytest.mark.parametrize(("n", "size", "workers"), [(1000, 128, 12), (17, 4, 1), (16, 4, 1),
+                                                    (5, 64, 12), (300, 64, 0)])
+def test_batches_start_small_and_cover_every_scan_once_in_order(
+        n: int, size: int, workers: int) -> None:
+    """With loading workers the first batches are a quarter, then half the size (the
+    device starts sooner); every scan is in exactly one batch, in the given order."""
+    from symcat.embed.run import split_batches
+
+    todo = list(range(n))
+    batches = split_batches(todo, size, workers)  # type: ignore[arg-type]
+    assert [i for b in batches for i in b] == todo
+    assert all(1 <= len(b) <= size for b in batches)
+    ramped = workers > 0 and n > 4 * size
+    if ramped:
+        assert [len(b) for b in batches[:5]] == [size // 4, size // 4, size // 2, size // 2,
+                                                 min(size, n - 3 * size // 2)]
+    else:
+        assert all(len(b) == size for b in batches[:-1])

@@ -30,6 +30,12 @@ def forward(extractor: Any, images: Any, device: str) -> Any:
     after the 4x smaller transfer) or float in [0, 1]. On a GPU the batch runs
     channels-last under fp16 autocast (the vectors are stored in half precision anyway).
     """
+    return forward_tensor(extractor, images, device).cpu().numpy()
+
+
+def forward_tensor(extractor: Any, images: Any, device: str) -> Any:
+    """`forward` without the copy back: the (N, dim) float32 vectors stay on the device,
+    so a GPU caller can queue the next batch before waiting for this one."""
     import torch
 
     with torch.inference_mode():
@@ -42,7 +48,7 @@ def forward(extractor: Any, images: Any, device: str) -> Any:
                 features = extractor(x)
         else:
             features = extractor(x)
-        return center_normalize(features.float()).cpu().numpy()
+        return center_normalize(features.float())
 
 
 def forward_groups(extractor: Any, groups: Any, n: int, device: str) -> Any:
@@ -50,13 +56,23 @@ def forward_groups(extractor: Any, groups: Any, n: int, device: str) -> Any:
     vectors in position order: native-resolution batches hold several shapes."""
     import numpy as np
 
+    out = forward_groups_tensor(extractor, groups, n, device)
+    return out.cpu().numpy() if out is not None else np.zeros((0, 0), np.float32)
+
+
+def forward_groups_tensor(extractor: Any, groups: Any, n: int, device: str) -> Any:
+    """`forward_groups` left on the device: (n, dim) float32 in position order, or None."""
+    import torch
+
     out: Any = None
-    for positions, images in groups:
-        vectors = forward(extractor, images, device)
-        if out is None:
-            out = np.empty((n, vectors.shape[1]), np.float32)
-        out[positions] = vectors
-    return out if out is not None else np.zeros((0, 0), np.float32)
+    with torch.inference_mode():
+        for positions, images in groups:
+            vectors = forward_tensor(extractor, images, device)
+            if out is None:
+                out = torch.empty((n, vectors.shape[1]), dtype=torch.float32,
+                                  device=vectors.device)
+            out[torch.as_tensor(positions, device=vectors.device)] = vectors
+    return out
 
 
 def forward_any(extractor: Any, images: Any, device: str) -> Any:
