@@ -29,6 +29,7 @@ from symcat.embed.preprocess import (
     choose_channels,
 )
 from symcat.embed.preprocess_torch import HEIGHT, PHASE, PLAIN, dequantize, prepare_planes
+from symcat.embed.slots import Slots, nbytes_of
 from symcat.store.pixels import dequantize_u16
 
 ROLE_KIND = {"plain": PLAIN, "height": HEIGHT, "phase": PHASE}
@@ -50,11 +51,13 @@ class PlaneGroup:
     """Scans of one image shape: 3 planes each, as stored (uint16 bits in int16)."""
 
     positions: list[int]  # rows of the batch these scans fill
-    pixels: torch.Tensor  # int16 (3 g, H, W)
+    pixels: torch.Tensor | None  # int16 (3 g, H, W); None: in the batch's slot, at `offset`
     lo: torch.Tensor  # float64 (3 g,)
     hi: torch.Tensor  # float64 (3 g,)
     kind: torch.Tensor  # int64 (3 g,): PLAIN, HEIGHT, PHASE
     period: torch.Tensor  # float64 (3 g,), for PHASE planes
+    shape: tuple[int, ...] = ()  # (3 g, H, W)
+    offset: int = 0  # bytes into the batch's slot, when pixels is None
 
 
 @dataclass
@@ -67,10 +70,13 @@ class RawBatch:
     ready_positions: list[int] = field(default_factory=list)
     ready: list[torch.Tensor] = field(default_factory=list)  # uint8 (3, h, w), in the worker
     seconds: dict[str, float] = field(default_factory=dict)  # worker time: read, decode
+    slot: int | None = None  # the `Slots` buffer holding the groups whose pixels are None
 
     def pin_memory(self) -> RawBatch:
-        """Called by the DataLoader's pinning thread: page-locked copies for fast copies."""
-        groups = [replace(g, pixels=g.pixels.pin_memory()) for g in self.groups]
+        """Called by the DataLoader's pinning thread: page-locked copies for fast copies
+        (groups in a slot are page-locked already)."""
+        groups = [g if g.pixels is None else replace(g, pixels=g.pixels.pin_memory())
+                  for g in self.groups]
         return replace(self, groups=groups, ready=[r.pin_memory() for r in self.ready])
 
 
@@ -84,8 +90,10 @@ class _Head:
     hi: float | None
 
 
-def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing) -> RawBatch:
-    """Read the chosen channels of `scan_ids` (psycopg connection) into a RawBatch."""
+def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing,
+                   slots: Slots | None = None) -> RawBatch:
+    """Read the chosen channels of `scan_ids` (psycopg connection) into a RawBatch, its
+    planes into a free slot of `slots` where they fit."""
     started = time.perf_counter()
     modes: dict[uuid.UUID, str | None] = {}
     heads: dict[uuid.UUID, list[_Head]] = {}
@@ -114,7 +122,7 @@ def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing) -
             for scan_id, index, data in cursor:
                 pixels[(scan_id, index)] = data
     read = time.perf_counter()
-    batch = _assemble(ids, skipped, chosen, pixels, modes, size)
+    batch = _assemble(ids, skipped, chosen, pixels, modes, size, slots)
     batch.seconds = {"read": read - started, "decode": time.perf_counter() - read}
     return batch
 
@@ -137,7 +145,7 @@ def _batched(heads: list[_Head]) -> bool:
 def _assemble(
     ids: list[uuid.UUID], skipped: list[tuple[Any, str]], chosen: list[list[_Head]],
     pixels: dict[tuple[uuid.UUID, int], bytes], modes: dict[uuid.UUID, str | None],
-    size: Sizing,
+    size: Sizing, slots: Slots | None = None,
 ) -> RawBatch:
     by_shape: dict[tuple[int, ...], list[int]] = {}
     others: list[int] = []
@@ -146,22 +154,39 @@ def _assemble(
             by_shape.setdefault(heads[0].shape, []).append(position)
         else:
             others.append(position)
-    groups = [_group(positions, [ids[p] for p in positions], [chosen[p] for p in positions],
-                     pixels, shape) for shape, positions in by_shape.items()]
+    slot = slots.take() if slots is not None and by_shape else None
+    offset = 0
+    groups = []
+    for shape, positions in by_shape.items():
+        planes_shape = (3 * len(positions), *shape)
+        size_bytes = nbytes_of(torch.int16, planes_shape)
+        place = None
+        if slot is not None and slots is not None and slots.fits(offset, size_bytes):
+            place = (slots.view(slot, offset, torch.int16, planes_shape), offset)
+            offset += -(-size_bytes // 64) * 64
+        groups.append(_group(positions, [ids[p] for p in positions],
+                             [chosen[p] for p in positions], pixels, shape, place))
+    if slot is not None and slots is not None and offset == 0:
+        slots.give_back(slot)
+        slot = None
     ready = []
     for p in others:
         channels = [StoredChannel(h.name, h.unit, dequantize_u16(
             pixels[(ids[p], h.index)], h.shape, h.lo, h.hi)) for h in chosen[p]]
         ready.append(torch.from_numpy(prepare(modes.get(ids[p]), channels, size))
                      .share_memory_())
-    return RawBatch(ids, skipped, groups, others, ready)
+    return RawBatch(ids, skipped, groups, others, ready, slot=slot)
 
 
 def _group(
     positions: list[int], ids: list[uuid.UUID], chosen: list[list[_Head]],
     pixels: dict[tuple[uuid.UUID, int], bytes], shape: tuple[int, ...],
+    place: tuple[torch.Tensor, int] | None = None,
 ) -> PlaneGroup:
-    planes = torch.empty((3 * len(positions), *shape), dtype=torch.int16).share_memory_()
+    """The group's planes in `place` (a slot's view and its offset), else in fresh shared
+    memory."""
+    planes = (place[0] if place is not None
+              else torch.empty((3 * len(positions), *shape), dtype=torch.int16).share_memory_())
     view = planes.numpy()
     lo, hi, kind, period = [], [], [], []
     for i, (scan_id, heads) in enumerate(zip(ids, chosen, strict=True)):
@@ -173,22 +198,30 @@ def _group(
             kind.append(ROLE_KIND[role])
             period.append(cycle or 0.0)
     f64 = torch.float64
-    return PlaneGroup(positions, planes, lo=torch.tensor(lo, dtype=f64),
-                      hi=torch.tensor(hi, dtype=f64), kind=torch.tensor(kind),
-                      period=torch.tensor(period, dtype=f64))
+    return PlaneGroup(positions, None if place is not None else planes,
+                      lo=torch.tensor(lo, dtype=f64), hi=torch.tensor(hi, dtype=f64),
+                      kind=torch.tensor(kind), period=torch.tensor(period, dtype=f64),
+                      shape=tuple(planes.shape), offset=place[1] if place is not None else 0)
 
 
 def device_groups(
-    batch: RawBatch, size: Sizing, device: str | torch.device
+    batch: RawBatch, size: Sizing, device: str | torch.device, slots: Slots | None = None,
 ) -> list[tuple[list[int], torch.Tensor]]:
     """The batch's uint8 images on `device` as (positions in batch.ids, (g, 3, h, w)) groups.
 
     One group per stored shape (preprocessed together), one per scan the workers
-    preprocessed; under a fixed size all groups have the same image shape.
+    preprocessed; under a fixed size all groups have the same image shape. Groups in a
+    slot are copied from `slots`; the caller frees the slot once the copies are done.
     """
     out = []
     for group in batch.groups:
-        x = dequantize(group.pixels.to(device, non_blocking=True), group.lo.to(device),
+        if group.pixels is None:
+            if slots is None or batch.slot is None:
+                raise ValueError("a batch in a loading slot needs the run's slots")
+            source = slots.view(batch.slot, group.offset, torch.int16, group.shape)
+        else:
+            source = group.pixels
+        x = dequantize(source.to(device, non_blocking=True), group.lo.to(device),
                        group.hi.to(device))
         planes = prepare_planes(x, group.kind.to(device), group.period.to(device), size)
         out.append((group.positions, planes.view(-1, 3, *planes.shape[1:])))

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, delete, select, text, tuple_
@@ -44,6 +44,9 @@ from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
+
+if TYPE_CHECKING:
+    from symcat.embed.slots import Slots
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +208,14 @@ class _Batches:
     """
 
     def __init__(
-        self, url: str, batches: list[list[uuid.UUID]], size: Sizing, raw: bool = False
+        self, url: str, batches: list[list[uuid.UUID]], size: Sizing, raw: bool = False,
+        slots: Slots | None = None,
     ) -> None:
         self.url = url
         self.batches = batches
         self.size = size
         self.raw = raw
+        self.slots = slots
         self._engine: Engine | None = None
 
     def __len__(self) -> int:
@@ -225,7 +230,7 @@ class _Batches:
                 from symcat.embed.loading import read_raw_batch
 
                 return read_raw_batch(conn.connection.driver_connection, self.batches[i],
-                                      self.size)
+                                      self.size, self.slots)
             scans = load_channels(conn, self.batches[i])
         return prepare_batch(scans, self.batches[i], self.size)
 
@@ -253,27 +258,52 @@ def prepare_batch(
 
 def _batches(
     engine: Engine, batches: list[list[uuid.UUID]], size: Sizing, workers: int, pin: bool,
-    raw: bool = False,
+    raw: bool = False, slots: Slots | None = None,
 ) -> Iterator[Any]:
-    """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`.
+    """Loaded batches in order: (ids, uint8 tensor, skipped), or RawBatch when `raw`
+    (its planes in `slots` where they fit).
 
     The loading processes start when this is called, not at the first batch, so the
     caller can move its model to the device while they read."""
     from torch.utils.data import DataLoader
 
     url = engine.url.render_as_string(hide_password=False)
-    dataset = _Batches(url, batches, size, raw)
+    dataset = _Batches(url, batches, size, raw, slots)
     collate = _as_is if raw else _to_tensor
     if workers == 0:
         return _in_process(dataset, collate)
     context = "fork" if os.name != "nt" else "spawn"
     loader = DataLoader(
         dataset, batch_size=None, shuffle=False, num_workers=workers, pin_memory=pin,
-        prefetch_factor=2 if raw else 4,  # raw batches are 4x larger (uint16, 3 planes)
+        prefetch_factor=_prefetch(raw, slots),
         multiprocessing_context=context, collate_fn=collate,
         worker_init_fn=_init_worker,
     )
     return iter(loader)
+
+
+def _prefetch(raw: bool, slots: Slots | None) -> int:
+    """Batches each loading worker reads ahead: raw batches are 4x larger (uint16, 3
+    planes); with slots, one each (the slots are sized for that)."""
+    return 1 if slots is not None else 2 if raw else 4
+
+
+def run_slots(conn: Connection, todo: Sequence[uuid.UUID], batch_size: int, workers: int,
+              pin: bool) -> Slots | None:
+    """Loading slots sized for a batch of the most common stored shape among `todo`
+    (scans of other shapes take the old path), or None when they would pin too much."""
+    if workers == 0 or not todo:
+        return None
+    sample = list(todo[:: max(1, len(todo) // 200)])[:200]
+    shape = conn.execute(text(
+        "SELECT shape FROM channels WHERE scan_id = ANY(:ids) GROUP BY shape "
+        "ORDER BY count(*) DESC LIMIT 1"), {"ids": sample}).scalar()
+    if not shape:
+        return None
+    from symcat.embed.slots import Slots
+
+    planes = 3 * min(batch_size, len(todo)) * int(np.prod(shape))
+    return Slots.for_run(workers, 1, 2 * planes, pin)  # int16 planes, prefetch 1
 
 
 def _in_process(dataset: _Batches, collate: Any) -> Iterator[Any]:
@@ -416,6 +446,24 @@ class _CopyBack:
     def __init__(self, writer: _Writer) -> None:
         self.writer = writer
         self.pending: tuple[list[uuid.UUID], Any, Any] | None = None
+        self.copied: list[tuple[Any, Slots, int]] = []  # (event, slots, slot) to free
+
+    def free_after(self, slots: Slots, slot: int) -> None:
+        """Free `slot` once the copies queued so far (the batch's, from it) are done."""
+        import torch
+
+        done = torch.cuda.Event()
+        done.record()
+        self.copied.append((done, slots, slot))
+        while self.copied and self.copied[0][0].query():
+            _, owner, number = self.copied.pop(0)
+            owner.give_back(number)
+
+    def release_all(self) -> None:
+        for done, owner, number in self.copied:
+            done.synchronize()
+            owner.give_back(number)
+        self.copied = []
 
     def put(self, ids: list[uuid.UUID], vectors: Any) -> None:
         import torch
@@ -507,7 +555,11 @@ def embed_catalog(
     cuda = device.startswith("cuda")
     on_device = cuda if device_preprocess is None else device_preprocess
     batches = split_batches(todo, batch_size, workers)
-    loaded = _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device)
+    slots = None
+    if cuda and on_device:
+        with engine.connect() as conn:
+            slots = run_slots(conn, todo, batch_size, workers, pin=True)
+    loaded = _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device, slots=slots)
     extractor = extractor.to(device)  # while the loading workers read their first batches
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
@@ -527,7 +579,9 @@ def embed_catalog(
                 from symcat.embed.loading import device_groups
 
                 ids, skipped = item.ids, item.skipped
-                images = device_groups(item, cfg.sizing, device) if ids else None
+                images = device_groups(item, cfg.sizing, device, slots) if ids else None
+                if slots is not None and item.slot is not None and copying is not None:
+                    copying.free_after(slots, item.slot)
                 for key, seconds in item.seconds.items():
                     summary.timings[key] = summary.timings.get(key, 0.0) + seconds
             else:
@@ -547,6 +601,11 @@ def embed_catalog(
             copying.flush()
             clock.lap("device")
     finally:
+        if copying is not None:
+            copying.release_all()
+        if slots is not None:
+            del loaded  # workers stop before their slots go
+            slots.close()
         bar.close()
         writer.close()
         clock.lap("storing")

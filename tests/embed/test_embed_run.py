@@ -198,3 +198,42 @@ def test_batches_start_small_and_cover_every_scan_once_in_order(
                                                  min(size, n - 3 * size // 2)]
     else:
         assert all(len(b) == size for b in batches[:-1])
+
+
+def test_loading_slots_hand_over_the_same_planes(filled: Catalog) -> None:
+    """Raw batches whose planes go through reusable shared slots (the GPU path's loading)
+    give the same device images as fresh shared memory; a batch too large for a slot
+    takes the old path; every slot is free again afterwards."""
+    import torch
+
+    from symcat.embed.loading import device_groups
+    from symcat.embed.registry import get_cfg
+    from symcat.embed.run import _batches, pending_scans, run_slots
+    from symcat.embed.slots import Slots
+
+    sizing = get_cfg(MODEL).sizing
+    with filled.engine.connect() as conn:
+        todo = pending_scans(conn, 1, None, None)
+        sized = run_slots(conn, todo, 4, 2, pin=False)
+    assert sized is not None and sized.count == 2 + 3  # workers x 1 + 3
+    assert sized.nbytes == 2 * 3 * 4 * 64 * 64  # a batch of 4 scans, 3 int16 planes of 64^2
+    sized.close()
+    batches = [todo[:2], todo[2:3], todo[3:]]  # the last one (5 scans) is too large a slot
+    slots = Slots(2, 2 * 3 * 2 * 64 * 64, pin=False)
+
+    def images(use: Slots | None) -> list[tuple[list[int], torch.Tensor, int | None]]:
+        out = []
+        for batch in _batches(filled.engine, batches, sizing, 2, False, raw=True, slots=use):
+            for positions, planes in device_groups(batch, sizing, "cpu", use):
+                out.append(([batch.ids[p] for p in positions], planes.clone(), batch.slot))
+            if use is not None and batch.slot is not None:
+                use.give_back(batch.slot)
+        return out
+
+    plain, slotted = images(None), images(slots)
+    assert [ids for ids, _, _ in plain] == [ids for ids, _, _ in slotted]
+    for (_, a, _), (_, b, _) in zip(plain, slotted, strict=True):
+        assert torch.equal(a, b)
+    assert [slot is not None for _, _, slot in slotted] == [True, True, False]
+    assert sorted(slots.free.get(timeout=5) for _ in range(2)) == [0, 1]
+    slots.close()

@@ -1,0 +1,94 @@
+"""Reusable shared, page-locked buffers that loading workers fill and the GPU copies from.
+
+Without them every raw batch costs the host three passes over its pixels besides the
+read itself: a fresh shared-memory tensor in the worker (whose pages the kernel must
+fault in and zero), the DataLoader's copy into page-locked memory in the main process,
+and the copy to the device. At 512 px that is 1.5 MB a scan, and on the H200 machine the
+loading path, not the network, set the pace (RESULTS.md, GPU end to end). Slots are
+allocated, faulted in and registered with CUDA once per run; a worker takes a free slot,
+writes its batch's planes into it and hands over only the slot number; the main process
+copies from the slot to the device and frees the slot once that copy has completed.
+A batch that does not fit a slot (larger scans) takes the old path.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+
+# At most this much host memory is pinned for slots (or an eighth of the machine's).
+MAX_PINNED_BYTES = 4 << 30
+# How long a worker waits for a free slot before taking the old path (never deadlocks).
+WAIT_SECONDS = 30.0
+
+
+def nbytes_of(dtype: torch.dtype, shape: tuple[int, ...]) -> int:
+    return torch.Size(shape).numel() * torch.empty((), dtype=dtype).element_size()
+
+
+class Slots:
+    """`count` shared buffers of `nbytes` each; `pin` registers them with CUDA."""
+
+    def __init__(self, count: int, nbytes: int, pin: bool) -> None:
+        self.count = count
+        self.nbytes = nbytes
+        self.buffer = torch.empty(count * nbytes, dtype=torch.uint8).share_memory_()
+        self.pinned = False
+        if pin:
+            rc = torch.cuda.cudart().cudaHostRegister(self.buffer.data_ptr(), count * nbytes, 0)
+            self.pinned = int(rc) == 0
+            if not self.pinned:
+                log.warning("could not page-lock %d MB of loading slots (CUDA error %s); "
+                            "copies to the GPU will be slower", count * nbytes >> 20, rc)
+        self.free: Any = multiprocessing.get_context("fork").Queue()
+        for slot in range(count):
+            self.free.put(slot)
+
+    @classmethod
+    def for_run(cls, workers: int, prefetch: int, batch_bytes: int, pin: bool
+                ) -> Slots | None:
+        """Slots for the batches a DataLoader can have in flight (workers x prefetch) plus
+        the main process's two; None when that would pin too much memory."""
+        count = workers * prefetch + 3
+        try:
+            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError):
+            ram = 16 << 30
+        if batch_bytes <= 0 or count * batch_bytes > min(MAX_PINNED_BYTES, ram // 8):
+            return None
+        return cls(count, batch_bytes, pin)
+
+    def take(self) -> int | None:
+        """A free slot's number (in a worker), or None after WAIT_SECONDS."""
+        try:
+            return int(self.free.get(timeout=WAIT_SECONDS))
+        except queue.Empty:
+            return None
+
+    def view(self, slot: int, offset: int, dtype: torch.dtype, shape: tuple[int, ...]
+             ) -> torch.Tensor:
+        """Bytes `offset`... of `slot` as a tensor of `shape` (must fit: see `fits`)."""
+        size = nbytes_of(dtype, shape)
+        if not self.fits(offset, size):
+            raise ValueError(f"{shape} {dtype} at {offset} does not fit a {self.nbytes}-byte slot")
+        start = slot * self.nbytes + offset
+        return self.buffer[start : start + size].view(dtype).view(shape)
+
+    def fits(self, offset: int, size: int) -> bool:
+        return offset % 64 == 0 and offset + size <= self.nbytes
+
+    def give_back(self, slot: int) -> None:
+        self.free.put(slot)
+
+    def close(self) -> None:
+        if self.pinned:
+            torch.cuda.cudart().cudaHostUnregister(self.buffer.data_ptr())
+            self.pinned = False
+        self.free.close()
