@@ -214,20 +214,41 @@ def device_groups(
     slot are copied from `slots`; the caller frees the slot once the copies are done.
     """
     out = []
+    copies = copy_stream(device)
     for group in batch.groups:
         if group.pixels is None:
             if slots is None or batch.slot is None:
                 raise ValueError("a batch in a loading slot needs the run's slots")
+            slots.ready()
             source = slots.view(batch.slot, group.offset, torch.int16, group.shape)
         else:
             source = group.pixels
-        x = dequantize(source.to(device, non_blocking=True), group.lo.to(device),
-                       group.hi.to(device))
+        if copies is not None:  # the copy overlaps the previous batch's network
+            with torch.cuda.stream(copies):
+                pixels = source.to(device, non_blocking=True)
+            torch.cuda.current_stream().wait_stream(copies)
+            pixels.record_stream(torch.cuda.current_stream())
+        else:
+            pixels = source.to(device, non_blocking=True)
+        x = dequantize(pixels, group.lo.to(device), group.hi.to(device))
         planes = prepare_planes(x, group.kind.to(device), group.period.to(device), size)
         out.append((group.positions, planes.view(-1, 3, *planes.shape[1:])))
     for position, image in zip(batch.ready_positions, batch.ready, strict=True):
         out.append(([position], image.to(device, non_blocking=True)[None]))
     return out
+
+
+_COPY_STREAMS: dict[Any, Any] = {}
+
+
+def copy_stream(device: str | torch.device) -> Any:
+    """A side CUDA stream for the pixels' copies to `device` (None off CUDA)."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    if device not in _COPY_STREAMS:
+        _COPY_STREAMS[device] = torch.cuda.Stream(device)
+    return _COPY_STREAMS[device]
 
 
 def device_images(batch: RawBatch, size: int, device: str | torch.device) -> torch.Tensor:

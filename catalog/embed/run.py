@@ -448,12 +448,12 @@ class _CopyBack:
         self.pending: tuple[list[uuid.UUID], Any, Any] | None = None
         self.copied: list[tuple[Any, Slots, int]] = []  # (event, slots, slot) to free
 
-    def free_after(self, slots: Slots, slot: int) -> None:
-        """Free `slot` once the copies queued so far (the batch's, from it) are done."""
+    def free_after(self, slots: Slots, slot: int, stream: Any) -> None:
+        """Free `slot` once the copies queued so far on `stream` (the batch's) are done."""
         import torch
 
         done = torch.cuda.Event()
-        done.record()
+        done.record(stream)
         self.copied.append((done, slots, slot))
         while self.copied and self.copied[0][0].query():
             _, owner, number = self.copied.pop(0)
@@ -576,12 +576,12 @@ def embed_catalog(
         for item in loaded:
             clock.lap("first_batch" if clock.laps == 0 else "waiting")
             if on_device:
-                from symcat.embed.loading import device_groups
+                from symcat.embed.loading import copy_stream, device_groups
 
                 ids, skipped = item.ids, item.skipped
                 images = device_groups(item, cfg.sizing, device, slots) if ids else None
                 if slots is not None and item.slot is not None and copying is not None:
-                    copying.free_after(slots, item.slot)
+                    copying.free_after(slots, item.slot, copy_stream(device))
                 for key, seconds in item.seconds.items():
                     summary.timings[key] = summary.timings.get(key, 0.0) + seconds
             else:

@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import threading
 from typing import Any
 
 import torch
@@ -39,17 +40,33 @@ class Slots:
     def __init__(self, count: int, nbytes: int, pin: bool) -> None:
         self.count = count
         self.nbytes = nbytes
-        self.buffer = torch.empty(count * nbytes, dtype=torch.uint8).share_memory_()
+        # Shared memory, not yet touched: page-locking it (in a thread, while the loading
+        # workers start and read) faults it in; unpinned, the kernel zeroes pages on use.
+        storage = torch.UntypedStorage._new_shared(count * nbytes)
+        self.buffer = torch.empty(0, dtype=torch.uint8).set_(storage)
         self.pinned = False
+        self._pinning: threading.Thread | None = None
         if pin:
-            rc = torch.cuda.cudart().cudaHostRegister(self.buffer.data_ptr(), count * nbytes, 0)
-            self.pinned = int(rc) == 0
-            if not self.pinned:
-                log.warning("could not page-lock %d MB of loading slots (CUDA error %s); "
-                            "copies to the GPU will be slower", count * nbytes >> 20, rc)
+            self._pinning = threading.Thread(target=self._pin, name="symcat-pin-slots",
+                                             daemon=True)
+            self._pinning.start()
         self.free: Any = multiprocessing.get_context("fork").Queue()
         for slot in range(count):
             self.free.put(slot)
+
+    def _pin(self) -> None:
+        size = self.count * self.nbytes
+        rc = torch.cuda.cudart().cudaHostRegister(self.buffer.data_ptr(), size, 0)
+        self.pinned = int(rc) == 0
+        if not self.pinned:
+            log.warning("could not page-lock %d MB of loading slots (CUDA error %s); "
+                        "copies to the GPU will be slower", size >> 20, rc)
+
+    def ready(self) -> None:
+        """Wait until the slots are page-locked (before the first copy from them)."""
+        if self._pinning is not None:
+            self._pinning.join()
+            self._pinning = None
 
     @classmethod
     def for_run(cls, workers: int, prefetch: int, batch_bytes: int, pin: bool
@@ -88,6 +105,7 @@ class Slots:
         self.free.put(slot)
 
     def close(self) -> None:
+        self.ready()
         if self.pinned:
             torch.cuda.cudart().cudaHostUnregister(self.buffer.data_ptr())
             self.pinned = False
