@@ -279,7 +279,10 @@ def _batches(
         multiprocessing_context=context, collate_fn=collate,
         worker_init_fn=_init_worker,
     )
-    return iter(loader)
+    batches_in_order = iter(loader)  # forks the workers
+    if slots is not None:
+        slots.start_pinning()
+    return batches_in_order
 
 
 def _prefetch(raw: bool, slots: Slots | None) -> int:

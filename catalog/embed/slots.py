@@ -46,13 +46,18 @@ class Slots:
         self.buffer = torch.empty(0, dtype=torch.uint8).set_(storage)
         self.pinned = False
         self._pinning: threading.Thread | None = None
-        if pin:
-            self._pinning = threading.Thread(target=self._pin, name="symcat-pin-slots",
-                                             daemon=True)
-            self._pinning.start()
+        self._pin_wanted = pin
         self.free: Any = multiprocessing.get_context("fork").Queue()
         for slot in range(count):
             self.free.put(slot)
+
+    def start_pinning(self) -> None:
+        """Page-lock the slots in a thread. Call it after the loading workers are forked:
+        forking while the pages are being locked stalls on the address space's lock."""
+        if self._pin_wanted and self._pinning is None and not self.pinned:
+            self._pinning = threading.Thread(target=self._pin, name="symcat-pin-slots",
+                                             daemon=True)
+            self._pinning.start()
 
     def _pin(self) -> None:
         size = self.count * self.nbytes
