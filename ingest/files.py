@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # A larger file is refused before it is read; real .ibw images are a few MB.
@@ -175,16 +176,17 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def walk(root: str, suffixes: frozenset[str]) -> Listing:
-    """Every non-folder entry under `root` with a wanted suffix, whatever its kind.
+def scan_tree(root: str, suffixes: frozenset[str]
+              ) -> Iterator[tuple[str, os.DirEntry[str] | None, OSError | None]]:
+    """The one folder walk of ingest and the watcher: for each entry under `root`,
+    ("file", entry, None) when its name has a wanted suffix, whatever its kind;
+    ("other", entry, None) for any other non-folder; ("unlisted", None, error) for a
+    folder that cannot be listed (its path in `error.filename`).
 
-    Links to folders are not followed (no loops); a link, FIFO or device named
-    like a data file is listed so that it can be refused with a reason rather
-    than skipped in silence. Folders that cannot be listed are reported.
+    Links to folders are not followed (no loops); a link, FIFO or device named like a
+    data file is a "file", so that it can be refused with a reason rather than skipped
+    in silence.
     """
-    files: list[str] = []
-    others = 0
-    unlisted: list[tuple[str, str]] = []
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -198,10 +200,27 @@ def walk(root: str, suffixes: frozenset[str]) -> Listing:
                     if is_dir:
                         stack.append(entry.path)
                     elif os.path.splitext(entry.name)[1].lower() in suffixes:
-                        files.append(entry.path)
+                        yield "file", entry, None
                     elif not _is_dir(entry):  # a link to a folder is not an "other file"
-                        others += 1
+                        yield "other", entry, None
         except OSError as exc:
-            reason = os_reason(exc, "cannot list the folder").reason
-            unlisted.append((folder, reason))
+            exc.filename = folder
+            yield "unlisted", None, exc
+
+
+def walk(root: str, suffixes: frozenset[str]) -> Listing:
+    """Every non-folder entry under `root` with a wanted suffix, whatever its kind
+    (`scan_tree`), how many other files there were, and the folders that could not be
+    listed, with why."""
+    files: list[str] = []
+    others = 0
+    unlisted: list[tuple[str, str]] = []
+    for what, entry, error in scan_tree(root, suffixes):
+        if what == "file" and entry is not None:
+            files.append(entry.path)
+        elif what == "other":
+            others += 1
+        elif error is not None:
+            unlisted.append((str(error.filename),
+                             os_reason(error, "cannot list the folder").reason))
     return Listing(sorted(files), others, unlisted)

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from symcat.ingest.files import scan_tree
+
 log = logging.getLogger(__name__)
 
 DEFAULT_STABLE_SECONDS = 2.0
@@ -52,26 +54,21 @@ def _walk(root: str, suffixes: frozenset[str]) -> Iterator[tuple[str, os.stat_re
     """Every entry under `root` with a wanted suffix, with its stat, whatever its kind.
 
     FIFOs, devices, sockets and links (broken ones with their own lstat) are
-    handed over too, so that ingest refuses them with a reason instead of
-    skipping them in silence; so is a folder that cannot be listed (its own
-    stat), for the same reason. Reading is the ingest step's business.
+    handed over too (`symcat.ingest.files.scan_tree`), so that ingest refuses them
+    with a reason instead of skipping them in silence; so is a folder below the root
+    that cannot be listed (its own stat), for the same reason. Reading is the ingest
+    step's business.
     """
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        elif os.path.splitext(entry.name)[1].lower() in suffixes:
-                            yield entry.path, _stat(entry)
-                    except OSError:
-                        continue  # vanished between listing and stat
-        except OSError as exc:
+    for what, entry, error in scan_tree(root, suffixes):
+        if what == "file" and entry is not None:
+            try:
+                yield entry.path, _stat(entry)
+            except OSError:
+                continue  # vanished between listing and stat
+        elif what == "unlisted" and error is not None:
+            folder = str(error.filename)
             if folder == root:
-                log.debug("cannot list %s: %s", folder, exc)
+                log.debug("cannot list %s: %s", folder, error)
                 continue
             try:
                 yield folder, os.lstat(folder)
