@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from symcat.project import cache
 from symcat.project.knn import knn_graph
-from symcat.project.layout import ProjectionError, ProjectParams, pca_layout, umap_layout
+from symcat.project.layout import (
+    ProjectionError,
+    ProjectParams,
+    parent_start,
+    pca_layout,
+    umap_layout,
+)
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model
 from symcat.store.models import (
@@ -117,9 +123,10 @@ def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
 
 
 # -- computing --------------------------------------------------------------------------
-def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | None = None
-                   ) -> tuple[np.ndarray, dict[str, Any]]:
-    """2-D coordinates of `vectors` under resolved `params`, and how they were made."""
+def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | None = None,
+                   start: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """2-D coordinates of `vectors` under resolved `params`, and how they were made;
+    `start`: the parent map's coordinates of these points (init="parent")."""
     n = len(vectors)
     if n == 0:
         raise ProjectionError("nothing to project: no scans with vectors in this subset")
@@ -130,18 +137,30 @@ def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | 
             "layout": "pca", "reason": f"{n} points < n_neighbors + 2 = {params.n_neighbors + 2}",
         }
     started = time.perf_counter()
+    if params.init == "parent":
+        start = parent_start(start, n)
     if device not in (None, "cpu"):
         from symcat.project.gpu import gpu_layout
 
-        return gpu_layout(vectors, params, device=device)
+        return gpu_layout(vectors, params, device=device, start=start)
     indices, distances, info = knn_graph(vectors, params.n_neighbors, params.metric)
     knn_s = time.perf_counter() - started
-    coords = umap_layout(vectors, indices, distances, params)
+    coords = umap_layout(vectors, indices, distances, params, start)
     import umap
 
     return coords, {**info, "layout": "umap", "umap": umap.__version__,
                     "knn_s": round(knn_s, 3),
                     "layout_s": round(time.perf_counter() - started - knn_s, 3)}
+
+
+def parent_points(parent: StoredProjection | None, ids: Sequence[uuid.UUID]
+                  ) -> np.ndarray | None:
+    """The parent map's coordinates of `ids` (in that order): a child's init="parent"
+    start, also what `Projection.reproduce` uses again."""
+    if parent is None:
+        return None
+    row = {key: i for i, key in enumerate(parent.ids)}
+    return parent.xy[np.fromiter((row[i] for i in ids), dtype=np.int64, count=len(ids))]
 
 
 # -- the whole request ------------------------------------------------------------------
@@ -161,6 +180,8 @@ def run_projection(
     """A projection of the scans passing `where`/`filters` (a root), or of `ids` taken from
     `parent` (a child; `vectors` may hold theirs, in the order of `ids`)."""
     params = params.validate()
+    if params.init == "parent" and parent is None:
+        parent_start(None, 0)  # says that a root map has no parent to start from
     filters = dict(filters or {})
     started = time.perf_counter()
     with engine.connect() as conn:
@@ -191,7 +212,8 @@ def run_projection(
             vectors = fetch_vectors(conn, stored_model, subset)
     fetch_s = time.perf_counter() - started
     resolved = params.resolved(len(vectors), device)
-    xy, info = compute_layout(vectors, resolved, device=device)
+    start = parent_points(parent, subset) if params.init == "parent" else None
+    xy, info = compute_layout(vectors, resolved, device=device, start=start)
     timings = {**info, "fetch_s": round(fetch_s, 3), "missing_vectors": missing,
                "total_s": round(time.perf_counter() - started, 3)}
     new_id, inserted = _store(engine, key, stored_model, where, filters, parent, selection,
