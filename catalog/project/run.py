@@ -9,11 +9,13 @@ same request was made before (`symcat.project.cache`); otherwise it reads the ve
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from sqlalchemy import Connection, Engine, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.orm import Session
 
-from symcat.project import cache
+from symcat.project import cache, writes
 from symcat.project.knn import knn_graph
 from symcat.project.layout import (
     ProjectionError,
@@ -176,9 +178,12 @@ def run_projection(
     selection: Mapping[str, Any] | None = None,
     vectors: np.ndarray | None = None,
     device: str | None = None,
+    store_later: bool = False,
 ) -> StoredProjection:
     """A projection of the scans passing `where`/`filters` (a root), or of `ids` taken from
-    `parent` (a child; `vectors` may hold theirs, in the order of `ids`)."""
+    `parent` (a child; `vectors` may hold theirs, in the order of `ids`). `store_later`:
+    return the new map at once and write it in the background (`symcat.project.writes`)."""
+    writes.wait()  # this process's pending maps are readable (cache, parents) from here
     params = params.validate()
     if params.init == "parent" and parent is None:
         parent_start(None, 0)  # says that a root map has no parent to start from
@@ -216,6 +221,9 @@ def run_projection(
     xy, info = compute_layout(vectors, resolved, device=device, start=start)
     timings = {**info, "fetch_s": round(fetch_s, 3), "missing_vectors": missing,
                "total_s": round(time.perf_counter() - started, 3)}
+    if store_later:
+        return _answer_then_store(engine, key, stored_model, where, filters, parent, selection,
+                                  resolved, params, subset, xy, timings, vectors)
     new_id, inserted = _store(engine, key, stored_model, where, filters, parent, selection,
                               resolved, repr(params), params.as_dict(), subset, xy, timings)
     # The points just written are in memory, in the stored order (uuid order is the order of
@@ -226,27 +234,57 @@ def run_projection(
     return result
 
 
+def _answer_then_store(engine: Engine, key: str, model: StoredModel, where: str | None,
+                       filters: Mapping[str, Any], parent: StoredProjection | None,
+                       selection: Mapping[str, Any] | None, resolved: ProjectParams,
+                       params: ProjectParams, ids: list[uuid.UUID], xy: np.ndarray,
+                       timings: dict[str, Any], vectors: np.ndarray) -> StoredProjection:
+    """The projection as it will be stored, returned now; its row and points are written
+    in the background (`symcat.project.writes`), in one transaction. If a concurrent
+    identical request (another process) stored first, this one is kept too, under its
+    own id, so the id the caller holds is always stored."""
+    new_id = uuid.uuid4()
+    result = StoredProjection(
+        id=new_id, parent_id=parent.id if parent else None, model=model, where=where,
+        filters=cache.canonical_filters(filters),
+        selection=dict(selection) if selection else None,
+        params={**resolved.as_dict(), "requested": params.as_dict()}, params_repr=repr(params),
+        subset_sha256=cache.subset_hash(ids), timings=timings, created_at=None, ids=ids,
+        xy=np.asarray(xy, dtype=np.float32).reshape(-1, 2))
+    writes.submit(new_id, partial(
+        _store, engine, key, model, where, filters, parent, selection, resolved, repr(params),
+        params.as_dict(), ids, xy, timings, new_id=new_id, keep_both=True))
+    cache.vectors.put(new_id, np.asarray(ids, dtype=object), vectors)
+    return result
+
+
 def _store(engine: Engine, key: str, model: StoredModel, where: str | None,
            filters: Mapping[str, Any], parent: StoredProjection | None,
            selection: Mapping[str, Any] | None, params: ProjectParams, params_repr: str,
            requested: dict[str, Any], ids: Sequence[uuid.UUID], xy: np.ndarray,
-           timings: dict[str, Any]) -> tuple[uuid.UUID, bool]:
+           timings: dict[str, Any], *, new_id: uuid.UUID | None = None,
+           keep_both: bool = False) -> tuple[uuid.UUID, bool]:
     """Insert the projection and its points in one transaction; if a concurrent identical
-    request stored it first, keep theirs. Returns the id, and whether these points were
-    the ones stored."""
-    new_id = uuid.uuid4()
+    request stored it first, keep theirs (or, `keep_both`, store this one too, under a
+    key no request looks up: the caller already gave out `new_id`). Returns the id, and
+    whether these points were the ones stored."""
+    new_id = new_id or uuid.uuid4()
     with engine.begin() as conn:
+        row = {"id": new_id, "parent_id": parent.id if parent else None,
+               "model_id": model.id, "where_text": where,
+               "filters": cache.canonical_filters(filters),
+               "selection": dict(selection) if selection else None,
+               "params": {**params.as_dict(), "requested": requested},
+               "params_repr": params_repr, "subset_sha256": cache.subset_hash(ids),
+               "n_points": len(ids), "cache_key": key, "timings": timings}
         inserted = conn.execute(
-            insert(Projection).values(
-                id=new_id, parent_id=parent.id if parent else None, model_id=model.id,
-                where_text=where, filters=cache.canonical_filters(filters),
-                selection=dict(selection) if selection else None,
-                params={**params.as_dict(), "requested": requested}, params_repr=params_repr,
-                subset_sha256=cache.subset_hash(ids), n_points=len(ids),
-                cache_key=key, timings=timings,
-            ).on_conflict_do_nothing(index_elements=["cache_key"]).returning(Projection.id)
+            insert(Projection).values(**row)
+            .on_conflict_do_nothing(index_elements=["cache_key"]).returning(Projection.id)
         ).scalar()
-        if inserted is None:
+        if inserted is None and keep_both:
+            own = hashlib.sha256(f"{key}:{new_id}".encode()).hexdigest()
+            conn.execute(insert(Projection).values(**{**row, "cache_key": own}))
+        elif inserted is None:
             return conn.execute(
                 select(Projection.id).where(Projection.cache_key == key)).scalar_one(), False
         raw = conn.connection.driver_connection
@@ -265,6 +303,7 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
     passes them as `points`: ids in uuid order and their coordinates); LookupError if there
     is none."""
     key = uuid.UUID(str(projection_id))
+    writes.wait()
     with Session(engine) as conn:
         row = conn.execute(
             select(Projection, EmbeddingModel.name, EmbeddingModel.family, EmbeddingModel.dim)
@@ -297,6 +336,7 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
 
 def lineage(engine: Engine, projection_id: uuid.UUID) -> list[dict[str, Any]]:
     """The chain from the root projection down to `projection_id` (one dict per level)."""
+    writes.wait()
     with Session(engine) as conn:
         chain: list[dict[str, Any]] = []
         current: uuid.UUID | None = projection_id
