@@ -7,7 +7,8 @@ already computed. `submit` queues the write; `wait` blocks until this process's 
 writes are done, and every reader of stored projections in this process
 (`symcat.project.run`) calls it first, so a stored id is always readable here and a
 child's parent row always exists before the child's. Writes finish before the
-interpreter exits (the thread is joined at exit); one that fails is logged.
+interpreter exits (the thread is joined at exit; `symcat serve`, which ends with
+`os._exit`, waits for them first); one that fails is logged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 
 log = logging.getLogger(__name__)
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="symcat-projection-store")
@@ -43,12 +45,14 @@ def submit(key: uuid.UUID, write: Callable[[], None]) -> Future[None]:
     return future
 
 
-def wait() -> None:
-    """Return when every write queued so far by this process has finished."""
+def wait(timeout: float | None = None) -> bool:
+    """Return when every write queued so far by this process has finished (True), or
+    after `timeout` seconds with some still running (False). A failure was logged by
+    the writer; the map it held is simply not stored."""
     with _lock:
         futures = list(_pending.values())
-    for future in futures:
-        future.exception()  # waits; a failure was logged by the writer
+    _done, running = futures_wait(futures, timeout=timeout)
+    return not running
 
 
 def pending() -> int:

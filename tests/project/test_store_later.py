@@ -64,3 +64,14 @@ def test_a_concurrent_identical_map_keeps_both(clustered: Clustered) -> None:
         found = conn.execute(select(ProjectionRow.id)
                              .where(ProjectionRow.cache_key == key)).scalar_one()
     assert found == root.id  # lookups still find the first
+
+
+def test_wait_returns_when_writes_are_done_or_at_the_timeout() -> None:
+    import threading
+
+    release = threading.Event()
+    done: list[int] = []
+    writes.submit(uuid.uuid4(), lambda: (release.wait(30), done.append(1)))
+    assert writes.wait(timeout=0.05) is False and writes.pending() == 1
+    release.set()
+    assert writes.wait() is True and done == [1] and writes.pending() == 0
