@@ -4,7 +4,8 @@ The only project module that touches the database. `run_projection` first finds 
 exact subset of scans (ids only), and answers from the `projections` table when the
 same request was made before (`symcat.project.cache`); otherwise it reads the vectors
 (binary, one query), builds the kNN graph (`symcat.project.knn`), lays it out
-(`symcat.project.layout`) and stores the row and its points in one transaction.
+(`symcat.project.layout`) and stores the row and its points in one transaction (before
+answering, or, with `store_later`, right after: `symcat.project.writes`).
 """
 
 from __future__ import annotations
