@@ -14,6 +14,13 @@ server process).
 
     python benchmarks/dashboard.py                       # N = 8000, select ~5000, 4 repeats
     python benchmarks/dashboard.py --total 12000 --select 5000 --repeats 6
+    python benchmarks/dashboard.py --baseline-commit 7d1b175 --repeats 5
+
+`--baseline-commit REV` measures against an earlier version of the code, interleaved: the
+`catalog/` folder of REV (`git archive`) is served by a second `symcat serve` on the same
+catalog (its own page), and each repetition measures one selection on each server in
+turn, alternating which goes first; the medians and their ratio are printed. Each server
+gets its own thresholds, so neither answers from the other's stored projections.
 
 `--frames` measures instead how smoothly a large map pans and zooms (issue 13): the
 dashboard's own map panel (`symcat.serve.panels.maps.MapPanel`: binary coordinates and
@@ -28,6 +35,7 @@ round by round, is the same panel with `--baseline` points.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -99,6 +107,31 @@ def fill(catalog: Catalog, n: int, seed: int = 0) -> None:
                 [{"s": i, "m": model_id, "v": "[" + ",".join(f"{v:.4f}" for v in row) + "]"}
                  for i, row in zip(ids[start:start + 1000], x[start:start + 1000],
                                    strict=True)])
+
+
+def baseline_code(commit: str, folder: Path) -> dict[str, str]:
+    """The environment that makes `symcat` import REV's `catalog/` (ingest, migrations and
+    schemas stay this checkout's): PYTHONPATH precedes the editable install."""
+    import subprocess
+
+    tree = folder / "tree"
+    tree.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "catalog"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    (folder / "path").mkdir()
+    (folder / "path" / "symcat").symlink_to(tree / "catalog")
+    return {"PYTHONPATH": str(folder / "path")}
+
+
+def open_map(browser: object, server: ServerProcess, total: int) -> object:
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})  # type: ignore[attr-defined]
+    t = time.perf_counter()
+    page.goto(server.url)
+    wait_for_points(page, "root", count=total)
+    print(f"initial map of {total} points shown {time.perf_counter() - t:.1f} s "
+          "after the page was requested (includes the server's warm-up)")
+    return page
 
 
 def measure(page: object, threshold_rank: int) -> tuple[int, float, str]:
@@ -256,6 +289,8 @@ def main() -> None:
     parser.add_argument("--total", type=int, default=8000, help="points in the initial map")
     parser.add_argument("--select", type=int, default=5000, help="points per selection")
     parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--baseline-commit", default=None,
+                        help="also serve this git revision's code and interleave with it")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
     if args.frames:
@@ -276,30 +311,47 @@ def main() -> None:
         t = time.perf_counter()
         fill(catalog, args.total)
         print(f"catalog: {args.total} scans, {DIM}-d vectors, {time.perf_counter() - t:.1f} s")
-        with ServerProcess.start(settings, model=MODEL, timeout=300) as server, \
-                sync_playwright() as playwright:
+        with contextlib.ExitStack() as stack:
+            servers = {"this code": stack.enter_context(
+                ServerProcess.start(settings, model=MODEL, timeout=300))}
+            if args.baseline_commit:
+                env = baseline_code(args.baseline_commit, folder / "baseline")
+                servers[f"baseline {args.baseline_commit}"] = stack.enter_context(
+                    ServerProcess.start(settings, model=MODEL, timeout=300, env=env))
+            playwright = stack.enter_context(sync_playwright())
             browser = playwright.chromium.launch(executable_path=args.chromium,
                                                  args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            t = time.perf_counter()
-            page.goto(server.url)
-            wait_for_points(page, "root", count=args.total)
-            print(f"initial map of {args.total} points shown {time.perf_counter() - t:.1f} s "
-                  "after the page was requested (includes the server's warm-up)")
+            pages = {name: open_map(browser, server, args.total)
+                     for name, server in servers.items()}
+            results: dict[str, list[tuple[int, float, str]]] = {name: [] for name in pages}
             with LoadWatch() as load:
-                results = [measure(page, args.select + 7 * k) for k in range(args.repeats)]
+                for k in range(args.repeats):  # A, B, B, A, ...: neither always first
+                    names = list(pages) if k % 2 == 0 else list(pages)[::-1]
+                    for name in names:
+                        offset = list(pages).index(name) * 3  # own thresholds per server
+                        results[name].append(
+                            measure(pages[name], args.select + 7 * k + offset))
+                        load.sample()
             browser.close()
     finally:
         stop_embedded(folder)
         shutil.rmtree(folder, ignore_errors=True)
-    (n0, first, how0), warm = results[0], results[1:]
     print(f"machine: {platform.node()}, {os.cpu_count()} cores; {load.line()}")
-    print(f"first selection -> drawn: {n0} points in {first:.2f} s (server: {how0})")
-    for n, seconds, how in warm:
-        print(f"warm selection -> drawn: {n} points in {seconds:.2f} s (server: {how})")
-    if warm:
-        print(f"warm median: {statistics.median(s for _, s, _ in warm):.2f} s "
-              f"(target <= 3 s for 5k points on 2 cores)")
+    medians = {}
+    for name, runs in results.items():
+        (n0, first, how0), warm = runs[0], runs[1:]
+        print(f"[{name}] first selection -> drawn: {n0} points in {first:.2f} s "
+              f"(server: {how0})")
+        for n, seconds, how in warm:
+            print(f"[{name}] warm selection -> drawn: {n} points in {seconds:.2f} s "
+                  f"(server: {how})")
+        if warm:
+            medians[name] = statistics.median(s for _, s, _ in warm)
+            print(f"[{name}] warm median: {medians[name]:.2f} s, min "
+                  f"{min(s for _, s, _ in warm):.2f} s (target <= 1 s for 5k points)")
+    if len(medians) == 2:
+        ours, base = medians.values()
+        print(f"warm median, this code / baseline: {ours / base:.2f}")
 
 
 if __name__ == "__main__":

@@ -295,8 +295,11 @@ class Catalog:
                        where: str | None = None, projection_id: Any = None,
                        replace: bool = False) -> int:
         """Save scans under `name`, usable later as the filter `selection = "name"`."""
+        from symcat.project import writes
         from symcat.query.selections import save_selection
 
+        if projection_id is not None:
+            writes.wait()  # a map this process is still storing (the dashboard's) exists
         return save_selection(self.engine, name, ids, where=where,
                               projection_id=projection_id, replace=replace)
 
@@ -332,9 +335,11 @@ class Catalog:
 
     def projection(self, projection_id: uuid.UUID | str) -> Any:
         """A stored projection by id or unique prefix, with its points and lineage."""
+        from symcat.project import writes
         from symcat.project.projection import Projection
         from symcat.store.models import Projection as ProjectionRow
 
+        writes.wait()  # maps this process is still storing are found too
         with self.engine.connect() as conn:
             key = resolve_id(conn, ProjectionRow.id, projection_id, what="projection")
         return Projection.load(self.engine, key)

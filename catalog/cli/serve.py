@@ -56,6 +56,9 @@ def stop_now(settings: Settings, code: int = 0) -> None:
     import os
     import sys
 
+    from symcat.project import writes
+
+    writes.wait(timeout=60)  # maps answered but still being stored (re-projections)
     if settings.embedded:
         from symcat.store.engine import stop_embedded
 

@@ -31,9 +31,17 @@ def _pca_init(x: Any, torch: Any) -> Any:
     return 10.0 * init / init.max().clamp_min(1e-12)
 
 
-def gpu_layout(vectors: np.ndarray, params: ProjectParams, *, device: str = "cuda"
-               ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Coordinates of `vectors` (params resolved) computed on `device`."""
+def _scaled(start: np.ndarray, torch: Any, device: str) -> Any:
+    """A given start (the parent map's coordinates) scaled to [0, 10] as umap does."""
+    y = torch.from_numpy(np.asarray(start, dtype=np.float32)).to(device)
+    y = y - y.min(dim=0).values
+    return 10.0 * y / y.max(dim=0).values.clamp_min(1e-12)
+
+
+def gpu_layout(vectors: np.ndarray, params: ProjectParams, *, device: str = "cuda",
+               start: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Coordinates of `vectors` (params resolved) computed on `device`, from `start` (the
+    parent map's coordinates) when params.init is "parent"."""
     import torch
 
     umap = load_umap()
@@ -58,7 +66,8 @@ def gpu_layout(vectors: np.ndarray, params: ProjectParams, *, device: str = "cud
     weight = torch.from_numpy((graph.data[keep] / graph.data.max()).astype(np.float32)).to(device)
     a, b = (float(v) for v in find_ab_params(1.0, params.min_dist))
     x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)).to(device)
-    y = _pca_init(x, torch)
+    y = _scaled(start, torch, device) if params.init == "parent" and start is not None \
+        else _pca_init(x, torch)
     del x
     n = y.shape[0]
     for epoch in range(epochs):

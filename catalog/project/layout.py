@@ -19,7 +19,7 @@ import numpy as np
 
 INSTALL_HINT = "pip install 'symcat[project]'"
 METRICS = ("correlation", "cosine", "euclidean")
-INITS = ("spectral", "pca", "random")
+INITS = ("spectral", "pca", "random", "parent")
 # UMAP's own default is 500 epochs below 10k points and 200 above. On our vectors 50 epochs
 # give the trustworthiness of 100, 200 and 500 at every size measured (1k: 0.978 / 0.977,
 # 2k: 0.989 / 0.989, 5k: 0.987 / 0.987, 10k: 0.986 / 0.986, 2^15: 0.9876 / 0.9872; 50 / 100)
@@ -30,12 +30,18 @@ DEFAULT_EPOCHS = 50
 # 0.986 with 200 epochs (2026-11-21) and 0.88 with 50 (2026-11-30; 0.85-0.88 from 2^16
 # up), measured on the H200 (benchmarks/RESULTS.md, issue 17).
 GPU_EPOCHS = 200
+# A re-projection of a selection starts from its points' places on the parent map
+# (init="parent"), already close to a good layout of them: 25 epochs from there gave
+# the trustworthiness of 50 from a PCA start (5,000 and 2,000 of 8,000 clustered points:
+# within 0.0006; 10 epochs lost up to 0.014), at half the layout time
+# (benchmarks/child_projection.py, RESULTS.md, issue 17).
+CHILD_EPOCHS = 25
 INIT_SAMPLE = 8192
 
 
-def default_epochs(n_points: int | None) -> int:
+def default_epochs(n_points: int | None, init: str = "pca") -> int:
     """Epochs when none are asked for (the same at every size; measured, see above)."""
-    return DEFAULT_EPOCHS
+    return CHILD_EPOCHS if init == "parent" else DEFAULT_EPOCHS
 
 
 class ProjectionError(ValueError):
@@ -85,7 +91,8 @@ class ProjectParams:
         2-3x faster than its parallel one (benchmarks/project.py)."""
         seed = self.random_state if self.random_state is not None else secrets.randbelow(2**31)
         epochs = (self.n_epochs if self.n_epochs is not None
-                  else GPU_EPOCHS if device not in (None, "cpu") else default_epochs(n_points))
+                  else GPU_EPOCHS if device not in (None, "cpu")
+                  else default_epochs(n_points, self.init))
         return dataclasses.replace(self, random_state=int(seed), n_epochs=int(epochs))
 
     def as_dict(self) -> dict[str, Any]:
@@ -161,14 +168,30 @@ def pca_init(vectors: np.ndarray, seed: int) -> np.ndarray:
     return (coords + rng.normal(scale=0.0001, size=coords.shape)).astype(np.float32)
 
 
+def parent_start(start: np.ndarray | None, n_points: int) -> np.ndarray:
+    """The parent map's coordinates of the points (init="parent"), checked: umap scales
+    any start to [0, 10] itself, so they are used as they are."""
+    if start is None:
+        raise ProjectionError('init="parent" starts from a parent map: it is for '
+                              "re-projecting a selection (proj.select(...).project())")
+    start = np.asarray(start, dtype=np.float32)
+    if start.shape != (n_points, 2) or not np.isfinite(start).all():
+        raise ProjectionError(f"the parent's coordinates must be {n_points} finite (x, y) "
+                              f"pairs, got shape {start.shape}")
+    return start
+
+
 def umap_layout(vectors: np.ndarray, indices: np.ndarray, distances: np.ndarray,
-                params: ProjectParams) -> np.ndarray:
-    """UMAP coordinates from the vectors and their precomputed kNN (`params` resolved)."""
+                params: ProjectParams, start: np.ndarray | None = None) -> np.ndarray:
+    """UMAP coordinates from the vectors and their precomputed kNN (`params` resolved);
+    `start` holds the parent map's coordinates of these points for init="parent"."""
     umap = load_umap()
     k = params.n_neighbors
     init: str | np.ndarray = params.init
     if params.init == "pca":
         init = pca_init(vectors, int(params.random_state or 0))
+    elif params.init == "parent":
+        init = parent_start(start, len(vectors))
     reducer = umap.UMAP(
         n_neighbors=k, min_dist=params.min_dist, metric=params.metric,
         random_state=params.random_state, n_epochs=params.n_epochs, init=init,

@@ -30,6 +30,7 @@ from symcat.project.run import (
     fetch_vectors,
     lineage,
     load_projection,
+    parent_points,
     point_metadata,
     run_projection,
 )
@@ -149,7 +150,11 @@ class Projection:
         params = ProjectParams(**used)
         with self._engine.connect() as conn:
             vectors = fetch_vectors(conn, self._stored.model, self._stored.ids)
-        coords, _ = compute_layout(vectors, params)
+        start = None
+        if params.init == "parent" and self.parent_id is not None:  # the parent's stored map
+            start = parent_points(load_projection(self._engine, self.parent_id),
+                                  self._stored.ids)
+        coords, _ = compute_layout(vectors, params, start=start)
         return coords
 
     # -- recursion ----------------------------------------------------------------
@@ -242,14 +247,19 @@ class Selection:
     def __len__(self) -> int:
         return int(self.mask.sum())
 
-    def project(self, *, device: str | None = None, **overrides: Any) -> Projection:
-        """A child projection of these points; parameters default to the parent's request."""
+    def project(self, *, device: str | None = None, store_later: bool = False,
+                **overrides: Any) -> Projection:
+        """A child projection of these points; parameters default to the parent's request,
+        except the start: the points' places on the parent map (init="parent", fewer
+        epochs: `symcat.project.layout.CHILD_EPOCHS`) unless `init` is given.
+        `store_later`: return the map at once and store it in the background
+        (`symcat.project.writes`; readers in this process wait for it)."""
         stored = self.parent._stored
         requested = dict(stored.params.get("requested") or {})
         unknown = set(overrides) - {f.name for f in dataclasses.fields(ProjectParams)}
         if unknown:
             raise ProjectionError(f"unknown projection parameters: {sorted(unknown)}")
-        params = ProjectParams(**{**requested, **overrides})
+        params = ProjectParams(**{**requested, "init": "parent", **overrides})
         ids = self.ids
         if not ids:
             raise ProjectionError("the selection is empty: nothing to project")
@@ -257,7 +267,7 @@ class Selection:
         vectors = held[1][self.mask] if held is not None else None
         child = run_projection(
             self.parent.engine, model=stored.model.name, params=params, parent=stored, ids=ids,
-            selection=self.how, vectors=vectors, device=device,
+            selection=self.how, vectors=vectors, device=device, store_later=store_later,
         )
         # The parent's frame already holds these points' metadata (a child's ids are the
         # selected ones, in the same order): no second read of thousands of rows.

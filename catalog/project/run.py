@@ -4,16 +4,19 @@ The only project module that touches the database. `run_projection` first finds 
 exact subset of scans (ids only), and answers from the `projections` table when the
 same request was made before (`symcat.project.cache`); otherwise it reads the vectors
 (binary, one query), builds the kNN graph (`symcat.project.knn`), lays it out
-(`symcat.project.layout`) and stores the row and its points in one transaction.
+(`symcat.project.layout`) and stores the row and its points in one transaction (before
+answering, or, with `store_later`, right after: `symcat.project.writes`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,9 +25,15 @@ from sqlalchemy import Connection, Engine, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.orm import Session
 
-from symcat.project import cache
+from symcat.project import cache, writes
 from symcat.project.knn import knn_graph
-from symcat.project.layout import ProjectionError, ProjectParams, pca_layout, umap_layout
+from symcat.project.layout import (
+    ProjectionError,
+    ProjectParams,
+    parent_start,
+    pca_layout,
+    umap_layout,
+)
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model
 from symcat.store.models import (
@@ -117,9 +126,10 @@ def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
 
 
 # -- computing --------------------------------------------------------------------------
-def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | None = None
-                   ) -> tuple[np.ndarray, dict[str, Any]]:
-    """2-D coordinates of `vectors` under resolved `params`, and how they were made."""
+def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | None = None,
+                   start: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """2-D coordinates of `vectors` under resolved `params`, and how they were made;
+    `start`: the parent map's coordinates of these points (init="parent")."""
     n = len(vectors)
     if n == 0:
         raise ProjectionError("nothing to project: no scans with vectors in this subset")
@@ -130,18 +140,30 @@ def compute_layout(vectors: np.ndarray, params: ProjectParams, *, device: str | 
             "layout": "pca", "reason": f"{n} points < n_neighbors + 2 = {params.n_neighbors + 2}",
         }
     started = time.perf_counter()
+    if params.init == "parent":
+        start = parent_start(start, n)
     if device not in (None, "cpu"):
         from symcat.project.gpu import gpu_layout
 
-        return gpu_layout(vectors, params, device=device)
+        return gpu_layout(vectors, params, device=device, start=start)
     indices, distances, info = knn_graph(vectors, params.n_neighbors, params.metric)
     knn_s = time.perf_counter() - started
-    coords = umap_layout(vectors, indices, distances, params)
+    coords = umap_layout(vectors, indices, distances, params, start)
     import umap
 
     return coords, {**info, "layout": "umap", "umap": umap.__version__,
                     "knn_s": round(knn_s, 3),
                     "layout_s": round(time.perf_counter() - started - knn_s, 3)}
+
+
+def parent_points(parent: StoredProjection | None, ids: Sequence[uuid.UUID]
+                  ) -> np.ndarray | None:
+    """The parent map's coordinates of `ids` (in that order): a child's init="parent"
+    start, also what `Projection.reproduce` uses again."""
+    if parent is None:
+        return None
+    row = {key: i for i, key in enumerate(parent.ids)}
+    return parent.xy[np.fromiter((row[i] for i in ids), dtype=np.int64, count=len(ids))]
 
 
 # -- the whole request ------------------------------------------------------------------
@@ -157,10 +179,15 @@ def run_projection(
     selection: Mapping[str, Any] | None = None,
     vectors: np.ndarray | None = None,
     device: str | None = None,
+    store_later: bool = False,
 ) -> StoredProjection:
     """A projection of the scans passing `where`/`filters` (a root), or of `ids` taken from
-    `parent` (a child; `vectors` may hold theirs, in the order of `ids`)."""
+    `parent` (a child; `vectors` may hold theirs, in the order of `ids`). `store_later`:
+    return the new map at once and write it in the background (`symcat.project.writes`)."""
+    writes.wait()  # this process's pending maps are readable (cache, parents) from here
     params = params.validate()
+    if params.init == "parent" and parent is None:
+        parent_start(None, 0)  # says that a root map has no parent to start from
     filters = dict(filters or {})
     started = time.perf_counter()
     with engine.connect() as conn:
@@ -191,9 +218,13 @@ def run_projection(
             vectors = fetch_vectors(conn, stored_model, subset)
     fetch_s = time.perf_counter() - started
     resolved = params.resolved(len(vectors), device)
-    xy, info = compute_layout(vectors, resolved, device=device)
+    start = parent_points(parent, subset) if params.init == "parent" else None
+    xy, info = compute_layout(vectors, resolved, device=device, start=start)
     timings = {**info, "fetch_s": round(fetch_s, 3), "missing_vectors": missing,
                "total_s": round(time.perf_counter() - started, 3)}
+    if store_later:
+        return _answer_then_store(engine, key, stored_model, where, filters, parent, selection,
+                                  resolved, params, subset, xy, timings, vectors)
     new_id, inserted = _store(engine, key, stored_model, where, filters, parent, selection,
                               resolved, repr(params), params.as_dict(), subset, xy, timings)
     # The points just written are in memory, in the stored order (uuid order is the order of
@@ -204,27 +235,57 @@ def run_projection(
     return result
 
 
+def _answer_then_store(engine: Engine, key: str, model: StoredModel, where: str | None,
+                       filters: Mapping[str, Any], parent: StoredProjection | None,
+                       selection: Mapping[str, Any] | None, resolved: ProjectParams,
+                       params: ProjectParams, ids: list[uuid.UUID], xy: np.ndarray,
+                       timings: dict[str, Any], vectors: np.ndarray) -> StoredProjection:
+    """The projection as it will be stored, returned now; its row and points are written
+    in the background (`symcat.project.writes`), in one transaction. If a concurrent
+    identical request (another process) stored first, this one is kept too, under its
+    own id, so the id the caller holds is always stored."""
+    new_id = uuid.uuid4()
+    result = StoredProjection(
+        id=new_id, parent_id=parent.id if parent else None, model=model, where=where,
+        filters=cache.canonical_filters(filters),
+        selection=dict(selection) if selection else None,
+        params={**resolved.as_dict(), "requested": params.as_dict()}, params_repr=repr(params),
+        subset_sha256=cache.subset_hash(ids), timings=timings, created_at=None, ids=ids,
+        xy=np.asarray(xy, dtype=np.float32).reshape(-1, 2))
+    writes.submit(new_id, partial(
+        _store, engine, key, model, where, filters, parent, selection, resolved, repr(params),
+        params.as_dict(), ids, xy, timings, new_id=new_id, keep_both=True))
+    cache.vectors.put(new_id, np.asarray(ids, dtype=object), vectors)
+    return result
+
+
 def _store(engine: Engine, key: str, model: StoredModel, where: str | None,
            filters: Mapping[str, Any], parent: StoredProjection | None,
            selection: Mapping[str, Any] | None, params: ProjectParams, params_repr: str,
            requested: dict[str, Any], ids: Sequence[uuid.UUID], xy: np.ndarray,
-           timings: dict[str, Any]) -> tuple[uuid.UUID, bool]:
+           timings: dict[str, Any], *, new_id: uuid.UUID | None = None,
+           keep_both: bool = False) -> tuple[uuid.UUID, bool]:
     """Insert the projection and its points in one transaction; if a concurrent identical
-    request stored it first, keep theirs. Returns the id, and whether these points were
-    the ones stored."""
-    new_id = uuid.uuid4()
+    request stored it first, keep theirs (or, `keep_both`, store this one too, under a
+    key no request looks up: the caller already gave out `new_id`). Returns the id, and
+    whether these points were the ones stored."""
+    new_id = new_id or uuid.uuid4()
     with engine.begin() as conn:
+        row = {"id": new_id, "parent_id": parent.id if parent else None,
+               "model_id": model.id, "where_text": where,
+               "filters": cache.canonical_filters(filters),
+               "selection": dict(selection) if selection else None,
+               "params": {**params.as_dict(), "requested": requested},
+               "params_repr": params_repr, "subset_sha256": cache.subset_hash(ids),
+               "n_points": len(ids), "cache_key": key, "timings": timings}
         inserted = conn.execute(
-            insert(Projection).values(
-                id=new_id, parent_id=parent.id if parent else None, model_id=model.id,
-                where_text=where, filters=cache.canonical_filters(filters),
-                selection=dict(selection) if selection else None,
-                params={**params.as_dict(), "requested": requested}, params_repr=params_repr,
-                subset_sha256=cache.subset_hash(ids), n_points=len(ids),
-                cache_key=key, timings=timings,
-            ).on_conflict_do_nothing(index_elements=["cache_key"]).returning(Projection.id)
+            insert(Projection).values(**row)
+            .on_conflict_do_nothing(index_elements=["cache_key"]).returning(Projection.id)
         ).scalar()
-        if inserted is None:
+        if inserted is None and keep_both:
+            own = hashlib.sha256(f"{key}:{new_id}".encode()).hexdigest()
+            conn.execute(insert(Projection).values(**{**row, "cache_key": own}))
+        elif inserted is None:
             return conn.execute(
                 select(Projection.id).where(Projection.cache_key == key)).scalar_one(), False
         raw = conn.connection.driver_connection
@@ -243,6 +304,7 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
     passes them as `points`: ids in uuid order and their coordinates); LookupError if there
     is none."""
     key = uuid.UUID(str(projection_id))
+    writes.wait()
     with Session(engine) as conn:
         row = conn.execute(
             select(Projection, EmbeddingModel.name, EmbeddingModel.family, EmbeddingModel.dim)
@@ -275,6 +337,7 @@ def load_projection(engine: Engine, projection_id: uuid.UUID | str, *, cached: b
 
 def lineage(engine: Engine, projection_id: uuid.UUID) -> list[dict[str, Any]]:
     """The chain from the root projection down to `projection_id` (one dict per level)."""
+    writes.wait()
     with Session(engine) as conn:
         chain: list[dict[str, Any]] = []
         current: uuid.UUID | None = projection_id

@@ -229,7 +229,8 @@ class Dashboard:
                       partial(self._show_child, base))
 
     def _project_child(self, parent: Any, mask: np.ndarray) -> Any:
-        return parent.select(mask).project()
+        # The map is drawn while its points are stored (symcat.project.writes).
+        return parent.select(mask).project(store_later=True)
 
     def _show_child(self, base: int, child: Any) -> None:
         self.stack = [*self.stack[:base + 1], child]

@@ -34,17 +34,18 @@ class ServerProcess:
 
     @classmethod
     def start(cls, settings: Settings, *args: str, model: str = "test.serve",
-              timeout: float = 120.0) -> Self:
-        """Start it and wait until it prints its URL and answers HTTP."""
+              timeout: float = 120.0, env: dict[str, str] | None = None) -> Self:
+        """Start it and wait until it prints its URL and answers HTTP; `env` is added to
+        this process's environment (e.g. PYTHONPATH for another version's code)."""
         port = free_port()
         where = ["--database-url", settings.database_url] if settings.database_url else []
         command = [sys.executable, "-m", "symcat.cli", *where, "--data-dir",
                    str(settings.data_dir), "serve", "--port", str(port), "--model", model,
                    "--no-browser", *args]
-        env = {**os.environ, "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR",
-                                                               str(NUMBA_CACHE))}
+        full = {**os.environ, "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR",
+                                                                str(NUMBA_CACHE)), **(env or {})}
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, env=env)
+                                   text=True, env=full)
         output: list[str] = []
         threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")),
                          daemon=True).start()  # type: ignore[union-attr]

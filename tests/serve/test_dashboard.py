@@ -78,6 +78,10 @@ def test_filter_select_reproject_and_go_back(page: Any, serve_catalog: Catalog,
                             strict=True))
     level1_colours = model_value(page, "recursive-source", "Array.from(m.data.code)")
     assert level1_colours == [root_colours[i] for i in level1]  # same colours at every level
+    # the table lists the re-projected scans (it held them already: not sent twice)
+    assert sorted(model_value(page, "selection-table-source", "Array.from(m.data.id)")
+                  ) == sorted(level1)
+    assert "Level 1: all scans" in model_value(page, "selection-title", "m.text")
     page.screenshot(path=artifacts / "04-level1.png", full_page=True)
 
     # lasso select in the recursive map -> level 2
@@ -100,12 +104,18 @@ def test_filter_select_reproject_and_go_back(page: Any, serve_catalog: Catalog,
     click(page, "project-recursive")
     assert wait_for_points(page, "recursive", count=len(lassoed)) == len(lassoed)
     assert set(source_ids(page, "recursive")) == {level1[i] for i in lassoed}
+    assert sorted(model_value(page, "selection-table-source", "Array.from(m.data.id)")
+                  ) == sorted(level1[i] for i in lassoed)
     page.screenshot(path=artifacts / "05-level2.png", full_page=True)
 
     # breadcrumbs: back to level 1, then to the whole filtered set
     click(page, "crumb-1")
     assert wait_for_points(page, "recursive", count=len(level1)) == len(level1)
     assert source_ids(page, "recursive") == level1
+    page.wait_for_function("(n) => Bokeh.documents[0].get_model_by_name("
+                           "'selection-table-source').data.id.length === n", arg=len(level1))
+    assert sorted(model_value(page, "selection-table-source", "Array.from(m.data.id)")
+                  ) == sorted(level1)
     assert model_value(page, "crumb-2", "m.label").startswith("level 2")  # still reachable
     page.screenshot(path=artifacts / "06-back-to-level1.png", full_page=True)
     click(page, "crumb-0")

@@ -54,3 +54,25 @@ def test_metadata_card_is_escaped_svg() -> None:
     assert lines[3] == "size: 2.00 µm" and lines[-1] == "n: 5" and "lab-a" in lines[2]
     svg = card_svg(lines)
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+def test_selection_table_sends_rows_only_when_they_change() -> None:
+    """Re-projecting a selection shows the rows the table already holds: they are not
+    sent again (5,000 rows are ~450 KB of JSON); other rows are."""
+    import uuid
+
+    from symcat.serve.panels.metadata import SelectionTable
+
+    frame = pd.DataFrame({"id": [uuid.uuid4() for _ in range(6)],
+                          "file_name": [f"f{i}.ibw" for i in range(6)],
+                          "sample_name": list("aabbcc")})
+    table = SelectionTable(lambda _scan: None)
+    sent: list[int] = []
+    table.source.on_change("data", lambda _a, _o, new: sent.append(len(new["id"])))
+    table.show(frame, [4, 1, 3])
+    assert table.source.data["file_name"] == ["f1.ibw", "f3.ibw", "f4.ibw"]  # map order
+    child = frame.iloc[[1, 3, 4]].reset_index(drop=True)  # the re-projected selection
+    table.show(child, [0, 1, 2], "Level 1: all scans")
+    assert sent == [3] and "Level 1: all scans</b>: 3" in table.title.text
+    table.show(frame, [0, 5])
+    assert sent == [3, 2] and table.source.data["file_name"] == ["f0.ibw", "f5.ibw"]

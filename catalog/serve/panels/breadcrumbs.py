@@ -12,13 +12,19 @@ class Breadcrumbs:
     """Buttons "all · 40 › level 1 · 12 › level 2 · 5"; `on_pick(level)` gets the level.
 
     Buttons are reused (shown or hidden), so the one for level i is always the model
-    named `crumb-i`."""
+    named `crumb-i`. The first `PRESET` levels exist from the start, hidden: new models
+    in a shown row make the browser build their views and lay the page out again, which
+    took ~1 s of the first re-projection's time to screen (benchmarks/dashboard.py)."""
+
+    PRESET = 6
 
     def __init__(self, on_pick: Callable[[int], None]) -> None:
         self._on_pick = on_pick
         self._buttons: list[Button] = []
         self._arrows: list[Div] = []
         self.layout = Row(name="breadcrumbs", sizing_mode="stretch_width")
+        for level in range(self.PRESET):
+            self._add(level)
 
     def show(self, sizes: list[int], current: int) -> None:
         """One crumb per level (`sizes[i]` points at level i); `current` is highlighted."""
@@ -34,7 +40,7 @@ class Breadcrumbs:
                 button.button_type = "primary" if level == current else "default"
 
     def _add(self, level: int) -> None:
-        button = Button(name=f"crumb-{level}", width_policy="min")
+        button = Button(name=f"crumb-{level}", width_policy="min", visible=False)
         button.on_click(lambda _event: self._on_pick(level))
         arrow = Div(text="›", styles={"font-size": "18px", "padding": "0 2px"}, visible=False)
         self._buttons.append(button)
