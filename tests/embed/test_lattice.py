@@ -153,13 +153,17 @@ def test_max_aspect_refuses_modulated_stripes_and_keeps_real_lattices():
 V3_FINE = FineSearch(blur_px=0.7, score_min=0.6, slack=0.15, min_cells=12)
 
 
+OWN_POINTS = replace(V3_FINE, own_points_slack=0.1)
+
+
+@pytest.mark.parametrize("fine", [V3_FINE, OWN_POINTS], ids=["v3", "own-points"])
 @pytest.mark.parametrize("angle", [0.0, 30.0, 71.0])
 @pytest.mark.parametrize("cell", [((7.0, 0.0), (0.0, 8.0)), ((9.0, 0.0), (4.5, 9.0 * 0.866))])
-def test_fine_search_finds_many_small_cells(cell, angle):
-    """v3's finer-cell search: 28-36 cells of 7-9 px across 256 px, both periods within
+def test_fine_search_finds_many_small_cells(cell, angle, fine):
+    """The finer-cell search: 28-36 cells of 7-9 px across 256 px, both periods within
     3% and the angle within 2 degrees, at several orientations."""
     a1, a2 = (rot(v, angle) for v in cell)
-    found = estimate(lattice_image(a1, a2, seed=int(angle)), 3.0, V3_FINE)
+    found = estimate(lattice_image(a1, a2, seed=int(angle)), 3.0, fine)
     assert found.found, found.reason
     assert close(found, a1, a2), (found.periods, found.gamma_deg)
 
@@ -172,3 +176,27 @@ def test_fine_search_keeps_lattices_of_few_cells(cell):
     for cls in ("labyrinth", "bubble"):
         rng = np.random.default_rng(11)
         assert not estimate(render(random_scene(cls, rng), rng).phase1, 3.0, V3_FINE).found
+
+
+def glide_image(half: int, seed: int, size: int = 256) -> np.ndarray:
+    """Square cells of 2 * half px: a random motif, its mirror image half a diagonal
+    away and flat ground elsewhere (as in p4g or pgg), so the half-diagonal is a
+    pseudo-translation: its autocorrelation peaks are real but lower."""
+    rng = np.random.default_rng(seed)
+    motif = rng.random((half, half))
+    cell = np.full((2 * half, 2 * half), 0.3)
+    cell[:half, :half] = motif
+    cell[half:, half:] = motif[:, ::-1]
+    reps = size // (2 * half) + 2
+    return np.tile(cell, (reps, reps))[:size, :size] + rng.normal(0, 0.05, (size, size))
+
+
+@pytest.mark.parametrize(("half", "seed"), [(5, 0), (5, 2), (8, 2)])
+def test_own_points_test_refuses_a_pseudo_translation_subcell(half, seed):
+    """v3's finer search takes the 1/sqrt(2) subcell of these glide patterns; with the
+    own-points test it keeps the true cell (2 * half px)."""
+    img = glide_image(half, seed)
+    assert sorted(estimate(img, 3.0, V3_FINE).periods)[0] < 2 * half * 0.75
+    found = estimate(img, 3.0, OWN_POINTS)
+    assert found.found, found.reason
+    assert all(abs(p / (2 * half) - 1) < PERIOD_TOL for p in found.periods), found.periods

@@ -14,6 +14,7 @@ import argparse
 import multiprocessing as mp
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,16 @@ import symmetry_eval as evaluation  # noqa: E402
 from symcat.embed.symmetry.groups import LATTICE  # noqa: E402
 from symcat.embed.symmetry.lattice import FineSearch, _reduce, estimate  # noqa: E402
 
+V3 = FineSearch(0.7, 0.6, 0.15, min_cells=12)  # symcat_symmetry.v3's
 VARIANTS: dict[str, FineSearch | None] = {
-    "v3 (no finer search)": None,
-    "fine, no blur, min 0.55, slack 0.25": FineSearch(0.0, 0.55, 0.25),
-    "fine, no blur, min 0.6, slack 0.15": FineSearch(0.0, 0.6, 0.15),
-    "fine, blur 0.7, min 0.55, slack 0.25": FineSearch(0.7, 0.55, 0.25),
-    "fine, blur 0.7, min 0.6, slack 0.15": FineSearch(0.7, 0.6, 0.15),
-    "fine, blur 0.5, min 0.6, slack 0.2": FineSearch(0.5, 0.6, 0.2),
+    "v2 (no finer search)": None,
+    "v3": V3,
+    "v3, own points within 0.1": replace(V3, own_points_slack=0.1),
 }
+# 2026-11-30 (2-core VM, 40 images each of 8-16 and 16-50 cells, 60 domains): slacks 0.05,
+# 0.1 and 0.15 for the finer cell's own points gave the same answers.
+# Earlier rounds (2026-11-30, H200 CPUs) compared blur 0 / 0.5 / 0.7 and score minimum /
+# slack 0.55 / 0.25 and 0.6 / 0.15 for the finer search: RESULTS.md, "Symmetry model".
 
 
 def true_periods(item: dict) -> list[float]:
@@ -68,9 +71,13 @@ def main() -> None:
     p.add_argument("--n-per-bin", type=int, default=17)
     p.add_argument("--domains", type=int, default=30)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--bins", nargs="*", default=None,
+                   help="only these cells-across bins, e.g. 8-16 16-50 (default all)")
     a = p.parse_args()
     t = time.time()
     items = heldout.dataset(a.n_per_bin, 20261130, evaluation.BINS)
+    if a.bins:
+        items = [it for it in items if it["bin"] in a.bins]
     domains = [im for _, im in evaluation.domain_images(a.domains, 20261130 + 2)]
     with mp.get_context("fork").Pool(a.workers) as pool:
         glyph = pool.map(glyph_job, items, chunksize=2)
@@ -83,8 +90,12 @@ def main() -> None:
         cells = []
         for b in bins:
             r = [g[k] for g, it in zip(glyph, items, strict=True) if it["bin"] == b]
+            if not r:
+                cells.append("-")
+                continue
             cells.append(f"{r.count('right') / len(r):.0%} / {r.count('none') / len(r):.0%}")
-        ge8 = [g[k] for g, it in zip(glyph, items, strict=True) if it["bin"] in bins[2:]]
+        ge8 = [g[k] for g, it in zip(glyph, items, strict=True) if it["bin"] in bins[2:]] \
+            or ["none"]
         print(f"| {name} | " + " | ".join(cells) +
               f" | {ge8.count('right') / len(ge8):.1%} | {np.mean([d[k] for d in dom]):.1%} |")
     print(f"{len(items)} glyph and {len(domains)} domain images, {time.time() - t:.0f} s")

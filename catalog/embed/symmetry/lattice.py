@@ -220,7 +220,8 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
     # scores as high as the true cell; a false subcell predicts points that are not peaks)
     score, _, a1, a2 = min((b for b in best if b[0] >= top - SCORE_SLACK), key=lambda b: b[1])
     if fine is not None:
-        score, a1, a2 = _finest_consistent(best, score, a1, a2, top, fine, min(h, w))
+        score, a1, a2 = _finest_consistent(best, score, a1, a2, top, fine, min(h, w),
+                                           acf, centre, rmax)
     if max(np.hypot(*a1), np.hypot(*a2)) > MIN_CELLS_FRACTION * min(h, w):
         return none(f"too few cells: fewer than {1 / MIN_CELLS_FRACTION:g} along a lattice "
                     "direction")
@@ -238,11 +239,17 @@ class FineSearch:
     slack: float = 0.25  # ... and at most this far below the best score
     fraction_tol: float = 0.12  # the chosen cell's vectors in the finer cell's units
     min_cells: float = 0.0  # only where the finer cell gives at least this many cells across
+    # The finer cell's own points (those not on the chosen cell's lattice) must have a mean
+    # autocorrelation at most this far below the chosen lattice's points: a glide or
+    # mirror arrangement makes a pseudo-translation whose peaks are real but lower.
+    own_points_slack: float | None = None
 
 
 def _finest_consistent(best: list[tuple[float, float, np.ndarray, np.ndarray]], score: float,
                        a1: np.ndarray, a2: np.ndarray, top: float, fine: FineSearch,
-                       side: int) -> tuple[float, np.ndarray, np.ndarray]:
+                       side: int, acf: np.ndarray | None = None,
+                       centre: tuple[int, int] = (0, 0), rmax: float = 0.0,
+                       ) -> tuple[float, np.ndarray, np.ndarray]:
     """The smallest candidate cell whose points are real peaks and whose lattice contains
     the chosen one (its vectors are whole-number combinations of the candidate's).
 
@@ -257,9 +264,34 @@ def _finest_consistent(best: list[tuple[float, float, np.ndarray, np.ndarray]], 
                 side < fine.min_cells * max(np.hypot(*b1), np.hypot(*b2)):
             continue
         frac = np.linalg.inv(np.stack([b1, b2], 1)) @ np.stack([a1, a2], 1)
-        if np.abs(frac - np.round(frac)).max() <= fine.fraction_tol:
-            return s, b1, b2
+        if np.abs(frac - np.round(frac)).max() > fine.fraction_tol:
+            continue
+        if fine.own_points_slack is not None and acf is not None and \
+                _own_points_gap(acf, centre, rmax, a1, a2, b1, b2) > fine.own_points_slack:
+            continue
+        return s, b1, b2
     return score, a1, a2
+
+
+def _own_points_gap(acf: np.ndarray, centre: tuple[int, int], rmax: float, a1: np.ndarray,
+                    a2: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> float:
+    """Mean autocorrelation at the points of lattice (a1, a2) minus the mean at the points
+    of the finer lattice (b1, b2) that are not on it (within ``rmax``)."""
+    inv = np.linalg.inv(np.stack([a1, a2], 1))
+    on, off = [], []
+    for n1 in range(-6, 7):
+        for n2 in range(0, 7):
+            if n2 == 0 and n1 <= 0:
+                continue
+            p = n1 * b1 + n2 * b2
+            if np.hypot(*p) > rmax:
+                continue
+            coords = inv @ p
+            (on if np.abs(coords - np.round(coords)).max() < 0.1 else off).append(
+                _value(acf, centre, p))
+    if not on or not off:
+        return 0.0
+    return float(np.mean(on) - np.mean(off))
 
 
 def _stripe_like(acf: np.ndarray, centre: tuple[int, int], a1: np.ndarray, a2: np.ndarray,
