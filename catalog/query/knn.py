@@ -58,11 +58,12 @@ from sqlalchemy import (
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.compact import DEFAULT_CANDIDATES, compact_config, compact_pass
 from symcat.query.expr import scan_conditions
+from symcat.query.lists import listed_pass
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
-PlanName = Literal["auto", "exact", "hnsw", "compact"]
-Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact"
+PlanName = Literal["auto", "exact", "hnsw", "compact", "listed"]
+Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
 # costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
@@ -263,14 +264,16 @@ def knn(
     sparse_exact_max_rows: int = SPARSE_EXACT_MAX_ROWS,
     ef_search: int = HNSW_EF_SEARCH,
     use_compact: bool = True,
+    use_lists: bool = True,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
     language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
-    forces a method ("exact", "hnsw": iterative filtered index scan, "compact"), for
-    benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
-    False: never the compact pass, the plan before it existed).
+    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed"),
+    for benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
+    False: never the compact pass, the plan before it existed; `use_lists` False: never
+    the listed pass, the plan before the lists).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -296,13 +299,25 @@ def knn(
             if estimated > exact_max_rows and has_index(conn, model):
                 method, found, probe_rows, reason = _auto_index(
                     conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
-            if method == "exact" and use_compact and model.compact_candidates:
+            if method == "exact" and use_compact and use_lists \
+                    and estimated > exact_max_rows:
+                method, reason = "listed", f"{reason}; more than {exact_max_rows} rows"
+            elif method == "exact" and use_compact and model.compact_candidates:
                 method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
                 method = "exact-fallback"
         conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        if method == "listed":
+            listed = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated)
+            if listed is not None:
+                found, read = listed
+                reason = f"{reason}; {read.describe()}"
+            else:  # no lists (a small model): the plan without them
+                method, reason = "exact", f"{reason}; no search lists"
+                if use_compact and model.compact_candidates and plan == "auto":
+                    method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)
