@@ -58,7 +58,7 @@ from sqlalchemy import (
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.compact import DEFAULT_CANDIDATES, compact_config, compact_pass
 from symcat.query.expr import scan_conditions
-from symcat.query.lists import listed_pass
+from symcat.query.lists import ListOrder, listed_pass, order_lists
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
@@ -294,30 +294,35 @@ def knn(
         found: list[tuple[uuid.UUID, float]] = []
         probe_rows = 0
         reason = f"forced {plan}"
+        order: ListOrder | None = None
+        many = estimated > exact_max_rows
+        if plan == "listed" or (plan == "auto" and use_lists and many and len(clauses) > 1):
+            order = order_lists(conn, model.id, vector, clauses)
         if plan == "auto":
             method, reason = "exact", f"estimated {estimated:.0f} rows <= {exact_max_rows}"
-            if estimated > exact_max_rows and has_index(conn, model):
+            if order is not None and order.far:
+                method, reason = "listed", (f"estimated {estimated:.0f} rows; the filter "
+                                            "rules out the query's nearest lists")
+            elif many and has_index(conn, model):
                 method, found, probe_rows, reason = _auto_index(
                     conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
-            if method == "exact" and use_compact and use_lists \
-                    and estimated > exact_max_rows:
-                method, reason = "listed", f"{reason}; more than {exact_max_rows} rows"
-            elif method == "exact" and use_compact and model.compact_candidates:
+            if method == "exact" and use_lists and many:
+                order = order or order_lists(conn, model.id, vector, clauses)
+                if order is not None:
+                    method, reason = "listed", f"{reason}; more than {exact_max_rows} rows"
+            if method == "exact" and use_compact and model.compact_candidates:
                 method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
                 method = "exact-fallback"
         conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        if method == "listed" and order is None:  # forced, and the model has no lists
+            method, reason = "exact", f"{reason}; no search lists"
         if method == "listed":
-            listed = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated)
-            if listed is not None:
-                found, read = listed
-                reason = f"{reason}; {read.describe()}"
-            else:  # no lists (a small model): the plan without them
-                method, reason = "exact", f"{reason}; no search lists"
-                if use_compact and model.compact_candidates and plan == "auto":
-                    method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
+            found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
+                                      order)  # type: ignore[arg-type]
+            reason = f"{reason}; {read.describe()}"
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)

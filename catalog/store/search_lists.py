@@ -89,19 +89,18 @@ def read_vectors(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarra
     """Every (scan id, vector) of the model: ids as 16-byte rows, vectors as float16,
     parsed from one binary COPY (fixed-size rows: uuid and halfvec of one dimension)."""
     raw = conn.connection.driver_connection
-    chunks: list[bytes] = []
+    buffer = bytearray()
     with raw.cursor() as cursor, cursor.copy(
             "COPY (SELECT scan_id, vector FROM embeddings WHERE model_id = %s) "
             "TO STDOUT (FORMAT BINARY)", (model_id,)) as copy:
         for data in copy:
-            chunks.append(bytes(data))
-    body = b"".join(chunks)
-    header = 11 + 4 + 4 + struct.unpack(">I", body[15:19])[0]
-    body = body[header:-2]  # the trailer: a field count of -1
+            buffer += data
+    header = 11 + 4 + 4 + struct.unpack(">I", buffer[15:19])[0]
+    body = memoryview(buffer)[header:-2]  # the trailer: a field count of -1
     if not body:
         return np.empty((0, 16), np.uint8), np.empty((0, 0), np.float16)
     # row: int16 fields, int32 16, uuid, int32 length, int16 dim, int16 unused, dim x half
-    length = struct.unpack(">i", body[22:26])[0]
+    length = struct.unpack(">i", bytes(body[22:26]))[0]
     dim = (length - 4) // 2
     row = np.dtype([("fields", ">i2"), ("ulen", ">i4"), ("id", "V16"), ("vlen", ">i4"),
                     ("dim", ">i2"), ("unused", ">i2"), ("v", ">f2", (dim,))])
@@ -175,8 +174,9 @@ def _write_lists(conn: Connection, model_id: int, centroids: np.ndarray) -> None
         for i, c in enumerate(centroids.tolist())]
     conn.execute(text("INSERT INTO search_list_centroids VALUES (:l, :c)"), params)
     conn.execute(text(f"""
-        INSERT INTO search_lists (model_id, list_id, centroid, rows, {", ".join(names)})
-        SELECT :m, t.list_id, t.centroid::halfvec, coalesce(s.n, 0),
+        INSERT INTO search_lists (model_id, list_id, centroid, rows, built_at,
+                                  {", ".join(names)})
+        SELECT :m, t.list_id, t.centroid::halfvec, coalesce(s.n, 0), clock_timestamp(),
                {", ".join(f"s.{n}" if n.endswith("s") is False else f"coalesce(s.{n}, "
                           f"CASE WHEN s.n IS NULL THEN '{{}}'::text[] END)" for n in names)}
           FROM search_list_centroids t LEFT JOIN (

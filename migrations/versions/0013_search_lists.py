@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("centroid", HALFVEC(), nullable=False, comment="unit vector"),
         sa.Column("rows", sa.Integer(), nullable=False,
                   comment="rows assigned when the lists were built"),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
         *(sa.Column(f"{e}_acquired_at", sa.DateTime(timezone=True), nullable=True)
           for e in ("min", "max")),
         *(sa.Column(f"{e}_{c}", sa.Float(), nullable=True)

@@ -84,6 +84,7 @@ class SearchList(Base):
     list_id: Mapped[int] = mapped_column(primary_key=True)
     centroid: Mapped[Any] = mapped_column(HALFVEC(), comment="unit vector")
     rows: Mapped[int] = mapped_column(Integer, comment="rows assigned when the lists were built")
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     min_acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     max_acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     min_scan_size_x_m: Mapped[float | None] = mapped_column(Float)
