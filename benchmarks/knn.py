@@ -61,10 +61,14 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="also time the previous plan (auto without the search lists: "
                              "the full compact pass of session 4), interleaved query by query")
-    parser.add_argument("--list-passing", type=int, default=None,
-                        help="passing rows the listed pass reads before it stops")
-    parser.add_argument("--list-candidates", type=int, default=None,
-                        help="candidates the listed pass re-ranks")
+    parser.add_argument("--list-near", type=int, nargs=2, default=None,
+                        metavar=("ROWS", "CANDIDATES"),
+                        help="force the listed pass's stop rule (passing rows read, code "
+                             "candidates re-ranked) instead of the model's measured one; "
+                             "give --list-far too")
+    parser.add_argument("--list-far", type=int, nargs=2, default=None,
+                        metavar=("ROWS", "CANDIDATES"),
+                        help="the same where the filter rules out the query's nearest lists")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure the compact pass's candidates and costs again")
     parser.add_argument("--cold", action="store_true",
@@ -73,10 +77,10 @@ def main() -> None:
     import symcat.query.knn
     import symcat.query.lists
 
-    if args.list_passing:
-        symcat.query.lists.PASSING = args.list_passing
-    if args.list_candidates:
-        symcat.query.lists.CANDIDATES = args.list_candidates
+    if args.list_near:
+        symcat.query.lists.FORCED["near"] = tuple(args.list_near)
+    if args.list_far:
+        symcat.query.lists.FORCED["far"] = tuple(args.list_far)
     if args.candidates_per_k:
         symcat.query.knn.HNSW_CANDIDATES_PER_K = args.candidates_per_k
     if args.serial_max_rows is not None:
@@ -127,6 +131,16 @@ def main() -> None:
           f"unfiltered: {compact['recall']}); per row: exact "
           f"{compact['exact_us_per_row']} us, compact {compact['compact_us_per_row']} us; "
           f"re-rank {compact['rerank_ms']} ms; measured in {compact['seconds']} s", flush=True)
+    stop = model_config(engine, model.id).get("lists")
+    if stop is None or args.calibrate:  # lists built before their stop rule was measured
+        from symcat.store.search_lists import measure_stop_rule
+
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            stop = measure_stop_rule(conn, model.id)
+        print(f"listed pass stop rule measured in {time.perf_counter() - started:.0f} s")
+    print(f"listed pass stop rule (rows read, candidates re-ranked; recall@10 simulated): "
+          f"{stop}", flush=True)
     with engine.connect() as conn:
         print_sizes(conn)
     with engine.connect() as conn:

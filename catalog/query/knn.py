@@ -119,6 +119,10 @@ class StoredModel:
     compact_us_per_row: float = 0.0
     compact_index_us_per_row: float = 0.0
     rerank_ms: float = 0.0
+    # The listed pass's stop rule measured when the lists were built
+    # (symcat.store.search_lists.stop_rule): {"near": {"rows", "candidates"}, "far": ...};
+    # empty: the module defaults of symcat.query.lists.
+    stop_rule: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def find_model(conn: Connection, name: str) -> StoredModel:
                        float(compact.get("exact_us_per_row", 0.0)),
                        float(compact.get("compact_us_per_row", 0.0)),
                        float(compact.get("compact_index_us_per_row", 0.0)),
-                       float(compact.get("rerank_ms", 0.0)))
+                       float(compact.get("rerank_ms", 0.0)),
+                       dict((row.config or {}).get("lists") or {}))
 
 
 def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np.ndarray:
@@ -321,7 +326,7 @@ def knn(
             method, reason = "exact", f"{reason}; no search lists"
         if method == "listed":
             found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
-                                      order)  # type: ignore[arg-type]
+                                      order, model.stop_rule)  # type: ignore[arg-type]
             reason = f"{reason}; {read.describe()}"
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,

@@ -15,6 +15,7 @@ at migration 0013 and whenever the model's index is built (`symcat.embed.run`).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import struct
@@ -78,11 +79,31 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
                                for s in range(0, len(ids), BATCH)])
     _write_assignment(conn, model_id, ids, assigned)
     _write_lists(conn, model_id, centroids)
+    _store_stop_rule(conn, model_id, stop_rule(vectors, centroids, assigned,
+                                               np.random.default_rng(seed + 1)))
     if order:
         order_codes(conn)
     log.info("model %s: %s search lists over %s vectors in %.1f s", model_id,
              len(centroids), len(ids), time.perf_counter() - started)
     return len(centroids)
+
+
+def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[str, Any]:
+    """Measure (again) the stop rule of a model whose lists exist, without rebuilding
+    them: its vectors are read and assigned to the stored centroids in numpy."""
+    from symcat.store.models.embedding import vector_array
+
+    stored = conn.execute(text("SELECT centroid FROM search_lists WHERE model_id = :m "
+                               "ORDER BY list_id"), {"m": model_id}).scalars().all()
+    if not stored:
+        return {}
+    centroids = _unit(np.stack([vector_array(c) for c in stored]))
+    _, vectors = read_vectors(conn, model_id)
+    assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
+                               for s in range(0, len(vectors), BATCH)])
+    record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
+    _store_stop_rule(conn, model_id, record)
+    return record
 
 
 def read_vectors(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray]:
@@ -184,3 +205,74 @@ def _write_lists(conn: Connection, model_id: int, centroids: np.ndarray) -> None
                 WHERE c.model_id = :m GROUP BY c.list_id) s USING (list_id)"""),
                  {"m": model_id})
     conn.execute(text("DROP TABLE search_list_centroids"))
+
+
+# -- the stop rule, measured on the model's own vectors --------------------------------
+# Passing rows read and code candidates re-ranked, tried in this order of cost (a code
+# read costs ~0.6 us, a re-ranked candidate ~6 us at 1M: cost ~ rows + 10 x candidates).
+ROWS_TRIED = (2_000, 5_000, 10_000, 20_000, 40_000)
+CANDIDATES_TRIED = (200, 400, 800, 1_600, 2_500)
+TARGET_RECALL = 0.97
+QUERIES = 16
+# The hard case: a filter that rules out the query's nearest lists holding this share
+# of the rows (its neighbourhood), like a correlated filter excluding its cluster.
+FAR_SHARES = (0.02, 0.1)
+# Where the target is never reached: the widest pair tried.
+WIDEST = (ROWS_TRIED[-1], CANDIDATES_TRIED[-1])
+
+
+def stop_rule(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
+              rng: np.random.Generator) -> dict[str, Any]:
+    """The cheapest (rows, candidates) whose simulated listed pass reaches TARGET_RECALL
+    recall@10 on sample queries, unfiltered ("near") and with the query's nearest lists
+    ruled out ("far"). The pass is simulated in numpy exactly as SQL runs it: lists
+    nearest first until the rows are read, ranked by the L1 distance of 2-bit levels
+    (= the Hamming distance of `symcat_search_code`), the candidates re-ranked exactly."""
+    n, dim = vectors.shape
+    level = 0.674 / np.sqrt(dim)
+    rows = np.bincount(assigned, minlength=len(centroids))
+    members = np.argsort(assigned, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(rows)])
+    recalls: dict[str, dict[tuple[int, int], list[float]]] = {"near": {}, "far": {}}
+    for index in rng.choice(n, min(QUERIES, n), replace=False).tolist():
+        q = vectors[index].astype(np.float32)
+        q_level = _levels(q[None, :], level)[0]
+        order = np.argsort(-(centroids @ q))
+        dots = np.concatenate([vectors[s:s + BATCH].astype(np.float32) @ q
+                               for s in range(0, n, BATCH)])
+        dots[index] = -np.inf  # the query itself
+        for case, shares in (("near", (0.0,)), ("far", FAR_SHARES)):
+            for share in shares:
+                ruled_out = np.searchsorted(np.cumsum(rows[order]), share * n, side="right") \
+                    if share else 0
+                possible = order[ruled_out:]
+                passing = np.concatenate([members[starts[c]:starts[c + 1]] for c in possible])
+                truth = set(passing[np.argsort(-dots[passing])[:10]].tolist())
+                for limit in ROWS_TRIED:
+                    read = int(np.searchsorted(np.cumsum(rows[possible]), limit)) + 1
+                    pool = passing[:int(np.sum(rows[possible][:read]))]  # whole lists
+                    codes = np.abs(_levels(vectors[pool].astype(np.float32), level)
+                                   - q_level).sum(axis=1)
+                    ranked = pool[np.argsort(codes, kind="stable")]
+                    for c in CANDIDATES_TRIED:
+                        found = len(truth & set(ranked[:c].tolist())) / max(1, len(truth))
+                        recalls[case].setdefault((limit, c), []).append(found)
+    record: dict[str, Any] = {"queries": min(QUERIES, n), "target": TARGET_RECALL}
+    for case, measured in recalls.items():
+        mean = {key: float(np.mean(v)) for key, v in measured.items()}
+        good = [key for key, r in mean.items() if r >= TARGET_RECALL]
+        rows_read, candidates = min(good, key=lambda key: key[0] + 10 * key[1]) \
+            if good else WIDEST
+        record[case] = {"rows": rows_read, "candidates": candidates,
+                        "recall": round(mean[(rows_read, candidates)], 3)}
+    return record
+
+
+def _levels(x: np.ndarray, level: float) -> np.ndarray:
+    return ((x > -level).astype(np.int8) + (x > 0) + (x > level)).astype(np.int8)
+
+
+def _store_stop_rule(conn: Connection, model_id: int, record: dict[str, Any]) -> None:
+    conn.execute(text("UPDATE embedding_models SET config = coalesce(config, '{}'::jsonb) "
+                      "|| jsonb_build_object('lists', CAST(:r AS jsonb)) WHERE id = :m"),
+                 {"r": json.dumps(record), "m": model_id})

@@ -139,7 +139,9 @@ def listed(server_url: str):
         model_id, _, _, centres = add_scans(conn, 3000, 32, seed=5, name="test.listed")
         build_lists(conn, model_id)
     with catalog.engine.connect() as conn:
-        return catalog, find_model(conn, "test.listed"), centres
+        model = find_model(conn, "test.listed")
+    assert {"near", "far"} <= set(model.stop_rule or {})  # measured at build
+    return catalog, model, centres
 
 
 FILTERS = [
@@ -179,8 +181,9 @@ def test_listed_pass_is_exact_when_it_reads_everything(listed, monkeypatch) -> N
     catalog, model, centres = listed
     import symcat.query.lists
 
-    monkeypatch.setattr(symcat.query.lists, "PASSING", 10**6)  # read every list
-    monkeypatch.setattr(symcat.query.lists, "CANDIDATES", 10**6)  # re-rank every row
+    # read every list, re-rank every row
+    monkeypatch.setitem(symcat.query.lists.FORCED, "near", (10**6, 10**6))
+    monkeypatch.setitem(symcat.query.lists.FORCED, "far", (10**6, 10**6))
     q = center_normalize(centres[:1] + 0.3)[0]
     with catalog.engine.connect() as conn:
         for filters in ({}, {"drive_frequency_hz": (None, 4.0)}, {"site": "lab2"}):
