@@ -163,6 +163,26 @@ class ListOrder:
         neighbourhood (no probe needed to tell)."""
         return not any(possible for _, _, possible in self.lists[:NEAR_LISTS])
 
+    def stop(self, stop_rule: Mapping[str, Any] | None) -> tuple[int, int, float | None]:
+        """(passing rows to read, candidates to re-rank, simulated recall or None)."""
+        case = "far" if self.far else "near"
+        rule = (stop_rule or {}).get(case) or {}
+        default = (FAR_PASSING, FAR_CANDIDATES) if self.far else (PASSING, CANDIDATES)
+        passing, candidates = FORCED.get(case, (int(rule.get("rows", default[0])),
+                                                int(rule.get("candidates", default[1]))))
+        recall = None if case in FORCED else rule.get("recall")
+        return passing, candidates, recall
+
+    @property
+    def possible_rows(self) -> int:
+        return sum(n for _, n, possible in self.lists if possible)
+
+    def rows_to_read(self, passing: int, estimated: float) -> float:
+        """Codes read to see `passing` passing rows, if the estimated passing rows are
+        spread evenly over the lists not ruled out."""
+        possible = max(self.possible_rows, 1)
+        return min(possible, passing * possible / max(estimated, 1.0))
+
 
 # Centroids by model, as float32, with the build time they belong to (a rebuild changes
 # it): ordering ~1,000 lists in numpy costs microseconds, in SQL milliseconds.
@@ -201,11 +221,7 @@ def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequ
     """The pass of the module docstring over the lists in `order` (`order_lists`), with
     the model's measured stop rule (`symcat.store.search_lists.stop_rule`) or the
     defaults above."""
-    rule = (stop_rule or {}).get("far" if order.far else "near") or {}
-    default = (FAR_PASSING, FAR_CANDIDATES) if order.far else (PASSING, CANDIDATES)
-    passing = int(rule.get("rows", default[0]))
-    candidates = int(rule.get("candidates", default[1]))
-    passing, candidates = FORCED.get("far" if order.far else "near", (passing, candidates))
+    passing, candidates, _ = order.stop(stop_rule)
     qv = cast(q, HALFVEC(dim))
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))  # small reads
     possible = [(list_id, n) for list_id, n, ok in order.lists if ok]

@@ -4,6 +4,7 @@ answers as an exact search does."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import numpy as np
@@ -203,7 +204,18 @@ def test_auto_plan_takes_the_listed_pass_over_many_rows(listed) -> None:
                         exact_max_rows=100, use_lists=False)
         _, few = knn(conn, model, q, 10, {"drive_frequency_hz": (None, 0.5)},
                      exact_max_rows=100)
-    assert plan.method == "listed" and "more than 100 rows" in plan.reason
+    assert plan.method == "listed" and "listed: ~" in plan.reason
+    # measured costs decide; and a stop rule that never reached the recall floor is unused
+    dear = dataclasses.replace(model, exact_us_per_row=0.001, compact_us_per_row=100.0)
+    weak = dataclasses.replace(model, stop_rule={
+        name: {"rows": 500, "candidates": 100, "recall": 0.5} for name in ("near", "far")})
+    with catalog.engine.connect() as conn:
+        _, costly = knn(conn, dear, q, 10, {"drive_frequency_hz": (None, 10.0)},
+                        exact_max_rows=100)
+        _, unsure = knn(conn, weak, q, 10, {"drive_frequency_hz": (None, 10.0)},
+                        exact_max_rows=100)
+    assert costly.method == "exact" and "not listed: ~" in costly.reason
+    assert unsure.method == "exact" and "reaches recall 0.500 only" in unsure.reason
     assert before.method != "listed"
     assert few.method == "exact"  # fewer rows than exact_max_rows
 
