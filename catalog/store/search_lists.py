@@ -91,10 +91,13 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
 def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[str, Any]:
     """Measure (again) the stop rule of a model whose lists exist, without rebuilding
     them: its vectors are read and assigned to the stored centroids in numpy."""
+    from sqlalchemy import select
+
+    from symcat.store.models import SearchList
     from symcat.store.models.embedding import vector_array
 
-    stored = conn.execute(text("SELECT centroid FROM search_lists WHERE model_id = :m "
-                               "ORDER BY list_id"), {"m": model_id}).scalars().all()
+    stored = conn.execute(select(SearchList.centroid).where(SearchList.model_id == model_id)
+                          .order_by(SearchList.list_id)).scalars().all()
     if not stored:
         return {}
     centroids = _unit(np.stack([vector_array(c) for c in stored]))
