@@ -38,10 +38,12 @@ _COLUMNS = ", ".join(COPIED)
 _FROM_SCAN = ", ".join(f"s.{c}" for c in COPIED)
 
 FUNCTIONS = [
-    # The nearest centroid of the model (NULL when it has no lists yet).
+    # The nearest centroid of the model (NULL when it has no lists yet): the largest
+    # inner product, as the unit centroids make it the smallest cosine distance whatever
+    # the vector's norm, at half the cost.
     "CREATE FUNCTION symcat_search_list(model integer, v halfvec) RETURNS integer "
     "LANGUAGE sql STABLE PARALLEL SAFE RETURN (SELECT l.list_id FROM search_lists l "
-    "WHERE l.model_id = model ORDER BY l.centroid <=> v LIMIT 1)",
+    "WHERE l.model_id = model ORDER BY l.centroid <#> v LIMIT 1)",
     # A list's distinct values widened by new ones; NULL once there are too many.
     "CREATE FUNCTION symcat_widen_values(old text[], add text[]) RETURNS text[] "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN CASE WHEN add IS NULL OR add <@ old "
