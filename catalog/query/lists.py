@@ -12,10 +12,15 @@ each with a conservative summary of its copied filter columns. The pass
    filter's estimate over the rows of the lists not ruled out, corrected by what the
    first read saw);
 3. re-ranks the `candidates` nearest by Hamming distance with the full vectors (all of
-   them, i.e. an exact answer over the lists read, when no more passed).
+   them, i.e. an exact answer over the lists read, when no more passed), in the same
+   statement.
 
-Exhaustive when every list that may hold a passing row is read (the answer is then the
-full compact pass's, and exact where at most `candidates` rows pass).
+The stop rule (rows, candidates) is measured per model when its lists are built, once
+for a filter that keeps the query's nearest lists and once for one that rules them out
+("far": every passing row is far, and the codes rank far rows worse), by a numpy
+simulation of this pass (`symcat.store.search_lists.stop_rule`). Exhaustive when every
+list that may hold a passing row is read (the answer is then the full compact pass's,
+and exact where at most `candidates` rows pass).
 """
 
 from __future__ import annotations
