@@ -32,6 +32,7 @@ correlation distance 1 - r of the raw features.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -313,6 +314,10 @@ def knn(
             elif many and has_index(conn, model):
                 method, found, probe_rows, reason = _auto_index(
                     conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
+            if method == "exact" and probe_rows and order is not None and not order.far:
+                # the probe saw the neighbourhood excluded where the summaries could not
+                order = dataclasses.replace(order, excluded=True)
+                listed_why = _listed_pays(model, order, estimated)
             if method == "exact" and listed_why is not None:
                 method = "listed" if listed_why.startswith("listed") else "exact"
                 reason = f"{reason}; {listed_why}"

@@ -164,12 +164,13 @@ class ListOrder:
     match it (its summary does not rule it out)."""
 
     lists: list[tuple[int, int, bool]]
+    excluded: bool = False  # a probe found the filter excludes the query's neighbourhood
 
     @property
     def far(self) -> bool:
-        """The summaries rule out the query's nearest lists: the filter excludes its
-        neighbourhood (no probe needed to tell)."""
-        return not any(possible for _, _, possible in self.lists[:NEAR_LISTS])
+        """The filter excludes the query's neighbourhood: the summaries rule out its
+        nearest lists (no probe needed to tell), or a probe saw it."""
+        return self.excluded or not any(ok for _, _, ok in self.lists[:NEAR_LISTS])
 
     def stop(self, stop_rule: Mapping[str, Any] | None) -> tuple[int, int, float | None]:
         """(passing rows to read, candidates to re-rank, simulated recall or None)."""
