@@ -59,7 +59,13 @@ from sqlalchemy import (
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.compact import DEFAULT_CANDIDATES, compact_config, compact_pass
 from symcat.query.expr import scan_conditions
-from symcat.query.lists import EXHAUSTIVE_EXACT_ROWS, ListOrder, listed_pass, order_lists
+from symcat.query.lists import (
+    EXHAUSTIVE_EXACT_ROWS,
+    EXHAUSTIVE_FACTOR,
+    ListOrder,
+    listed_pass,
+    order_lists,
+)
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
@@ -394,7 +400,8 @@ def _listed_pays(model: StoredModel, order: ListOrder, estimated: float) -> str:
     case = "far" if order.far else "near"
     if recall is not None and recall < LISTED_MIN_RECALL:
         return f"not listed: its {case} stop rule reaches recall {recall:.3f} only"
-    if order.far and order.possible_rows <= min(rows, EXHAUSTIVE_EXACT_ROWS):
+    if order.far and order.possible_rows <= min(rows, EXHAUSTIVE_EXACT_ROWS,
+                                                 EXHAUSTIVE_FACTOR * candidates):
         # it would re-rank every row of the lists left (symcat.query.lists), which the
         # exact pass does cheaper (1M, 10k rows: 186 against 248 ms p95, busy)
         return (f"not listed: every row of the {order.possible_rows} in lists not ruled "
