@@ -201,9 +201,10 @@ def _write_lists(conn: Connection, model_id: int, centroids: np.ndarray) -> None
         for i, c in enumerate(centroids.tolist())]
     conn.execute(text("INSERT INTO search_list_centroids VALUES (:l, :c)"), params)
     conn.execute(text(f"""
-        INSERT INTO search_lists (model_id, list_id, centroid, rows, built_at,
-                                  {", ".join(names)})
-        SELECT :m, t.list_id, t.centroid::halfvec, coalesce(s.n, 0), clock_timestamp(),
+        INSERT INTO search_lists (model_id, list_id, centroid, centroid_code, rows,
+                                  built_at, {", ".join(names)})
+        SELECT :m, t.list_id, t.centroid::halfvec, symcat_search_code(t.centroid::halfvec),
+               coalesce(s.n, 0), clock_timestamp(),
                {", ".join(f"s.{n}" if n.endswith("s") is False else f"coalesce(s.{n}, "
                           f"CASE WHEN s.n IS NULL THEN '{{}}'::text[] END)" for n in names)}
           FROM search_list_centroids t LEFT JOIN (

@@ -24,11 +24,15 @@ from symcat.store.models import SearchList
 from symcat.store.search_lists import build_lists
 from tests.query.test_compact import CLUSTERS, add_scans
 
-# Rows whose list is not their vector's nearest centroid, and rows outside their list's
-# summary: both must stay empty.
+# Rows whose list is neither their vector's nearest centroid (the build assigns those)
+# nor the centroid nearest to their code (the triggers do), and rows outside their
+# list's summary: both must stay empty.
 MISASSIGNED = """
 SELECT count(*) FROM search_codes c JOIN embeddings e USING (scan_id, model_id)
- WHERE c.list_id IS DISTINCT FROM symcat_search_list(c.model_id, e.vector)
+ WHERE c.list_id IS DISTINCT FROM symcat_search_list(c.model_id, c.code)
+   AND c.list_id IS DISTINCT FROM (SELECT l.list_id FROM search_lists l
+                                    WHERE l.model_id = c.model_id
+                                    ORDER BY l.centroid <=> e.vector LIMIT 1)
 """
 OUTSIDE = """
 SELECT count(*) FROM search_codes c JOIN search_lists l USING (model_id, list_id)

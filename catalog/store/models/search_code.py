@@ -83,6 +83,9 @@ class SearchList(Base):
     model_id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(primary_key=True)
     centroid: Mapped[Any] = mapped_column(HALFVEC(), comment="unit vector")
+    centroid_code: Mapped[Any] = mapped_column(
+        BIT(varying=True),
+        comment="symcat_search_code(centroid): new codes' list by Hamming distance")
     rows: Mapped[int] = mapped_column(Integer, comment="rows assigned when the lists were built")
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     min_acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
