@@ -72,9 +72,10 @@ def main() -> None:
                 (args.lists, args.dim)).astype(np.float32)
             centroids /= np.linalg.norm(rng_lists, axis=1, keepdims=True)
             conn.execute(text(
-                "INSERT INTO search_lists (model_id, list_id, centroid, rows, built_at, "
-                "sites, imaging_modes, sample_names) VALUES (:m, :l, CAST(:c AS halfvec), "
-                "0, now(), '{}', '{}', '{}')"),
+                "INSERT INTO search_lists (model_id, list_id, centroid, centroid_code, rows, "
+                "built_at, sites, imaging_modes, sample_names) VALUES (:m, :l, "
+                "CAST(:c AS halfvec), symcat_search_code(CAST(:c AS halfvec)), 0, now(), "
+                "'{}', '{}', '{}')"),
                 [{"m": model_id, "l": i, "c": str(c.tolist())} for i, c in enumerate(centroids)])
     batches = []
     started = time.perf_counter()

@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 
 # Fewer vectors than this: no lists (an exact pass over them is cheap).
 MIN_ROWS = 1_000
-# Centroids are kept in the row (STORAGE PLAIN, migration 0013): a halfvec of more
-# dimensions would not fit a page, and such models (no HNSW index either) get no lists.
-MAX_DIM = 3_800
 SAMPLE_PER_LIST = 40  # k-means sample: this many vectors per centroid (at most 100k)
 MAX_SAMPLE = 100_000
 ITERATIONS = 12
@@ -73,7 +70,7 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
     conn.execute(text("LOCK TABLE search_codes IN SHARE MODE"))
     ids, vectors = read_vectors(conn, model_id)
     conn.execute(text("DELETE FROM search_lists WHERE model_id = :m"), {"m": model_id})
-    if len(ids) < MIN_ROWS or vectors.shape[1] > MAX_DIM:
+    if len(ids) < MIN_ROWS:
         conn.execute(text("UPDATE search_codes SET list_id = NULL WHERE model_id = :m "
                           "AND list_id IS NOT NULL"), {"m": model_id})
         return 0

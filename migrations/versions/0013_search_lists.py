@@ -158,10 +158,6 @@ def upgrade() -> None:
                                 name=op.f("fk_search_lists_model_id_embedding_models")),
         sa.PrimaryKeyConstraint("model_id", "list_id", name=op.f("pk_search_lists")),
     )
-    # Centroids stay in the row (a 1,024-d halfvec is 2 kB, over the TOAST threshold):
-    # the trigger reads every centroid of the model for each new vector, and fetching
-    # each from TOAST cost 13 ms a vector at 1,000 lists.
-    op.execute("ALTER TABLE search_lists ALTER COLUMN centroid SET STORAGE PLAIN")
     op.add_column("search_codes", sa.Column("list_id", sa.Integer(), nullable=True,
                                             comment="nearest centroid in search_lists"))
     op.create_index(op.f("ix_search_codes_model_id_list_id"), "search_codes",
