@@ -13,6 +13,11 @@ those triggers disabled for the run. Each round times
 
     python benchmarks/compact_writes.py                # 5 rounds of 200 files
     python benchmarks/compact_writes.py --files 400 --rounds 7 --dim 1024
+
+`--lists N` compares instead the write path with the search lists maintained (migration
+0013: each new code assigned to the nearest of N centroids, list summaries widened)
+against the same catalog with migration 0012's trigger functions (codes written, no
+lists): N = 1000 is what a 1M-vector model has.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ def main() -> None:
     parser.add_argument("--embed-model", default=None,
                         help="extractor for the end-to-end embed timing (default: the "
                              "default extractor; 'none' skips it)")
+    parser.add_argument("--lists", type=int, default=0,
+                        help="compare with/without the search lists, the model holding "
+                             "this many (random) centroids, instead of with/without the copy")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="symcat-compact-writes-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
@@ -59,6 +67,16 @@ def main() -> None:
             "INSERT INTO embedding_models (name, family, dim, config) VALUES "
             "('bench.writes', 'bench.writes', :d, '{}') RETURNING id"), {"d": args.dim}
         ).scalar_one()
+        if args.lists:
+            centroids = rng_lists = np.random.default_rng(1).standard_normal(
+                (args.lists, args.dim)).astype(np.float32)
+            centroids /= np.linalg.norm(rng_lists, axis=1, keepdims=True)
+            conn.execute(text(
+                "INSERT INTO search_lists (model_id, list_id, centroid, centroid_code, rows, "
+                "built_at, sites, imaging_modes, sample_names) VALUES (:m, :l, "
+                "CAST(:c AS halfvec), symcat_search_code(CAST(:c AS halfvec)), 0, now(), "
+                "'{}', '{}', '{}')"),
+                [{"m": model_id, "l": i, "c": str(c.tolist())} for i, c in enumerate(centroids)])
     batches = []
     started = time.perf_counter()
     for i in range(2 * args.rounds):  # each contender ingests its own fresh files
@@ -74,11 +92,24 @@ def main() -> None:
     embed_s: dict[str, list[float]] = {"with": [], "without": []}
     full_s: dict[str, list[float]] = {"with": [], "without": []}
 
+    lists_migration = _migration("0013_search_lists")
+
     def round_of(name: str) -> float:
         enabled = name == "with"
         with engine.begin() as conn:
+            if args.lists:  # 0013's trigger functions, or 0012's (no lists)
+                bodies = lists_migration.TRIGGER_FUNCTIONS if enabled \
+                    else lists_migration.OLD_TRIGGER_FUNCTIONS
+                for function, body in bodies.items():
+                    if function in lists_migration.OLD_TRIGGER_FUNCTIONS:
+                        conn.execute(text(
+                            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger "
+                            f"LANGUAGE plpgsql AS $${body}$$"))
+                for trigger, *_ in lists_migration.TRIGGERS:
+                    how = "ENABLE ALWAYS" if enabled else "DISABLE"
+                    conn.execute(text(f"ALTER TABLE search_codes {how} TRIGGER {trigger}"))
             for trigger, how in TRIGGERS.items():
-                how = how if enabled else "DISABLE"
+                how = how if enabled or args.lists else "DISABLE"
                 conn.execute(text(f"ALTER TABLE embeddings {how} TRIGGER {trigger}"))
         folder = batches.pop()
         t0 = time.perf_counter()
@@ -109,8 +140,10 @@ def main() -> None:
                    repeats=args.rounds, load=load)
     with engine.connect() as conn:
         codes = conn.execute(text("SELECT count(*) FROM search_codes")).scalar_one()
-    print(f"{args.files} files a round, {args.dim}-d vectors; rows in search_codes: {codes} "
-          f"(only the 'with' rounds write them)")
+    what = (f"with = search lists maintained ({args.lists} centroids), without = codes only"
+            if args.lists else "with = compact copy maintained, without = triggers off")
+    print(f"{args.files} files a round, {args.dim}-d vectors; rows in search_codes: {codes}; "
+          f"{what}")
     print("ingest seconds per round:")
     print(describe(ingest_s, baseline="without"))
     print("embed write (store_vectors) seconds per round:")
@@ -126,6 +159,17 @@ def main() -> None:
         print(f"{label}: {rate['with']:.0f} scans/s with the copy, {rate['without']:.0f} "
               f"without (rate {100 * (rate['with'] / rate['without'] - 1):+.1f}%)")
     print(load.line())
+
+
+def _migration(name: str):
+    """A migration module of this checkout (its trigger function bodies)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--stats-only", type=Path, default=None, metavar="DATA_DIR",
                         help="print the recipe's statistics and those of the vectors stored "
                              "in the catalog at DATA_DIR (real embeddings), then stop")
-    parser.add_argument("--plan", choices=("auto", "hnsw", "exact", "compact"), default="auto",
+    parser.add_argument("--plan", choices=("auto", "hnsw", "exact", "compact", "listed"),
+                        default="auto",
                         help="force one plan for 'ours' (to show why auto chooses as it does)")
     parser.add_argument("--candidates-per-k", type=int, default=None,
                         help="passing candidates an iterative scan gathers, per k")
@@ -58,15 +59,28 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
                         help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
     parser.add_argument("--compare", action="store_true",
-                        help="also time the plan before the compact copy (issue 16: auto "
-                             "without the compact pass), interleaved query by query")
+                        help="also time the previous plan (auto without the search lists: "
+                             "the full compact pass of session 4), interleaved query by query")
+    parser.add_argument("--list-near", type=int, nargs=2, default=None,
+                        metavar=("ROWS", "CANDIDATES"),
+                        help="force the listed pass's stop rule (passing rows read, code "
+                             "candidates re-ranked) instead of the model's measured one; "
+                             "give --list-far too")
+    parser.add_argument("--list-far", type=int, nargs=2, default=None,
+                        metavar=("ROWS", "CANDIDATES"),
+                        help="the same where the filter rules out the query's nearest lists")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure the compact pass's candidates and costs again")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
     import symcat.query.knn
+    import symcat.query.lists
 
+    if args.list_near:
+        symcat.query.lists.FORCED["near"] = tuple(args.list_near)
+    if args.list_far:
+        symcat.query.lists.FORCED["far"] = tuple(args.list_far)
     if args.candidates_per_k:
         symcat.query.knn.HNSW_CANDIDATES_PER_K = args.candidates_per_k
     if args.serial_max_rows is not None:
@@ -117,6 +131,16 @@ def main() -> None:
           f"unfiltered: {compact['recall']}); per row: exact "
           f"{compact['exact_us_per_row']} us, compact {compact['compact_us_per_row']} us; "
           f"re-rank {compact['rerank_ms']} ms; measured in {compact['seconds']} s", flush=True)
+    stop = model_config(engine, model.id).get("lists")
+    if stop is None or args.calibrate:  # lists built before their stop rule was measured
+        from symcat.store.search_lists import measure_stop_rule
+
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            stop = measure_stop_rule(conn, model.id)
+        print(f"listed pass stop rule measured in {time.perf_counter() - started:.0f} s")
+    print(f"listed pass stop rule (rows read, candidates re-ranked; recall@10 simulated): "
+          f"{stop}", flush=True)
     with engine.connect() as conn:
         print_sizes(conn)
     with engine.connect() as conn:
@@ -134,7 +158,7 @@ def main() -> None:
         for sel in SELECTIVITIES:
             cases.append(("independent", sel, {"scan_size_x_m": (None, sel)}))
             cases.append(("correlated", sel, {"drive_frequency_hz": (None, sel * args.clusters)}))
-        today = " | today rec today p50 today p95" if args.compare else ""
+        today = " | s4 recall    s4 p50    s4 p95" if args.compare else ""
         print(f"{'filter':>12} {'sel':>6} {'rows':>8} | {'recall':>6} {'p50 ms':>7} "
               f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}"
               f"{today}")
@@ -336,9 +360,9 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
         baseline = plain_pgvector(conn, model, q, k, filters)
         base.append(time.perf_counter() - started)
         before = []
-        if compare:  # the plan before issue 16: auto, never the compact pass
+        if compare:  # the plan of session 4: auto, the full compact pass, no lists
             started = time.perf_counter()
-            before, _ = knn(conn, model, q, k, filters, use_compact=False)
+            before, _ = knn(conn, model, q, k, filters, use_lists=False)
             today.append(time.perf_counter() - started)
             conn.rollback()
         want = {t[0] for t in truth}

@@ -44,6 +44,8 @@ from symcat.query.expr import scan_conditions
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
+from symcat.store.search_lists import MIN_ROWS as MIN_LIST_ROWS
+from symcat.store.search_lists import build_lists
 
 if TYPE_CHECKING:
     from symcat.embed.slots import Slots
@@ -105,6 +107,7 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
             text("SELECT to_regclass(:name) IS NOT NULL"), {"name": hnsw_index_name(model_id)}
         ).scalar_one()
         if exists:
+            _ensure_lists(conn, model_id)
             if not compact_config(conn.execute(select(EmbeddingModel.config).where(
                     EmbeddingModel.id == model_id)).scalar_one()):
                 calibrate_compact(conn, model_id, dim)  # indexed before migration 0012
@@ -117,6 +120,7 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
         except DBAPIError:  # another run built it at the same moment
             conn.rollback()
             return False
+        _ensure_lists(conn, model_id, rebuild=True)
         record = calibrate(conn, model_id, dim)  # how wide kNN probes must search this graph
         log.info("model %s: HNSW index built; probe ef factor %s (recall@%s %s)", model_id,
                  record["ef_factor"], record["rows"], record["recall"])
@@ -126,6 +130,20 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
                      "compact %s us a row", model_id, compact["candidates"], compact["recall"],
                      compact["exact_us_per_row"], compact["compact_us_per_row"])
     return True
+
+
+def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> None:
+    """The model's search lists (symcat.store.search_lists): rebuilt with its index, and
+    built for a model that has none yet but enough vectors (or has grown 4-fold since)."""
+    if conn.in_transaction():
+        conn.commit()
+    with conn.begin():
+        built, rows = conn.execute(text(
+            "SELECT (SELECT coalesce(sum(rows), 0) FROM search_lists WHERE model_id = :m), "
+            "(SELECT count(*) FROM search_codes WHERE model_id = :m)"), {"m": model_id}).one()
+        if rows >= MIN_LIST_ROWS and (rebuild or rows > 4 * built):
+            lists = build_lists(conn, model_id)
+            log.info("model %s: %s search lists over %s vectors", model_id, lists, rows)
 
 
 # -- what to embed ----------------------------------------------------------------------

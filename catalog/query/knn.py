@@ -32,6 +32,7 @@ correlation distance 1 - r of the raw features.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -58,11 +59,18 @@ from sqlalchemy import (
 from symcat.query.calibrate import DEFAULT_FACTOR, probe_factor
 from symcat.query.compact import DEFAULT_CANDIDATES, compact_config, compact_pass
 from symcat.query.expr import scan_conditions
+from symcat.query.lists import (
+    EXHAUSTIVE_EXACT_ROWS,
+    EXHAUSTIVE_FACTOR,
+    ListOrder,
+    listed_pass,
+    order_lists,
+)
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
 
-PlanName = Literal["auto", "exact", "hnsw", "compact"]
-Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact"
+PlanName = Literal["auto", "exact", "hnsw", "compact", "listed"]
+Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
 # costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
@@ -118,6 +126,10 @@ class StoredModel:
     compact_us_per_row: float = 0.0
     compact_index_us_per_row: float = 0.0
     rerank_ms: float = 0.0
+    # The listed pass's stop rule measured when the lists were built
+    # (symcat.store.search_lists.stop_rule): {"near": {"rows", "candidates"}, "far": ...};
+    # empty: the module defaults of symcat.query.lists.
+    stop_rule: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +168,8 @@ def find_model(conn: Connection, name: str) -> StoredModel:
                        float(compact.get("exact_us_per_row", 0.0)),
                        float(compact.get("compact_us_per_row", 0.0)),
                        float(compact.get("compact_index_us_per_row", 0.0)),
-                       float(compact.get("rerank_ms", 0.0)))
+                       float(compact.get("rerank_ms", 0.0)),
+                       dict((row.config or {}).get("lists") or {}))
 
 
 def query_vector(conn: Connection, model: StoredModel, scan_id: uuid.UUID) -> np.ndarray:
@@ -263,14 +276,16 @@ def knn(
     sparse_exact_max_rows: int = SPARSE_EXACT_MAX_ROWS,
     ef_search: int = HNSW_EF_SEARCH,
     use_compact: bool = True,
+    use_lists: bool = True,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
     language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
-    forces a method ("exact", "hnsw": iterative filtered index scan, "compact"), for
-    benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
-    False: never the compact pass, the plan before it existed).
+    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed"),
+    for benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
+    False: never the compact pass, the plan before it existed; `use_lists` False: never
+    the listed pass, the plan before the lists).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -291,11 +306,27 @@ def knn(
         found: list[tuple[uuid.UUID, float]] = []
         probe_rows = 0
         reason = f"forced {plan}"
+        order: ListOrder | None = None
+        many = estimated > exact_max_rows
+        if plan == "listed" or (plan == "auto" and use_lists and many and len(clauses) > 1):
+            order = order_lists(conn, model.id, vector, clauses)
         if plan == "auto":
             method, reason = "exact", f"estimated {estimated:.0f} rows <= {exact_max_rows}"
-            if estimated > exact_max_rows and has_index(conn, model):
+            listed_why = _listed_pays(model, order, estimated) if order is not None else None
+            if order is not None and order.far and listed_why.startswith("listed"):
+                method, reason = "listed", (f"estimated {estimated:.0f} rows; the filter "
+                                            f"rules out the query's nearest lists; "
+                                            f"{listed_why}")
+            elif many and has_index(conn, model):
                 method, found, probe_rows, reason = _auto_index(
                     conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
+            if method == "exact" and probe_rows and order is not None and not order.far:
+                # the probe saw the neighbourhood excluded where the summaries could not
+                order = dataclasses.replace(order, excluded=True)
+                listed_why = _listed_pays(model, order, estimated)
+            if method == "exact" and listed_why is not None:
+                method = "listed" if listed_why.startswith("listed") else "exact"
+                reason = f"{reason}; {listed_why}"
             if method == "exact" and use_compact and model.compact_candidates:
                 method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
         if method == "hnsw":
@@ -303,6 +334,12 @@ def knn(
             if len(found) < k and plan == "auto":
                 method = "exact-fallback"
         conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        if method == "listed" and order is None:  # forced, and the model has no lists
+            method, reason = "exact", f"{reason}; no search lists"
+        if method == "listed":
+            found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
+                                      order, model.stop_rule)  # type: ignore[arg-type]
+            reason = f"{reason}; {read.describe()}"
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)
@@ -345,6 +382,37 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
     if estimated > model.compact_candidates and compact_ms < exact_ms:
         return "compact", f"{why}; {costs}"
     return "exact", f"{why}; {costs}"
+
+
+# The listed pass is taken only where its stop rule's simulated recall@10 reaches this
+# (the isotropic stress recipe's "far" case did not: 0.89 with the widest rule tried).
+LISTED_MIN_RECALL = 0.95
+
+
+def _listed_pays(model: StoredModel, order: ListOrder, estimated: float) -> str:
+    """Whether the listed pass should answer ("listed: ..."), with its estimates: its stop
+    rule must reach LISTED_MIN_RECALL, and reading `rows / share` codes plus re-ranking
+    its candidates must cost less than an exact pass over the estimated rows (an
+    independent sparse filter spreads its rows over every list: 1% of 1M needs ~830k
+    codes read for 8,000 passing ones, where 9,600 rows exact cost 98 ms)."""
+    rows, candidates, recall = order.stop(model.stop_rule)
+    read = order.rows_to_read(rows, estimated)
+    case = "far" if order.far else "near"
+    if recall is not None and recall < LISTED_MIN_RECALL:
+        return f"not listed: its {case} stop rule reaches recall {recall:.3f} only"
+    if order.far and order.possible_rows <= min(rows, EXHAUSTIVE_EXACT_ROWS,
+                                                 EXHAUSTIVE_FACTOR * candidates):
+        # it would re-rank every row of the lists left (symcat.query.lists), which the
+        # exact pass does cheaper (1M, 10k rows: 186 against 248 ms p95, busy)
+        return (f"not listed: every row of the {order.possible_rows} in lists not ruled "
+                "out would be re-ranked")
+    if not (model.exact_us_per_row and model.compact_us_per_row):
+        return f"listed: ~{read:.0f} codes to read, costs never measured"
+    listed_ms = (read * model.compact_us_per_row + candidates * model.exact_us_per_row) / 1e3
+    exact_ms = estimated * model.exact_us_per_row / 1e3
+    costs = (f"~{read:.0f} codes to read and {candidates} to re-rank ~{listed_ms:.0f} ms "
+             f"against exact ~{exact_ms:.0f} ms")
+    return f"listed: {costs}" if listed_ms < exact_ms else f"not listed: {costs}"
 
 
 def _auto_index(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int,

@@ -24,8 +24,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKeyConstraint, String, Text
-from sqlalchemy.dialects.postgresql import BIT
+from pgvector.sqlalchemy import HALFVEC
+from sqlalchemy import DateTime, Float, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, BIT
 from sqlalchemy.orm import Mapped, mapped_column
 
 from symcat.store.base import Base
@@ -44,6 +45,7 @@ class SearchCode(Base):
         ForeignKeyConstraint(["scan_id", "model_id"],
                              ["embeddings.scan_id", "embeddings.model_id"],
                              ondelete="CASCADE", name="fk_search_codes_embedding"),
+        Index("ix_search_codes_model_id_list_id", "model_id", "list_id"),
     )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -56,3 +58,45 @@ class SearchCode(Base):
     acquired_at: Mapped[datetime | None] = mapped_column(index=True)
     scan_size_x_m: Mapped[float | None] = mapped_column(Float, index=True)
     drive_frequency_hz: Mapped[float | None] = mapped_column(Float, index=True)
+    list_id: Mapped[int | None] = mapped_column(comment="nearest centroid in search_lists")
+
+
+# Copied columns summarised per list by their range, and by their distinct values.
+RANGED_COLUMNS = ("acquired_at", "scan_size_x_m", "drive_frequency_hz")
+LISTED_COLUMNS = ("site", "imaging_mode", "sample_name")
+MAX_VALUES = 32  # distinct values a list names; more: NULL, any value may be there
+
+
+class SearchList(Base):
+    """One list of a model's compact copy: its centroid and a conservative summary (zone
+    map) of the copied columns of its rows, so a filter can rule the whole list out.
+
+    Built by `symcat.store.search_lists` (migration 0013, index builds); widened by a
+    trigger when a row written to `search_codes` falls outside it; never narrowed."""
+
+    __tablename__ = "search_lists"
+    __table_args__ = (
+        ForeignKeyConstraint(["model_id"], ["embedding_models.id"], ondelete="CASCADE",
+                             name="fk_search_lists_model_id_embedding_models"),
+    )
+
+    model_id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(primary_key=True)
+    centroid: Mapped[Any] = mapped_column(HALFVEC(), comment="unit vector")
+    centroid_code: Mapped[Any] = mapped_column(
+        BIT(varying=True),
+        comment="symcat_search_code(centroid): new codes' list by Hamming distance")
+    rows: Mapped[int] = mapped_column(Integer, comment="rows assigned when the lists were built")
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    min_acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    max_acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    min_scan_size_x_m: Mapped[float | None] = mapped_column(Float)
+    max_scan_size_x_m: Mapped[float | None] = mapped_column(Float)
+    min_drive_frequency_hz: Mapped[float | None] = mapped_column(Float)
+    max_drive_frequency_hz: Mapped[float | None] = mapped_column(Float)
+    sites: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment=f"distinct site values; NULL: more than {MAX_VALUES}")
+    imaging_modes: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment=f"distinct imaging_mode values; NULL: more than {MAX_VALUES}")
+    sample_names: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment=f"distinct sample_name values; NULL: more than {MAX_VALUES}")
