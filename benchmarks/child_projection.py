@@ -32,16 +32,11 @@ from project import quality  # noqa: E402
 from project import vectors as project_vectors  # noqa: E402
 
 
-def dashboard_vectors(n: int, dim: int = 1024, clusters: int = 40, seed: int = 0
-                      ) -> np.ndarray:
-    """`benchmarks/dashboard.py`'s vectors (its `fill`), through float16."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, dim)).astype(np.float32) * 1.2
-    labels = rng.integers(0, clusters, n)
-    x = centres[labels] + rng.standard_normal((n, dim), dtype=np.float32)
-    x -= x.mean(axis=1, keepdims=True)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x.astype(np.float16).astype(np.float32)
+def dashboard_vectors(n: int, seed: int = 0) -> np.ndarray:
+    """`benchmarks/dashboard.py`'s vectors (its `fill`), through float16 as stored."""
+    from dashboard import clustered_vectors
+
+    return clustered_vectors(n, seed)[0].astype(np.float16).astype(np.float32)
 
 
 def selections(root: np.ndarray) -> dict[str, np.ndarray]:

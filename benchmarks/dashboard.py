@@ -75,14 +75,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-def fill(catalog: Catalog, n: int, seed: int = 0) -> None:
-    """`n` metadata-only image scans with clustered vectors under MODEL."""
+def clustered_vectors(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark's `n` vectors (CLUSTERS Gaussian clusters, mean-centred, unit,
+    float32) and their cluster labels."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((CLUSTERS, DIM)).astype(np.float32) * 1.2
     labels = rng.integers(0, CLUSTERS, n)
     x = centres[labels] + rng.standard_normal((n, DIM), dtype=np.float32)
     x -= x.mean(axis=1, keepdims=True)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, labels
+
+
+def fill(catalog: Catalog, n: int, seed: int = 0) -> None:
+    """`n` metadata-only image scans with clustered vectors under MODEL."""
+    x, labels = clustered_vectors(n, seed)
     ids = [uuid.uuid4() for _ in range(n)]
     samples = [f"S-{label % 7}" for label in labels]
     with catalog.engine.begin() as conn:
