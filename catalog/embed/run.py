@@ -303,10 +303,15 @@ def _batches(
     return batches_in_order
 
 
+# Batches each loading worker reads ahead when its planes go into slots (the slots are
+# counted for it).
+SLOT_PREFETCH = 1
+
+
 def _prefetch(raw: bool, slots: Slots | None) -> int:
     """Batches each loading worker reads ahead: raw batches are 4x larger (uint16, 3
-    planes); with slots, one each (the slots are sized for that)."""
-    return 1 if slots is not None else 2 if raw else 4
+    planes); with slots, SLOT_PREFETCH."""
+    return SLOT_PREFETCH if slots is not None else 2 if raw else 4
 
 
 def run_slots(conn: Connection, todo: Sequence[uuid.UUID], batch_size: int, workers: int,
@@ -324,7 +329,7 @@ def run_slots(conn: Connection, todo: Sequence[uuid.UUID], batch_size: int, work
     from symcat.embed.slots import Slots
 
     planes = 3 * min(batch_size, len(todo)) * int(np.prod(shape))
-    return Slots.for_run(workers, 1, 2 * planes, pin)  # int16 planes, prefetch 1
+    return Slots.for_run(workers, SLOT_PREFETCH, 2 * planes, pin)  # int16 planes
 
 
 def _in_process(dataset: _Batches, collate: Any) -> Iterator[Any]:

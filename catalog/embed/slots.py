@@ -77,7 +77,8 @@ class Slots:
     def for_run(cls, workers: int, prefetch: int, batch_bytes: int, pin: bool
                 ) -> Slots | None:
         """Slots for the batches a DataLoader can have in flight (workers x prefetch) plus
-        the main process's two; None when that would pin too much memory."""
+        three the main process may still hold (the batch in hand and copies not yet
+        done); None when that would pin too much memory."""
         count = workers * prefetch + 3
         try:
             ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
