@@ -19,7 +19,12 @@ query:
   global selectivity predicts many, the filter is correlated with the embedding against
   this query, where graph search fails, and the answer is **exact**.
 * an iterative scan that still returns fewer than k rows falls back to exact.
-* an exact answer over many rows is taken from the **compact** copy of the vectors
+* an exact answer over many rows is first offered to the **listed** pass
+  (`symcat.query.lists`: only the search lists nearest the query that the filter can
+  match, by their zone maps), where the stop rule measured for the model reaches the
+  recall floor and its estimated cost is below the exact pass's; the lists are ordered
+  only then, after the probe;
+* otherwise an exact answer over many rows is taken from the **compact** copy of the vectors
   (`symcat.query.compact`: one scan of small codes and the filter columns, the best
   candidates re-ranked with the full vectors) when the costs measured for the model at
   index build say it is cheaper: estimated rows x exact cost per row > model rows x
