@@ -3,6 +3,7 @@
     python benchmarks/ingest.py --n 300 --repeats 3      # the issue 17 figure (~3 min quiet)
     python benchmarks/ingest.py --n 1000                  # larger
     python benchmarks/ingest.py --n 200 --profile         # where the time goes, per file
+    python benchmarks/ingest.py --leave-out original,thumbnails   # what storing costs
 
 Files are generated first (untimed) and read once, so both sides see a warm cache. Then
 raw `igor2.binarywave.load` over all files and `symcat ingest` (`ingest_paths`) into a
@@ -17,6 +18,12 @@ parse, normalise, validate, quantise, thumbnails, the database statements, commi
 database server's own CPU time per file, and raw igor2's CPU time per file on the same
 files: CPU times are what a quiet machine's wall times would be, so the profile's CPU
 ratio is a load-robust forecast of the interleaved ratio.
+
+`--leave-out` is an ablation, not a mode of symcat: inside this process only (and the
+ingest workers it forks), the named parts of each file are not stored -- `original`
+(the file's bytes: an empty value instead), `thumbnails` (none drawn), `pixels` (the
+channels' quantised pixels: none made) -- so the ratio shows what storing each costs
+and what a storage without it could reach.
 """
 
 from __future__ import annotations
@@ -217,6 +224,27 @@ def profile(files: list[Path], work: Path) -> None:
     stop_embedded(settings.data_dir)
 
 
+LEAVE_OUT = ("original", "thumbnails", "pixels")
+
+
+def leave_out(parts: set[str]) -> None:
+    """Patch symcat's write path in this process so that `parts` are not stored (the
+    ablation of `--leave-out`; forked ingest workers inherit the patch)."""
+    from symcat.store import load
+
+    if "pixels" in parts:
+        load.quantize_u16 = lambda values, lo, hi: b""  # type: ignore[assignment]
+    if "thumbnails" in parts:
+        load.thumbnail_png = lambda values, kind="grey": None  # type: ignore[assignment]
+    if "original" in parts:
+        store_record = load.store_record
+
+        def without_original(conn: Any, record: Any, content: bytes) -> Any:
+            return store_record(conn, record, b"")
+
+        load.store_record = without_original  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="number of files (default 300)")
@@ -224,9 +252,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="per-stage times, one process")
+    parser.add_argument("--leave-out", default="", metavar="PARTS",
+                        help="ablation: comma-separated parts not stored, of "
+                             f"{', '.join(LEAVE_OUT)} (default: none)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="generate into (and keep) this folder instead of a temp folder")
     args = parser.parse_args()
+    parts = {p for p in args.leave_out.split(",") if p}
+    if parts - set(LEAVE_OUT):
+        parser.error(f"--leave-out: unknown part(s) {', '.join(sorted(parts - set(LEAVE_OUT)))}"
+                     f"; choose from {', '.join(LEAVE_OUT)}")
+    leave_out(parts)
 
     from symcat.config import Settings
     from symcat.ingest.synth.dataset import generate_dataset
@@ -243,6 +279,8 @@ def main() -> None:
         megabytes = sum(p.stat().st_size for p in files) / 1e6
         for p in files:  # warm the page cache for both sides
             p.read_bytes()
+        if parts:
+            print(f"ABLATION: not stored: {', '.join(sorted(parts))}", flush=True)
         print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} cores; {len(files)} files, {megabytes:.0f} MB; "
               f"BUSY above load average {busy_threshold():.1f}", flush=True)
