@@ -23,7 +23,10 @@ ratio is a load-robust forecast of the interleaved ratio.
 ingest workers it forks), the named parts of each file are not stored -- `original`
 (the file's bytes: an empty value instead), `thumbnails` (none drawn), `pixels` (the
 channels' quantised pixels: none made) -- so the ratio shows what storing each costs
-and what a storage without it could reach.
+and what a storage without it could reach. `--originals-to DIR` stores each original as
+a content-addressed file there instead (written, fsynced and renamed into place before
+the file's transaction, as a file store beside the database would), so the cost of that
+design is measured, not guessed.
 """
 
 from __future__ import annotations
@@ -227,19 +230,42 @@ def profile(files: list[Path], work: Path) -> None:
 LEAVE_OUT = ("original", "thumbnails", "pixels")
 
 
-def leave_out(parts: set[str]) -> None:
+def _store_file(folder: Path, sha: str, content: bytes) -> None:
+    """A content-addressed, durable copy: temporary file, fsync, rename, fsync the folder."""
+    target = folder / sha[:2] / sha
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{sha}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def leave_out(parts: set[str], originals_to: Path | None = None) -> None:
     """Patch symcat's write path in this process so that `parts` are not stored (the
-    ablation of `--leave-out`; forked ingest workers inherit the patch)."""
+    ablation of `--leave-out`; forked ingest workers inherit the patch), and originals
+    go to files in `originals_to` when given."""
     from symcat.store import load
 
     if "pixels" in parts:
         load.quantize_u16 = lambda values, lo, hi: b""  # type: ignore[assignment]
     if "thumbnails" in parts:
         load.thumbnail_png = lambda values, kind="grey": None  # type: ignore[assignment]
-    if "original" in parts:
+    if "original" in parts or originals_to is not None:
         store_record = load.store_record
 
         def without_original(conn: Any, record: Any, content: bytes) -> Any:
+            if originals_to is not None:
+                sha = getattr(record, "file_sha256", None) or record.record.file_sha256
+                _store_file(originals_to, sha, content)
             return store_record(conn, record, b"")
 
         load.store_record = without_original  # type: ignore[assignment]
@@ -255,6 +281,9 @@ def main() -> None:
     parser.add_argument("--leave-out", default="", metavar="PARTS",
                         help="ablation: comma-separated parts not stored, of "
                              f"{', '.join(LEAVE_OUT)} (default: none)")
+    parser.add_argument("--originals-to", type=Path, default=None, metavar="DIR",
+                        help="ablation: originals written as fsynced files in DIR, not "
+                             "in the database")
     parser.add_argument("--keep", type=Path, default=None,
                         help="generate into (and keep) this folder instead of a temp folder")
     args = parser.parse_args()
@@ -262,7 +291,7 @@ def main() -> None:
     if parts - set(LEAVE_OUT):
         parser.error(f"--leave-out: unknown part(s) {', '.join(sorted(parts - set(LEAVE_OUT)))}"
                      f"; choose from {', '.join(LEAVE_OUT)}")
-    leave_out(parts)
+    leave_out(parts, args.originals_to)
 
     from symcat.config import Settings
     from symcat.ingest.synth.dataset import generate_dataset
@@ -281,6 +310,8 @@ def main() -> None:
             p.read_bytes()
         if parts:
             print(f"ABLATION: not stored: {', '.join(sorted(parts))}", flush=True)
+        if args.originals_to:
+            print(f"ABLATION: originals written to files in {args.originals_to}", flush=True)
         print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} cores; {len(files)} files, {megabytes:.0f} MB; "
               f"BUSY above load average {busy_threshold():.1f}", flush=True)
@@ -297,6 +328,8 @@ def main() -> None:
             settings = Settings(data_dir=work / f"catalog-{next(catalogs)}", site="bench",
                                 instrument="bench-pc")
             engine = get_engine(settings)  # start and migrate outside the timing
+            if args.originals_to:  # a fresh file store per run, like the fresh catalog
+                shutil.rmtree(args.originals_to, ignore_errors=True)
             wal0, size0 = _database_bytes(engine)
             started = time.perf_counter()
             summary = ingest_paths(settings, files, jobs=args.jobs)
