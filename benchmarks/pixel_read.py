@@ -8,6 +8,11 @@ Ingests `--n` generated DART-PFM files (256x256x6) into a fresh embedded catalog
 (reading the chosen channels' uint16 pixels out of TOAST and decoding them into planes),
 and a plain binary `SELECT pixels_u16` of the same channels (the storage's own rate).
 Prints MB/s and images/s of each, their ratio, and the load average.
+
+`--with-files` adds a third arm for the storage question of issues 12 and 17: the same
+three planes of each scan written once (untimed) as one file per scan, read back with
+one `readinto` each (page cache warm, as PostgreSQL's pages are), i.e. what a loader
+would pay if pixels lived in a file store beside the database.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=256, help="model input size")
     parser.add_argument("--keep", type=Path, default=None, help="files folder to reuse")
+    parser.add_argument("--with-files", action="store_true",
+                        help="also read the same planes from one file per scan")
     args = parser.parse_args()
 
     from symcat.config import Settings
@@ -85,8 +92,38 @@ def main() -> None:
             raw.commit()
             return time.perf_counter() - started
 
+        arms = {"plain SELECT": plain_sql, "loader": loader}
+        if args.with_files:
+            planes_dir = work / "planes"
+            planes_dir.mkdir()
+            with raw.cursor(binary=True) as cursor:  # untimed: one file per scan
+                for chunk in batches:
+                    cursor.execute("SELECT c.scan_id, c.pixels_u16 FROM channels c WHERE "
+                                   "c.scan_id = ANY(%s) AND c.index < 3 ORDER BY c.scan_id, "
+                                   "c.index", (chunk,))
+                    planes: dict = {}
+                    for scan_id, data in cursor:
+                        planes.setdefault(scan_id, []).append(data)
+                    for scan_id, parts in planes.items():
+                        (planes_dir / str(scan_id)).write_bytes(b"".join(parts))
+            raw.commit()
+            paths = [planes_dir / str(i) for i in ids]
+            largest = max(p.stat().st_size for p in paths)
+            buffer = bytearray(largest)
+            for p in paths:  # warm the page cache, as the database's pages are
+                p.read_bytes()
+
+            def file_per_scan() -> float:
+                started = time.perf_counter()
+                view = memoryview(buffer)
+                for p in paths:
+                    with open(p, "rb", buffering=0) as handle:
+                        handle.readinto(view)
+                return time.perf_counter() - started
+
+            arms["file per scan"] = file_per_scan
         with LoadWatch() as load:
-            times = interleave({"plain SELECT": plain_sql, "loader": loader}, args.repeats, load)
+            times = interleave(arms, args.repeats, load)
         mb = read_bytes[0] / 1e6
         print(f"{len(ids)} image scans, {mb:.0f} MB of uint16 pixels read per pass "
               f"(3 channels a scan), batches of {args.batch}")
