@@ -71,11 +71,13 @@ from symcat.query.lists import (
     listed_pass,
     order_lists,
 )
+from symcat.query.selective import selective_choice, selective_pass
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
+from symcat.store.selective_rule import candidates_for
 
-PlanName = Literal["auto", "exact", "hnsw", "compact", "listed"]
-Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed"
+PlanName = Literal["auto", "exact", "hnsw", "compact", "listed", "selective"]
+Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed", "selective"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
 # costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
@@ -282,15 +284,18 @@ def knn(
     ef_search: int = HNSW_EF_SEARCH,
     use_compact: bool = True,
     use_lists: bool = True,
+    use_selective: bool = True,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
     language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
-    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed"),
-    for benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
+    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed",
+    "selective": the candidates of the model's far rule, or 800 if never measured), for
+    benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
     False: never the compact pass, the plan before it existed; `use_lists` False: never
-    the listed pass, the plan before the lists).
+    the listed pass, the plan before the lists; `use_selective` False: never the
+    selective pass, the plan before it).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -312,6 +317,7 @@ def knn(
         probe_rows = 0
         reason = f"forced {plan}"
         order: ListOrder | None = None
+        candidates = 0  # the selective pass's
         many = estimated > exact_max_rows
         lists_wanted = plan == "auto" and use_lists and many and len(clauses) > 1
         if plan == "listed":
@@ -338,7 +344,13 @@ def knn(
                 method = "listed" if listed_why.startswith("listed") else "exact"
                 reason = f"{reason}; {listed_why}"
             if method == "exact" and use_compact and model.compact_candidates:
-                method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
+                # far: the probe saw the neighbourhood excluded, or the zone maps did
+                far = True if probe_rows or (order is not None and order.far) else None
+                method, candidates, reason = _compact_or_exact(
+                    conn, model, clauses, estimated, reason, far if use_selective else False,
+                    use_selective)
+        if plan == "selective":
+            candidates = _forced_candidates(model, estimated)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
@@ -350,6 +362,8 @@ def knn(
             found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
                                       order, model.stop_rule)  # type: ignore[arg-type]
             reason = f"{reason}; {read.describe()}"
+        if method == "selective":
+            found = selective_pass(conn, model.id, model.dim, q, clauses, k, candidates)
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)
@@ -361,24 +375,41 @@ def knn(
                        time.perf_counter() - started, probe_rows, reason)
 
 
-# The compact pass ranks by 2-bit codes, which separate near rows well and far rows
-# poorly. A small filter that excludes the query's neighbourhood leaves only far rows,
-# and there its re-rank of 800 candidates missed: at 1M embedding-like vectors recall@10
-# was 0.82 with 10k passing rows, 0.91 with 39k, 0.95 with 150k, 0.97 with 503k (exact:
-# 1.0; benchmarks/RESULTS.md, issue 16). Below this many estimated passing rows the
-# answer stays exact, whatever the costs say.
+# The full compact pass ranks by 2-bit codes with the candidate count calibrated
+# unfiltered, which separate near rows well and far rows poorly. A small filter that
+# excludes the query's neighbourhood leaves only far rows, and there its re-rank of 800
+# candidates missed: at 1M embedding-like vectors recall@10 was 0.82 with 10k passing
+# rows, 0.91 with 39k, 0.95 with 150k, 0.97 with 503k (exact: 1.0; benchmarks/RESULTS.md,
+# issue 16). Below this many estimated passing rows it is never taken; the selective
+# pass is, where the candidates simulated for that many rows reach the recall floor.
 COMPACT_MIN_ROWS = 100_000
+# A forced selective pass on a model never simulated re-ranks this many.
+FORCED_SELECTIVE = 800
+
+
+def _forced_candidates(model: StoredModel, estimated: float) -> int:
+    rule = (model.stop_rule or {}).get("selective")
+    chosen = candidates_for(rule, estimated, "far")
+    return chosen[0] if chosen else FORCED_SELECTIVE
 
 
 def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[Any],
-                      estimated: float, why: str) -> tuple[str, str]:
-    """Compact when its measured cost (a scan of every code of the model, or of the
-    passing ones through an index, whichever is less, then the re-rank) is below the
-    exact pass's (the estimated rows at the measured cost a row), and never under
-    `COMPACT_MIN_ROWS` passing rows."""
+                      estimated: float, why: str, far: bool | None, selective: bool = True,
+                      ) -> tuple[str, int, str]:
+    """(method, selective candidates, reason). Under `COMPACT_MIN_ROWS` passing rows: the
+    selective pass where its simulated recall reaches the floor and its measured cost is
+    below the exact pass's (`symcat.query.selective`), else exact. Above: compact when its
+    measured cost (a scan of every code of the model, or of the passing ones through an
+    index, whichever is less, then the re-rank) is below the exact pass's (the estimated
+    rows at the measured cost a row)."""
     if estimated < COMPACT_MIN_ROWS:  # decided before estimating the model's rows (EXPLAIN)
-        return "exact", (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it the "
-                         "codes lose recall")
+        if not selective:
+            return "exact", 0, (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it "
+                                "the codes lose recall")
+        candidates, chosen = selective_choice(
+            (model.stop_rule or {}).get("selective"), estimated, far,
+            model.exact_us_per_row, model.compact_index_us_per_row)
+        return ("selective" if candidates else "exact"), candidates, f"{why}; {chosen}"
     total = estimate_rows(conn, clauses[:1])
     exact_ms = estimated * model.exact_us_per_row / 1e3
     scan_ms = min(total * model.compact_us_per_row,
@@ -390,8 +421,8 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
              f"{model.compact_index_us_per_row:.2f} us by index; re-rank of "
              f"{model.compact_candidates} {model.rerank_ms:.0f} ms)")
     if estimated > model.compact_candidates and compact_ms < exact_ms:
-        return "compact", f"{why}; {costs}"
-    return "exact", f"{why}; {costs}"
+        return "compact", 0, f"{why}; {costs}"
+    return "exact", 0, f"{why}; {costs}"
 
 
 # The listed pass is taken only where its stop rule's simulated recall@10 reaches this
