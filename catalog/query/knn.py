@@ -19,17 +19,24 @@ query:
   global selectivity predicts many, the filter is correlated with the embedding against
   this query, where graph search fails, and the answer is **exact**.
 * an iterative scan that still returns fewer than k rows falls back to exact.
+* before the probe, where the model has search lists, their zone maps (held in memory,
+  `symcat.query.zones`) are read: a filter that rules out the query's nearest lists
+  goes straight to an exact answer (below), without the probe;
 * an exact answer over many rows is first offered to the **listed** pass
   (`symcat.query.lists`: only the search lists nearest the query that the filter can
   match, by their zone maps), where the stop rule measured for the model reaches the
-  recall floor and its estimated cost is below the exact pass's; the lists are ordered
-  only then, after the probe;
-* otherwise an exact answer over many rows is taken from the **compact** copy of the vectors
-  (`symcat.query.compact`: one scan of small codes and the filter columns, the best
-  candidates re-ranked with the full vectors) when the costs measured for the model at
-  index build say it is cheaper: estimated rows x exact cost per row > model rows x
-  compact cost per row + re-rank, and the filter passes at least `COMPACT_MIN_ROWS` rows
-  (below, the codes' ranking among far rows loses recall).
+  recall floor and its estimated cost is below the exact pass's;
+* otherwise an exact answer is taken, under `COMPACT_MIN_ROWS` passing rows, from the
+  **selective** pass (`symcat.query.selective`: the passing rows' codes read through the
+  filter's index, the nearest re-ranked with the full vectors) where the candidate count
+  simulated on the model's own vectors for that many rows, spread or grouped far from
+  the query (`symcat.store.selective_rule`), reaches recall 0.95 and its measured cost
+  is below the exact pass's; the far rule applies where the probe or the zone maps saw
+  the neighbourhood excluded, the costlier of both where nothing tells;
+* above it, from the **compact** copy of the vectors (`symcat.query.compact`: one scan of
+  small codes and the filter columns, the best candidates re-ranked with the full
+  vectors) when the costs measured for the model at index build say it is cheaper:
+  estimated rows x exact cost per row > model rows x compact cost per row + re-rank.
 
 Distances are cosine distances of the stored (mean-centred, unit) vectors, i.e. the
 correlation distance 1 - r of the raw features.
@@ -318,6 +325,7 @@ def knn(
         reason = f"forced {plan}"
         order: ListOrder | None = None
         candidates = 0  # the selective pass's
+        excluded: bool | None = None  # what a probe saw of the query's neighbourhood
         many = estimated > exact_max_rows
         lists_wanted = plan == "auto" and use_lists and many and len(clauses) > 1
         if plan == "listed":
@@ -335,10 +343,11 @@ def knn(
                 reason = (f"estimated {estimated:.0f} rows, none in the query's nearest "
                           "lists by their zone maps: no probe")
             elif many and has_index(conn, model):
-                method, found, probe_rows, reason = _auto_index(
-                    conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
+                method, found, probe_rows, reason, excluded = _auto_index(
+                    conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows,
+                    use_selective and _rules_differ(model, estimated))
             if method == "exact" and lists_wanted:
-                if order is not None and probe_rows and not order.far:
+                if order is not None and excluded and not order.far:
                     # the probe saw the neighbourhood excluded where the summaries could not
                     order = dataclasses.replace(order, excluded=True)
                 if order is not None:
@@ -350,7 +359,7 @@ def knn(
                 reason = f"{reason}; {listed_why}"
             if method == "exact" and use_compact and model.compact_candidates:
                 # far: the probe saw the neighbourhood excluded, or the zone maps did
-                far = True if probe_rows or (order is not None and order.far) else None
+                far = True if order is not None and order.far else excluded
                 method, candidates, reason = _compact_or_exact(
                     conn, model, clauses, estimated, reason, far if use_selective else False,
                     use_selective)
@@ -390,6 +399,16 @@ def knn(
 COMPACT_MIN_ROWS = 100_000
 # A forced selective pass on a model never simulated re-ranks this many.
 FORCED_SELECTIVE = 800
+
+
+def _rules_differ(model: StoredModel, estimated: float) -> bool:
+    """Whether the selective pass's far rule asks more candidates than its spread one
+    for this many rows (then a probe, 5-10 ms, that tells which applies pays)."""
+    if not model.compact_candidates:
+        return False
+    rule = (model.stop_rule or {}).get("selective")
+    spread, far = candidates_for(rule, estimated, "spread"), candidates_for(rule, estimated, "far")
+    return spread is not None and far is not None and spread[0] < far[0]
 
 
 def _forced_candidates(model: StoredModel, estimated: float) -> int:
@@ -463,26 +482,37 @@ def _listed_pays(model: StoredModel, order: ListOrder, estimated: float) -> str:
 
 def _auto_index(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int,
                 estimated: float, ef_search: int, sparse_exact_max_rows: int,
-                ) -> tuple[str, list[tuple[uuid.UUID, float]], int, str]:
+                classify: bool = False,
+                ) -> tuple[str, list[tuple[uuid.UUID, float]], int, str, bool | None]:
     """Probe the unfiltered neighbourhood, then answer from it, from a filtered index
     scan, or exactly: whichever the filter's behaviour near the query allows. Returns
-    the method, the answer when the probe gave it, and the probe's size."""
+    the method, the answer when the probe gave it, the probe's size, and whether the
+    probe saw the neighbourhood excluded (None: no probe). `classify`: probe a filter
+    too sparse for a probe to answer all the same, to tell the selective pass which of
+    its rules applies (where they differ: 100 against 2,500 candidates at 1M)."""
     total = max(estimate_rows(conn, clauses[:1]), 1.0)
     selectivity = min(1.0, estimated / total)
-    if estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k:
+    sparse = estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k
+    if sparse and not classify:
         # no probe could answer: exact is cheaper than probe + scan
-        return "exact", [], 0, f"estimated {estimated:.0f} rows too sparse for a probe"
-    size = int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
+        return "exact", [], 0, f"estimated {estimated:.0f} rows too sparse for a probe", None
+    size = PROBE_MAX if sparse else \
+        int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
     probe = _probe(conn, model, q, clauses, size)
     passing = [(scan_id, d) for scan_id, d, ok in probe if ok]
     if len(passing) >= k:
         # Every row nearer than the probe's farthest is in the probe (up to the index's
         # own recall), so the k nearest passing rows are these.
         return "probe", sorted(passing, key=lambda r: r[1])[:k], size, \
-            f"{len(passing)} of {size} probe rows pass"
+            f"{len(passing)} of {size} probe rows pass", None
     seen = f"{len(passing)} of {size} probe rows pass, {selectivity:.3f} of all rows do"
+    if sparse:  # some passing rows near the query: the codes rank its neighbours well
+        kept = len(passing) >= max(1, int(LOCAL_SHARE * len(probe) * selectivity))
+        return "exact", [], size, (f"estimated {estimated:.0f} rows too sparse for a probe "
+                                   f"to answer; {seen}: neighbourhood "
+                                   + ("kept" if kept else "excluded")), not kept
     if len(passing) >= LOCAL_SHARE * len(probe) * selectivity:
         # the filter keeps rows near the query: iterative scan
-        return "hnsw", [], size, seen
+        return "hnsw", [], size, seen, None
     # the filter excludes the query's neighbourhood: only an exact pass finds the answer
-    return "exact", [], size, seen
+    return "exact", [], size, seen, True

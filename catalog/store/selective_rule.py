@@ -23,7 +23,11 @@ import numpy as np
 # largest, the pass is not offered), and candidate counts tried, cheapest first.
 SIZES = (1_000, 2_500, 5_000, 10_000, 20_000, 40_000)
 CANDIDATES_TRIED = (100, 200, 400, 800, 1_600, 2_500, 5_000, 10_000)
-TARGET_RECALL = 0.97  # mean recall@10 over the sample queries
+TARGET_RECALL = 0.97  # mean recall@10 over the sample queries and groups
+# ... and at least this for the worst tenth of them: the mean alone let one hard far
+# cluster through (1M embedding-like vectors, 10k rows, 2,500 candidates: mean 0.984
+# simulated, the benchmark's correlated 1% filter 0.938).
+TAIL_RECALL = 0.9
 QUERIES = 16
 K = 10
 # A far filter passes the `size` rows nearest to another stored vector drawn at random
@@ -40,6 +44,7 @@ BATCH = 20_000  # vectors a numpy product takes at once
 def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
     """{"spread"|"far": {str(size): {"candidates", "recall"}}}: per case and passing-row
     count, the fewest candidates whose simulated mean recall@10 reaches TARGET_RECALL
+    and whose worst tenth reaches TAIL_RECALL
     ("candidates" = the size itself where none did: every passing row re-ranked, i.e.
     exact). `vectors`: the model's unit vectors (float16 or float32)."""
     n, dim = vectors.shape
@@ -78,7 +83,9 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
         record[case] = {}
         for size, by_count in sorted(by_size.items()):
             mean = {c: float(np.mean(v)) for c, v in by_count.items()}
-            good = [c for c in CANDIDATES_TRIED if c < size and mean[c] >= TARGET_RECALL]
+            tail = {c: float(np.percentile(v, 10)) for c, v in by_count.items()}
+            good = [c for c in CANDIDATES_TRIED if c < size and mean[c] >= TARGET_RECALL
+                    and tail[c] >= TAIL_RECALL]
             candidates = good[0] if good else size
             record[case][str(size)] = {"candidates": candidates,
                                        "recall": round(mean[good[0]], 3) if good else 1.0}
