@@ -32,7 +32,9 @@ query:
   simulated on the model's own vectors for that many rows, spread or grouped far from
   the query (`symcat.store.selective_rule`), reaches recall 0.95 and its measured cost
   is below the exact pass's; the far rule applies where the probe or the zone maps saw
-  the neighbourhood excluded, the costlier of both where nothing tells;
+  the neighbourhood excluded, the spread rule where the probe saw it kept (a filter too
+  sparse for a probe to answer is probed all the same where the two rules differ), the
+  costlier of both where nothing tells;
 * above it, from the **compact** copy of the vectors (`symcat.query.compact`: one scan of
   small codes and the filter columns, the best candidates re-ranked with the full
   vectors) when the costs measured for the model at index build say it is cheaper:
