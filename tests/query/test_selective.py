@@ -127,3 +127,19 @@ def test_a_rule_below_the_floor_or_dearer_costs_keep_the_exact_pass(selective) -
     assert unsure.method == "exact" and "reaches recall 0.500 only" in unsure.reason
     assert costly.method == "exact" and "not selective: " in costly.reason
     assert never.method == "exact" and "above the model's simulated sizes" in never.reason
+
+
+def test_a_catalog_whose_lists_predate_the_rule_gets_it_at_the_next_embed(selective) -> None:
+    """(Last in this module: it gives the shared model an HNSW index.)"""
+    from symcat.embed.run import ensure_index
+
+    catalog, model, _ = selective
+    ensure_index(catalog.engine, model.id, DIM)  # builds the index (and the lists again)
+    with catalog.engine.begin() as conn:
+        conn.execute(text("UPDATE embedding_models SET config = config #- '{lists,selective}' "
+                          "WHERE id = :m"), {"m": model.id})
+        assert find_model(conn, "test.selective").stop_rule.get("selective") is None
+    assert not ensure_index(catalog.engine, model.id, DIM)  # the index exists: no rebuild
+    with catalog.engine.connect() as conn:
+        rule = find_model(conn, "test.selective").stop_rule["selective"]
+    assert rule["far"]["1000"]["candidates"] >= rule["spread"]["1000"]["candidates"]
