@@ -207,7 +207,10 @@ def order_lists(conn: Connection, model_id: int, vector: np.ndarray, clauses: Se
     if len(held.ids) < MIN_LISTS:
         return None
     possible = held.possible(list(clauses[1:]))
-    order = np.argsort(-(held.centroids @ np.asarray(vector, dtype=np.float32)), kind="stable")
+    # einsum, not `@`: in a process that has loaded the embedding stack, BLAS's threads
+    # took 5-10 ms for this 1,000 x 1,024 product on 2 busy cores, einsum 0.2 ms
+    similarity = np.einsum("ij,j->i", held.centroids, np.asarray(vector, dtype=np.float32))
+    order = np.argsort(-similarity, kind="stable")
     return ListOrder([(held.ids[i], held.rows[i], bool(possible[i])) for i in order.tolist()])
 
 
