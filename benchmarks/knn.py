@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--stats-only", type=Path, default=None, metavar="DATA_DIR",
                         help="print the recipe's statistics and those of the vectors stored "
                              "in the catalog at DATA_DIR (real embeddings), then stop")
-    parser.add_argument("--plan", choices=("auto", "hnsw", "exact", "compact", "listed"),
+    parser.add_argument("--plan", choices=("auto", "hnsw", "exact", "compact", "listed",
+                                            "selective"),
                         default="auto",
                         help="force one plan for 'ours' (to show why auto chooses as it does)")
     parser.add_argument("--candidates-per-k", type=int, default=None,
@@ -59,8 +60,9 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", default=None, metavar="KIND:SEL",
                         help="only these cases, e.g. correlated:0.04 independent:0.01 none:1")
     parser.add_argument("--compare", action="store_true",
-                        help="also time the previous plan (auto without the search lists: "
-                             "the full compact pass of session 4), interleaved query by query")
+                        help="also time the previous plan (auto without the search lists "
+                             "and the selective pass: the full compact pass of session 4), "
+                             "interleaved query by query")
     parser.add_argument("--list-near", type=int, nargs=2, default=None,
                         metavar=("ROWS", "CANDIDATES"),
                         help="force the listed pass's stop rule (passing rows read, code "
@@ -71,6 +73,8 @@ def main() -> None:
                         help="the same where the filter rules out the query's nearest lists")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure the compact pass's candidates and costs again")
+    parser.add_argument("--reasons", action="store_true",
+                        help="print, per case, one Plan.reason of each method 'ours' took")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
@@ -139,8 +143,20 @@ def main() -> None:
         with engine.begin() as conn:
             stop = measure_stop_rule(conn, model.id)
         print(f"listed pass stop rule measured in {time.perf_counter() - started:.0f} s")
+    if "selective" not in stop:  # lists built before the selective rule was simulated
+        from symcat.store.search_lists import measure_selective_rule
+
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            stop["selective"] = measure_selective_rule(conn, model.id)
+        print(f"selective rule measured in {time.perf_counter() - started:.0f} s")
+    selective = stop.pop("selective", {})
     print(f"listed pass stop rule (rows read, candidates re-ranked; recall@10 simulated): "
           f"{stop}", flush=True)
+    print("selective pass rule (passing rows: candidates re-ranked, recall@10 simulated): "
+          + "; ".join(f"{case} " + ", ".join(f"{size}: {v['candidates']} ({v['recall']})"
+                                             for size, v in selective.get(case, {}).items())
+                      for case in ("spread", "far")), flush=True)
     with engine.connect() as conn:
         print_sizes(conn)
     with engine.connect() as conn:
@@ -166,7 +182,7 @@ def main() -> None:
             for kind, sel, filters in cases:
                 if not args.cases or f"{kind}:{sel:g}" in args.cases:
                     report(conn, model, queries, filters, kind, sel, args.k, args.plan,
-                           args.compare)
+                           args.compare, args.reasons)
                     load.sample()
         print(load.line())
 
@@ -334,6 +350,8 @@ def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int 
         conn.execute(text("SELECT count(vector) FROM embeddings WHERE model_id = :m"),
                      {"m": model.id})
         conn.execute(text("SELECT count(document) FROM scans WHERE id IS NOT NULL"))
+        conn.execute(text("SELECT count(code) FROM search_codes WHERE model_id = :m"),
+                     {"m": model.id})  # the compact copy: part of the hot set too
     rng = np.random.default_rng(args.seed + 2)
     for q in recipe.sample(rng.integers(0, args.clusters, queries), rng):
         knn(conn, model, q, args.k)
@@ -343,11 +361,13 @@ def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int 
 
 
 def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: float,
-           k: int, forced: str = "auto", compare: bool = False) -> None:
+           k: int, forced: str = "auto", compare: bool = False, reasons: bool = False
+           ) -> None:
     from symcat.query.knn import estimate_rows, knn
 
     ours, base, recall, base_recall, plans = [], [], [], [], {}
     today, today_recall = [], []
+    why: dict[str, str] = {}
     for q in queries:
         truth, _ = knn(conn, model, q, k, filters, plan="exact")
         conn.rollback()
@@ -356,13 +376,14 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
         ours.append(time.perf_counter() - started)
         conn.rollback()
         plans[plan.method] = plans.get(plan.method, 0) + 1
+        why.setdefault(plan.method, plan.reason)
         started = time.perf_counter()
         baseline = plain_pgvector(conn, model, q, k, filters)
         base.append(time.perf_counter() - started)
         before = []
         if compare:  # the plan of session 4: auto, the full compact pass, no lists
             started = time.perf_counter()
-            before, _ = knn(conn, model, q, k, filters, use_lists=False)
+            before, _ = knn(conn, model, q, k, filters, use_lists=False, use_selective=False)
             today.append(time.perf_counter() - started)
             conn.rollback()
         want = {t[0] for t in truth}
@@ -381,6 +402,8 @@ def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: floa
           f"{1e3 * np.percentile(base, 95):8.1f}" + (
               f" | {np.mean(today_recall):9.3f} {1e3 * np.percentile(today, 50):9.1f} "
               f"{1e3 * np.percentile(today, 95):9.1f}" if compare else ""), flush=True)
+    for method, reason in why.items() if reasons else ():
+        print(f"{'':>12} {method}: {reason}", flush=True)
 
 
 def plain_pgvector(conn, model, q: np.ndarray, k: int, filters: dict) -> list:

@@ -45,7 +45,7 @@ from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
 from symcat.store.search_lists import MIN_ROWS as MIN_LIST_ROWS
-from symcat.store.search_lists import build_lists
+from symcat.store.search_lists import build_lists, measure_selective_rule
 
 if TYPE_CHECKING:
     from symcat.embed.slots import Slots
@@ -108,6 +108,7 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
         ).scalar_one()
         if exists:
             _ensure_lists(conn, model_id)
+            _ensure_selective_rule(conn, model_id)
             if not compact_config(conn.execute(select(EmbeddingModel.config).where(
                     EmbeddingModel.id == model_id)).scalar_one()):
                 calibrate_compact(conn, model_id, dim)  # indexed before migration 0012
@@ -144,6 +145,21 @@ def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> 
         if rows >= MIN_LIST_ROWS and (rebuild or rows > 4 * built):
             lists = build_lists(conn, model_id)
             log.info("model %s: %s search lists over %s vectors", model_id, lists, rows)
+
+
+def _ensure_selective_rule(conn: Connection, model_id: int) -> None:
+    """The selective pass's rule (symcat.store.selective_rule) for a model whose lists were
+    built before it was simulated (about 5 min at 1M vectors, once); until then the
+    planner never takes that pass for the model."""
+    if conn.in_transaction():
+        conn.commit()
+    with conn.begin():
+        missing = conn.execute(text(
+            "SELECT config ? 'lists' AND NOT config -> 'lists' ? 'selective' "
+            "FROM embedding_models WHERE id = :m"), {"m": model_id}).scalar()
+        if missing:
+            measure_selective_rule(conn, model_id)
+            log.info("model %s: selective pass rule simulated", model_id)
 
 
 # -- what to embed ----------------------------------------------------------------------

@@ -19,17 +19,26 @@ query:
   global selectivity predicts many, the filter is correlated with the embedding against
   this query, where graph search fails, and the answer is **exact**.
 * an iterative scan that still returns fewer than k rows falls back to exact.
+* before the probe, where the model has search lists, their zone maps (held in memory,
+  `symcat.query.zones`) are read: a filter that rules out the query's nearest lists
+  goes straight to an exact answer (below), without the probe;
 * an exact answer over many rows is first offered to the **listed** pass
   (`symcat.query.lists`: only the search lists nearest the query that the filter can
   match, by their zone maps), where the stop rule measured for the model reaches the
-  recall floor and its estimated cost is below the exact pass's; the lists are ordered
-  only then, after the probe;
-* otherwise an exact answer over many rows is taken from the **compact** copy of the vectors
-  (`symcat.query.compact`: one scan of small codes and the filter columns, the best
-  candidates re-ranked with the full vectors) when the costs measured for the model at
-  index build say it is cheaper: estimated rows x exact cost per row > model rows x
-  compact cost per row + re-rank, and the filter passes at least `COMPACT_MIN_ROWS` rows
-  (below, the codes' ranking among far rows loses recall).
+  recall floor and its estimated cost is below the exact pass's;
+* otherwise an exact answer is taken, under `COMPACT_MIN_ROWS` passing rows, from the
+  **selective** pass (`symcat.query.selective`: the passing rows' codes read through the
+  filter's index, the nearest re-ranked with the full vectors) where the candidate count
+  simulated on the model's own vectors for that many rows, spread or grouped far from
+  the query (`symcat.store.selective_rule`), reaches recall 0.95 and its measured cost
+  is below the exact pass's; the far rule applies where the probe or the zone maps saw
+  the neighbourhood excluded, the spread rule where the probe saw it kept (a filter too
+  sparse for a probe to answer is probed all the same where the two rules differ), the
+  costlier of both where nothing tells;
+* above it, from the **compact** copy of the vectors (`symcat.query.compact`: one scan of
+  small codes and the filter columns, the best candidates re-ranked with the full
+  vectors) when the costs measured for the model at index build say it is cheaper:
+  estimated rows x exact cost per row > model rows x compact cost per row + re-rank.
 
 Distances are cosine distances of the stored (mean-centred, unit) vectors, i.e. the
 correlation distance 1 - r of the raw features.
@@ -71,11 +80,13 @@ from symcat.query.lists import (
     listed_pass,
     order_lists,
 )
+from symcat.query.selective import selective_choice, selective_pass
 from symcat.store.models import Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_name, vector_array
+from symcat.store.selective_rule import candidates_for
 
-PlanName = Literal["auto", "exact", "hnsw", "compact", "listed"]
-Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed"
+PlanName = Literal["auto", "exact", "hnsw", "compact", "listed", "selective"]
+Method = str  # "exact", "probe", "hnsw", "exact-fallback", "compact", "listed", "selective"
 
 # Above this many estimated passing rows, the index plans are tried first. An exact scan
 # costs about 4 microseconds per row of 1024-d halfvec without parallel workers (10k rows
@@ -282,15 +293,18 @@ def knn(
     ef_search: int = HNSW_EF_SEARCH,
     use_compact: bool = True,
     use_lists: bool = True,
+    use_selective: bool = True,
 ) -> tuple[list[tuple[uuid.UUID, float]], Plan]:
     """The k stored vectors nearest to `vector` among rows passing `where` (the filter
     language) and keyword `filters`.
 
     Runs in its own transaction (the index settings are SET LOCAL to it). `plan`
-    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed"),
-    for benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
+    forces a method ("exact", "hnsw": iterative filtered index scan, "compact", "listed",
+    "selective": the candidates of the model's far rule, or 800 if never measured), for
+    benchmarks and tests; "auto" chooses as the module docstring says (`use_compact`
     False: never the compact pass, the plan before it existed; `use_lists` False: never
-    the listed pass, the plan before the lists).
+    the listed pass, the plan before the lists; `use_selective` False: never the
+    selective pass, the plan before it).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -312,6 +326,8 @@ def knn(
         probe_rows = 0
         reason = f"forced {plan}"
         order: ListOrder | None = None
+        candidates = 0  # the selective pass's
+        excluded: bool | None = None  # what a probe saw of the query's neighbourhood
         many = estimated > exact_max_rows
         lists_wanted = plan == "auto" and use_lists and many and len(clauses) > 1
         if plan == "listed":
@@ -319,15 +335,21 @@ def knn(
         if plan == "auto":
             method, reason = "exact", f"estimated {estimated:.0f} rows <= {exact_max_rows}"
             listed_why = None
-            if many and has_index(conn, model):
-                method, found, probe_rows, reason = _auto_index(
-                    conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows)
-            # The lists are ordered only when an exact pass is left: ordering them and
-            # reading their zone maps costs 10-20 ms at 1,000 lists, which filters the
-            # probe answers should not pay (1M rows, independent 4%: 54 -> 35 ms).
-            if method == "exact" and lists_wanted:
+            if lists_wanted:
+                # Before any probe: the zone maps, held in memory (symcat.query.zones,
+                # ~1 ms), show whether the filter rules out the query's nearest lists,
+                # where a probe would find nothing that passes (in SQL they cost 10-40
+                # ms, so they used to be read only after the probe).
                 order = order_lists(conn, model.id, vector, clauses)
-                if order is not None and probe_rows and not order.far:
+            if order is not None and order.far:
+                reason = (f"estimated {estimated:.0f} rows, none in the query's nearest "
+                          "lists by their zone maps: no probe")
+            elif many and has_index(conn, model):
+                method, found, probe_rows, reason, excluded = _auto_index(
+                    conn, model, q, clauses, k, estimated, ef_search, sparse_exact_max_rows,
+                    use_selective and _rules_differ(model, estimated))
+            if method == "exact" and lists_wanted:
+                if order is not None and excluded and not order.far:
                     # the probe saw the neighbourhood excluded where the summaries could not
                     order = dataclasses.replace(order, excluded=True)
                 if order is not None:
@@ -338,7 +360,13 @@ def knn(
                 method = "listed" if listed_why.startswith("listed") else "exact"
                 reason = f"{reason}; {listed_why}"
             if method == "exact" and use_compact and model.compact_candidates:
-                method, reason = _compact_or_exact(conn, model, clauses, estimated, reason)
+                # far: the probe saw the neighbourhood excluded, or the zone maps did
+                far = True if order is not None and order.far else excluded
+                method, candidates, reason = _compact_or_exact(
+                    conn, model, clauses, estimated, reason, far if use_selective else False,
+                    use_selective)
+        if plan == "selective":
+            candidates = _forced_candidates(model, estimated)
         if method == "hnsw":
             found = _hnsw(conn, model, q, clauses, k, ef_search)
             if len(found) < k and plan == "auto":
@@ -350,6 +378,8 @@ def knn(
             found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
                                       order, model.stop_rule)  # type: ignore[arg-type]
             reason = f"{reason}; {read.describe()}"
+        if method == "selective":
+            found = selective_pass(conn, model.id, model.dim, q, clauses, k, candidates)
         if method == "compact":  # after the probe's settings are undone: it scans codes
             found = compact_pass(conn, model.id, model.dim, q, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)
@@ -361,24 +391,51 @@ def knn(
                        time.perf_counter() - started, probe_rows, reason)
 
 
-# The compact pass ranks by 2-bit codes, which separate near rows well and far rows
-# poorly. A small filter that excludes the query's neighbourhood leaves only far rows,
-# and there its re-rank of 800 candidates missed: at 1M embedding-like vectors recall@10
-# was 0.82 with 10k passing rows, 0.91 with 39k, 0.95 with 150k, 0.97 with 503k (exact:
-# 1.0; benchmarks/RESULTS.md, issue 16). Below this many estimated passing rows the
-# answer stays exact, whatever the costs say.
+# The full compact pass ranks by 2-bit codes with the candidate count calibrated
+# unfiltered, which separate near rows well and far rows poorly. A small filter that
+# excludes the query's neighbourhood leaves only far rows, and there its re-rank of 800
+# candidates missed: at 1M embedding-like vectors recall@10 was 0.82 with 10k passing
+# rows, 0.91 with 39k, 0.95 with 150k, 0.97 with 503k (exact: 1.0; benchmarks/RESULTS.md,
+# issue 16). Below this many estimated passing rows it is never taken; the selective
+# pass is, where the candidates simulated for that many rows reach the recall floor.
 COMPACT_MIN_ROWS = 100_000
+# A forced selective pass on a model never simulated re-ranks this many.
+FORCED_SELECTIVE = 800
+
+
+def _rules_differ(model: StoredModel, estimated: float) -> bool:
+    """Whether the selective pass's far rule asks more candidates than its spread one
+    for this many rows (then a probe, 5-10 ms, that tells which applies pays)."""
+    if not model.compact_candidates:
+        return False
+    rule = (model.stop_rule or {}).get("selective")
+    spread, far = candidates_for(rule, estimated, "spread"), candidates_for(rule, estimated, "far")
+    return spread is not None and far is not None and spread[0] < far[0]
+
+
+def _forced_candidates(model: StoredModel, estimated: float) -> int:
+    rule = (model.stop_rule or {}).get("selective")
+    chosen = candidates_for(rule, estimated, "far")
+    return chosen[0] if chosen else FORCED_SELECTIVE
 
 
 def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[Any],
-                      estimated: float, why: str) -> tuple[str, str]:
-    """Compact when its measured cost (a scan of every code of the model, or of the
-    passing ones through an index, whichever is less, then the re-rank) is below the
-    exact pass's (the estimated rows at the measured cost a row), and never under
-    `COMPACT_MIN_ROWS` passing rows."""
+                      estimated: float, why: str, far: bool | None, selective: bool = True,
+                      ) -> tuple[str, int, str]:
+    """(method, selective candidates, reason). Under `COMPACT_MIN_ROWS` passing rows: the
+    selective pass where its simulated recall reaches the floor and its measured cost is
+    below the exact pass's (`symcat.query.selective`), else exact. Above: compact when its
+    measured cost (a scan of every code of the model, or of the passing ones through an
+    index, whichever is less, then the re-rank) is below the exact pass's (the estimated
+    rows at the measured cost a row)."""
     if estimated < COMPACT_MIN_ROWS:  # decided before estimating the model's rows (EXPLAIN)
-        return "exact", (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it the "
-                         "codes lose recall")
+        if not selective:
+            return "exact", 0, (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it "
+                                "the codes lose recall")
+        candidates, chosen = selective_choice(
+            (model.stop_rule or {}).get("selective"), estimated, far,
+            model.exact_us_per_row, model.compact_index_us_per_row)
+        return ("selective" if candidates else "exact"), candidates, f"{why}; {chosen}"
     total = estimate_rows(conn, clauses[:1])
     exact_ms = estimated * model.exact_us_per_row / 1e3
     scan_ms = min(total * model.compact_us_per_row,
@@ -390,8 +447,8 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
              f"{model.compact_index_us_per_row:.2f} us by index; re-rank of "
              f"{model.compact_candidates} {model.rerank_ms:.0f} ms)")
     if estimated > model.compact_candidates and compact_ms < exact_ms:
-        return "compact", f"{why}; {costs}"
-    return "exact", f"{why}; {costs}"
+        return "compact", 0, f"{why}; {costs}"
+    return "exact", 0, f"{why}; {costs}"
 
 
 # The listed pass is taken only where its stop rule's simulated recall@10 reaches this
@@ -427,26 +484,37 @@ def _listed_pays(model: StoredModel, order: ListOrder, estimated: float) -> str:
 
 def _auto_index(conn: Connection, model: StoredModel, q: Any, clauses: Sequence[Any], k: int,
                 estimated: float, ef_search: int, sparse_exact_max_rows: int,
-                ) -> tuple[str, list[tuple[uuid.UUID, float]], int, str]:
+                classify: bool = False,
+                ) -> tuple[str, list[tuple[uuid.UUID, float]], int, str, bool | None]:
     """Probe the unfiltered neighbourhood, then answer from it, from a filtered index
     scan, or exactly: whichever the filter's behaviour near the query allows. Returns
-    the method, the answer when the probe gave it, and the probe's size."""
+    the method, the answer when the probe gave it, the probe's size, and whether the
+    probe saw the neighbourhood excluded (None: no probe). `classify`: probe a filter
+    too sparse for a probe to answer all the same, to tell the selective pass which of
+    its rules applies (where they differ: 100 against 2,500 candidates at 1M)."""
     total = max(estimate_rows(conn, clauses[:1]), 1.0)
     selectivity = min(1.0, estimated / total)
-    if estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k:
+    sparse = estimated <= sparse_exact_max_rows and PROBE_MAX * selectivity < 2 * k
+    if sparse and not classify:
         # no probe could answer: exact is cheaper than probe + scan
-        return "exact", [], 0, f"estimated {estimated:.0f} rows too sparse for a probe"
-    size = int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
+        return "exact", [], 0, f"estimated {estimated:.0f} rows too sparse for a probe", None
+    size = PROBE_MAX if sparse else \
+        int(min(PROBE_MAX, max(PROBE_MIN, np.ceil(2 * k / max(selectivity, 1e-9)))))
     probe = _probe(conn, model, q, clauses, size)
     passing = [(scan_id, d) for scan_id, d, ok in probe if ok]
     if len(passing) >= k:
         # Every row nearer than the probe's farthest is in the probe (up to the index's
         # own recall), so the k nearest passing rows are these.
         return "probe", sorted(passing, key=lambda r: r[1])[:k], size, \
-            f"{len(passing)} of {size} probe rows pass"
+            f"{len(passing)} of {size} probe rows pass", None
     seen = f"{len(passing)} of {size} probe rows pass, {selectivity:.3f} of all rows do"
+    if sparse:  # some passing rows near the query: the codes rank its neighbours well
+        kept = len(passing) >= max(1, int(LOCAL_SHARE * len(probe) * selectivity))
+        return "exact", [], size, (f"estimated {estimated:.0f} rows too sparse for a probe "
+                                   f"to answer; {seen}: neighbourhood "
+                                   + ("kept" if kept else "excluded")), not kept
     if len(passing) >= LOCAL_SHARE * len(probe) * selectivity:
         # the filter keeps rows near the query: iterative scan
-        return "hnsw", [], size, seen
+        return "hnsw", [], size, seen, None
     # the filter excludes the query's neighbourhood: only an exact pass finds the answer
-    return "exact", [], size, seen
+    return "exact", [], size, seen, True

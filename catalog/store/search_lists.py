@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from symcat.store.models.search_code import LISTED_COLUMNS, MAX_VALUES, RANGED_COLUMNS
+from symcat.store.selective_rule import selective_rule
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
                                for s in range(0, len(ids), BATCH)])
     _write_assignment(conn, model_id, ids, assigned)
     _write_lists(conn, model_id, centroids)
-    _store_stop_rule(conn, model_id, stop_rule(vectors, centroids, assigned,
-                                               np.random.default_rng(seed + 1)))
+    record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
+    record["selective"] = selective_rule(vectors, np.random.default_rng(seed + 2))
+    _store_stop_rule(conn, model_id, record)
     if order:
         order_codes(conn)
     log.info("model %s: %s search lists over %s vectors in %.1f s", model_id,
@@ -89,8 +91,35 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
 
 
 def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[str, Any]:
-    """Measure (again) the stop rule of a model whose lists exist, without rebuilding
-    them: its vectors are read and assigned to the stored centroids in numpy."""
+    """Measure (again) the stop rule and the selective rule of a model whose lists
+    exist, without rebuilding them: its vectors are read and assigned to the stored
+    centroids in numpy."""
+    read = _assigned_vectors(conn, model_id)
+    if read is None:
+        return {}
+    vectors, centroids, assigned = read
+    record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
+    record["selective"] = selective_rule(vectors, np.random.default_rng(seed + 2))
+    _store_stop_rule(conn, model_id, record)
+    return record
+
+
+def measure_selective_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[str, Any]:
+    """Measure only the selective rule (symcat.store.selective_rule) of a model whose lists
+    exist (a catalog whose lists were built before it), keeping its stop rule."""
+    _, vectors = read_vectors(conn, model_id)
+    if not len(vectors):
+        return {}
+    record = selective_rule(vectors, np.random.default_rng(seed + 2))
+    conn.execute(text("UPDATE embedding_models SET config = jsonb_set(config, "
+                      "'{lists,selective}', CAST(:r AS jsonb)) WHERE id = :m "
+                      "AND config ? 'lists'"), {"r": json.dumps(record), "m": model_id})
+    return record
+
+
+def _assigned_vectors(conn: Connection, model_id: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The model's vectors, its stored centroids and each vector's nearest one."""
     from sqlalchemy import select
 
     from symcat.store.models import SearchList
@@ -99,14 +128,12 @@ def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[st
     stored = conn.execute(select(SearchList.centroid).where(SearchList.model_id == model_id)
                           .order_by(SearchList.list_id)).scalars().all()
     if not stored:
-        return {}
+        return None
     centroids = _unit(np.stack([vector_array(c) for c in stored]))
     _, vectors = read_vectors(conn, model_id)
     assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
                                for s in range(0, len(vectors), BATCH)])
-    record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
-    _store_stop_rule(conn, model_id, record)
-    return record
+    return vectors, centroids, assigned
 
 
 def read_vectors(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray]:

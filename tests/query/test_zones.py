@@ -1,0 +1,46 @@
+"""The zone maps held in memory (issue 16): they keep exactly the lists PostgreSQL's
+summaries keep, and a write that widens a summary is seen by the next query."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import and_, select, text
+
+from symcat.client import Catalog
+from symcat.query.expr import scan_conditions
+from symcat.query.lists import zone_clause
+from symcat.query.zones import zones
+from symcat.store.models import SearchList
+from symcat.store.search_lists import build_lists
+from tests.query.test_compact import add_scans
+from tests.query.test_lists import ZONE_FILTERS
+
+
+def test_zones_in_memory_agree_with_the_summaries_and_follow_writes(catalog: Catalog) -> None:
+    with catalog.engine.begin() as conn:
+        model_id, ids, vectors, _ = add_scans(conn, 1500, 16, seed=9, name="test.memzones")
+        build_lists(conn, model_id, order=False)
+    with catalog.engine.connect() as conn:
+        held = zones(conn, model_id)
+        assert len(held.ids) == 39 and held.centroids.shape == (39, 16)
+        for filters, where in [*ZONE_FILTERS, ({"site": ["lab1", "lab0"]}, None),
+                               ({}, "acquired_at < 2020-01-01")]:
+            clauses = scan_conditions(where, filters)
+            kept = set(conn.execute(select(SearchList.list_id).where(
+                SearchList.model_id == model_id,
+                and_(*(zone_clause(c) for c in clauses)))).scalars())
+            possible = {i for i, ok in zip(held.ids, held.possible(clauses), strict=True) if ok}
+            assert possible == kept, (filters, where)
+        assert zones(conn, model_id) is held  # unchanged: from memory
+        far = scan_conditions(None, {"drive_frequency_hz": (500.0, 600.0)})
+        assert not held.possible(far).any()
+    with catalog.engine.begin() as conn:  # a scan moved far out widens its list's summary
+        conn.execute(text("UPDATE scans SET drive_frequency_hz = 555 WHERE id = :i"),
+                     {"i": ids[0]})
+    with catalog.engine.connect() as conn:
+        again = zones(conn, model_id)
+        assert again is not held and int(np.sum(again.possible(far))) == 1
+    with catalog.engine.begin() as conn:  # and a rebuild
+        build_lists(conn, model_id, order=False, seed=1)
+    with catalog.engine.connect() as conn:
+        assert zones(conn, model_id).version != again.version
