@@ -4,9 +4,9 @@
 each with a conservative summary of its copied filter columns. The pass
 
 1. ranks the model's lists by centroid distance to the query, and drops those whose
-   summary proves that no row passes the filter (`zone_clause`: ranges for the numeric
-   and time columns, distinct values for the text ones; a condition it cannot read,
-   or on a column the copy lacks, rules nothing out);
+   summary proves that no row passes the filter (`symcat.query.zones`: ranges for the
+   numeric and time columns, distinct values for the text ones; a condition it cannot
+   read, or on a column the copy lacks, rules nothing out);
 2. reads the nearest remaining lists, codes and filter, until it has seen `passing`
    passing rows (the stop rule; the share of a list's rows expected to pass is the
    filter's estimate over the rows of the lists not ruled out, corrected by what the
@@ -25,7 +25,6 @@ and exact where at most `candidates` rows pass).
 
 from __future__ import annotations
 
-import operator
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,22 +44,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import operators, visitors
-from sqlalchemy.sql.elements import (
-    BinaryExpression,
-    BindParameter,
-    BooleanClauseList,
-    ClauseList,
-    Grouping,
-)
+from sqlalchemy.sql import visitors
 
 from symcat.query.compact import _on_codes, reads_codes_only
 from symcat.query.zones import zones
-from symcat.store.models import Embedding, Scan, SearchCode, SearchList
-from symcat.store.models.search_code import LISTED_COLUMNS, RANGED_COLUMNS
+from symcat.store.models import Embedding, Scan, SearchCode
 
 # A model with fewer lists gains nothing from them (tests and small catalogs: exact).
 MIN_LISTS = 8
@@ -108,59 +98,10 @@ class ListedPass:
                 + (", neighbourhood ruled out: all re-ranked" if self.far else ""))
 
 
-_RANGES = {Scan.__table__.c[c]: (SearchList.__table__.c[f"min_{c}"],
-                                 SearchList.__table__.c[f"max_{c}"]) for c in RANGED_COLUMNS}
-_VALUES = {Scan.__table__.c[c]: SearchList.__table__.c[f"{c}s"] for c in LISTED_COLUMNS}
-_LOWER = (operator.lt, operator.le)
-_UPPER = (operator.gt, operator.ge)
-
-
-def zone_clause(clause: Any) -> Any:
-    """A condition on `search_lists` true for every list that may hold a row passing
-    `clause` (a condition on `scans`); `true()` where it cannot tell."""
-    if isinstance(clause, Grouping):
-        return zone_clause(clause.element)
-    if isinstance(clause, BooleanClauseList):
-        parts = [zone_clause(c) for c in clause.clauses]
-        if clause.operator is operators.and_:
-            return and_(*parts)
-        if clause.operator is operators.or_:
-            return or_(*parts)
-        return true()
-    if not isinstance(clause, BinaryExpression):
-        return true()
-    column, op, right = clause.left, clause.operator, clause.right
-    if column in _RANGES:
-        low, high = _RANGES[column]
-        if op in _LOWER and _bound(right):
-            return low <= right
-        if op in _UPPER and _bound(right):
-            return high >= right
-        if op is operator.eq and _bound(right):
-            return and_(low <= right, high >= right)
-        if op is operators.between_op and isinstance(right, ClauseList) \
-                and len(right.clauses) == 2 and all(_bound(c) for c in right.clauses):
-            return and_(high >= right.clauses[0], low <= right.clauses[1])
-        return true()
-    if column in _VALUES:
-        values = _VALUES[column]
-        if op is operator.eq and _bound(right):
-            return or_(values.is_(None), cast(right, values.type.item_type) == func.any(values))
-        if op is operators.in_op and isinstance(right, BindParameter) and right.expanding \
-                and isinstance(right.value, list | tuple):
-            wanted = [str(v) for v in right.value]
-            return or_(values.is_(None), values.overlap(cast(wanted, values.type)))
-    return true()
-
-
 def _swapped(clause: Any, swap: dict[Any, Any]) -> Any:
     """`clause` with `search_codes` columns replaced by the fenced subquery's."""
     return visitors.replacement_traverse(clause, {}, lambda e, **_: swap.get(e)
                                          if isinstance(e, Column) else None)
-
-
-def _bound(element: Any) -> bool:
-    return isinstance(element, BindParameter) and not element.expanding
 
 
 @dataclass(frozen=True)

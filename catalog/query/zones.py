@@ -1,14 +1,15 @@
 """A model's search lists held in memory: centroids and zone maps, checked by a version.
 
 Ordering the lists for a query and asking PostgreSQL which of them a filter may match
-(`symcat.query.lists.zone_clause` over every `search_lists` row of the model) cost 10-40
-ms at 1,000 lists on 2 busy cores: too much to pay before the probe of every filtered
-query, so the planner used to learn only after the probe that a filter excludes the
-query's neighbourhood. Here the lists are read once per model and kept with a version
-(row count, the sum of the rows' `xmin`, the newest build time: any rebuild, widened
-summary or removed list changes it; about 1 ms to read), and `possible` evaluates the
-same conditions as `zone_clause` in numpy. Where it cannot read a condition it keeps
-every list, as `zone_clause` does.
+(the same rule as SQL over every `search_lists` row of the model) cost 10-40 ms at 1,000
+lists on 2 busy cores: too much to pay before the probe of every filtered query, so the
+planner used to learn only after the probe that a filter excludes the query's
+neighbourhood. Here the lists are read once per model and kept with a version (row
+count, the sum of the rows' `xmin`, the newest build time: any rebuild, widened summary
+or removed list changes it; about 1 ms to read), and `possible` evaluates the rule in
+numpy: a list may match unless its ranges or distinct values prove that no row passes.
+Where it cannot read a condition it keeps every list. (The SQL form is the tests'
+oracle, tests/query/zone_oracle.py.)
 """
 
 from __future__ import annotations

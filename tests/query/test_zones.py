@@ -8,12 +8,12 @@ from sqlalchemy import and_, select, text
 
 from symcat.client import Catalog
 from symcat.query.expr import scan_conditions
-from symcat.query.lists import zone_clause
 from symcat.query.zones import zones
 from symcat.store.models import SearchList
 from symcat.store.search_lists import build_lists
 from tests.query.test_compact import add_scans
 from tests.query.test_lists import ZONE_FILTERS
+from tests.query.zone_oracle import zone_clause
 
 
 def test_zones_in_memory_agree_with_the_summaries_and_follow_writes(catalog: Catalog) -> None:
