@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
+from symcat.store.code_levels import dots, level_step, levels
 from symcat.store.models.search_code import LISTED_COLUMNS, MAX_VALUES, RANGED_COLUMNS
 from symcat.store.selective_rule import selective_rule
 
@@ -260,29 +261,28 @@ def stop_rule(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
     nearest first until the rows are read, ranked by the L1 distance of 2-bit levels
     (= the Hamming distance of `symcat_search_code`), the candidates re-ranked exactly."""
     n, dim = vectors.shape
-    level = 0.674 / np.sqrt(dim)
+    level = level_step(dim)
     rows = np.bincount(assigned, minlength=len(centroids))
     members = np.argsort(assigned, kind="stable")
     starts = np.concatenate([[0], np.cumsum(rows)])
     recalls: dict[str, dict[tuple[int, int], list[float]]] = {"near": {}, "far": {}}
     for index in rng.choice(n, min(QUERIES, n), replace=False).tolist():
         q = vectors[index].astype(np.float32)
-        q_level = _levels(q[None, :], level)[0]
+        q_level = levels(q[None, :], level)[0]
         order = np.argsort(-(centroids @ q))
-        dots = np.concatenate([vectors[s:s + BATCH].astype(np.float32) @ q
-                               for s in range(0, n, BATCH)])
-        dots[index] = -np.inf  # the query itself
+        to_query = dots(vectors, q)
+        to_query[index] = -np.inf  # the query itself
         for case, shares in (("near", (0.0,)), ("far", FAR_SHARES)):
             for share in shares:
                 ruled_out = np.searchsorted(np.cumsum(rows[order]), share * n, side="right") \
                     if share else 0
                 possible = order[ruled_out:]
                 passing = np.concatenate([members[starts[c]:starts[c + 1]] for c in possible])
-                truth = set(passing[np.argsort(-dots[passing])[:10]].tolist())
+                truth = set(passing[np.argsort(-to_query[passing])[:10]].tolist())
                 for limit in ROWS_TRIED:
                     read = int(np.searchsorted(np.cumsum(rows[possible]), limit)) + 1
                     pool = passing[:int(np.sum(rows[possible][:read]))]  # whole lists
-                    codes = np.abs(_levels(vectors[pool].astype(np.float32), level)
+                    codes = np.abs(levels(vectors[pool].astype(np.float32), level)
                                    - q_level).sum(axis=1)
                     ranked = pool[np.argsort(codes, kind="stable")]
                     for c in CANDIDATES_TRIED:
@@ -297,10 +297,6 @@ def stop_rule(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
         record[case] = {"rows": rows_read, "candidates": candidates,
                         "recall": round(mean[(rows_read, candidates)], 3)}
     return record
-
-
-def _levels(x: np.ndarray, level: float) -> np.ndarray:
-    return ((x > -level).astype(np.int8) + (x > 0) + (x > level)).astype(np.int8)
 
 
 def _store_stop_rule(conn: Connection, model_id: int, record: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from symcat.store.code_levels import dots, level_step, levels
+
 # Passing rows simulated (the planner uses the smallest size >= its estimate; above the
 # largest, the pass is not offered), and candidate counts tried, cheapest first.
 SIZES = (1_000, 2_500, 5_000, 10_000, 20_000, 40_000)
@@ -40,7 +42,6 @@ K = 10
 # lists straddle clusters, and a looser group is easier for the codes to rank.
 NEAR_SHARE = 0.02
 ANCHORS = 2
-BATCH = 20_000  # vectors a numpy product takes at once
 
 
 def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
     ("candidates" = the size itself where none did: every passing row re-ranked, i.e.
     exact). `vectors`: the model's unit vectors (float16 or float32)."""
     n, dim = vectors.shape
-    level = 0.674 / np.sqrt(dim)
+    level = level_step(dim)
     sizes = [s for s in SIZES if s <= n // 4]
     found: dict[str, dict[int, dict[int, list[float]]]] = {"spread": {}, "far": {}}
     if not sizes:
@@ -58,14 +59,14 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
     near = max(K, int(NEAR_SHARE * n))
     for index in rng.choice(n, min(QUERIES, n), replace=False).tolist():
         q = vectors[index].astype(np.float32)
-        q_level = _levels(q[None, :], level)[0]
-        to_query = _dots(vectors, q)
+        q_level = levels(q[None, :], level)[0]
+        to_query = dots(vectors, q)
         neighbourhood = np.argpartition(-to_query, near)[:near]
         others = np.setdiff1d(np.arange(n), np.append(neighbourhood, index))
         everyone = np.delete(np.arange(n), index)  # spread: any row but the query
         groups = []
         for anchor in rng.choice(others, ANCHORS, replace=False).tolist():
-            to_anchor = _dots(vectors, vectors[anchor].astype(np.float32))
+            to_anchor = dots(vectors, vectors[anchor].astype(np.float32))
             to_anchor[neighbourhood] = -np.inf
             to_anchor[index] = -np.inf
             top = np.argpartition(-to_anchor, sizes[-1])[:sizes[-1]]
@@ -75,7 +76,7 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
             for case, pool in zip(("spread", *["far"] * ANCHORS), pools, strict=True):
                 chosen = vectors[pool].astype(np.float32)
                 truth = set(np.argsort(-(chosen @ q))[:K].tolist())
-                codes = np.abs(_levels(chosen, level) - q_level).sum(axis=1)
+                codes = np.abs(levels(chosen, level) - q_level).sum(axis=1)
                 ranked = np.argsort(codes, kind="stable")
                 for c in CANDIDATES_TRIED:
                     recall = len(truth & set(ranked[:c].tolist())) / max(1, len(truth))
@@ -92,17 +93,6 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
             record[case][str(size)] = {"candidates": candidates,
                                        "recall": round(mean[good[0]], 3) if good else 1.0}
     return record
-
-
-def _dots(vectors: np.ndarray, q: np.ndarray) -> np.ndarray:
-    return np.concatenate([vectors[s:s + BATCH].astype(np.float32) @ q
-                           for s in range(0, len(vectors), BATCH)])
-
-
-def _levels(x: np.ndarray, level: float) -> np.ndarray:
-    """Each coordinate's quartile level 0-3 (the L1 distance of levels is the Hamming
-    distance of `symcat_search_code`)."""
-    return ((x > -level).astype(np.int8) + (x > 0) + (x > level)).astype(np.int8)
 
 
 def candidates_for(rule: dict[str, Any] | None, rows: float, case: str
