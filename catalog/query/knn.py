@@ -147,6 +147,12 @@ class StoredModel:
     # empty: the module defaults of symcat.query.lists.
     stop_rule: Mapping[str, Any] | None = None
 
+    @property
+    def selective_rule(self) -> dict[str, Any] | None:
+        """The selective pass's candidates by rows (symcat.store.selective_rule), stored
+        beside the stop rule; None where never simulated."""
+        return (self.stop_rule or {}).get("selective")
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -408,13 +414,13 @@ def _rules_differ(model: StoredModel, estimated: float) -> bool:
     for this many rows (then a probe, 5-10 ms, that tells which applies pays)."""
     if not model.compact_candidates:
         return False
-    rule = (model.stop_rule or {}).get("selective")
+    rule = model.selective_rule
     spread, far = candidates_for(rule, estimated, "spread"), candidates_for(rule, estimated, "far")
     return spread is not None and far is not None and spread[0] < far[0]
 
 
 def _forced_candidates(model: StoredModel, estimated: float) -> int:
-    rule = (model.stop_rule or {}).get("selective")
+    rule = model.selective_rule
     chosen = candidates_for(rule, estimated, "far")
     return chosen[0] if chosen else FORCED_SELECTIVE
 
@@ -433,7 +439,7 @@ def _compact_or_exact(conn: Connection, model: StoredModel, clauses: Sequence[An
             return "exact", 0, (f"{why}; {estimated:.0f} rows < {COMPACT_MIN_ROWS}: under it "
                                 "the codes lose recall")
         candidates, chosen = selective_choice(
-            (model.stop_rule or {}).get("selective"), estimated, far,
+            model.selective_rule, estimated, far,
             model.exact_us_per_row, model.compact_index_us_per_row)
         return ("selective" if candidates else "exact"), candidates, f"{why}; {chosen}"
     total = estimate_rows(conn, clauses[:1])
