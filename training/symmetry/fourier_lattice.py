@@ -170,20 +170,12 @@ def _glyph_job(item: dict) -> list[str]:
     import heldout_wallpaper as heldout  # type: ignore[import-not-found]
 
     from symcat.embed.symmetry.lattice import estimate
-    from training.symmetry.lattice_ablation import V3, true_periods
+    from training.symmetry.lattice_ablation import V3, judge, true_periods
 
     image = heldout.make(item)
     want = true_periods(item)
     acf = estimate(image, 3.0, V3)
-    out = []
-    for lat in (acf, estimate_fourier(image), combined(image, acf)):
-        if not lat.found:
-            out.append("none")
-        else:
-            ok = all(abs(g / w - 1) < 0.15 for g, w in zip(sorted(lat.periods), want,
-                                                             strict=True))
-            out.append("right" if ok else "wrong")
-    return out
+    return [judge(lat, want) for lat in (acf, estimate_fourier(image), combined(image, acf))]
 
 
 def _domain_job(image: np.ndarray) -> list[bool]:

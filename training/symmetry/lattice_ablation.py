@@ -24,7 +24,12 @@ import heldout_wallpaper as heldout  # noqa: E402
 import symmetry_eval as evaluation  # noqa: E402
 
 from symcat.embed.symmetry.groups import LATTICE  # noqa: E402
-from symcat.embed.symmetry.lattice import FineSearch, _reduce, estimate  # noqa: E402
+from symcat.embed.symmetry.lattice import (  # noqa: E402
+    FineSearch,
+    Lattice,
+    _reduce,
+    estimate,
+)
 
 V3 = FineSearch(0.7, 0.6, 0.15, min_cells=12)  # symcat_symmetry.v3's
 VARIANTS: dict[str, FineSearch | None] = {
@@ -47,19 +52,19 @@ def true_periods(item: dict) -> list[float]:
     return sorted(float(np.hypot(*v)) for v in _reduce(a1, a2))
 
 
+def judge(lat: Lattice, want: list[float]) -> str:
+    """"right" when both periods are within 15% of the true primitive cell's, "wrong"
+    otherwise, "none" without a lattice."""
+    if not lat.found:
+        return "none"
+    ok = all(abs(g / w - 1) < 0.15 for g, w in zip(sorted(lat.periods), want, strict=True))
+    return "right" if ok else "wrong"
+
+
 def glyph_job(item: dict) -> list[str]:
     image = heldout.make(item)
     want = true_periods(item)
-    out = []
-    for fine in VARIANTS.values():
-        lat = estimate(image, 3.0, fine)
-        if not lat.found:
-            out.append("none")
-        else:
-            ok = all(abs(g / w - 1) < 0.15 for g, w in zip(sorted(lat.periods), want,
-                                                             strict=True))
-            out.append("right" if ok else "wrong")
-    return out
+    return [judge(estimate(image, 3.0, fine), want) for fine in VARIANTS.values()]
 
 
 def domain_job(image: np.ndarray) -> list[bool]:
