@@ -143,13 +143,6 @@ def main() -> None:
         with engine.begin() as conn:
             stop = measure_stop_rule(conn, model.id)
         print(f"listed pass stop rule measured in {time.perf_counter() - started:.0f} s")
-    if "selective" not in stop:  # lists built before the selective rule was simulated
-        from symcat.store.search_lists import measure_selective_rule
-
-        started = time.perf_counter()
-        with engine.begin() as conn:
-            stop["selective"] = measure_selective_rule(conn, model.id)
-        print(f"selective rule measured in {time.perf_counter() - started:.0f} s")
     selective = stop.pop("selective", {})
     print(f"listed pass stop rule (rows read, candidates re-ranked; recall@10 simulated): "
           f"{stop}", flush=True)

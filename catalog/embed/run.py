@@ -41,11 +41,12 @@ from symcat.embed.registry import ExtractorCfg, create_extractor, get_cfg
 from symcat.query.calibrate import calibrate
 from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
+from symcat.store.code_levels import RANKING
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
 from symcat.store.search_lists import MIN_ROWS as MIN_LIST_ROWS
-from symcat.store.search_lists import build_lists, measure_selective_rule
+from symcat.store.search_lists import build_lists, measure_stop_rule
 
 if TYPE_CHECKING:
     from symcat.embed.slots import Slots
@@ -108,10 +109,7 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
         ).scalar_one()
         if exists:
             _ensure_lists(conn, model_id)
-            _ensure_selective_rule(conn, model_id)
-            if not compact_config(conn.execute(select(EmbeddingModel.config).where(
-                    EmbeddingModel.id == model_id)).scalar_one()):
-                calibrate_compact(conn, model_id, dim)  # indexed before migration 0012
+            _ensure_rules(conn, model_id, dim)
             return False
         conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": memory})
         conn.execute(text("SET max_parallel_maintenance_workers = 2"))
@@ -147,19 +145,26 @@ def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> 
             log.info("model %s: %s search lists over %s vectors", model_id, lists, rows)
 
 
-def _ensure_selective_rule(conn: Connection, model_id: int) -> None:
-    """The selective pass's rule (symcat.store.selective_rule) for a model whose lists were
-    built before it was simulated (about 5 min at 1M vectors, once); until then the
-    planner never takes that pass for the model."""
+def _ensure_rules(conn: Connection, model_id: int, dim: int) -> None:
+    """The rules the planner reads for a model indexed earlier, measured again where
+    they are missing or were measured for another code ranking
+    (`symcat.store.code_levels.RANKING`: the passes ranked by Hamming distance before
+    it): the selective and stop rules (simulated, about 5 min at 1M vectors) and the
+    compact pass's candidates and costs (about a minute). Until then the planner uses
+    the old ones, which ask more candidates than the new ranking needs."""
     if conn.in_transaction():
         conn.commit()
     with conn.begin():
-        missing = conn.execute(text(
-            "SELECT config ? 'lists' AND NOT config -> 'lists' ? 'selective' "
-            "FROM embedding_models WHERE id = :m"), {"m": model_id}).scalar()
-        if missing:
-            measure_selective_rule(conn, model_id)
-            log.info("model %s: selective pass rule simulated", model_id)
+        config = conn.execute(select(EmbeddingModel.config).where(
+            EmbeddingModel.id == model_id)).scalar_one() or {}
+        lists = config.get("lists") or {}
+        if lists and ("selective" not in lists or lists.get("ranking") != RANKING):
+            measure_stop_rule(conn, model_id)
+            log.info("model %s: search rules simulated for the %s ranking", model_id,
+                     RANKING)
+    compact = compact_config(config)
+    if not compact or compact.get("ranking") != RANKING:  # or indexed before migration 0012
+        calibrate_compact(conn, model_id, dim)
 
 
 # -- what to embed ----------------------------------------------------------------------

@@ -318,6 +318,9 @@ def knn(
     if vector.size != model.dim:
         raise ValueError(f"query vector has {vector.size} dimensions, {model.name} has "
                          f"{model.dim}")
+    if not np.isfinite(vector).all():
+        raise ValueError(f"query vector has {int((~np.isfinite(vector)).sum())} NaN or "
+                         "infinite values; pass a finite vector (e.g. a stored scan's)")
     started = time.perf_counter()
     clauses = _base(model, filters or {}, exclude, where)
     q = bindparam("q", value=vector, type_=HALFVEC(model.dim))
@@ -381,13 +384,14 @@ def knn(
         if method == "listed" and order is None:  # forced, and the model has no lists
             method, reason = "exact", f"{reason}; no search lists"
         if method == "listed":
-            found, read = listed_pass(conn, model.id, model.dim, q, clauses, k, estimated,
-                                      order, model.stop_rule)  # type: ignore[arg-type]
+            found, read = listed_pass(conn, model.id, model.dim, q, vector, clauses, k,
+                                      estimated, order, model.stop_rule)  # type: ignore[arg-type]
             reason = f"{reason}; {read.describe()}"
         if method == "selective":
-            found = selective_pass(conn, model.id, model.dim, q, clauses, k, candidates)
+            found = selective_pass(conn, model.id, model.dim, q, vector, clauses, k,
+                                   candidates)
         if method == "compact":  # after the probe's settings are undone: it scans codes
-            found = compact_pass(conn, model.id, model.dim, q, clauses, k,
+            found = compact_pass(conn, model.id, q, vector, clauses, k,
                                  model.compact_candidates or DEFAULT_CANDIDATES)
         if method.startswith("exact"):
             if estimated <= SERIAL_MAX_ROWS:

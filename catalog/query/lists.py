@@ -11,9 +11,9 @@ each with a conservative summary of its copied filter columns. The pass
    passing rows (the stop rule; the share of a list's rows expected to pass is the
    filter's estimate over the rows of the lists not ruled out, corrected by what the
    first read saw);
-3. re-ranks the `candidates` nearest by Hamming distance with the full vectors (all of
-   them, i.e. an exact answer over the lists read, when no more passed), in the same
-   statement.
+3. re-ranks the `candidates` nearest by code (`symcat.query.compact.code_distance`) with
+   the full vectors (all of them, i.e. an exact answer over the lists read, when no more
+   passed), in the same statement.
 
 The stop rule (rows, candidates) is measured per model when its lists are built, once
 for a filter that keeps the query's nearest lists and once for one that rules them out
@@ -35,7 +35,6 @@ from pgvector.sqlalchemy import HALFVEC
 from sqlalchemy import (
     Column,
     Connection,
-    Float,
     and_,
     bindparam,
     cast,
@@ -48,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import visitors
 
-from symcat.query.compact import _on_codes, reads_codes_only
+from symcat.query.compact import _on_codes, code_distance, reads_codes_only
 from symcat.query.zones import zones
 from symcat.store.models import Embedding, Scan, SearchCode
 
@@ -87,14 +86,14 @@ class ListedPass:
     lists: int  # lists of the model
     possible: int  # lists the summaries did not rule out
     read: int  # lists read
-    passing: int  # passing rows seen in them
+    passing: int  # passing rows seen in them (-1: not counted, every list was read)
     exhaustive: bool  # every possible list was read
     far: bool = False  # the query's nearest lists were ruled out
 
     def describe(self) -> str:
+        seen = f"{self.passing} passing rows" if self.passing >= 0 else "passing rows not counted"
         return (f"lists: read {self.read} of {self.possible} not ruled out ({self.lists} "
-                f"in all), {self.passing} passing rows" + (", exhaustive" if self.exhaustive
-                                                           else "")
+                f"in all), {seen}" + (", exhaustive" if self.exhaustive else "")
                 + (", neighbourhood ruled out: all re-ranked" if self.far else ""))
 
 
@@ -155,8 +154,8 @@ def order_lists(conn: Connection, model_id: int, vector: np.ndarray, clauses: Se
     return ListOrder([(held.ids[i], held.rows[i], bool(possible[i])) for i in order.tolist()])
 
 
-def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequence[Any],
-                k: int, estimated: float, order: ListOrder,
+def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, vector: np.ndarray,
+                clauses: Sequence[Any], k: int, estimated: float, order: ListOrder,
                 stop_rule: Mapping[str, Any] | None = None,
                 ) -> tuple[list[tuple[uuid.UUID, float]], ListedPass]:
     """The pass of the module docstring over the lists in `order` (`order_lists`), with
@@ -175,7 +174,6 @@ def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequ
     rows_possible = sum(n for _, n in possible)
     share = min(1.0, max(estimated, 1.0) / max(rows_possible, 1))
     codes_only = reads_codes_only(clauses)
-    query_code = func.symcat_search_code(qv)
     filtered = _on_codes(clauses, codes_only)[1:]  # the model: in the fenced scan
     distance = Embedding.vector.cosine_distance(qv).label("distance")
     found: list[tuple[uuid.UUID, float]] = []
@@ -199,8 +197,8 @@ def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequ
                 SearchCode.list_id.is_(None))).offset(0).subquery("listed")
         codes = aliased(SearchCode, listed)
         swap = {SearchCode.__table__.c[c.name]: listed.c[c.name] for c in listed.c}
-        inner = select(codes.scan_id, codes.code.op("<~>", return_type=Float())(
-            query_code).label("hamming")).select_from(codes)
+        inner = select(codes.scan_id, code_distance(codes.code, vector).label("by_code")
+                       ).select_from(codes)
         if not codes_only:
             inner = inner.join(Scan, Scan.id == codes.scan_id)
         # Codes ranked, counted and re-ranked in one statement: a few thousand ids sent to
@@ -208,8 +206,13 @@ def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequ
         # distance is computed below the count (fenced too), which then keeps (id,
         # distance) pairs, not codes.
         ranked = inner.where(*(_swapped(c, swap) for c in filtered)).offset(0).subquery()
-        best = select(ranked.c.scan_id, func.count().over().label("n")) \
-            .order_by(ranked.c.hamming).limit(max(candidates, k)).cte("best")
+        # The count of passing rows decides whether to read more lists; where every list
+        # left is read, nothing is left to decide, and the window that counts (it holds
+        # every ranked row: 13 of 55 ms for 40k codes, benchmarks/RESULTS.md) is skipped.
+        last = read == len(possible)
+        counted = literal(-1).label("n") if last else func.count().over().label("n")
+        best = select(ranked.c.scan_id, counted) \
+            .order_by(ranked.c.by_code).limit(max(candidates, k)).cte("best")
         rows = conn.execute(
             select(best.c.scan_id, distance, best.c.n).select_from(best)
             .join(Embedding, and_(Embedding.scan_id == best.c.scan_id,
@@ -218,7 +221,7 @@ def listed_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequ
             .order_by(distance).limit(k)).all()
         seen = int(rows[0].n) if rows else 0
         found = [(r.scan_id, float(r.distance)) for r in rows]
-        if seen >= passing * 0.5 or read == len(possible):
+        if last or seen >= passing * 0.5:
             break
         share = max(seen, 1) / max(rows_read, 1)  # what the lists read so far held
     conn.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))

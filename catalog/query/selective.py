@@ -4,13 +4,14 @@ A filter passing a few thousand to tens of thousands of rows, too sparse for a p
 the query's neighbourhood to answer it, was answered by an exact pass over the full
 vectors: 4-10 microseconds a row (a 2 kB halfvec looked up per passing row), 80-110 ms
 for 1% of a million. Here PostgreSQL reads those rows' entries of `search_codes` through
-the index of the filtered column (about 450 bytes a row, no vector), ranks them by the
-Hamming distance of their 2-bit codes and re-ranks the nearest `candidates` with the full
-vectors, all in one statement. How many candidates the model needs for a filter of that
-many rows, spread over the model or grouped far from the query, is simulated on its own
-vectors when its search lists are built (`symcat.store.selective_rule`); the planner
-(`symcat.query.knn`) takes the pass only where that simulated recall reaches its floor
-and the measured costs say it is cheaper than the exact pass.
+the index of the filtered column (about 450 bytes a row, no vector), ranks them by their
+2-bit codes (`symcat.query.compact.code_distance`) and re-ranks the nearest `candidates`
+with the full vectors, all in one statement. How many candidates the model needs for a
+filter of that many rows, spread over the model or grouped far from the query, is
+simulated on its own vectors when its search lists are built
+(`symcat.store.selective_rule`); the planner (`symcat.query.knn`) takes the pass only
+where that simulated recall reaches its floor and the measured costs say it is cheaper
+than the exact pass.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from pgvector.sqlalchemy import HALFVEC
-from sqlalchemy import Connection, Float, and_, cast, func, literal, select, text
+from sqlalchemy import Connection, and_, cast, literal, select, text
 
-from symcat.query.compact import _on_codes, reads_codes_only
+from symcat.query.compact import _on_codes, code_distance, reads_codes_only
 from symcat.store.models import Embedding, Scan, SearchCode
 from symcat.store.selective_rule import candidates_for
 
@@ -62,20 +64,21 @@ def selective_choice(rule: Mapping[str, Any] | None, rows: float, far: bool | No
     return 0, f"not selective: {costs}"
 
 
-def selective_pass(conn: Connection, model_id: int, dim: int, q: Any, clauses: Sequence[Any],
-                   k: int, candidates: int) -> list[tuple[uuid.UUID, float]]:
+def selective_pass(conn: Connection, model_id: int, dim: int, q: Any, vector: np.ndarray,
+                   clauses: Sequence[Any], k: int, candidates: int
+                   ) -> list[tuple[uuid.UUID, float]]:
     """The k nearest passing rows: the `candidates` nearest by code among the passing
     rows' codes (read through the filter's index), re-ranked with the full vectors."""
     qv = cast(q, HALFVEC(dim))
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))  # small reads
     conn.execute(text("SET LOCAL enable_seqscan = off"))  # the filter's index, the vectors' key
     codes_only = reads_codes_only(clauses)
-    inner = select(SearchCode.scan_id, SearchCode.code.op("<~>", return_type=Float())(
-        func.symcat_search_code(qv)).label("hamming")).select_from(SearchCode)
+    inner = select(SearchCode.scan_id, code_distance(SearchCode.code, vector)
+                   .label("by_code")).select_from(SearchCode)
     if not codes_only:
         inner = inner.join(Scan, Scan.id == SearchCode.scan_id)
     ranked = inner.where(*_on_codes(clauses, codes_only)).offset(0).subquery()
-    best = select(ranked.c.scan_id).order_by(ranked.c.hamming).limit(max(candidates, k)) \
+    best = select(ranked.c.scan_id).order_by(ranked.c.by_code).limit(max(candidates, k)) \
         .cte("best")
     distance = Embedding.vector.cosine_distance(qv).label("distance")
     rows = conn.execute(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from symcat.store.code_levels import dots, level_step, levels
+from symcat.store.code_levels import RANKING, code_scores, dots, level_step, levels
 from symcat.store.models.search_code import LISTED_COLUMNS, MAX_VALUES, RANGED_COLUMNS
 from symcat.store.selective_rule import selective_rule
 
@@ -95,7 +95,7 @@ def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[st
     """Measure (again) the stop rule and the selective rule of a model whose lists
     exist, without rebuilding them: its vectors are read and assigned to the stored
     centroids in numpy."""
-    read = _assigned_vectors(conn, model_id)
+    read = assigned_vectors(conn, model_id)
     if read is None:
         return {}
     vectors, centroids, assigned = read
@@ -105,21 +105,8 @@ def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[st
     return record
 
 
-def measure_selective_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[str, Any]:
-    """Measure only the selective rule (symcat.store.selective_rule) of a model whose lists
-    exist (a catalog whose lists were built before it), keeping its stop rule."""
-    _, vectors = read_vectors(conn, model_id)
-    if not len(vectors):
-        return {}
-    record = selective_rule(vectors, np.random.default_rng(seed + 2))
-    conn.execute(text("UPDATE embedding_models SET config = jsonb_set(config, "
-                      "'{lists,selective}', CAST(:r AS jsonb)) WHERE id = :m "
-                      "AND config ? 'lists'"), {"r": json.dumps(record), "m": model_id})
-    return record
-
-
-def _assigned_vectors(conn: Connection, model_id: int
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def assigned_vectors(conn: Connection, model_id: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The model's vectors, its stored centroids and each vector's nearest one."""
     from sqlalchemy import select
 
@@ -255,20 +242,39 @@ WIDEST = (ROWS_TRIED[-1], CANDIDATES_TRIED[-1])
 
 def stop_rule(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
               rng: np.random.Generator) -> dict[str, Any]:
-    """The cheapest (rows, candidates) whose simulated listed pass reaches TARGET_RECALL
-    recall@10 on sample queries, unfiltered ("near") and with the query's nearest lists
-    ruled out ("far"). The pass is simulated in numpy exactly as SQL runs it: lists
-    nearest first until the rows are read, ranked by the L1 distance of 2-bit levels
-    (= the Hamming distance of `symcat_search_code`), the candidates re-ranked exactly."""
+    """The cheapest (rows, candidates) whose simulated listed pass (`simulate_listed`)
+    reaches TARGET_RECALL recall@10 on sample queries, unfiltered ("near") and with the
+    query's nearest lists ruled out ("far")."""
+    n = len(vectors)
+    recalls = simulate_listed(vectors, centroids, assigned, rng)
+    record: dict[str, Any] = {"queries": min(QUERIES, n), "target": TARGET_RECALL,
+                              "ranking": RANKING}
+    for case, mean in recalls.items():
+        good = [key for key, r in mean.items() if r >= TARGET_RECALL]
+        rows_read, candidates = min(good, key=lambda key: key[0] + 10 * key[1]) \
+            if good else WIDEST
+        record[case] = {"rows": rows_read, "candidates": candidates,
+                        "recall": round(mean[(rows_read, candidates)], 3)}
+    return record
+
+
+def simulate_listed(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
+                    rng: np.random.Generator, rows_tried: tuple[int, ...] = ROWS_TRIED,
+                    candidates_tried: tuple[int, ...] = CANDIDATES_TRIED,
+                    queries: int = QUERIES) -> dict[str, dict[tuple[int, int], float]]:
+    """{"near"|"far": {(rows read, candidates): mean recall@10}} of the listed pass
+    simulated in numpy exactly as SQL runs it: lists nearest first until the rows are
+    read, ranked by code as the SQL ranks them (`symcat.store.code_levels.code_scores`),
+    the candidates re-ranked exactly; "far" with the query's nearest lists holding
+    FAR_SHARES of the rows ruled out."""
     n, dim = vectors.shape
     level = level_step(dim)
     rows = np.bincount(assigned, minlength=len(centroids))
     members = np.argsort(assigned, kind="stable")
     starts = np.concatenate([[0], np.cumsum(rows)])
     recalls: dict[str, dict[tuple[int, int], list[float]]] = {"near": {}, "far": {}}
-    for index in rng.choice(n, min(QUERIES, n), replace=False).tolist():
+    for index in rng.choice(n, min(queries, n), replace=False).tolist():
         q = vectors[index].astype(np.float32)
-        q_level = levels(q[None, :], level)[0]
         order = np.argsort(-(centroids @ q))
         to_query = dots(vectors, q)
         to_query[index] = -np.inf  # the query itself
@@ -279,24 +285,16 @@ def stop_rule(vectors: np.ndarray, centroids: np.ndarray, assigned: np.ndarray,
                 possible = order[ruled_out:]
                 passing = np.concatenate([members[starts[c]:starts[c + 1]] for c in possible])
                 truth = set(passing[np.argsort(-to_query[passing])[:10]].tolist())
-                for limit in ROWS_TRIED:
+                for limit in rows_tried:
                     read = int(np.searchsorted(np.cumsum(rows[possible]), limit)) + 1
                     pool = passing[:int(np.sum(rows[possible][:read]))]  # whole lists
-                    codes = np.abs(levels(vectors[pool].astype(np.float32), level)
-                                   - q_level).sum(axis=1)
+                    codes = code_scores(levels(vectors[pool].astype(np.float32), level), q)
                     ranked = pool[np.argsort(codes, kind="stable")]
-                    for c in CANDIDATES_TRIED:
+                    for c in candidates_tried:
                         found = len(truth & set(ranked[:c].tolist())) / max(1, len(truth))
                         recalls[case].setdefault((limit, c), []).append(found)
-    record: dict[str, Any] = {"queries": min(QUERIES, n), "target": TARGET_RECALL}
-    for case, measured in recalls.items():
-        mean = {key: float(np.mean(v)) for key, v in measured.items()}
-        good = [key for key, r in mean.items() if r >= TARGET_RECALL]
-        rows_read, candidates = min(good, key=lambda key: key[0] + 10 * key[1]) \
-            if good else WIDEST
-        record[case] = {"rows": rows_read, "candidates": candidates,
-                        "recall": round(mean[(rows_read, candidates)], 3)}
-    return record
+    return {case: {key: float(np.mean(v)) for key, v in measured.items()}
+            for case, measured in recalls.items()}
 
 
 def _store_stop_rule(conn: Connection, model_id: int, record: dict[str, Any]) -> None:

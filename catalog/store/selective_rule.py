@@ -1,7 +1,7 @@
 """How many code candidates a selective filter's compact pass must re-rank, per model.
 
 A filter passing a few thousand rows is cheapest answered from those rows' 2-bit codes
-(read through the filter's own index on `search_codes`), the nearest by Hamming distance
+(read through the filter's own index on `search_codes`), the nearest by code
 re-ranked with the full vectors (`symcat.query.selective`). How many candidates that
 takes depends on the vectors and on where the passing rows lie: spread over the whole
 model (an independent filter keeps some of the query's neighbours, which the codes rank
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from symcat.store.code_levels import dots, level_step, levels
+from symcat.store.code_levels import RANKING, code_scores, dots, level_step, levels
 
 # Passing rows simulated (the planner uses the smallest size >= its estimate; above the
 # largest, the pass is not offered), and candidate counts tried, cheapest first.
@@ -55,11 +55,11 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
     sizes = [s for s in SIZES if s <= n // 4]
     found: dict[str, dict[int, dict[int, list[float]]]] = {"spread": {}, "far": {}}
     if not sizes:
-        return {"queries": 0, "target": TARGET_RECALL, "spread": {}, "far": {}}
+        return {"queries": 0, "target": TARGET_RECALL, "ranking": RANKING, "spread": {},
+                "far": {}}
     near = max(K, int(NEAR_SHARE * n))
     for index in rng.choice(n, min(QUERIES, n), replace=False).tolist():
         q = vectors[index].astype(np.float32)
-        q_level = levels(q[None, :], level)[0]
         to_query = dots(vectors, q)
         neighbourhood = np.argpartition(-to_query, near)[:near]
         others = np.setdiff1d(np.arange(n), np.append(neighbourhood, index))
@@ -76,12 +76,13 @@ def selective_rule(vectors: np.ndarray, rng: np.random.Generator) -> dict[str, A
             for case, pool in zip(("spread", *["far"] * ANCHORS), pools, strict=True):
                 chosen = vectors[pool].astype(np.float32)
                 truth = set(np.argsort(-(chosen @ q))[:K].tolist())
-                codes = np.abs(levels(chosen, level) - q_level).sum(axis=1)
+                codes = code_scores(levels(chosen, level), q)
                 ranked = np.argsort(codes, kind="stable")
                 for c in CANDIDATES_TRIED:
                     recall = len(truth & set(ranked[:c].tolist())) / max(1, len(truth))
                     found[case].setdefault(size, {}).setdefault(c, []).append(recall)
-    record: dict[str, Any] = {"queries": min(QUERIES, n), "target": TARGET_RECALL}
+    record: dict[str, Any] = {"queries": min(QUERIES, n), "target": TARGET_RECALL,
+                              "ranking": RANKING}
     for case, by_size in found.items():
         record[case] = {}
         for size, by_count in sorted(by_size.items()):

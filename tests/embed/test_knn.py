@@ -195,6 +195,10 @@ def test_models_of_different_dimensions_coexist(clustered) -> None:
         found_big, _ = knn(conn, big, np.ones(DIM), 5, plan="hnsw")
         with pytest.raises(ValueError, match="has 64"):
             knn(conn, big, np.ones(8), 5)
+        bad = np.ones(DIM)
+        bad[3] = np.nan
+        with pytest.raises(ValueError, match="1 NaN or infinite values"):
+            knn(conn, big, bad, 5)
         indexes = set(conn.execute(text(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'embeddings'")).scalars())
     assert {hnsw_index_name(small.id), hnsw_index_name(big.id)} <= indexes

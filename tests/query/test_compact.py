@@ -9,18 +9,20 @@ import uuid
 import numpy as np
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
 
 import symcat.query.knn
 from symcat.client import Catalog
 from symcat.config import Settings
 from symcat.embed.extractors import center_normalize
 from symcat.embed.run import ensure_index
-from symcat.query.compact import calibrate_compact, reads_codes_only
+from symcat.query.compact import calibrate_compact, code_distance, reads_codes_only
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model, knn
 from symcat.store import migrate
+from symcat.store.code_levels import code_scores, level_step, levels
 from symcat.store.engine import get_engine
+from symcat.store.models import SearchCode
 
 N, DIM, CLUSTERS = 2000, 48, 20
 
@@ -89,6 +91,35 @@ def test_code_is_the_quartile_level_of_each_coordinate(catalog: Catalog) -> None
     levels = lambda x: (x > t).astype(int) + (x > 0) + (x > -t)  # noqa: E731
     assert int(np.sum(expected != np.concatenate([-v > t, -v > 0, -v > -t]))) == int(
         np.abs(levels(v) - levels(-v)).sum())
+
+
+def test_sql_code_distance_ranks_rows_as_the_simulations_do(catalog: Catalog) -> None:
+    """The passes' SQL ranking (`code_distance`: Hamming distances to the query's bit
+    planes) orders rows exactly as `code_scores` does on the stored codes' levels, which
+    sizes their rules in numpy, and is not the Hamming distance between the two codes."""
+    with catalog.engine.begin() as conn:
+        _, ids, vectors, _ = add_scans(conn, 400, DIM, seed=3)
+        stored = np.asarray(vectors, dtype=np.float16).astype(np.float32)
+        row = {scan_id: i for i, scan_id in enumerate(ids)}
+        for q in (stored[0], center_normalize(np.random.default_rng(4).standard_normal(
+                (1, DIM)))[0].astype(np.float32)):
+            sql = conn.execute(select(SearchCode.scan_id, SearchCode.code,
+                                      code_distance(SearchCode.code, q))).all()
+            by_sql, code_levels = np.empty(len(ids)), np.empty((len(ids), DIM))
+            for scan_id, code, distance in sql:
+                by_sql[row[scan_id]] = distance
+                code_levels[row[scan_id]] = np.array([b == "1" for b in code]).reshape(
+                    3, DIM).sum(axis=0)  # thermometer bits -> level 0..3
+            by_numpy = code_scores(code_levels, q)
+            # the same order: an increasing affine map of one another
+            slope, offset = np.polyfit(by_numpy, by_sql, 1)
+            assert slope > 0
+            assert np.allclose(by_sql, slope * by_numpy + offset, atol=1e-6 * np.ptp(by_sql))
+            # numpy's levels of the vectors are the codes' (but for rounding at a boundary)
+            assert np.mean(levels(stored, level_step(DIM)) == code_levels) > 0.995
+            hamming = np.abs(code_levels - levels(q[None], level_step(DIM))[0]).sum(axis=1)
+            assert not np.array_equal(np.argsort(hamming, kind="stable")[:20],
+                                      np.argsort(by_numpy, kind="stable")[:20])
 
 
 def test_copy_follows_inserts_reembedding_updates_and_deletes(catalog: Catalog) -> None:

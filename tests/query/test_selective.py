@@ -5,6 +5,7 @@ and the measured costs favour it, and its answers agree with an exact search."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from symcat.config import Settings
 from symcat.embed.extractors import center_normalize
 from symcat.query.compact import calibrate_compact
 from symcat.query.knn import find_model, knn
+from symcat.store.code_levels import RANKING
 from symcat.store.search_lists import build_lists
 from symcat.store.selective_rule import TARGET_RECALL, candidates_for, selective_rule
 from tests.query.test_compact import CLUSTERS, add_scans
@@ -121,9 +123,12 @@ def test_a_rule_below_the_floor_or_dearer_costs_keep_the_exact_pass(selective) -
     unmeasured = dataclasses.replace(model, stop_rule={})
     filters = {"scan_size_x_m": (None, 0.15)}
     with catalog.engine.connect() as conn:
-        _, unsure = knn(conn, weak, q, 10, filters, exact_max_rows=100)
-        _, costly = knn(conn, dear, q, 10, filters, exact_max_rows=100)
-        _, never = knn(conn, unmeasured, q, 10, filters, exact_max_rows=100)
+        # the lists stay out: with measured costs this close (listed ~27 ms against exact
+        # ~31 ms) the listed pass may answer first, and the selective rule is under test
+        _, unsure = knn(conn, weak, q, 10, filters, exact_max_rows=100, use_lists=False)
+        _, costly = knn(conn, dear, q, 10, filters, exact_max_rows=100, use_lists=False)
+        _, never = knn(conn, unmeasured, q, 10, filters, exact_max_rows=100,
+                       use_lists=False)
     assert unsure.method == "exact" and "reaches recall 0.500 only" in unsure.reason
     assert costly.method == "exact" and "not selective: " in costly.reason
     assert never.method == "exact" and "above the model's simulated sizes" in never.reason
@@ -143,3 +148,18 @@ def test_a_catalog_whose_lists_predate_the_rule_gets_it_at_the_next_embed(select
     with catalog.engine.connect() as conn:
         rule = find_model(conn, "test.selective").stop_rule["selective"]
     assert rule["far"]["1000"]["candidates"] >= rule["spread"]["1000"]["candidates"]
+    # Rules and costs measured when the codes were ranked by Hamming distance (no
+    # "ranking" key) are measured again for the ranking the passes now use.
+    stale = {"rows": 1, "candidates": 1, "recall": 0.1}
+    with catalog.engine.begin() as conn:
+        conn.execute(text(
+            "UPDATE embedding_models SET config = jsonb_set(jsonb_set(config #- "
+            "'{lists,ranking}' #- '{compact,ranking}', '{lists,near}', CAST(:s AS jsonb)), "
+            "'{compact,candidates}', '1') WHERE id = :m"), {"s": json.dumps(stale),
+                                                             "m": model.id})
+    assert not ensure_index(catalog.engine, model.id, DIM)
+    with catalog.engine.connect() as conn:
+        again = find_model(conn, "test.selective")
+    assert again.stop_rule["ranking"] == RANKING and again.stop_rule["near"] != stale
+    assert again.stop_rule["near"]["recall"] >= 0.97
+    assert again.compact_candidates >= 100
