@@ -6,7 +6,8 @@ motif family and seed training never saw), 192-512 px, 2 to 50 cells across, hal
 with distortions; training's held-out "atoms" family; and non-periodic PFM domain
 images (symcat.ingest.synth.domains), which should get "none". v1 as shipped (whole
 image -> 224, no abstention), v2 (lattice -> views -> calibrated, with "none") and v3
-(v2's network; lattices over 3:1 refused; temperature from 600+ validation images).
+(v2's network; lattices over 3:1 refused; temperature from 600+ validation images) and v4
+(v3 plus native views enlarged 2-4x where cells are under 12 px or no lattice is found).
 Also by cell edge in pixels as scanned, where small cells stop carrying their motif.
 
     python benchmarks/symmetry_eval.py --n-per-bin 34 --domains 40           # CPU, small
@@ -39,6 +40,7 @@ from symcat.embed.symmetry.extract import (  # noqa: E402
     WEIGHTS_DIR,
     WEIGHTS_V2_DIR,
     WEIGHTS_V3_DIR,
+    WEIGHTS_V4_DIR,
     SymmetryExtractor,
 )
 from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
@@ -134,7 +136,8 @@ def main() -> None:
     p.add_argument("--v1", default=str(WEIGHTS_DIR))
     p.add_argument("--v2", default=str(WEIGHTS_V2_DIR))
     p.add_argument("--v3", default=str(WEIGHTS_V3_DIR))
-    p.add_argument("--models", default="v1,v2,v3", help="which of v1, v2, v3 to run")
+    p.add_argument("--v4", default=str(WEIGHTS_V4_DIR))
+    p.add_argument("--models", default="v1,v2,v3,v4", help="which of v1, v2, v3, v4 to run")
     p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
                    help="more configurations to compare (a folder with a config.json)")
     p.add_argument("--json", help="also write every figure here")
@@ -152,7 +155,7 @@ def main() -> None:
     domains = domain_images(a.domains, a.seed + 2)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
           f"in {time.time() - t0:.0f} s", flush=True)
-    folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3}
+    folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3, "v4": a.v4}
     folders.update(e.split("=", 1) for e in a.extra)
     names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
     models = {m: SymmetryExtractor(folders[m], device=a.device) for m in names_}

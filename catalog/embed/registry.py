@@ -26,6 +26,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.combined",
     "symcat.embed.extractors.symmetry_v2",
     "symcat.embed.extractors.symmetry_v3",
+    "symcat.embed.extractors.symmetry_v4",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

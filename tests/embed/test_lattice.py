@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symcat.embed.symmetry.lattice import FineSearch, Lattice, estimate, views
+from symcat.embed.symmetry.lattice import FineSearch, Lattice, estimate, native_views, views
 from symcat.ingest.synth.domains import random_scene, render
 
 PERIOD_TOL = 0.03  # relative, per period
@@ -200,3 +200,60 @@ def test_own_points_test_refuses_a_pseudo_translation_subcell(half, seed):
     found = estimate(img, 3.0, OWN_POINTS)
     assert found.found, found.reason
     assert all(abs(p / (2 * half) - 1) < PERIOD_TOL for p in found.periods), found.periods
+
+
+# -- v4: small cells are read from native views, stripes stay refused ------------------
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 71.0])
+@pytest.mark.parametrize("cell", [((5.0, 0.0), (0.0, 6.0)), ((6.0, 0.0), (3.0, 6.0 * 0.866)),
+                                  ((8.0, 0.0), (0.0, 10.0))], ids=["5x6", "hex6", "8x10"])
+def test_small_lattices_at_several_angles(cell, angle):
+    """symcat_symmetry.v4 sends a scan to its native views when the found cell's longer
+    period is under 12 px: cells of 5-10 px (25-50 across 256 px) are found with both
+    periods within 3% and the angle within 2 degrees."""
+    a1, a2 = (rot(v, angle) for v in cell)
+    found = estimate(lattice_image(a1, a2, seed=int(angle)), 3.0, V3_FINE)
+    assert found.found, found.reason
+    assert close(found, a1, a2), (found.periods, found.gamma_deg)
+    assert max(found.periods) < 12.0
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_native_views_enlarge_cells_k_times(k):
+    """Each factor gives the centre and four corners (224 px), cut as scanned and enlarged
+    k times: the lattice of a view is the scan's times k (within 3%)."""
+    a1, a2 = rot((6.0, 0.0), 30.0), rot((0.0, 7.0), 30.0)
+    out = native_views(lattice_image(a1, a2, seed=3), (k,))
+    assert len(out) == 5 and all(v.shape == (224, 224) for v in out)
+    for v in out[:2]:
+        found = estimate(v, 3.0, V3_FINE)
+        assert found.found, found.reason
+        assert close(found, a1 * k, a2 * k), (found.periods, k)
+
+
+def test_native_views_of_small_scans_and_nans():
+    """A scan smaller than 224 / k is taken whole (one view, enlarged k times); NaNs
+    are filled, never passed on."""
+    img = lattice_image(np.array([6.0, 0.0]), np.array([0.0, 6.0]), size=40)
+    img[3, 5] = np.nan
+    out = native_views(img, (2, 4))
+    assert [v.shape for v in out] == [(80, 80), (160, 160)]
+    assert all(np.isfinite(v).all() for v in out)
+
+
+def test_stripes_are_marked_one_direction_and_other_domains_are_not():
+    """v4 asks its native views about a scan without a lattice, except when the estimate
+    found one period direction (stripes): that is a finding, and the scan abstains."""
+    for cls, marked in (("stripe", True), ("labyrinth", False), ("bubble", False)):
+        rng = np.random.default_rng(2)
+        img = render(random_scene(cls, rng, points=256), rng)
+        for channel in (img.phase1, img.amplitude1):
+            found = estimate(channel, 3.0, V3_FINE)
+            assert not found.found and found.reason
+            assert found.one_direction == marked, (cls, found.reason)
+    refused = [estimate(s, 3.0, V3_FINE) for k in (7, 8) for s in wobbly_stripes(k)]
+    assert sum("dominates" in f.reason for f in refused) >= 2  # the 3:1 test's refusals
+    for found in refused:
+        assert not found.found
+        assert found.one_direction == ("one period direction" in found.reason), found.reason

@@ -190,3 +190,75 @@ def test_v3_bad_input_is_none_and_its_registry_module_embeds():
     x = generate(torch.tensor([10]), "noise", g, size=256).images.repeat(1, 3, 1, 1)
     out = module(x)
     assert out.shape == (1, 512) and torch.isfinite(out).all()
+
+
+# -- v4: v3's recipe, plus native views where cells are under 12 px or no lattice -------
+
+
+@pytest.fixture(scope="module")
+def v4() -> SymmetryExtractor:
+    from symcat.embed.symmetry.extract import WEIGHTS_V4_DIR
+
+    torch.set_num_threads(2)
+    return SymmetryExtractor(WEIGHTS_V4_DIR)
+
+
+def test_v4_reuses_v2_files_and_reads_small_cells_from_native_views(v4):
+    """Cells of 6-8 px (30+ across 256 px): v4's network sees native views (not lattice
+    views) and names the group; v3's settings and answers are untouched."""
+    from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR, WEIGHTS_V3_DIR, WEIGHTS_V4_DIR
+
+    assert v4.name == "symcat_symmetry.v4" and v4.files_dir == WEIGHTS_V2_DIR.resolve()
+    assert not list(WEIGHTS_V4_DIR.glob("*.safetensors"))  # no second copy of the weights
+    assert v4.native is not None and v4.native.below_px == 12.0
+    assert v4.config["calibration"]["validation_images"] >= 600
+    assert SymmetryExtractor(WEIGHTS_V3_DIR).native is None
+    g = torch.Generator().manual_seed(5)
+    labels = torch.tensor([1, 9, 10, 15])
+    imgs = list(generate(labels, "noise", g, size=256, min_cells=30, min_len=6)
+                .images[:, 0].numpy())
+    res = v4.analyse(imgs)
+    assert [r.seen for r in res] == ["native, small cells"] * 4
+    assert [r.symmetry for r in res] == [GROUPS[int(y)] for y in labels]
+    assert all(max(r.lattice.periods) < 12 and r.p >= 0.5 for r in res)
+
+
+def test_v4_keeps_lattice_views_for_larger_cells(v4, v2):
+    """Cells of 20 px and more: the same lattice views as v3, so the same features."""
+    from symcat.embed.symmetry.extract import WEIGHTS_V3_DIR
+
+    g = torch.Generator().manual_seed(3)
+    imgs = list(generate(torch.tensor([10, 16]), "noise", g, size=256).images[:, 0].numpy())
+    old, new = SymmetryExtractor(WEIGHTS_V3_DIR).analyse(imgs), v4.analyse(imgs)
+    for a, b in zip(old, new, strict=True):
+        assert b.seen == "lattice" and a.top_group == b.top_group
+        assert np.allclose(a.features, b.features, atol=1e-5)
+
+
+def test_v4_abstains_on_non_periodic_domain_images(v4):
+    """Domain images (phase and amplitude): no lattice, so native views are asked (not
+    for stripes, a one-direction finding) and must still abstain."""
+    from symcat.ingest.synth.domains import random_scene, render
+
+    rng = np.random.default_rng(4)
+    imgs = []
+    for cls in ("labyrinth", "bubble", "written_box", "featureless", "stripe"):
+        img = render(random_scene(cls, rng, points=256), rng)
+        imgs += [img.phase1, img.amplitude1]
+    res = v4.analyse(imgs)
+    assert all(r.symmetry == "none" and r.reason for r in res), [r.reason for r in res]
+    assert any(r.seen == "native, no lattice" for r in res)
+
+
+def test_v4_bad_input_is_none_and_its_registry_module_embeds(v4):
+    from symcat.embed.registry import create_extractor
+
+    bad = [np.zeros((10, 10)), np.ones((64, 64)), np.full((64, 64), np.nan),
+           np.full((64, 64), np.inf), np.zeros((0, 50))]
+    for r in v4.analyse(bad):
+        assert r.symmetry == "none" and r.reason and r.features.shape == (512,)
+    module = create_extractor("symcat_symmetry.v4")
+    g = torch.Generator().manual_seed(3)
+    x = generate(torch.tensor([10]), "noise", g, size=256).images.repeat(1, 3, 1, 1)
+    out = module(x)
+    assert out.shape == (1, 512) and torch.isfinite(out).all()

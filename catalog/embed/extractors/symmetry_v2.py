@@ -9,6 +9,7 @@ embedded with it (``details["symmetry_predictions"]``).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,31 @@ SYMMETRY_V2 = ExtractorCfg(
 @register_extractor(SYMMETRY_V2)
 def build(cfg: ExtractorCfg) -> Any:
     return build_features(cfg, FOLDER)
+
+
+def recipe_cfg(name: str, folder: Path, description: str) -> ExtractorCfg:
+    """A later inference recipe on v2's network (v3, v4): `folder` holds only its
+    config.json, which names v2's weight files through ``weights_from``. A changed recipe
+    is a new version, so the earlier ones keep their answers."""
+    return ExtractorCfg(
+        name=name,
+        dim=512,
+        input_size=256,
+        weights=partial(_recipe_weights, name, folder),
+        licence="symcat's own weights (trained on generated wallpaper patterns)",
+        description=description,
+        details={"network": f"symcat.embed.symmetry ({folder.name}/config.json, v2's "
+                            "weights)",
+                 "weights_dir": str(folder), "symmetry_predictions": True},
+    )
+
+
+def _recipe_weights(name: str, folder: Path) -> tuple[Path, ...]:
+    files = tuple(sorted(FOLDER.glob("model.part*.safetensors")))
+    if not files or not (folder / "config.json").is_file():
+        raise ExtractorUnavailable(f"{name} needs {folder}/config.json and the "
+                                   f"weight files in {FOLDER}")
+    return (folder / "config.json", *files)
 
 
 def build_features(cfg: ExtractorCfg, folder: Path) -> Any:

@@ -12,33 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features
-from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_extractor
+from symcat.embed.extractors.symmetry_v2 import build_features, recipe_cfg
+from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v3"
-FILES = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v2"
 
-
-def _weights() -> tuple[Path, ...]:
-    files = tuple(sorted(FILES.glob("model.part*.safetensors")))
-    if not files or not (FOLDER / "config.json").is_file():
-        raise ExtractorUnavailable(f"symcat_symmetry.v3 needs {FOLDER}/config.json and the "
-                                   f"weight files in {FILES}")
-    return (FOLDER / "config.json", *files)
-
-
-SYMMETRY_V3 = ExtractorCfg(
-    name="symcat_symmetry.v3",
-    dim=512,
-    input_size=256,
-    weights=_weights,
-    licence="symcat's own weights (trained on generated wallpaper patterns)",
-    description="symcat_symmetry.v2's network; finer-cell lattice search, lattices over "
-                "3:1 refused, temperature fitted on 600 validation images; calibrated "
-                "groups with a 'none' outcome",
-    details={"network": "symcat.embed.symmetry (weights_v3/config.json, v2's weights)",
-             "weights_dir": str(FOLDER), "symmetry_predictions": True},
-)
+SYMMETRY_V3 = recipe_cfg(
+    "symcat_symmetry.v3", FOLDER,
+    "symcat_symmetry.v2's network; finer-cell lattice search, lattices over "
+    "3:1 refused, temperature fitted on 600 validation images; calibrated "
+    "groups with a 'none' outcome")
 
 
 @register_extractor(SYMMETRY_V3)

@@ -28,6 +28,7 @@ from symcat.embed.symmetry.lattice import (
     Lattice,
     as_grey,
     estimate,
+    native_views,
     resize,
     views,
 )
@@ -37,8 +38,34 @@ from symcat.embed.symmetry.weights import load_split, sha256
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
 WEIGHTS_V3_DIR = Path(__file__).parent / "weights_v3"  # config only: v2's weight files
+WEIGHTS_V4_DIR = Path(__file__).parent / "weights_v4"  # config only: v2's weight files
 NONE = "none"
 WHOLE_VIEW = 224
+
+
+@dataclass(frozen=True)
+class NativeRule:
+    """symcat_symmetry.v4: where the network sees native-resolution views, not lattice views.
+
+    Cells under ``below_px`` (the found lattice's longer period) are read from
+    ``native_views(factors)``; a scan without a lattice (other than stripes: one period
+    direction is a finding, not a miss) from ``native_views(no_lattice_factors)``,
+    answered only at a calibrated ``no_lattice_min_p`` or more (so that non-periodic scans
+    still abstain). Measured in training/symmetry/small_cells.py.
+    """
+
+    below_px: float = 12.0
+    factors: tuple[int, ...] = (2, 3, 4)
+    no_lattice_factors: tuple[int, ...] = (3, 4)
+    no_lattice_min_p: float = 0.7
+    temperature: float | None = None  # for native views; None: the model's temperature
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> NativeRule:
+        t = cfg.get("temperature")
+        return cls(float(cfg["below_px"]), tuple(int(k) for k in cfg["factors"]),
+                   tuple(int(k) for k in cfg["no_lattice_factors"]),
+                   float(cfg["no_lattice_min_p"]), None if t is None else float(t))
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,8 @@ class SymmetryExtractor:
         lattice_cfg = self.config.get("lattice", {})
         self.max_aspect: float | None = lattice_cfg.get("max_aspect")
         self.fine = FineSearch(**lattice_cfg["fine"]) if "fine" in lattice_cfg else None
+        self.native = NativeRule.from_config(self.config["native"]) \
+            if "native" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -177,7 +206,7 @@ class SymmetryExtractor:
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
-        jobs = [(img, use_lattice, self.max_aspect, self.fine) for img in images]
+        jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -185,21 +214,25 @@ class SymmetryExtractor:
                 prepared = pool.starmap(_prepare, jobs, chunksize=4)
         else:
             prepared = [_prepare(*job) for job in jobs]
-        flat = [v for _, vs, _ in prepared for v in vs]
+        flat = [v for _, vs, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
         out, k = [], 0
-        for lat, vs, refused in prepared:
+        for lat, vs, refused, seen in prepared:
             if refused:
                 out.append(_refused(refused, self.dim, lat))
                 continue
             out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
-                                    use_lattice))
+                                    use_lattice, seen))
             k += len(vs)
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
-                use_lattice: bool) -> SymmetryResult:
-        z = logits.mean(0) / self.temperature
+                use_lattice: bool, seen: str = "lattice") -> SymmetryResult:
+        t = self.temperature
+        if seen.startswith("native") and self.native is not None and \
+                self.native.temperature is not None:
+            t = self.native.temperature
+        z = logits.mean(0) / t
         probs = np.exp(z - z.max())
         probs /= probs.sum()
         n = len(GROUPS)
@@ -209,32 +242,45 @@ class SymmetryExtractor:
         top3 = [(GROUPS[int(i)], float(probs[i])) for i in order[:3]]
         p_none = float(probs[n]) if self.has_none_class else 0.0
         reason = ""
-        if use_lattice and not lat.found:
+        if seen == "native, no lattice" and self.native is not None and \
+                p < self.native.no_lattice_min_p:
+            reason = (f"{lat.reason}; native views not confident enough (p {p:.2f} < "
+                      f"{self.native.no_lattice_min_p:g})")
+        elif use_lattice and not lat.found and seen != "native, no lattice":
             reason = lat.reason
         elif self.has_none_class and p_none > p:
             reason = f"the network sees no lattice (p_none {p_none:.2f})"
         elif p < self.abstain_below:
             reason = f"low confidence (p {p:.2f} < {self.abstain_below:g})"
         return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
-                              feats.mean(0).astype(np.float32), z)
+                              feats.mean(0).astype(np.float32), z, seen)
 
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
-             fine: FineSearch | None = None) -> tuple[Lattice, list[np.ndarray], str]:
-    """Lattice and network views of one image, or the reason it cannot have any."""
+             fine: FineSearch | None = None, native: NativeRule | None = None,
+             ) -> tuple[Lattice, list[np.ndarray], str, str]:
+    """Lattice and network views of one image (and which views: ``SymmetryResult.seen``),
+    or the reason it cannot have any."""
     try:
         grey = as_grey(image)
     except ValueError as exc:
-        return Lattice(False, str(exc)), [], str(exc)
+        return Lattice(False, str(exc)), [], str(exc), ""
     lat = estimate(grey, max_aspect, fine) if use_lattice else Lattice(False, "lattice not used")
     if not _usable(grey):
         reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
-        return lat, [], reason
+        return lat, [], reason, ""
     finite = np.isfinite(grey)
     grey = grey / float(np.abs(grey[finite]).max())  # no overflow for huge values
     lo, hi = float(grey[finite].min()), float(grey[finite].max())
     grey = np.where(finite, (grey - lo) / (hi - lo) if hi > lo else 0.0, np.nan)
-    return lat, (views(grey, lat) if lat.found else [_whole_view(grey)]), ""
+    if native is not None and use_lattice:
+        if lat.found and max(lat.periods) < native.below_px:
+            return lat, native_views(grey, native.factors), "", "native, small cells"
+        if not lat.found and not lat.one_direction:
+            return lat, native_views(grey, native.no_lattice_factors), "", "native, no lattice"
+    if lat.found:
+        return lat, views(grey, lat), "", "lattice"
+    return lat, [_whole_view(grey)], "", "whole"
 
 
 @dataclass(frozen=True)
@@ -254,6 +300,10 @@ class SymmetryResult:
     lattice: Lattice
     features: np.ndarray  # (512,) mean over the views
     logits: np.ndarray | None = None  # temperature-scaled, mean over the views
+    # which views the network saw: "lattice" (cells rescaled to the trained size),
+    # "whole" (no lattice: v1's input), "native, small cells" / "native, no lattice"
+    # (v4's NativeRule), "" (refused before the network)
+    seen: str = ""
 
     @property
     def abstained(self) -> bool:

@@ -47,6 +47,9 @@ class Lattice:
     a1: tuple[float, float] = (0.0, 0.0)
     a2: tuple[float, float] = (0.0, 0.0)
     score: float = 0.0
+    # no lattice because the pattern has one period direction (stripes): a positive finding,
+    # which symcat_symmetry.v4 keeps as a refusal rather than asking its native views
+    one_direction: bool = False
 
     @property
     def periods(self) -> tuple[float, float]:
@@ -65,8 +68,8 @@ class Lattice:
         return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
-def none(reason: str) -> Lattice:
-    return Lattice(False, reason)
+def none(reason: str, one_direction: bool = False) -> Lattice:
+    return Lattice(False, reason, one_direction=one_direction)
 
 
 def as_grey(image: np.ndarray) -> np.ndarray:
@@ -153,7 +156,8 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
         short, long_ = sorted(found.periods)
         if long_ > max_aspect * short:
             return none(f"no lattice: one period direction dominates (periods {short * scale:.1f}"
-                        f" and {long_ * scale:.1f} px, more than {max_aspect:g}:1; stripes?)")
+                        f" and {long_ * scale:.1f} px, more than {max_aspect:g}:1; stripes?)",
+                        one_direction=True)
     if not found.found or scale == 1.0:
         return found
     return Lattice(True, "", (found.a1[0] * scale, found.a1[1] * scale),
@@ -212,7 +216,8 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
             a1, a2 = _reduce(u, v)
             best.append((_score(acf, centre, a1, a2, rmax), area, a1, a2))
     if not best:
-        return none("no lattice: one period direction only (stripes or too few cells)")
+        return none("no lattice: one period direction only (stripes or too few cells)",
+                    one_direction=True)
     top = max(b[0] for b in best)
     if top < SCORE_MIN:
         return none(f"no lattice: predicted lattice points are weak (score {top:.2f})")
@@ -226,7 +231,7 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
         return none(f"too few cells: fewer than {1 / MIN_CELLS_FRACTION:g} along a lattice "
                     "direction")
     if _stripe_like(acf, centre, a1, a2, rmax):
-        return none("no lattice: one period direction only (stripes)")
+        return none("no lattice: one period direction only (stripes)", one_direction=True)
     return Lattice(True, "", (float(a1[0]), float(a1[1])), (float(a2[0]), float(a2[1])), score)
 
 
@@ -368,6 +373,27 @@ def views(image: np.ndarray, lattice: Lattice,
         size = min(MAX_VIEW, max(MIN_VIEW, int(round(side * f))))
         top, left = (h - side) // 2, (w - side) // 2
         out.append(resize(img[top : top + side, left : left + side], size))
+    return out
+
+
+def native_views(image: np.ndarray, factors: tuple[int, ...]) -> list[np.ndarray]:
+    """Views that need no lattice: for each factor k, squares of 224 / k px as scanned
+    (the centre and the four corners; the whole square when the scan is smaller),
+    enlarged k times. Cells of 3 to 10 px, which the lattice estimate often misses or
+    takes a supercell of, reach the 12 to 40 px the network reads best
+    (symcat_symmetry.v4; training/symmetry/small_cells.py measured the factors).
+    """
+    img = as_grey(image)
+    if not np.isfinite(img).all():
+        fill = float(np.nanmean(np.where(np.isfinite(img), img, np.nan)))
+        img = np.where(np.isfinite(img), img, fill)
+    h, w = img.shape
+    out = []
+    for k in factors:
+        s = min(h, w, int(round(MAX_VIEW / k)))
+        spots = sorted({((h - s) // 2, (w - s) // 2), (0, 0), (0, w - s), (h - s, 0),
+                        (h - s, w - s)})
+        out += [resize(img[t : t + s, c : c + s], min(MAX_VIEW, s * k)) for t, c in spots]
     return out
 
 
