@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v2",
     "symcat.embed.extractors.symmetry_v3",
     "symcat.embed.extractors.symmetry_v4",
+    "symcat.embed.extractors.symmetry_v5",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

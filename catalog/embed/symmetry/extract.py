@@ -33,12 +33,13 @@ from symcat.embed.symmetry.lattice import (
     views,
 )
 from symcat.embed.symmetry.model import SymmetryNet
-from symcat.embed.symmetry.weights import load_split, sha256
+from symcat.embed.symmetry.weights import load_split, overlay, sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
 WEIGHTS_V3_DIR = Path(__file__).parent / "weights_v3"  # config only: v2's weight files
 WEIGHTS_V4_DIR = Path(__file__).parent / "weights_v4"  # config only: v2's weight files
+WEIGHTS_V5_DIR = Path(__file__).parent / "weights_v5"  # v2's weight files + a delta
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -98,11 +99,18 @@ class SymmetryExtractor:
         self.config = json.loads((self.weights_dir / "config.json").read_text())
         # a version that changes only the inference recipe (v3) reuses an older one's files
         self.files_dir = (self.weights_dir / self.config.get("weights_from", ".")).resolve()
+        # a fine-tuned version (v5) ships only the tensors it changed, over those files
+        self.delta: dict | None = self.config.get("delta")
         if verify:
-            for name, digest in self.config["files"].items():
-                if sha256(self.files_dir / name) != digest:
+            files = [(self.files_dir / name, digest)
+                     for name, digest in self.config["files"].items()]
+            if self.delta is not None:
+                files += [(self.weights_dir / name, digest)
+                          for name, digest in self.delta["files"].items()]
+            for path, digest in files:
+                if sha256(path) != digest:
                     raise ValueError(
-                        f"weights file {name} does not match its sha256 in config.json")
+                        f"weights file {path.name} does not match its sha256 in config.json")
         self.name: str = self.config["name"]
         self.groups: tuple[str, ...] = tuple(self.config["groups"])
         self.temperature = float(self.config.get("temperature", 1.0))
@@ -115,7 +123,10 @@ class SymmetryExtractor:
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
-        state = {k: v.float() for k, v in load_split(self.files_dir, "model").items()}
+        state = load_split(self.files_dir, "model")
+        if self.delta is not None:
+            state = overlay(state, load_split(self.weights_dir, self.delta["name"]))
+        state = {k: v.float() for k, v in state.items()}
         self.model.load_state_dict(state)
         self.model.eval().to(device)
 

@@ -62,3 +62,18 @@ def sha256(path: Path | str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def overlay(base: dict[str, torch.Tensor], delta: dict[str, torch.Tensor]
+            ) -> dict[str, torch.Tensor]:
+    """``base`` with the tensors of ``delta`` in place of its own (a fine-tuned version
+    ships only what it changed over an older version's files; symcat_symmetry.v5)."""
+    out = dict(base)
+    for key, t in delta.items():
+        if key not in base:
+            raise ValueError(f"delta tensor {key} is not in the base weights")
+        if tuple(t.shape) != tuple(base[key].shape):
+            raise ValueError(f"delta tensor {key} has shape {tuple(t.shape)}, the base "
+                             f"{tuple(base[key].shape)}")
+        out[key] = t
+    return out
