@@ -57,7 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=4000, help="length of the cosine schedule")
     p.add_argument("--max-seconds", type=float, default=1e9, help="stop and save after this")
     p.add_argument("--time-schedule", action="store_true",
-                   help="cosine over --max-seconds of this call's wall time, not --steps")
+                   help="cosine over --max-seconds of this call's wall time, not --steps "
+                        "(it still stops at --steps, whichever comes first)")
     p.add_argument("--save-every-s", type=float, default=120.0)
     p.add_argument("--eval-n", type=int, default=4096)
     p.add_argument("--seed", type=int, default=5)

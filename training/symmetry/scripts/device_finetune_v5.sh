@@ -8,7 +8,9 @@
 # benchmarks/device_symmetry.sh). SKIP_TRAIN=1 evaluates the weights_v5 already there.
 # Writes $OUT/v5/{delta.part00.safetensors,state.json}, train.log, calibrate.log,
 # config_v5.json, eval.log (every seed), eval.json (the evaluation's seed).
-#   SECS=300 SEEDS="7 11" bash training/symmetry/scripts/device_finetune_v5.sh
+# v5: STEPS=4000 SECS=330 stopped at step 4000 after 253 s (the cosine over 330 s had
+# reached lr 0.0013).
+#   SECS=330 SEEDS="7 11" bash training/symmetry/scripts/device_finetune_v5.sh
 set -uo pipefail
 export SYMCAT_TEXTURE_BANK=${TEXTURES:-$PWD/.device/s8sym/texture_bank.pt}
 . benchmarks/device_env.sh
@@ -16,7 +18,7 @@ SECONDS=0
 W=catalog/embed/symmetry/weights_v5
 if [ -z "${SKIP_TRAIN:-}" ]; then
   python3 -m training.symmetry.finetune --out "$OUT/v5" ${STATE:+--resume "$STATE"} \
-    --max-seconds "${SECS:-300}" --time-schedule --lr "${LR:-0.01}" \
+    --steps "${STEPS:-4000}" --max-seconds "${SECS:-300}" --time-schedule --lr "${LR:-0.01}" \
     --small-frac "${SMALL_FRAC:-0.4}" --bn "${BN:-frozen}" --device cuda 2>&1 | tee "$OUT/train.log" || exit 1
   python3 -m training.symmetry.finetune --export "$OUT/v5" "$W" || exit 1
   python3 -m training.symmetry.calibrate "$W" --n 600 --device cuda --workers 16 2>&1 \
