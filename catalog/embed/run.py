@@ -42,6 +42,7 @@ from symcat.query.calibrate import calibrate
 from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
 from symcat.store.code_levels import RANKING
+from symcat.store.list_assignment import assign_unlisted, new_lists
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
@@ -133,7 +134,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
 
 def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> None:
     """The model's search lists (symcat.store.search_lists): rebuilt with its index, and
-    built for a model that has none yet but enough vectors (or has grown 4-fold since)."""
+    built for a model that has none yet but enough vectors (or has grown 4-fold since);
+    otherwise codes left without a list are given theirs
+    (symcat.store.list_assignment.assign_unlisted)."""
     if conn.in_transaction():
         conn.commit()
     with conn.begin():
@@ -143,6 +146,8 @@ def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> 
         if rows >= MIN_LIST_ROWS and (rebuild or rows > 4 * built):
             lists = build_lists(conn, model_id)
             log.info("model %s: %s search lists over %s vectors", model_id, lists, rows)
+        else:
+            assign_unlisted(conn, model_id)
 
 
 def _ensure_rules(conn: Connection, model_id: int, dim: int) -> None:
@@ -403,47 +408,68 @@ def _init_worker(_: int) -> None:
 def store_vectors(
     conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
 ) -> int:
-    """Insert vectors (already centred and normalized); rows already present are kept."""
+    """Insert vectors (already centred and normalized); rows already present are kept.
+
+    Where the model has search lists, each vector's list is assigned here in numpy and
+    handed to the trigger that writes its code (`symcat.store.list_assignment`,
+    migration 0014), in this transaction."""
+    if len(set(ids)) != len(ids):
+        raise ValueError("store_vectors: a scan id appears twice in one batch")
+    lists = new_lists(conn, model_id, vectors)
     raw = conn.connection.driver_connection
     conn.execute(text(
-        "CREATE TEMP TABLE IF NOT EXISTS _new_embeddings "
-        "(scan_id uuid, model_id int, vector halfvec) ON COMMIT DELETE ROWS"
+        "CREATE TEMP TABLE IF NOT EXISTS symcat_new_vectors "
+        "(scan_id uuid, model_id int, vector halfvec, list_id int) ON COMMIT DELETE ROWS"
     ))
+    conn.execute(text("DELETE FROM symcat_new_vectors"))  # an earlier batch of this transaction
+    columns = "scan_id, model_id, vector" + ("" if lists is None else ", list_id")
     with raw.cursor() as cursor, cursor.copy(
-        "COPY _new_embeddings (scan_id, model_id, vector) FROM STDIN (FORMAT BINARY)"
+        f"COPY symcat_new_vectors ({columns}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.write(copy_payload(ids, model_id, vectors))
-    return conn.execute(text(
+        copy.write(copy_payload(ids, model_id, vectors, lists))
+    listed = lists is not None
+    if listed:  # the trigger takes the lists from symcat_new_vectors
+        conn.execute(text("SELECT set_config('symcat.listed_vectors', 'on', true)"))
+    stored = conn.execute(text(
         "INSERT INTO embeddings (scan_id, model_id, vector) "
-        "SELECT n.scan_id, n.model_id, n.vector FROM _new_embeddings n "
+        "SELECT n.scan_id, n.model_id, n.vector FROM symcat_new_vectors n "
         "JOIN scans s ON s.id = n.scan_id "  # a scan deleted meanwhile is simply skipped
         "ON CONFLICT (scan_id, model_id) DO NOTHING"
     )).rowcount
+    if listed:
+        conn.execute(text("SELECT set_config('symcat.listed_vectors', 'off', true)"))
+    return stored
 
 
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no extension
 COPY_TRAILER = b"\xff\xff"
 
 
-def copy_payload(ids: Sequence[uuid.UUID], model_id: int, vectors: np.ndarray) -> bytes:
-    """Rows (uuid, int4, halfvec) in PostgreSQL's binary COPY format, built in one go.
+def copy_payload(ids: Sequence[uuid.UUID], model_id: int, vectors: np.ndarray,
+                 lists: np.ndarray | None = None) -> bytes:
+    """Rows (uuid, int4, halfvec, int4 list id or NULL) in PostgreSQL's binary COPY
+    format, built in one go.
 
     Every row has the same size, so the rows are one numpy record array: no Python work
     per row under the GIL beside the inference thread (as `write_row` with pgvector's
     HalfVector had). halfvec's binary form, as `HalfVector.to_binary`: dim and 0
-    (uint16), then big-endian float16s.
+    (uint16), then big-endian float16s. `lists` None: every list id NULL.
     """
     n, dim = vectors.shape
-    row = np.dtype([
+    fields = [
         ("fields", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("model_len", ">i4"),
         ("model", ">i4"), ("vector_len", ">i4"), ("dim", ">u2"), ("unused", ">u2"),
         ("vector", ">f2", (dim,)),
-    ])
+    ]
+    row = np.dtype(fields if lists is None else [*fields, ("list_len", ">i4"),
+                                                 ("list", ">i4")])
     rows = np.zeros(n, row)
     rows["fields"], rows["id_len"], rows["model_len"], rows["model"] = 3, 16, 4, model_id
     rows["id"] = np.frombuffer(b"".join(i.bytes for i in ids), "V16")
     rows["vector_len"], rows["dim"] = 4 + 2 * dim, dim
     rows["vector"] = vectors
+    if lists is not None:
+        rows["fields"], rows["list_len"], rows["list"] = 4, 4, lists
     return COPY_SIGNATURE + rows.tobytes() + COPY_TRAILER
 
 
