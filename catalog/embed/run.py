@@ -405,40 +405,37 @@ def _init_worker(_: int) -> None:
 
 
 # -- writing (in a thread) --------------------------------------------------------------
+# The batch on its way in, each vector with its list when the model has lists: the
+# trigger that writes the codes takes them from here (migration 0014).
+NEW_VECTORS = ("CREATE TEMP TABLE IF NOT EXISTS symcat_new_vectors (scan_id uuid, "
+               "model_id int, vector halfvec, list_id int) ON COMMIT DELETE ROWS; "
+               "DELETE FROM symcat_new_vectors")  # an earlier batch of this transaction
+
+
 def store_vectors(
     conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
 ) -> int:
     """Insert vectors (already centred and normalized); rows already present are kept.
 
     Where the model has search lists, each vector's list is assigned here in numpy and
-    handed to the trigger that writes its code (`symcat.store.list_assignment`,
-    migration 0014), in this transaction."""
+    handed to the trigger that writes its code (`symcat.store.list_assignment`), in
+    this transaction."""
     if len(set(ids)) != len(ids):
         raise ValueError("store_vectors: a scan id appears twice in one batch")
     lists = new_lists(conn, model_id, vectors)
     raw = conn.connection.driver_connection
-    conn.execute(text(
-        "CREATE TEMP TABLE IF NOT EXISTS symcat_new_vectors "
-        "(scan_id uuid, model_id int, vector halfvec, list_id int) ON COMMIT DELETE ROWS"
-    ))
-    conn.execute(text("DELETE FROM symcat_new_vectors"))  # an earlier batch of this transaction
     columns = "scan_id, model_id, vector" + ("" if lists is None else ", list_id")
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY symcat_new_vectors ({columns}) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
-        copy.write(copy_payload(ids, model_id, vectors, lists))
-    listed = lists is not None
-    if listed:  # the trigger takes the lists from symcat_new_vectors
-        conn.execute(text("SELECT set_config('symcat.listed_vectors', 'on', true)"))
-    stored = conn.execute(text(
+    with raw.cursor() as cursor:
+        cursor.execute(NEW_VECTORS)
+        with cursor.copy(f"COPY symcat_new_vectors ({columns}) FROM STDIN (FORMAT BINARY)"
+                         ) as copy:
+            copy.write(copy_payload(ids, model_id, vectors, lists))
+    return conn.execute(text(
         "INSERT INTO embeddings (scan_id, model_id, vector) "
         "SELECT n.scan_id, n.model_id, n.vector FROM symcat_new_vectors n "
         "JOIN scans s ON s.id = n.scan_id "  # a scan deleted meanwhile is simply skipped
         "ON CONFLICT (scan_id, model_id) DO NOTHING"
     )).rowcount
-    if listed:
-        conn.execute(text("SELECT set_config('symcat.listed_vectors', 'off', true)"))
-    return stored
 
 
 COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no extension

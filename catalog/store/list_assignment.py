@@ -42,21 +42,26 @@ except ImportError:  # pragma: no cover - it comes with scikit-learn and scipy's
 
 # A rebuild writes every list again, list 0 included, with a new `built_at`
 # (clock_timestamp): that one key tells whether the centroids held are current.
-_STAMP = text("SELECT built_at FROM search_lists WHERE model_id = :m AND list_id = 0")
+_STAMP = "SELECT built_at FROM search_lists WHERE model_id = {m} AND list_id = 0"
+_LOCK = "LOCK TABLE search_codes IN ROW EXCLUSIVE MODE"
 _CENTROIDS: dict[tuple[str, int], tuple[datetime, np.ndarray, np.ndarray]] = {}
 
 
-def lock_lists(conn: Connection) -> None:
-    """Keep the lists as they are until this transaction ends (a rebuild waits)."""
-    conn.execute(text("LOCK TABLE search_codes IN ROW EXCLUSIVE MODE"))
-
-
-def model_centroids(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+def model_centroids(conn: Connection, model_id: int, *, lock: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
     """(list ids, unit centroids as float32) of the model's lists, None when it has none;
-    read once per build and held (one primary-key lookup to check)."""
-    stamp = conn.execute(_STAMP, {"m": model_id}).scalar()
-    if stamp is None:
+    read once per build and held (one primary-key lookup to check). `lock`: first take
+    ROW EXCLUSIVE on `search_codes`, so the lists stay as read until this transaction
+    ends (a rebuild waits), in the same round trip."""
+    statement = _STAMP.format(m=int(model_id))
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(f"{_LOCK}; {statement}" if lock else statement)
+        if lock:
+            cursor.nextset()
+        found = cursor.fetchone()
+    if found is None:
         return None
+    stamp = found[0]
     key = (conn.engine.url.render_as_string(hide_password=True), model_id)
     held = _CENTROIDS.get(key)
     if held is not None and held[0] == stamp:
@@ -90,7 +95,6 @@ def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 def new_lists(conn: Connection, model_id: int, vectors: np.ndarray) -> np.ndarray | None:
     """The lists of vectors about to be written in this transaction (None: the model has
     no lists); the lists stay as read until the transaction ends."""
-    lock_lists(conn)
     held = model_centroids(conn, model_id)
     if held is None:
         return None
@@ -101,7 +105,6 @@ def assign_unlisted(conn: Connection, model_id: int) -> int:
     """Give every code of the model that has no list its nearest list, widening the
     lists' summaries, in the caller's transaction; returns how many (0 when the model
     has no lists: then every code is read anyway)."""
-    lock_lists(conn)
     held = model_centroids(conn, model_id)
     if held is None:
         return 0

@@ -7,14 +7,15 @@ Create Date: 2026-12-01
 Migration 0013's statement trigger on `embeddings` looked up each new code's list among
 the model's centroid codes, ~0.35 ms a vector at 1,000 lists: the bare vector write was
 3.1 times slower with lists (benchmarks/RESULTS.md). `symcat.embed.run.store_vectors`
-now assigns its batch in numpy (symcat.store.list_assignment) and copies the list ids
-with the vectors into its temporary table `symcat_new_vectors`; with the
-transaction-local setting `symcat.listed_vectors` on, the trigger takes each new row's
-list from there, and leaves `list_id` NULL (a code every listed pass reads, assigned at
-the next index check) where none was handed over or the list handed over does not exist.
-Without the setting (other sessions, a hub's replication, which fires the row trigger
-only, an UPDATE of a vector) nothing changes. The widening of the lists' summaries
-(statement triggers on `search_codes`) is unchanged: it covers every row given a list.
+now assigns its batch in numpy (symcat.store.list_assignment: the exact nearest
+centroid, as a build assigns) and copies the list ids with the vectors into its
+session's temporary table `symcat_new_vectors`, from which it inserts them. The trigger
+takes a new row's list from there where the row is there with the very same vector and
+the list exists; any other row (another writer's, a session without that table, a list
+id of no list) has its list looked up as before. A hub's replication fires the row
+trigger only, and an UPDATE of a vector too: both unchanged. The widening of the lists'
+summaries (statement triggers on `search_codes`) is unchanged: it covers every row
+given a list, however it was found.
 """
 
 from __future__ import annotations
@@ -42,22 +43,24 @@ _LOOKED_UP = f"""
                     FROM new_rows OFFSET 0) n JOIN scans s ON s.id = n.scan_id
           ON CONFLICT (scan_id, model_id) DO UPDATE
             SET code = EXCLUDED.code, list_id = EXCLUDED.list_id;"""
-# The writer's lists, kept only where the list exists (a NULL is always safe: read by
-# every listed pass; a list id of no list would hide the row from them).
+# The writer's lists, for the rows it wrote with the vectors they were computed for, and
+# only where the list exists; the lookup for every other row.
 _HANDED_OVER = f"""
           INSERT INTO search_codes (scan_id, model_id, code, list_id, {_COLUMNS})
-          SELECT n.scan_id, n.model_id, n.code, l.list_id, {_FROM_SCAN}
-            FROM (SELECT scan_id, model_id, symcat_search_code(vector) AS code
+          SELECT n.scan_id, n.model_id, n.code,
+                 coalesce(l.list_id, symcat_search_list(n.model_id, n.code)), {_FROM_SCAN}
+            FROM (SELECT scan_id, model_id, vector, symcat_search_code(vector) AS code
                     FROM new_rows OFFSET 0) n JOIN scans s ON s.id = n.scan_id
-            LEFT JOIN pg_temp.symcat_new_vectors h
-                   ON h.scan_id = n.scan_id AND h.model_id = n.model_id
+            LEFT JOIN pg_temp.symcat_new_vectors h ON h.scan_id = n.scan_id
+                  AND h.model_id = n.model_id AND h.vector = n.vector
             LEFT JOIN search_lists l ON l.model_id = h.model_id AND l.list_id = h.list_id
           ON CONFLICT (scan_id, model_id) DO UPDATE
             SET code = EXCLUDED.code, list_id = EXCLUDED.list_id;"""
 INSERT_FUNCTION = "symcat_search_code_insert"
+# The table exists only in sessions that ran `store_vectors` (empty after each commit).
 BODY = f"""
         BEGIN
-          IF current_setting('symcat.listed_vectors', true) = 'on' THEN{_HANDED_OVER}
+          IF to_regclass('pg_temp.symcat_new_vectors') IS NOT NULL THEN{_HANDED_OVER}
           ELSE{_LOOKED_UP}
           END IF;
           RETURN NULL;
