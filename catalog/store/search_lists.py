@@ -76,7 +76,10 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
         conn.execute(text("UPDATE search_codes SET list_id = NULL WHERE model_id = :m "
                           "AND list_id IS NOT NULL"), {"m": model_id})
         return 0
-    centroids = kmeans(vectors, list_count(len(ids)), np.random.default_rng(seed))
+    # as stored (halfvec), so that the rows' lists are the stored centroids' nearest,
+    # which the writers assign new vectors to (symcat.store.list_assignment)
+    centroids = kmeans(vectors, list_count(len(ids)), np.random.default_rng(seed)) \
+        .astype(np.float16).astype(np.float32)
     assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
                                for s in range(0, len(ids), BATCH)])
     write_assignment(conn, model_id, ids, assigned)
