@@ -3,15 +3,16 @@
 Migration 0013's trigger found a new code's list by its Hamming distance to each of the
 model's centroid codes: ~0.35 ms a vector at 1,000 lists, which made the bare vector
 write 3.1 times slower (benchmarks/RESULTS.md). `symcat.embed.run.store_vectors` now
-assigns each batch in numpy (the exact nearest centroid, as the build does: ~20 us a
-1,024-d vector at 1,000 lists on one core) and hands the list ids to the trigger with
-the vectors (migration 0014), so no row is written twice. Other writers (a hub's
-replication, an UPDATE of a vector, SQL by hand) keep the per-row lookup.
+assigns each batch in numpy (the exact nearest stored centroid, as a build assigns:
+~20 us a 1,024-d vector at 1,000 lists on one core) and copies the list ids with the
+vectors into its temporary table, where the trigger writing the codes takes them
+(migration 0014), so no row is written twice. Other writers (a hub's replication, an
+UPDATE of a vector, SQL by hand) keep the per-row lookup.
 
-Codes without a list (`list_id` NULL: written while the model had no lists, or handed
-no valid list) are read by every listed pass (`symcat.query.lists`), so they are never
-missed, only paid for: `assign_unlisted` gives them their lists, at every index check
-(`symcat.embed.run.ensure_index`, the end of each `symcat embed` run).
+Codes without a list (`list_id` NULL: written while the model had no lists) are read by
+every listed pass (`symcat.query.lists`), so they are never missed, only paid for; a
+build assigns them, and `assign_unlisted` gives any left over their lists at every
+index check (`symcat.embed.run.ensure_index`, the end of each `symcat embed` run).
 
 The writer holds ROW EXCLUSIVE on `search_codes` from before it reads the centroids to
 its commit, so a rebuild of the lists (SHARE) cannot slip in between: the ids it hands
