@@ -27,10 +27,12 @@ write widens them as fresh scans do), one transaction each, for steadier figures
 list (0012's functions) and the batch's lists set afterwards by an UPDATE of
 `search_codes` in the same transaction; `--unwidened` a fourth, the lists handed over
 with the summaries' widening triggers off (not a design: what the widening costs; its
-rows leave the summaries under-stated, in this throwaway catalog only).
+rows leave the summaries under-stated, in this throwaway catalog only);
+`--old-widening` the lists handed over with migration 0013's widening function (0014
+replaced it by one that computes widened values only for the lists that change).
 
     python benchmarks/compact_writes.py --lists 1000 --files 100 --rounds 5 \
-        --embed-model none --by-update --unwidened
+        --embed-model none --by-update --unwidened --old-widening
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def main() -> None:
                         help="with --lists: models each round's vectors are written for")
     parser.add_argument("--by-update", action="store_true",
                         help="with --lists: also time lists set by an UPDATE after the insert")
+    parser.add_argument("--old-widening", action="store_true",
+                        help="with --lists: also time the lists handed over with "
+                             "migration 0013's widening function")
     parser.add_argument("--unwidened", action="store_true",
                         help="with --lists: also time the lists handed over with the "
                              "summaries' widening triggers off (its share of the cost)")
@@ -109,7 +114,8 @@ def main() -> None:
             model_centroids(conn, model_id)
         conn.rollback()
     contenders = ["without", "with"] + (["update"] if args.lists and args.by_update else []) \
-        + (["unwidened"] if args.lists and args.unwidened else [])
+        + (["unwidened"] if args.lists and args.unwidened else []) \
+        + (["0013 widening"] if args.lists and args.old_widening else [])
     batches = []
     started = time.perf_counter()
     for i in range(len(contenders) * args.rounds):  # each contender ingests its own files
@@ -134,9 +140,12 @@ def main() -> None:
     def configure(conn, name: str) -> None:
         """Trigger functions, widening triggers and lists for contender `name`."""
         if args.lists:
-            bodies = current if name in ("with", "unwidened") else old.OLD_TRIGGER_FUNCTIONS
+            handed_over = name in ("with", "unwidened", "0013 widening")
+            bodies = {**(current if handed_over else old.OLD_TRIGGER_FUNCTIONS),
+                      bulk.WIDEN_FUNCTION: bulk.OLD_WIDEN_BODY if name == "0013 widening"
+                      else bulk.WIDEN_BODY}
             for function, body in bodies.items():
-                if function in old.OLD_TRIGGER_FUNCTIONS:
+                if function in old.OLD_TRIGGER_FUNCTIONS or function == bulk.WIDEN_FUNCTION:
                     conn.execute(text(
                         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger "
                         f"LANGUAGE plpgsql SET search_path FROM CURRENT AS $${body}$$"))

@@ -92,6 +92,24 @@ def zone_maps_cover_passing_rows(conn: Connection, model_id: int) -> None:
         assert passing <= kept, (filters, where)
 
 
+RANGED = ("acquired_at", "scan_size_x_m", "drive_frequency_hz")
+LISTED = ("site", "imaging_mode", "sample_name")
+# Lists whose summary is not exactly their rows' (what a build would compute): after
+# inserts only, widening must give exactly that, neither less nor more.
+INEXACT = (
+    "SELECT count(*) FROM search_lists l JOIN (SELECT model_id, list_id, "
+    + ", ".join([f"min({c}) AS min_{c}, max({c}) AS max_{c}" for c in RANGED]
+                + [f"array_agg(DISTINCT {c}::text) FILTER (WHERE {c} IS NOT NULL) AS {c}s"
+                   for c in LISTED])
+    + " FROM search_codes GROUP BY model_id, list_id) c USING (model_id, list_id) "
+    "WHERE l.model_id = :m AND ("
+    + " OR ".join([f"l.{e}_{c} IS DISTINCT FROM c.{e}_{c}" for c in RANGED
+                   for e in ("min", "max")]
+                  + [f"NOT (coalesce(l.{c}s, '{{}}') @> coalesce(c.{c}s, '{{}}') AND "
+                     f"coalesce(l.{c}s, '{{}}') <@ coalesce(c.{c}s, '{{}}'))" for c in LISTED])
+    + ")")
+
+
 def test_store_vectors_gives_each_vector_its_nearest_list(catalog: Catalog) -> None:
     rng = np.random.default_rng(11)
     with catalog.engine.begin() as conn:
@@ -109,6 +127,7 @@ def test_store_vectors_gives_each_vector_its_nearest_list(catalog: Catalog) -> N
         sites = conn.execute(text("SELECT count(*) FROM search_lists WHERE model_id = :m "
                                   "AND 'new-lab' = ANY(sites)"), {"m": model_id}).scalar_one()
         assert sites >= 1  # widened for the bulk-assigned rows
+        assert conn.execute(text(INEXACT), {"m": model_id}).scalar_one() == 0
         # a later insert of this transaction (not the writer's batch) has its list looked
         # up per row, as any other writer's
         last = new_scans(conn, 1)
