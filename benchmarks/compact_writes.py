@@ -29,7 +29,8 @@ list (0012's functions) and the batch's lists set afterwards by an UPDATE of
 with the summaries' widening triggers off (not a design: what the widening costs; its
 rows leave the summaries under-stated, in this throwaway catalog only);
 `--old-widening` the lists handed over with migration 0013's widening function (0014
-replaced it by one that computes widened values only for the lists that change).
+replaced it by one that computes widened values only for the lists that change);
+`--covered` starts every list with a summary that covers any value (nothing to widen).
 
     python benchmarks/compact_writes.py --lists 1000 --files 100 --rounds 5 \
         --embed-model none --by-update --unwidened --old-widening
@@ -72,6 +73,10 @@ def main() -> None:
     parser.add_argument("--old-widening", action="store_true",
                         help="with --lists: also time the lists handed over with "
                              "migration 0013's widening function")
+    parser.add_argument("--covered", action="store_true",
+                        help="with --lists: the lists' summaries cover every value from the "
+                             "start (nothing to widen: the steady state of a list whose "
+                             "new rows fall inside its summary)")
     parser.add_argument("--unwidened", action="store_true",
                         help="with --lists: also time the lists handed over with the "
                              "summaries' widening triggers off (its share of the cost)")
@@ -109,6 +114,14 @@ def main() -> None:
                     "clock_timestamp(), '{}', '{}', '{}')"),
                     [{"m": model_id, "l": i, "c": str(c.tolist())}
                      for i, c in enumerate(centroids)])
+                if args.covered:  # any value: NULL lists, ranges without bounds
+                    conn.execute(text(
+                        "UPDATE search_lists SET sites = NULL, imaging_modes = NULL, "
+                        "sample_names = NULL, min_acquired_at = '-infinity', "
+                        "max_acquired_at = 'infinity', min_scan_size_x_m = '-infinity', "
+                        "max_scan_size_x_m = 'infinity', min_drive_frequency_hz = "
+                        "'-infinity', max_drive_frequency_hz = 'infinity' "
+                        "WHERE model_id = :m"), {"m": model_id})
     with engine.connect() as conn:  # the writer holds its centroids, as `symcat embed`'s
         for model_id in model_ids:
             model_centroids(conn, model_id)

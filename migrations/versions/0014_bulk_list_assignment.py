@@ -47,16 +47,18 @@ _LOOKED_UP = f"""
           ON CONFLICT (scan_id, model_id) DO UPDATE
             SET code = EXCLUDED.code, list_id = EXCLUDED.list_id;"""
 # The writer's lists, for the rows it wrote with the vectors they were computed for, and
-# only where the list exists; the lookup for every other row.
+# only where the list exists (a primary-key lookup a row: a join read every model's
+# lists); the lookup for every other row.
 _HANDED_OVER = f"""
           INSERT INTO search_codes (scan_id, model_id, code, list_id, {_COLUMNS})
           SELECT n.scan_id, n.model_id, n.code,
-                 coalesce(l.list_id, symcat_search_list(n.model_id, n.code)), {_FROM_SCAN}
+                 coalesce((SELECT l.list_id FROM search_lists l WHERE l.model_id = n.model_id
+                              AND l.list_id = h.list_id),
+                          symcat_search_list(n.model_id, n.code)), {_FROM_SCAN}
             FROM (SELECT scan_id, model_id, vector, symcat_search_code(vector) AS code
                     FROM new_rows OFFSET 0) n JOIN scans s ON s.id = n.scan_id
             LEFT JOIN pg_temp.symcat_new_vectors h ON h.scan_id = n.scan_id
                   AND h.model_id = n.model_id AND h.vector = n.vector
-            LEFT JOIN search_lists l ON l.model_id = h.model_id AND l.list_id = h.list_id
           ON CONFLICT (scan_id, model_id) DO UPDATE
             SET code = EXCLUDED.code, list_id = EXCLUDED.list_id;"""
 INSERT_FUNCTION = "symcat_search_code_insert"
