@@ -34,7 +34,8 @@ from symcat.store.search_lists import BATCH, nearest, read_vectors, write_assign
 
 log = logging.getLogger(__name__)
 
-try:  # BLAS threads on busy cores: 36 ms instead of 2 ms for 100 x 1,000 x 1,024
+try:  # BLAS's threads on 2 busy cores made the 100 x 1,024 x 1,000 product many times
+    # slower than one thread does it (the writer runs beside inference and the server)
     from threadpoolctl import ThreadpoolController
 
     _THREADS: Any = ThreadpoolController()
@@ -48,17 +49,14 @@ _LOCK = "LOCK TABLE search_codes IN ROW EXCLUSIVE MODE"
 _CENTROIDS: dict[tuple[str, int], tuple[datetime, np.ndarray, np.ndarray]] = {}
 
 
-def model_centroids(conn: Connection, model_id: int, *, lock: bool = True
-                    ) -> tuple[np.ndarray, np.ndarray] | None:
+def model_centroids(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(list ids, unit centroids as float32) of the model's lists, None when it has none;
-    read once per build and held (one primary-key lookup to check). `lock`: first take
-    ROW EXCLUSIVE on `search_codes`, so the lists stay as read until this transaction
-    ends (a rebuild waits), in the same round trip."""
-    statement = _STAMP.format(m=int(model_id))
+    read once per build and held (one primary-key lookup to check). First takes ROW
+    EXCLUSIVE on `search_codes`, in the same round trip, so the lists stay as read until
+    this transaction ends (a rebuild waits)."""
     with conn.connection.driver_connection.cursor() as cursor:
-        cursor.execute(f"{_LOCK}; {statement}" if lock else statement)
-        if lock:
-            cursor.nextset()
+        cursor.execute(f"{_LOCK}; {_STAMP.format(m=int(model_id))}")
+        cursor.nextset()
         found = cursor.fetchone()
     if found is None:
         return None
