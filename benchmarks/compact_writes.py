@@ -22,7 +22,7 @@ lists' summaries widened by their triggers; "without" has 0012's functions, the 
 triggers off, and the lists moved to another model for its rounds (so `store_vectors`
 finds none to assign). The embed write then stores each round's vectors for
 `--write-models` models (each with its own N lists, summaries empty at the start: every
-write widens them as fresh scans do), one transaction each, for steadier figures.
+write widens them as fresh scans do), one transaction each, each write one sample.
 `--by-update` adds a third contender, the alternative design: codes written without a
 list (0012's functions) and the batch's lists set afterwards by an UPDATE of
 `search_codes` in the same transaction; `--unwidened` a fourth, the lists handed over
@@ -142,6 +142,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     ingest_s: dict[str, list[float]] = {name: [] for name in contenders}
     embed_s: dict[str, list[float]] = {name: [] for name in contenders}
+    uncommitted_s: dict[str, list[float]] = {name: [] for name in contenders}
     full_s: dict[str, list[float]] = {name: [] for name in contenders}
     assign_s: list[float] = []
 
@@ -184,7 +185,6 @@ def main() -> None:
         t0 = time.perf_counter()
         catalog.ingest([folder], jobs=1)
         t1 = time.perf_counter()
-        write_s = 0.0
         with engine.connect() as conn:
             for model_id in model_ids:
                 ids = list(conn.execute(text(
@@ -201,7 +201,8 @@ def main() -> None:
                             "UPDATE search_codes c SET list_id = h.list_id FROM "
                             "symcat_new_vectors h WHERE c.scan_id = h.scan_id AND "
                             "c.model_id = h.model_id AND h.list_id IS NOT NULL"))
-                write_s += time.perf_counter() - t2
+                    uncommitted_s[name].append(time.perf_counter() - t2)
+                embed_s[name].append(time.perf_counter() - t2)
                 assert stored == len(ids) == args.files, (stored, len(ids))
                 if name == "with":  # the numpy share of it, timed alone
                     held = model_centroids(conn, model_id)
@@ -211,7 +212,6 @@ def main() -> None:
                     assign_s.append(time.perf_counter() - t4)
         t3 = time.perf_counter()
         ingest_s[name].append(t1 - t0)
-        embed_s[name].append(write_s / len(model_ids))
         if model:
             summary = embed_catalog(engine, model, workers=0, build_index=False)
             assert summary.embedded == args.files, summary
@@ -235,9 +235,11 @@ def main() -> None:
           f"{what}")
     print("ingest seconds per round:")
     print(describe(ingest_s, baseline="without"))
-    print(f"embed write (store_vectors of {args.files} vectors, one transaction; mean of "
-          f"{len(model_ids)} models) seconds per round:")
-    print(describe(embed_s, baseline="without"))
+    print(f"embed write (store_vectors of {args.files} vectors and the commit, one "
+          f"transaction; {len(model_ids)} models a round) seconds per write:")
+    print(_brief(embed_s))
+    print("the same before the commit (the commit's WAL flush varies most) seconds per write:")
+    print(_brief(uncommitted_s))
     if assign_s:
         print(f"of which the numpy assignment (timed alone): median "
               f"{1e6 * float(np.median(assign_s)) / args.files:.1f} us a vector")
@@ -245,6 +247,7 @@ def main() -> None:
         print(f"embed end to end ({model}) seconds per round:")
         print(describe(full_s, baseline="without"))
     for label, times in (("ingest", ingest_s), ("embed write", embed_s),
+                         ("embed write before the commit", uncommitted_s),
                          ("embed end to end", full_s)):
         if not times["with"]:
             continue
@@ -252,6 +255,23 @@ def main() -> None:
         line = ", ".join(f"{rate[k]:.0f} scans/s {k}" for k in contenders)
         print(f"{label}: {line} (with: rate {100 * (rate['with'] / rate['without'] - 1):+.1f}%)")
     print(load.line())
+
+
+def _brief(times: dict[str, list[float]]) -> str:
+    """`describe` without every run (there are dozens): min, median, ratios to without."""
+    from _timing import stats
+
+    base = stats(times["without"])
+    lines = []
+    for name, seconds in times.items():
+        s = stats(seconds)
+        line = (f"{name:>13}: min {1e3 * s['min']:.2f} ms, median {1e3 * s['median']:.2f} ms "
+                f"({s['n']} writes)")
+        if name != "without":
+            line += (f"; ratio to without: min {s['min'] / base['min']:.2f}, "
+                     f"median {s['median'] / base['median']:.2f}")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _migration(name: str):
