@@ -30,7 +30,9 @@ with the summaries' widening triggers off (not a design: what the widening costs
 rows leave the summaries under-stated, in this throwaway catalog only);
 `--old-widening` the lists handed over with migration 0013's widening function (0014
 replaced it by one that computes widened values only for the lists that change);
-`--covered` starts every list with a summary that covers any value (nothing to widen).
+`--covered` starts every list with a summary that covers any value (nothing to widen);
+`--ahead` the write with its lists computed before it, outside the timing, as `symcat
+embed` computes them in its inference thread (the writer thread's own share).
 
     python benchmarks/compact_writes.py --lists 1000 --files 100 --rounds 5 \
         --embed-model none --by-update --unwidened --old-widening
@@ -77,6 +79,9 @@ def main() -> None:
                         help="with --lists: the lists' summaries cover every value from the "
                              "start (nothing to widen: the steady state of a list whose "
                              "new rows fall inside its summary)")
+    parser.add_argument("--ahead", action="store_true",
+                        help="with --lists: also time the write with the lists computed "
+                             "before it (as `symcat embed` does beside inference)")
     parser.add_argument("--unwidened", action="store_true",
                         help="with --lists: also time the lists handed over with the "
                              "summaries' widening triggers off (its share of the cost)")
@@ -89,7 +94,7 @@ def main() -> None:
     from symcat.embed.registry import default_extractor
     from symcat.embed.run import embed_catalog, store_vectors
     from symcat.ingest.synth.dataset import generate_dataset
-    from symcat.store.list_assignment import assign, model_centroids
+    from symcat.store.list_assignment import assign, assign_ahead, model_centroids
 
     catalog = Catalog()
     engine = catalog.engine
@@ -128,7 +133,8 @@ def main() -> None:
         conn.rollback()
     contenders = ["without", "with"] + (["update"] if args.lists and args.by_update else []) \
         + (["unwidened"] if args.lists and args.unwidened else []) \
-        + (["0013 widening"] if args.lists and args.old_widening else [])
+        + (["0013 widening"] if args.lists and args.old_widening else []) \
+        + (["ahead"] if args.lists and args.ahead else [])
     batches = []
     started = time.perf_counter()
     for i in range(len(contenders) * args.rounds):  # each contender ingests its own files
@@ -154,7 +160,7 @@ def main() -> None:
     def configure(conn, name: str) -> None:
         """Trigger functions, widening triggers and lists for contender `name`."""
         if args.lists:
-            handed_over = name in ("with", "unwidened", "0013 widening")
+            handed_over = name in ("with", "unwidened", "0013 widening", "ahead")
             bodies = {**(current if handed_over else old.OLD_TRIGGER_FUNCTIONS),
                       bulk.WIDEN_FUNCTION: bulk.OLD_WIDEN_BODY if name == "0013 widening"
                       else bulk.WIDEN_BODY}
@@ -193,9 +199,12 @@ def main() -> None:
                 vectors = rng.standard_normal((len(ids), args.dim)).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
                 conn.rollback()
+                # the embed writer's caller computes them beside inference
+                ahead = assign_ahead(engine.url, model_id, vectors) if name == "ahead" \
+                    else None
                 t2 = time.perf_counter()
                 with conn.begin():
-                    stored = store_vectors(conn, model_id, ids, vectors)
+                    stored = store_vectors(conn, model_id, ids, vectors, ahead)
                     if name == "update":  # the lists handed over, set by an UPDATE
                         conn.execute(text(
                             "UPDATE search_codes c SET list_id = h.list_id FROM "

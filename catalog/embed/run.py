@@ -42,7 +42,7 @@ from symcat.query.calibrate import calibrate
 from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
 from symcat.store.code_levels import RANKING
-from symcat.store.list_assignment import assign_unlisted, new_lists
+from symcat.store.list_assignment import Ahead, assign_ahead, assign_unlisted, new_lists
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
@@ -413,16 +413,18 @@ NEW_VECTORS = ("CREATE TEMP TABLE IF NOT EXISTS symcat_new_vectors (scan_id uuid
 
 
 def store_vectors(
-    conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
+    conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray,
+    ahead: Ahead | None = None,
 ) -> int:
     """Insert vectors (already centred and normalized); rows already present are kept.
 
-    Where the model has search lists, each vector's list is assigned here in numpy and
+    Where the model has search lists, each vector's list is assigned here in numpy (or
+    taken from `ahead`, computed before by `assign_ahead`, if of the current lists) and
     handed to the trigger that writes its code (`symcat.store.list_assignment`), in
     this transaction."""
     if len(set(ids)) != len(ids):
         raise ValueError("store_vectors: a scan id appears twice in one batch")
-    lists = new_lists(conn, model_id, vectors)
+    lists = new_lists(conn, model_id, vectors, ahead)
     raw = conn.connection.driver_connection
     columns = "scan_id, model_id, vector" + ("" if lists is None else ", list_id")
     with raw.cursor() as cursor:
@@ -495,9 +497,12 @@ class _Writer(threading.Thread):
             self.seconds += time.perf_counter() - started
 
     def put(self, ids: list[uuid.UUID], vectors: np.ndarray) -> None:
+        """Queue a batch; its search lists are computed here, in the caller's thread
+        (beside inference, while the writer stores the batch before), where the
+        process holds the model's centroids (`symcat.store.list_assignment`)."""
         if self.error is not None:
             raise self.error
-        self.inbox.put((ids, vectors))
+        self.inbox.put((ids, vectors, assign_ahead(self.engine.url, self.model_id, vectors)))
 
     def close(self) -> None:
         self.inbox.put(None)

@@ -22,6 +22,7 @@ over are those of the lists it read.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,29 +50,59 @@ _LOCK = "LOCK TABLE search_codes IN ROW EXCLUSIVE MODE"
 _CENTROIDS: dict[tuple[str, int], tuple[datetime, np.ndarray, np.ndarray]] = {}
 
 
-def model_centroids(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(list ids, unit centroids as float32) of the model's lists, None when it has none;
-    read once per build and held (one primary-key lookup to check). First takes ROW
-    EXCLUSIVE on `search_codes`, in the same round trip, so the lists stay as read until
-    this transaction ends (a rebuild waits)."""
+def _key(conn_or_url: Any, model_id: int) -> tuple[str, int]:
+    url = getattr(getattr(conn_or_url, "engine", conn_or_url), "url", conn_or_url)
+    return str(url.render_as_string(hide_password=True)), int(model_id)
+
+
+def held_lists(conn: Connection, model_id: int
+               ) -> tuple[datetime, np.ndarray, np.ndarray] | None:
+    """(build stamp, list ids, unit centroids as float32) of the model's lists, None when
+    it has none; read once per build and held (one primary-key lookup to check). First
+    takes ROW EXCLUSIVE on `search_codes`, in the same round trip, so the lists stay as
+    read until this transaction ends (a rebuild waits)."""
     with conn.connection.driver_connection.cursor() as cursor:
         cursor.execute(f"{_LOCK}; {_STAMP.format(m=int(model_id))}")
         cursor.nextset()
         found = cursor.fetchone()
     if found is None:
         return None
-    stamp = found[0]
-    key = (conn.engine.url.render_as_string(hide_password=True), model_id)
+    stamp, key = found[0], _key(conn, model_id)
     held = _CENTROIDS.get(key)
     if held is not None and held[0] == stamp:
-        return held[1], held[2]
+        return held
     rows = conn.execute(select(SearchList.list_id, SearchList.centroid)
                         .where(SearchList.model_id == model_id)
                         .order_by(SearchList.list_id)).all()
     ids = np.array([r.list_id for r in rows], dtype=np.int32)
     centroids = np.stack([vector_array(r.centroid) for r in rows]).astype(np.float32)
     _CENTROIDS[key] = (stamp, ids, centroids)
-    return ids, centroids
+    return _CENTROIDS[key]
+
+
+def model_centroids(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(list ids, centroids) of `held_lists`, the lists kept as read (see there)."""
+    held = held_lists(conn, model_id)
+    return None if held is None else (held[1], held[2])
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Lists of a batch computed before its write (beside inference, not in the writer's
+    transaction), with the build whose centroids gave them."""
+
+    stamp: datetime
+    lists: np.ndarray
+
+
+def assign_ahead(url: Any, model_id: int, vectors: np.ndarray) -> Ahead | None:
+    """The batch's lists from the centroids this process holds for the model (no round
+    trip; None when it holds none yet). The writer uses them only if the model's lists
+    are still of that build once it holds its lock (`new_lists`)."""
+    held = _CENTROIDS.get(_key(url, model_id))
+    if held is None:
+        return None
+    return Ahead(held[0], assign(vectors, held[1], held[2]))
 
 
 def assign(vectors: np.ndarray, ids: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -91,13 +122,17 @@ def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
                            for s in range(0, len(vectors), BATCH)])
 
 
-def new_lists(conn: Connection, model_id: int, vectors: np.ndarray) -> np.ndarray | None:
+def new_lists(conn: Connection, model_id: int, vectors: np.ndarray,
+              ahead: Ahead | None = None) -> np.ndarray | None:
     """The lists of vectors about to be written in this transaction (None: the model has
-    no lists); the lists stay as read until the transaction ends."""
-    held = model_centroids(conn, model_id)
+    no lists); the lists stay as read until the transaction ends. `ahead`: the lists
+    computed before (`assign_ahead`), used where they are of the current build."""
+    held = held_lists(conn, model_id)
     if held is None:
         return None
-    return assign(vectors, *held)
+    if ahead is not None and ahead.stamp == held[0] and len(ahead.lists) == len(vectors):
+        return ahead.lists
+    return assign(vectors, held[1], held[2])
 
 
 def assign_unlisted(conn: Connection, model_id: int) -> int:

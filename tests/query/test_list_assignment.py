@@ -23,7 +23,7 @@ from symcat.query.knn import find_model, knn
 from symcat.query.zones import zones
 from symcat.store import migrate
 from symcat.store.engine import get_engine
-from symcat.store.list_assignment import assign_unlisted
+from symcat.store.list_assignment import Ahead, assign_ahead, assign_unlisted
 from symcat.store.models import SearchList
 from symcat.store.models.embedding import hnsw_index_ddl, vector_array
 from symcat.store.search_lists import build_lists, nearest, read_vectors
@@ -137,6 +137,33 @@ def test_store_vectors_gives_each_vector_its_nearest_list(catalog: Catalog) -> N
         assert stored_lists(conn, model_id)[last[0]] == by_lookup(conn, last, model_id)[last[0]]
         with pytest.raises(ValueError, match="twice in one batch"):
             store_vectors(conn, model_id, [ids[0], ids[0]], vectors[:2])
+
+
+def test_lists_computed_ahead_are_used_only_for_the_lists_they_were_computed_with(
+        catalog: Catalog) -> None:
+    """`symcat embed`'s writer gets each batch's lists computed beside inference
+    (`assign_ahead`); a rebuild in between makes it assign them again."""
+    rng = np.random.default_rng(18)
+    with catalog.engine.begin() as conn:
+        model_id, ids, vectors, _ = add_scans(conn, 1100, 16, seed=18, name="test.bulk.ahead")
+        build_lists(conn, model_id, order=False)
+        more = new_scans(conn, 40)
+        fresh = near(vectors[:40], rng)
+        store_vectors(conn, model_id, more[:10], fresh[:10])  # the process reads the lists
+        ahead = assign_ahead(catalog.engine.url, model_id, fresh[10:20])
+        assert ahead is not None
+        store_vectors(conn, model_id, more[10:20], fresh[10:20], ahead)
+        assert stored_lists(conn, model_id) == from_scratch(conn, model_id)
+        # taken as handed over where the build is the same (here: every row in list 0)
+        forced = Ahead(ahead.stamp, np.zeros(10, np.int32))
+        store_vectors(conn, model_id, more[20:30], fresh[20:30], forced)
+        assert {stored_lists(conn, model_id)[s] for s in more[20:30]} == {0}
+        # computed before a rebuild: not used
+        stale = assign_ahead(catalog.engine.url, model_id, fresh[30:])
+        build_lists(conn, model_id, order=False, seed=3)
+        store_vectors(conn, model_id, more[30:], fresh[30:], stale)
+        assert stored_lists(conn, model_id) == from_scratch(conn, model_id)
+        assert broken(conn) == (0, 0)
 
 
 def test_a_model_without_lists_stores_codes_to_be_read_by_every_pass(catalog: Catalog
