@@ -10,7 +10,9 @@ and running it again adds nothing. Three stages overlap:
   device (`symcat.embed.loading`, `symcat.embed.preprocess_torch`);
 * inference: the main process runs the extractor (GPU when there is one, fp16 autocast);
 * writing: a thread copies each batch's vectors in (binary COPY, then an insert that
-  ignores rows another run stored meanwhile), one transaction per batch.
+  ignores rows another run stored meanwhile), one transaction per batch, with each
+  vector's search list computed beforehand in the inference thread
+  (`symcat.store.list_assignment`).
 
 The per-model HNSW index is built once the model's first vectors are in (bulk-building
 is much faster than inserting into an empty graph) and maintained by inserts after that.

@@ -6,7 +6,10 @@ write 3.1 times slower (benchmarks/RESULTS.md). `symcat.embed.run.store_vectors`
 assigns each batch in numpy (the exact nearest stored centroid, as a build assigns:
 ~20 us a 1,024-d vector at 1,000 lists on one core) and copies the list ids with the
 vectors into its temporary table, where the trigger writing the codes takes them
-(migration 0014), so no row is written twice. Other writers (a hub's replication, an
+(migration 0014), so no row is written twice. In `symcat embed` the batch's lists are
+computed in the inference thread from the centroids the process holds (`assign_ahead`),
+while the writer stores the batch before; the writer uses them only if the lists are
+still of that build once it holds its lock. Other writers (a hub's replication, an
 UPDATE of a vector, SQL by hand) keep the per-row lookup.
 
 Codes without a list (`list_id` NULL: written while the model had no lists) are read by
