@@ -32,7 +32,9 @@ rows leave the summaries under-stated, in this throwaway catalog only);
 replaced it by one that computes widened values only for the lists that change);
 `--covered` starts every list with a summary that covers any value (nothing to widen);
 `--ahead` the write with its lists computed before it, outside the timing, as `symcat
-embed` computes them in its inference thread (the writer thread's own share).
+embed` computes them in its inference thread (the writer thread's own share). With
+`--lists` the extractor's model (embed end to end) gets N lists as well, moved away in
+"without" rounds like the others'.
 
     python benchmarks/compact_writes.py --lists 1000 --files 100 --rounds 5 \
         --embed-model none --by-update --unwidened --old-widening
@@ -91,8 +93,8 @@ def main() -> None:
     from sqlalchemy import text
 
     from symcat.client import Catalog
-    from symcat.embed.registry import default_extractor
-    from symcat.embed.run import embed_catalog, store_vectors
+    from symcat.embed.registry import default_extractor, get_cfg
+    from symcat.embed.run import embed_catalog, ensure_model, store_vectors
     from symcat.ingest.synth.dataset import generate_dataset
     from symcat.store.list_assignment import assign, assign_ahead, model_centroids
 
@@ -107,10 +109,21 @@ def main() -> None:
             for i in range(2 * writes)]
         parking = dict(zip(model_ids[:writes], model_ids[writes:], strict=True))
         model_ids = model_ids[:writes]  # the others hold the lists in "without" rounds
+        dims = dict.fromkeys(model_ids, args.dim)
+        model = args.embed_model or default_extractor()
+        model = None if model == "none" else model
+        if model and args.lists:  # the extractor's model has lists too, for end to end
+            cfg = get_cfg(model)
+            extractor_id = ensure_model(conn, cfg)
+            dims[extractor_id] = cfg.dim
+            parking[extractor_id] = conn.execute(text(
+                "INSERT INTO embedding_models (name, family, dim, config) VALUES "
+                "('bench.writes.parking', 'bench.writes', :d, '{}') RETURNING id"),
+                {"d": cfg.dim}).scalar_one()
         if args.lists:
             rng_lists = np.random.default_rng(1)
-            for model_id in model_ids:
-                centroids = rng_lists.standard_normal((args.lists, args.dim)).astype(np.float32)
+            for model_id, dim in dims.items():
+                centroids = rng_lists.standard_normal((args.lists, dim)).astype(np.float32)
                 centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
                 conn.execute(text(
                     "INSERT INTO search_lists (model_id, list_id, centroid, centroid_code, "
@@ -128,7 +141,7 @@ def main() -> None:
                         "'-infinity', max_drive_frequency_hz = 'infinity' "
                         "WHERE model_id = :m"), {"m": model_id})
     with engine.connect() as conn:  # the writer holds its centroids, as `symcat embed`'s
-        for model_id in model_ids:
+        for model_id in dims:
             model_centroids(conn, model_id)
         conn.rollback()
     contenders = ["without", "with"] + (["update"] if args.lists and args.by_update else []) \
@@ -143,8 +156,6 @@ def main() -> None:
         batches.append(folder)
     print(f"generated {len(batches)} x {args.files} files in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
-    model = args.embed_model or default_extractor()
-    model = None if model == "none" else model
     rng = np.random.default_rng(0)
     ingest_s: dict[str, list[float]] = {name: [] for name in contenders}
     embed_s: dict[str, list[float]] = {name: [] for name in contenders}
@@ -174,7 +185,7 @@ def main() -> None:
                 conn.execute(text(f"ALTER TABLE search_codes {how} TRIGGER {trigger}"))
             park = name == "without"
             if park != parked["now"]:
-                for model_id in model_ids:
+                for model_id in dims:
                     source, target = (model_id, parking[model_id]) if park \
                         else (parking[model_id], model_id)
                     conn.execute(text("UPDATE search_lists SET model_id = :to "
