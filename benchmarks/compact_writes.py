@@ -246,7 +246,7 @@ def main() -> None:
         if args.lists:
             listed = conn.execute(text(
                 "SELECT count(*) FILTER (WHERE list_id IS NULL), count(*) FROM search_codes "
-                "WHERE model_id = ANY(:m)"), {"m": model_ids}).one()
+                "WHERE model_id = ANY(:m)"), {"m": list(dims)}).one()
             print(f"codes of the benchmark's models without a list: {listed[0]} of "
                   f"{listed[1]} (the 'without' rounds' rows)")
     what = (f"with = search lists maintained ({args.lists} centroids), without = codes only"
