@@ -10,7 +10,9 @@ and running it again adds nothing. Three stages overlap:
   device (`symcat.embed.loading`, `symcat.embed.preprocess_torch`);
 * inference: the main process runs the extractor (GPU when there is one, fp16 autocast);
 * writing: a thread copies each batch's vectors in (binary COPY, then an insert that
-  ignores rows another run stored meanwhile), one transaction per batch.
+  ignores rows another run stored meanwhile), one transaction per batch, with each
+  vector's search list computed beforehand in the inference thread
+  (`symcat.store.list_assignment`).
 
 The per-model HNSW index is built once the model's first vectors are in (bulk-building
 is much faster than inserting into an empty graph) and maintained by inserts after that.
@@ -42,6 +44,7 @@ from symcat.query.calibrate import calibrate
 from symcat.query.compact import calibrate_compact, compact_config
 from symcat.query.expr import scan_conditions
 from symcat.store.code_levels import RANKING
+from symcat.store.list_assignment import Ahead, assign_ahead, assign_unlisted, new_lists
 from symcat.store.models import Channel, Embedding, EmbeddingModel, Scan
 from symcat.store.models.embedding import MAX_INDEXED_DIM, hnsw_index_ddl, hnsw_index_name
 from symcat.store.pixels import dequantize_u16
@@ -133,7 +136,9 @@ def ensure_index(engine: Engine, model_id: int, dim: int, *, memory: str = "1GB"
 
 def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> None:
     """The model's search lists (symcat.store.search_lists): rebuilt with its index, and
-    built for a model that has none yet but enough vectors (or has grown 4-fold since)."""
+    built for a model that has none yet but enough vectors (or has grown 4-fold since);
+    otherwise codes left without a list are given theirs
+    (symcat.store.list_assignment.assign_unlisted)."""
     if conn.in_transaction():
         conn.commit()
     with conn.begin():
@@ -143,6 +148,8 @@ def _ensure_lists(conn: Connection, model_id: int, *, rebuild: bool = False) -> 
         if rows >= MIN_LIST_ROWS and (rebuild or rows > 4 * built):
             lists = build_lists(conn, model_id)
             log.info("model %s: %s search lists over %s vectors", model_id, lists, rows)
+        else:
+            assign_unlisted(conn, model_id)
 
 
 def _ensure_rules(conn: Connection, model_id: int, dim: int) -> None:
@@ -400,22 +407,36 @@ def _init_worker(_: int) -> None:
 
 
 # -- writing (in a thread) --------------------------------------------------------------
+# The batch on its way in, each vector with its list when the model has lists: the
+# trigger that writes the codes takes them from here (migration 0014).
+NEW_VECTORS = ("CREATE TEMP TABLE IF NOT EXISTS symcat_new_vectors (scan_id uuid, "
+               "model_id int, vector halfvec, list_id int) ON COMMIT DELETE ROWS; "
+               "DELETE FROM symcat_new_vectors")  # an earlier batch of this transaction
+
+
 def store_vectors(
-    conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray
+    conn: Connection, model_id: int, ids: Sequence[uuid.UUID], vectors: np.ndarray,
+    ahead: Ahead | None = None,
 ) -> int:
-    """Insert vectors (already centred and normalized); rows already present are kept."""
+    """Insert vectors (already centred and normalized); rows already present are kept.
+
+    Where the model has search lists, each vector's list is assigned here in numpy (or
+    taken from `ahead`, computed before by `assign_ahead`, if of the current lists) and
+    handed to the trigger that writes its code (`symcat.store.list_assignment`), in
+    this transaction."""
+    if len(set(ids)) != len(ids):
+        raise ValueError("store_vectors: a scan id appears twice in one batch")
+    lists = new_lists(conn, model_id, vectors, ahead)
     raw = conn.connection.driver_connection
-    conn.execute(text(
-        "CREATE TEMP TABLE IF NOT EXISTS _new_embeddings "
-        "(scan_id uuid, model_id int, vector halfvec) ON COMMIT DELETE ROWS"
-    ))
-    with raw.cursor() as cursor, cursor.copy(
-        "COPY _new_embeddings (scan_id, model_id, vector) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
-        copy.write(copy_payload(ids, model_id, vectors))
+    columns = "scan_id, model_id, vector" + ("" if lists is None else ", list_id")
+    with raw.cursor() as cursor:
+        cursor.execute(NEW_VECTORS)
+        with cursor.copy(f"COPY symcat_new_vectors ({columns}) FROM STDIN (FORMAT BINARY)"
+                         ) as copy:
+            copy.write(copy_payload(ids, model_id, vectors, lists))
     return conn.execute(text(
         "INSERT INTO embeddings (scan_id, model_id, vector) "
-        "SELECT n.scan_id, n.model_id, n.vector FROM _new_embeddings n "
+        "SELECT n.scan_id, n.model_id, n.vector FROM symcat_new_vectors n "
         "JOIN scans s ON s.id = n.scan_id "  # a scan deleted meanwhile is simply skipped
         "ON CONFLICT (scan_id, model_id) DO NOTHING"
     )).rowcount
@@ -425,25 +446,31 @@ COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no ex
 COPY_TRAILER = b"\xff\xff"
 
 
-def copy_payload(ids: Sequence[uuid.UUID], model_id: int, vectors: np.ndarray) -> bytes:
-    """Rows (uuid, int4, halfvec) in PostgreSQL's binary COPY format, built in one go.
+def copy_payload(ids: Sequence[uuid.UUID], model_id: int, vectors: np.ndarray,
+                 lists: np.ndarray | None = None) -> bytes:
+    """Rows (uuid, int4, halfvec, int4 list id or NULL) in PostgreSQL's binary COPY
+    format, built in one go.
 
     Every row has the same size, so the rows are one numpy record array: no Python work
     per row under the GIL beside the inference thread (as `write_row` with pgvector's
     HalfVector had). halfvec's binary form, as `HalfVector.to_binary`: dim and 0
-    (uint16), then big-endian float16s.
+    (uint16), then big-endian float16s. `lists` None: every list id NULL.
     """
     n, dim = vectors.shape
-    row = np.dtype([
+    fields = [
         ("fields", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("model_len", ">i4"),
         ("model", ">i4"), ("vector_len", ">i4"), ("dim", ">u2"), ("unused", ">u2"),
         ("vector", ">f2", (dim,)),
-    ])
+    ]
+    row = np.dtype(fields if lists is None else [*fields, ("list_len", ">i4"),
+                                                 ("list", ">i4")])
     rows = np.zeros(n, row)
     rows["fields"], rows["id_len"], rows["model_len"], rows["model"] = 3, 16, 4, model_id
     rows["id"] = np.frombuffer(b"".join(i.bytes for i in ids), "V16")
     rows["vector_len"], rows["dim"] = 4 + 2 * dim, dim
     rows["vector"] = vectors
+    if lists is not None:
+        rows["fields"], rows["list_len"], rows["list"] = 4, 4, lists
     return COPY_SIGNATURE + rows.tobytes() + COPY_TRAILER
 
 
@@ -472,9 +499,12 @@ class _Writer(threading.Thread):
             self.seconds += time.perf_counter() - started
 
     def put(self, ids: list[uuid.UUID], vectors: np.ndarray) -> None:
+        """Queue a batch; its search lists are computed here, in the caller's thread
+        (beside inference, while the writer stores the batch before), where the
+        process holds the model's centroids (`symcat.store.list_assignment`)."""
         if self.error is not None:
             raise self.error
-        self.inbox.put((ids, vectors))
+        self.inbox.put((ids, vectors, assign_ahead(self.engine.url, self.model_id, vectors)))
 
     def close(self) -> None:
         self.inbox.put(None)

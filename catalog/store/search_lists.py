@@ -76,10 +76,13 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
         conn.execute(text("UPDATE search_codes SET list_id = NULL WHERE model_id = :m "
                           "AND list_id IS NOT NULL"), {"m": model_id})
         return 0
-    centroids = kmeans(vectors, list_count(len(ids)), np.random.default_rng(seed))
+    # as stored (halfvec), so that the rows' lists are the stored centroids' nearest,
+    # which the writers assign new vectors to (symcat.store.list_assignment)
+    centroids = kmeans(vectors, list_count(len(ids)), np.random.default_rng(seed)) \
+        .astype(np.float16).astype(np.float32)
     assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
                                for s in range(0, len(ids), BATCH)])
-    _write_assignment(conn, model_id, ids, assigned)
+    write_assignment(conn, model_id, ids, assigned)
     _write_lists(conn, model_id, centroids)
     record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
     record["selective"] = selective_rule(vectors, np.random.default_rng(seed + 2))
@@ -124,14 +127,22 @@ def assigned_vectors(conn: Connection, model_id: int
     return vectors, centroids, assigned
 
 
-def read_vectors(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (scan id, vector) of the model: ids as 16-byte rows, vectors as float16,
-    parsed from one binary COPY (fixed-size rows: uuid and halfvec of one dimension)."""
+# Every vector of a model; or only those whose code has no list yet (`unlisted`).
+_VECTORS = "SELECT scan_id, vector FROM embeddings WHERE model_id = %s"
+_UNLISTED = ("SELECT e.scan_id, e.vector FROM search_codes c JOIN embeddings e "
+             "USING (scan_id, model_id) WHERE c.model_id = %s AND c.list_id IS NULL")
+
+
+def read_vectors(conn: Connection, model_id: int, *, unlisted: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (scan id, vector) of the model (`unlisted`: of its codes without a list):
+    ids as 16-byte rows, vectors as float16, parsed from one binary COPY (fixed-size
+    rows: uuid and halfvec of one dimension)."""
     raw = conn.connection.driver_connection
     buffer = bytearray()
     with raw.cursor() as cursor, cursor.copy(
-            "COPY (SELECT scan_id, vector FROM embeddings WHERE model_id = %s) "
-            "TO STDOUT (FORMAT BINARY)", (model_id,)) as copy:
+            f"COPY ({_UNLISTED if unlisted else _VECTORS}) TO STDOUT (FORMAT BINARY)",
+            (model_id,)) as copy:
         for data in copy:
             buffer += data
     header = 11 + 4 + 4 + struct.unpack(">I", buffer[15:19])[0]
@@ -173,10 +184,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def _write_assignment(conn: Connection, model_id: int, ids: np.ndarray, lists: np.ndarray
-                      ) -> None:
+def write_assignment(conn: Connection, model_id: int, ids: np.ndarray, lists: np.ndarray,
+                     *, widen: bool = False) -> None:
     """Each code's list id, through a temporary table (one UPDATE, not one per row); the
-    widening trigger is off meanwhile: the summaries are computed afterwards."""
+    widening trigger is off meanwhile unless `widen` (a build computes the summaries
+    afterwards; assigning into existing lists must widen theirs)."""
     import uuid
 
     conn.execute(text("CREATE TEMP TABLE search_list_assignment (scan_id uuid, list_id int) "
@@ -187,13 +199,16 @@ def _write_assignment(conn: Connection, model_id: int, ids: np.ndarray, lists: n
         copy.set_types(["uuid", "int4"])
         for scan_id, list_id in zip(ids, lists.tolist(), strict=True):
             copy.write_row((uuid.UUID(bytes=scan_id.tobytes()), list_id))
-    conn.execute(text("ALTER TABLE search_codes DISABLE TRIGGER symcat_search_list_widen_update"))
+    if not widen:
+        conn.execute(text("ALTER TABLE search_codes DISABLE TRIGGER "
+                          "symcat_search_list_widen_update"))
     conn.execute(text("""
         UPDATE search_codes c SET list_id = a.list_id FROM search_list_assignment a
          WHERE c.model_id = :m AND c.scan_id = a.scan_id
            AND c.list_id IS DISTINCT FROM a.list_id"""), {"m": model_id})
-    conn.execute(text("ALTER TABLE search_codes ENABLE ALWAYS TRIGGER "
-                      "symcat_search_list_widen_update"))
+    if not widen:
+        conn.execute(text("ALTER TABLE search_codes ENABLE ALWAYS TRIGGER "
+                          "symcat_search_list_widen_update"))
     conn.execute(text("DROP TABLE search_list_assignment"))
 
 
