@@ -121,14 +121,21 @@ def _number(element: Any) -> float | None:
     return None
 
 
-_CACHE: dict[int, Zones] = {}
+# Keyed by database and model: a process that searches several catalogs (a lab's and a
+# hub's) would otherwise reload one model's lists each time it switched between them.
+_CACHE: dict[tuple[str, int], Zones] = {}
+
+
+def _key(conn: Connection, model_id: int) -> tuple[str, int]:
+    return conn.engine.url.render_as_string(hide_password=True), int(model_id)
 
 
 def zones(conn: Connection, model_id: int) -> Zones:
     """The model's lists as of this transaction, from memory when their version is
     unchanged."""
     version = tuple(conn.execute(_VERSION, {"m": model_id}).one())
-    cached = _CACHE.get(model_id)
+    key = _key(conn, model_id)
+    cached = _CACHE.get(key)
     if cached is not None and cached.version == version:
         return cached
     columns = [SearchList.list_id, SearchList.rows, SearchList.centroid,
@@ -146,7 +153,7 @@ def zones(conn: Connection, model_id: int) -> Zones:
         else np.empty((0, 0), np.float32)
     loaded = Zones(version, [r.list_id for r in rows], [r.rows for r in rows],
                    centroids.astype(np.float32), ranges, values)
-    _CACHE[model_id] = loaded
+    _CACHE[key] = loaded
     return loaded
 
 

@@ -7,8 +7,10 @@ import numpy as np
 from sqlalchemy import and_, select, text
 
 from symcat.client import Catalog
+from symcat.config import Settings
 from symcat.query.expr import scan_conditions
 from symcat.query.zones import zones
+from symcat.store.engine import get_engine
 from symcat.store.models import SearchList
 from symcat.store.search_lists import build_lists
 from tests.query.test_compact import add_scans
@@ -44,3 +46,23 @@ def test_zones_in_memory_agree_with_the_summaries_and_follow_writes(catalog: Cat
         build_lists(conn, model_id, order=False, seed=1)
     with catalog.engine.connect() as conn:
         assert zones(conn, model_id).version != again.version
+
+
+def test_two_catalogs_keep_their_own_zones(catalog: Catalog, fresh_database_url: str) -> None:
+    """Models of the same id in two databases (a lab and a hub) are held apart: each
+    keeps its own lists, and switching between them reads neither again."""
+    get_engine(Settings(database_url=fresh_database_url), upgrade=True)  # migrated
+    other = Catalog(fresh_database_url)
+    held = {}
+    for cat, n, seed in ((catalog, 1500, 9), (other, 900, 4)):
+        with cat.engine.begin() as conn:
+            model_id, *_ = add_scans(conn, n, 16, seed=seed, name="test.twozones")
+            build_lists(conn, model_id, order=False)
+        with cat.engine.connect() as conn:
+            held[cat] = (model_id, zones(conn, model_id))
+    assert held[catalog][0] == held[other][0]  # same id in both: the case that collided
+    assert len(held[catalog][1].ids) != len(held[other][1].ids)
+    for cat in (catalog, other, catalog):
+        model_id, first = held[cat]
+        with cat.engine.connect() as conn:
+            assert zones(conn, model_id) is first  # from memory, its own database's
