@@ -12,6 +12,7 @@ from symcat.query.expr import scan_conditions
 from symcat.query.zones import zones
 from symcat.store.engine import get_engine
 from symcat.store.models import SearchList
+from symcat.store.models.embedding import vector_array
 from symcat.store.search_lists import build_lists
 from tests.query.test_compact import add_scans
 from tests.query.test_lists import ZONE_FILTERS
@@ -42,10 +43,16 @@ def test_zones_in_memory_agree_with_the_summaries_and_follow_writes(catalog: Cat
     with catalog.engine.connect() as conn:
         again = zones(conn, model_id)
         assert again is not held and int(np.sum(again.possible(far))) == 1
+        assert again.centroids is held.centroids  # same build: only summaries read again
     with catalog.engine.begin() as conn:  # and a rebuild
         build_lists(conn, model_id, order=False, seed=1)
     with catalog.engine.connect() as conn:
-        assert zones(conn, model_id).version != again.version
+        rebuilt = zones(conn, model_id)
+        assert rebuilt.version != again.version
+        fresh = conn.execute(select(SearchList.centroid).where(
+            SearchList.model_id == model_id).order_by(SearchList.list_id)).scalars().all()
+        assert rebuilt.centroids is not again.centroids
+        assert np.allclose(rebuilt.centroids, np.stack([vector_array(c) for c in fresh]))
 
 
 def test_two_catalogs_keep_their_own_zones(catalog: Catalog, fresh_database_url: str) -> None:
