@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -31,10 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR
-from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, overlay, save_split, sha256
 from training.symmetry.small_views import small_cell_batch
+from training.symmetry.train import accuracy, lr_at
 from training.symmetry.widen import widened_batch
 
 TRAINED = ("backbone.conv1.", "backbone.bn1.", "backbone.layer1.", "backbone.layer2.",
@@ -115,28 +114,11 @@ def save_state(model: SymmetryNet, out: Path, args: argparse.Namespace, step: in
     (out / "state.json").write_text(json.dumps(state, indent=1))
 
 
-@torch.no_grad()
-def accuracy(model: SymmetryNet, make, n: int, dev, amp: bool, batch: int = 256) -> dict:
-    """Groups and ``none`` accuracy on fixed-seed batches from ``make(n, g, dev)``."""
-    model.eval()
-    g = torch.Generator(device=dev).manual_seed(EVAL_SEED)
-    ok = tot = ok_none = tot_none = 0
-    for _ in range(max(1, n // batch)):
-        x, y = make(batch, g, dev)
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
-            pred = model(x.contiguous(memory_format=torch.channels_last)).argmax(1)
-        none = y == len(GROUPS)
-        ok += int((pred == y)[~none].sum())
-        tot += int((~none).sum())
-        ok_none += int((pred == y)[none].sum())
-        tot_none += int(none.sum())
-    return {"groups_acc": round(ok / max(tot, 1), 4),
-            "none_acc": round(ok_none / max(tot_none, 1), 4), "n": tot + tot_none}
-
-
 def evaluate(model: SymmetryNet, n: int, dev, amp: bool) -> dict:
-    return {"widened": accuracy(model, widened_batch, n, dev, amp),
-            "small_cells": accuracy(model, small_cell_batch, n, dev, amp)}
+    """Both halves of the training data, on fixed-seed batches (rounded for state.json)."""
+    return {name: {k: round(v, 4) if k != "n" else v
+                   for k, v in accuracy(model, make, n, dev, amp, EVAL_SEED).items()}
+            for name, make in (("widened", widened_batch), ("small_cells", small_cell_batch))}
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -165,8 +147,7 @@ def train(args: argparse.Namespace) -> dict:
         g = torch.Generator(device=dev).manual_seed(args.seed * 1_000_003 + step)
         progress = (time.time() - t0) / args.max_seconds if args.time_schedule \
             else step / args.steps
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (
-            1 + math.cos(math.pi * min(progress, 1.0)))
+        lr = lr_at(progress, step, args)
         for group in opt.param_groups:
             group["lr"] = lr
         with torch.no_grad():

@@ -25,15 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from symcat.embed.symmetry.lattice import MAX_VIEW
-from training.symmetry.data import dihedral, photometric
-from training.symmetry.widen import (
-    FAMILIES,
-    NONE_INDEX,
-    non_periodic,
-    partly_periodic,
-    periodic,
-    scan_artefacts,
-)
+from training.symmetry.data import dihedral
+from training.symmetry.widen import scans
 
 NATIVE_FACTORS = (2, 3, 4)  # symcat_symmetry.v4's native.factors
 MIN_EDGE_PX, MAX_EDGE_PX = 3.0, 14.0
@@ -75,17 +68,5 @@ def small_cell_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
     lo = MIN_EDGE_PX + u[2] * (min(MAX_EDGE_PX, side / 4) / 1.5 - MIN_EDGE_PX)
     lo = max(MIN_EDGE_PX, lo)
     hi = lo * 1.5
-    labels = torch.randint(0, NONE_INDEX, (n,), generator=g, device=dev)
-    parts = []
-    for j, fam in enumerate(FAMILIES):
-        sel = labels[j::len(FAMILIES)]
-        if len(sel):  # a batch of fewer images than families leaves one out
-            parts.append((sel, periodic(sel, fam, side, g, lo, hi, distort)))
-    y = torch.cat([p[0] for p in parts])
-    x = torch.cat([p[1] for p in parts])
-    x = partly_periodic(x, g)
-    is_none = torch.rand(n, generator=g, device=dev) < none_frac
-    x = torch.where(is_none[:, None, None, None], non_periodic(n, side, g, dev), x)
-    y = torch.where(is_none, torch.full_like(y, NONE_INDEX), y)
-    x = scan_artefacts(photometric(x, g), g, distort)
+    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort)
     return dihedral(enlarge(x, size), g), y

@@ -91,16 +91,17 @@ def init_from(model: SymmetryNet, folder: Path) -> None:
 
 
 @torch.no_grad()
-def evaluate_widened(model: SymmetryNet, n: int, dev, amp: bool, seed: int = 424_242,
-                     batch: int = 256) -> dict:
-    """Accuracy on fresh widened batches (fixed seed): overall, groups only, none only."""
+def accuracy(model: SymmetryNet, make, n: int, dev, amp: bool, seed: int = 424_242,
+             batch: int = 256) -> dict:
+    """Accuracy on fixed-seed batches from ``make(n, generator, dev)``: groups only, none
+    only (training.symmetry.finetune measures its small-cell views with it too)."""
     model.eval()
     g = torch.Generator(device=dev).manual_seed(seed)
     ok = tot = ok_none = tot_none = 0
     for _ in range(max(1, n // batch)):
-        x, y = widened_batch(batch, g, dev)
+        x, y = make(batch, g, dev)
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
-            pred = model(x).argmax(1)
+            pred = model(x.contiguous(memory_format=torch.channels_last)).argmax(1)
         none = y == len(GROUPS)
         ok += int((pred == y)[~none].sum())
         tot += int((~none).sum())
@@ -108,6 +109,12 @@ def evaluate_widened(model: SymmetryNet, n: int, dev, amp: bool, seed: int = 424
         tot_none += int(none.sum())
     return {"groups_acc": ok / max(tot, 1), "none_acc": ok_none / max(tot_none, 1),
             "n": tot + tot_none}
+
+
+def evaluate_widened(model: SymmetryNet, n: int, dev, amp: bool, seed: int = 424_242,
+                     batch: int = 256) -> dict:
+    """Accuracy on fresh widened batches (fixed seed): groups only, none only."""
+    return accuracy(model, widened_batch, n, dev, amp, seed, batch)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -153,16 +153,25 @@ def widened_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
     else:
         side = SIDES[int(torch.randint(len(SIDES), (1,), generator=g, device=dev))]
         lo, hi = 18.0, min(72.0, side / 1.6)
+    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort)
+    return dihedral(x, g), y
+
+
+def scans(n: int, side: int, g: torch.Generator, dev, lo: float, hi: float,
+          none_frac: float, distort: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` labelled ``side``-px scans with cell edges in ``lo``-``hi`` px: every motif
+    family, partly periodic ones, ``none_frac`` non-periodic, photometric changes and scan
+    artefacts (the widened batches, and training.symmetry.small_views before enlarging)."""
     labels = torch.randint(0, NONE_INDEX, (n,), generator=g, device=dev)
     parts = []
     for k, fam in enumerate(FAMILIES):
         sel = labels[k::len(FAMILIES)]
-        parts.append((sel, periodic(sel, fam, side, g, lo, hi, distort)))
+        if len(sel):  # a batch of fewer images than families leaves one out
+            parts.append((sel, periodic(sel, fam, side, g, lo, hi, distort)))
     y = torch.cat([p[0] for p in parts])
     x = torch.cat([p[1] for p in parts])
     x = partly_periodic(x, g)
     is_none = torch.rand(n, generator=g, device=dev) < none_frac
     x = torch.where(is_none[:, None, None, None], non_periodic(n, side, g, dev), x)
     y = torch.where(is_none, torch.full_like(y, NONE_INDEX), y)
-    x = scan_artefacts(photometric(x, g), g, distort)
-    return dihedral(x, g), y
+    return scan_artefacts(photometric(x, g), g, distort), y
