@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import (
     Grouping,
 )
 
+from symcat.store.engine import model_key
 from symcat.store.models import Scan, SearchList
 from symcat.store.models.embedding import vector_array
 from symcat.store.models.search_code import LISTED_COLUMNS, RANGED_COLUMNS
@@ -121,13 +122,9 @@ def _number(element: Any) -> float | None:
     return None
 
 
-# Keyed by database and model: a process that searches several catalogs (a lab's and a
-# hub's) would otherwise reload one model's lists each time it switched between them.
+# Keyed by database and model (`model_key`): a process that searches several catalogs
+# would otherwise reload one model's lists each time it switched between them.
 _CACHE: dict[tuple[str, int], Zones] = {}
-
-
-def _key(conn: Connection, model_id: int) -> tuple[str, int]:
-    return conn.engine.url.render_as_string(hide_password=True), int(model_id)
 
 
 def zones(conn: Connection, model_id: int) -> Zones:
@@ -136,7 +133,7 @@ def zones(conn: Connection, model_id: int) -> Zones:
     same build), the summaries are read again and the centroids kept: they are 2 MB at
     1,000 lists of 1,024-d, read after every ingest batch otherwise."""
     version = tuple(conn.execute(_VERSION, {"m": model_id}).one())
-    key = _key(conn, model_id)
+    key = model_key(conn, model_id)
     cached = _CACHE.get(key)
     if cached is not None and cached.version == version:
         return cached

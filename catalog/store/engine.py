@@ -14,6 +14,7 @@ import os
 import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -215,3 +216,10 @@ def stop_embedded(data_dir: Path) -> None:
         pgserver.PostgresServer._instances.pop(pgdata, None)
         pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(pgdata), "stop"),
                bin_path=handle.bin_path, user=handle.system_user, timeout=60)
+
+
+def model_key(conn_or_url: Any, model_id: int) -> tuple[str, int]:
+    """(database URL, model id): what a cache of one model's lists is held under, so a
+    process using several catalogs (a lab's and a hub's) keeps each one's apart."""
+    url = getattr(getattr(conn_or_url, "engine", conn_or_url), "url", conn_or_url)
+    return str(url.render_as_string(hide_password=True)), int(model_id)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, select, text
 
+from symcat.store.engine import model_key
 from symcat.store.models import SearchList
 from symcat.store.models.embedding import vector_array
 from symcat.store.search_lists import BATCH, nearest, read_vectors, write_assignment
@@ -53,11 +54,6 @@ _LOCK = "LOCK TABLE search_codes IN ROW EXCLUSIVE MODE"
 _CENTROIDS: dict[tuple[str, int], tuple[datetime, np.ndarray, np.ndarray]] = {}
 
 
-def _key(conn_or_url: Any, model_id: int) -> tuple[str, int]:
-    url = getattr(getattr(conn_or_url, "engine", conn_or_url), "url", conn_or_url)
-    return str(url.render_as_string(hide_password=True)), int(model_id)
-
-
 def held_lists(conn: Connection, model_id: int
                ) -> tuple[datetime, np.ndarray, np.ndarray] | None:
     """(build stamp, list ids, unit centroids as float32) of the model's lists, None when
@@ -70,7 +66,7 @@ def held_lists(conn: Connection, model_id: int
         found = cursor.fetchone()
     if found is None:
         return None
-    stamp, key = found[0], _key(conn, model_id)
+    stamp, key = found[0], model_key(conn, model_id)
     held = _CENTROIDS.get(key)
     if held is not None and held[0] == stamp:
         return held
@@ -102,7 +98,7 @@ def assign_ahead(url: Any, model_id: int, vectors: np.ndarray) -> Ahead | None:
     """The batch's lists from the centroids this process holds for the model (no round
     trip; None when it holds none yet). The writer uses them only if the model's lists
     are still of that build once it holds its lock (`new_lists`)."""
-    held = _CENTROIDS.get(_key(url, model_id))
+    held = _CENTROIDS.get(model_key(url, model_id))
     if held is None:
         return None
     return Ahead(held[0], assign(vectors, held[1], held[2]))
