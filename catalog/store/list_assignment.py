@@ -35,7 +35,7 @@ from sqlalchemy import Connection, select, text
 from symcat.store.engine import model_key
 from symcat.store.models import SearchList
 from symcat.store.models.embedding import vector_array
-from symcat.store.search_lists import BATCH, nearest, read_vectors, write_assignment
+from symcat.store.search_lists import nearest_in_batches, read_vectors, write_assignment
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +109,9 @@ def assign(vectors: np.ndarray, ids: np.ndarray, centroids: np.ndarray) -> np.nd
     (float16), as a build from scratch assigns them; on one BLAS thread."""
     stored = np.asarray(vectors).astype(np.float16)
     if _THREADS is None:
-        return ids[_nearest(stored, centroids)]
+        return ids[nearest_in_batches(stored, centroids)]
     with _THREADS.limit(limits=1, user_api="blas"):
-        return ids[_nearest(stored, centroids)]
-
-
-def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    if len(vectors) == 0:
-        return np.empty(0, np.int32)
-    return np.concatenate([nearest(vectors[s:s + BATCH], centroids)
-                           for s in range(0, len(vectors), BATCH)])
+        return ids[nearest_in_batches(stored, centroids)]
 
 
 def new_lists(conn: Connection, model_id: int, vectors: np.ndarray,

@@ -80,8 +80,7 @@ def build_lists(conn: Connection, model_id: int, *, order: bool = True, seed: in
     # which the writers assign new vectors to (symcat.store.list_assignment)
     centroids = kmeans(vectors, list_count(len(ids)), np.random.default_rng(seed)) \
         .astype(np.float16).astype(np.float32)
-    assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
-                               for s in range(0, len(ids), BATCH)])
+    assigned = nearest_in_batches(vectors, centroids)
     write_assignment(conn, model_id, ids, assigned)
     _write_lists(conn, model_id, centroids)
     record = stop_rule(vectors, centroids, assigned, np.random.default_rng(seed + 1))
@@ -122,8 +121,7 @@ def assigned_vectors(conn: Connection, model_id: int
         return None
     centroids = _unit(np.stack([vector_array(c) for c in stored]))
     _, vectors = read_vectors(conn, model_id)
-    assigned = np.concatenate([nearest(vectors[s:s + BATCH], centroids)
-                               for s in range(0, len(vectors), BATCH)])
+    assigned = nearest_in_batches(vectors, centroids)
     return vectors, centroids, assigned
 
 
@@ -178,6 +176,15 @@ def kmeans(vectors: np.ndarray, lists: int, rng: np.random.Generator) -> np.ndar
 def nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Index of the nearest centroid (largest dot product) of each vector."""
     return np.argmax(vectors.astype(np.float32) @ centroids.T, axis=1).astype(np.int32)
+
+
+def nearest_in_batches(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """`nearest`, BATCH vectors at a time (1M x 1,000 products at once would hold 4 GB):
+    how a build, the rules' simulation and the writers assign vectors to lists."""
+    if len(vectors) == 0:
+        return np.empty(0, np.int32)
+    return np.concatenate([nearest(vectors[s:s + BATCH], centroids)
+                           for s in range(0, len(vectors), BATCH)])
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
