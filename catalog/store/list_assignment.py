@@ -30,12 +30,15 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 
 from symcat.store.engine import model_key
-from symcat.store.models import SearchList
-from symcat.store.models.embedding import vector_array
-from symcat.store.search_lists import nearest_in_batches, read_vectors, write_assignment
+from symcat.store.search_lists import (
+    nearest_in_batches,
+    read_vectors,
+    stored_centroids,
+    write_assignment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +73,7 @@ def held_lists(conn: Connection, model_id: int
     held = _CENTROIDS.get(key)
     if held is not None and held[0] == stamp:
         return held
-    rows = conn.execute(select(SearchList.list_id, SearchList.centroid)
-                        .where(SearchList.model_id == model_id)
-                        .order_by(SearchList.list_id)).all()
-    ids = np.array([r.list_id for r in rows], dtype=np.int32)
-    centroids = np.stack([vector_array(r.centroid) for r in rows]).astype(np.float32)
-    _CENTROIDS[key] = (stamp, ids, centroids)
+    _CENTROIDS[key] = (stamp, *stored_centroids(conn, model_id))
     return _CENTROIDS[key]
 
 

@@ -107,19 +107,30 @@ def measure_stop_rule(conn: Connection, model_id: int, seed: int = 0) -> dict[st
     return record
 
 
-def assigned_vectors(conn: Connection, model_id: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The model's vectors, its stored centroids and each vector's nearest one."""
+def stored_centroids(conn: Connection, model_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(list ids, centroids as float32) of the model's lists in list order; empty when
+    it has none."""
     from sqlalchemy import select
 
     from symcat.store.models import SearchList
     from symcat.store.models.embedding import vector_array
 
-    stored = conn.execute(select(SearchList.centroid).where(SearchList.model_id == model_id)
-                          .order_by(SearchList.list_id)).scalars().all()
-    if not stored:
+    rows = conn.execute(select(SearchList.list_id, SearchList.centroid)
+                        .where(SearchList.model_id == model_id)
+                        .order_by(SearchList.list_id)).all()
+    ids = np.array([r.list_id for r in rows], dtype=np.int32)
+    if not rows:
+        return ids, np.empty((0, 0), np.float32)
+    return ids, np.stack([vector_array(r.centroid) for r in rows]).astype(np.float32)
+
+
+def assigned_vectors(conn: Connection, model_id: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The model's vectors, its stored centroids and each vector's nearest one."""
+    ids, stored = stored_centroids(conn, model_id)
+    if not len(ids):
         return None
-    centroids = _unit(np.stack([vector_array(c) for c in stored]))
+    centroids = _unit(stored)
     _, vectors = read_vectors(conn, model_id)
     assigned = nearest_in_batches(vectors, centroids)
     return vectors, centroids, assigned
