@@ -88,6 +88,31 @@ def select_left(page: Any, panel: str) -> list[int]:
     return selected(page, panel)  # what the map holds (a point on the box's edge may differ)
 
 
+def test_a_click_on_points_drawn_over_each_other_opens_the_nearest(page: Any) -> None:
+    """Zoomed far out, the whole map is one blot of overlapping dots; a click there used
+    to select them all and open none."""
+    ids = ids_of(page, "root")
+    page.evaluate("""() => { const p = Bokeh.documents[0].get_model_by_name('root-map');
+        const [x, y] = [p.x_range, p.y_range];
+        const [wx, wy] = [x.end - x.start, y.end - y.start];
+        x.setv({start: x.start - 40 * wx, end: x.end + 40 * wx});
+        y.setv({start: y.start - 40 * wy, end: y.end + 40 * wy}); }""")
+    painted(page)
+    points = points_on_screen(page, "root")
+    spot = (points[0][0] + 1.0, points[0][1] + 0.5)
+    assert len(inside(points, (spot[0] - 3, spot[1] - 3, spot[0] + 3, spot[1] + 3))) > 1
+    distance = [((x - spot[0]) ** 2 + (y - spot[1]) ** 2) ** 0.5 for x, y in points]
+    nearest = min(range(len(points)), key=distance.__getitem__)
+    close = sorted(distance)[:2]
+    page.mouse.click(*spot)
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('scan-header')"
+                           ".text.includes('data-scan-id')", timeout=TIMEOUT_MS)
+    assert len(selected(page, "root")) == 1
+    if close[1] - close[0] > 0.05:  # else two are equally near and either is right
+        wait_for_open(page, ids[nearest])
+    assert opened_id(page) == ids[selected(page, "root")[0]]
+
+
 def test_click_a_point_then_a_neighbour(page: Any, serve_catalog: Catalog,
                                         artifacts: Path) -> None:
     ids = ids_of(page, "root")

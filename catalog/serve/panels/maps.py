@@ -21,7 +21,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bokeh.models import ColumnDataSource, Div, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    Div,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+    TapTool,
+)
 from bokeh.plotting import figure
 
 from symcat.serve.colors import MISSING, Colouring, colour_codes
@@ -36,6 +44,23 @@ TOOLTIP = """
        style="image-rendering:pixelated;background:#eee">
   <img src="{base}/$index.svg?colour={colour}" alt="" style="max-width:250px">
 </div>
+"""
+# A click on points drawn over each other selects them all, and a selection of several
+# points opens none; the tap keeps only the one nearest the pointer (in screen pixels), so
+# a click always opens the point under it.
+NEAREST_ON_TAP = """
+const source = cb_data.source, picked = source.selected.indices;
+if (source !== points || picked.length < 2) return;
+const g = cb_data.geometries;
+const kx = plot.inner_width / (plot.x_range.end - plot.x_range.start);
+const ky = plot.inner_height / (plot.y_range.end - plot.y_range.start);
+const xs = source.data.x, ys = source.data.y;
+let best = picked[0], least = Infinity;
+for (const i of picked) {
+    const dx = (xs[i] - g.x) * kx, dy = (ys[i] - g.y) * ky;
+    if (dx * dx + dy * dy < least) { least = dx * dx + dy * dy; best = i; }
+}
+source.selected.indices = [best];
 """
 
 
@@ -63,6 +88,8 @@ class MapPanel:
         self.figure.scatter("x", "y", source=self.marks, size=16, fill_alpha=0.0,
                             line_color="colour", line_width=3, name=f"{name}-rings")
         self.hover = HoverTool(tooltips=None, renderers=[points])
+        self.figure.select_one(TapTool).callback = CustomJS(
+            args={"plot": self.figure, "points": self.source}, code=NEAREST_ON_TAP)
         self.figure.add_tools(self.hover)
         self.figure.xaxis.visible = self.figure.yaxis.visible = False
         self.figure.grid.visible = False
