@@ -159,6 +159,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
+        self.selections: list[str] = []  # saved selections named (checked when queried)
 
     @property
     def token(self) -> Token:
@@ -264,13 +265,15 @@ class _Parser:
             while self.take("op", ","):
                 names.append(self.selection_name())
             self.expect("op", ")", "')'")
+            self.selections += names
             return membership(names)
         op = self.take("op")
         if op is None or op.value not in ("=", "!="):
             raise ExpressionError(f"expected '=', '!=' or 'in' after 'selection' at position "
                                   f"{self.token.position}")
-        clause = membership([self.selection_name()])
-        return clause if op.value == "=" else not_(clause)
+        name = self.selection_name()
+        self.selections.append(name)
+        return membership([name], negated=op.value == "!=")
 
     def selection_name(self) -> str:
         """A saved selection's name: a quoted string or a bare word."""
@@ -406,10 +409,20 @@ def compile_expression(text: str | None) -> ColumnElement[bool]:
 
 
 def scan_conditions(where: str | None, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of an expression and keyword filters together (ANDed)."""
+    """The WHERE clauses of an expression and keyword filters together (ANDed), and,
+    where they name saved selections, the check that those exist (a query naming one
+    that does not fails with SelectionError rather than matching nothing)."""
     clauses = compile_filters(filters)
+    named = filters.get("selection")
+    selections = [] if named is None else [named] if isinstance(named, str) else list(named)
     if where is not None and where.strip():
-        clauses.append(compile_expression(where))
+        parser = _Parser(where)
+        clauses.append(parser.parse())
+        selections += parser.selections
+    if selections:
+        from symcat.query.selections import required
+
+        clauses.append(required(selections))
     return clauses
 
 

@@ -11,23 +11,43 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, Text, delete, event, func, insert, select
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.engine import ExceptionContext
 
 from symcat.query.filters import FilterError
 from symcat.store.models import SavedSelection, Scan, SelectionScan
 
 MAX_NAME = 200
+UNKNOWN_SELECTION = "SC404"  # raised by symcat_require_selections (migration 0015)
 
 
 class SelectionError(FilterError):
     """A selection that does not exist, or a name that cannot be used."""
 
 
-def membership(names: Iterable[str]) -> ColumnElement[bool]:
-    """Scans belonging to any of the saved selections `names` (an unknown name adds none)."""
+def membership(names: Iterable[str], *, negated: bool = False) -> ColumnElement[bool]:
+    """Scans belonging to any of the saved selections `names` (or, `negated`, to none)."""
     members = (select(SelectionScan.scan_id).join(SavedSelection)
                .where(SavedSelection.name.in_(list(names))))
-    return Scan.id.in_(members)
+    return Scan.id.not_in(members) if negated else Scan.id.in_(members)
+
+
+def required(names: Iterable[str]) -> ColumnElement[bool]:
+    """True when every name is a saved selection; otherwise the query fails with
+    SelectionError (migration 0015), since an unknown name is a mistake to report, not an
+    empty answer. ANDed at the top of a query's WHERE (symcat.query.expr.scan_conditions),
+    so that it is evaluated whatever the rest of the expression decides."""
+    return func.symcat_require_selections(array(sorted(set(names)), type_=Text))
+
+
+@event.listens_for(Engine, "handle_error")
+def _unknown_selection(context: ExceptionContext) -> None:
+    """The database's refusal of an unknown selection name (SQLSTATE SC404), as the one
+    line it says, for every engine (the CLI, the client and the dashboard show it)."""
+    original = context.original_exception
+    if getattr(original, "sqlstate", None) == UNKNOWN_SELECTION:
+        raise SelectionError(str(original.diag.message_primary)) from None
 
 
 def save_selection(engine: Engine, name: str, ids: Sequence[uuid.UUID | str], *,

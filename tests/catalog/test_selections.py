@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import symcat.cli.browse  # noqa: F401  (registers the command)
+from symcat.cli import cli
 from symcat.client import Catalog
 from symcat.query.expr import ExpressionError
 from symcat.query.selections import SelectionError, selection_ids
@@ -32,7 +35,6 @@ def test_saved_selection_is_a_filter(catalog: Catalog, tmp_path: Path) -> None:
         chosen + other)
     rest = set(catalog.scans("kind = image and selection != 'bubbles-2024'")["id"])
     assert rest == set(ids) - set(chosen)
-    assert catalog.count("selection = nothing-saved") == 0
     listed = catalog.selections()
     assert list(listed["name"]) == ["stripes", "bubbles-2024"]  # newest first
     row = listed.set_index("name").loc["bubbles-2024"]
@@ -54,6 +56,21 @@ def test_selection_mistakes_are_clear(catalog: Catalog, tmp_path: Path) -> None:
     assert "b" not in set(catalog.selections()["name"])
     with pytest.raises(SelectionError, match="saved: 'a'"):
         selection_ids(catalog.engine, "nope")
+    # a name nobody saved is a mistake (a typo, or deleted since a link was shared), in
+    # every form of the filter and wherever the filter is used, not an empty answer
+    for where, filters in (("selection = nothing-saved", {}), ("selection != 'nope'", {}),
+                           ("selection in (a, nope2)", {}), (None, {"selection": "nope3"}),
+                           ("kind = image or selection = nope4", {})):
+        with pytest.raises(SelectionError, match=r"no saved selection named 'nope.*'"
+                           r"|no saved selection named 'nothing-saved' \(saved: 'a'\)"):
+            catalog.count(where, **filters)
+    with pytest.raises(SelectionError, match="no saved selection named 'gone'"):
+        catalog.scans("selection = gone")
+    assert catalog.count("selection = a and not selection = a") == 0  # still usable
+    result = CliRunner().invoke(cli, ["--database-url", catalog.settings.database_url, "scans",
+                                      "--where", "selection = 'a' or selection = typo"])
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        "Error: no saved selection named 'typo' (saved: 'a')"]
     with pytest.raises(ExpressionError, match="after 'selection'"):
         catalog.scans("selection ~ a")
     assert catalog.delete_selection("a") and catalog.selections().empty
