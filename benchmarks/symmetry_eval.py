@@ -42,6 +42,7 @@ from symcat.embed.symmetry.extract import (  # noqa: E402
     WEIGHTS_V3_DIR,
     WEIGHTS_V4_DIR,
     WEIGHTS_V5_DIR,
+    WEIGHTS_V6_DIR,
     SymmetryExtractor,
 )
 from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
@@ -139,7 +140,8 @@ def main() -> None:
     p.add_argument("--v3", default=str(WEIGHTS_V3_DIR))
     p.add_argument("--v4", default=str(WEIGHTS_V4_DIR))
     p.add_argument("--v5", default=str(WEIGHTS_V5_DIR))
-    p.add_argument("--models", default="v1,v2,v3,v4", help="which of v1 to v5 to run")
+    p.add_argument("--v6", default=str(WEIGHTS_V6_DIR))
+    p.add_argument("--models", default="v1,v2,v3,v4", help="which of v1 to v6 to run")
     p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
                    help="more configurations to compare (a folder with a config.json)")
     p.add_argument("--json", help="also write every figure here")
@@ -157,7 +159,7 @@ def main() -> None:
     domains = domain_images(a.domains, a.seed + 2)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
           f"in {time.time() - t0:.0f} s", flush=True)
-    folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3, "v4": a.v4, "v5": a.v5}
+    folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3, "v4": a.v4, "v5": a.v5, "v6": a.v6}
     folders.update(e.split("=", 1) for e in a.extra)
     names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
     models = {m: SymmetryExtractor(folders[m], device=a.device) for m in names_}

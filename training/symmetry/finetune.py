@@ -13,10 +13,18 @@ Each step mixes ``--small-frac`` of the batch of small-cell views
 well is not forgotten. Resumable: the state folder holds the delta and ``state.json``
 (step, arguments, log); a resume rebuilds v2 + delta (SGD momentum is not kept).
 
+``--init`` starts a new version from a shipped one's delta (symcat_symmetry.v6 from v5's
+``weights_v5``) with a fresh schedule at step 0: v5's cosine was cut at step 4,000 with
+lr still 0.0013, and a resume would continue v5's state, not start a finished schedule.
+The exported delta is still over v2's files (whole tensors, not differences from v5).
+
     python -m training.symmetry.finetune --out training/state/v5 --max-seconds 360 \
         --device cuda
     python -m training.symmetry.finetune --export training/state/v5 \
         catalog/embed/symmetry/weights_v5
+    python -m training.symmetry.finetune --out training/state/v6 \
+        --init catalog/embed/symmetry/weights_v5 --lr 0.004 --max-seconds 280 \
+        --time-schedule --steps 100000 --device cuda
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", help="state folder (delta parts, state.json)")
     p.add_argument("--resume", help="state folder to resume from (default: --out if it has one)")
     p.add_argument("--base", default=str(WEIGHTS_V2_DIR), help="shipped weights to start from")
+    p.add_argument("--init", help="a shipped weights folder with a delta over --base (e.g. "
+                                  "weights_v5): start from it at step 0, fresh schedule")
     p.add_argument("--small-frac", type=float, default=0.4,
                    help="share of each batch that is small-cell views")
     p.add_argument("--batch", type=int, default=256)
@@ -77,14 +87,23 @@ def is_trained(key: str) -> bool:
     return key.startswith(TRAINED) or ".bn" in key or ".downsample.1." in key
 
 
-def build(base: Path | str, resume: Path | None = None) -> tuple[SymmetryNet, int, list]:
-    """v2's network from ``base``, with a saved delta laid over it when resuming."""
+def build(base: Path | str, resume: Path | None = None, init: Path | None = None
+          ) -> tuple[SymmetryNet, int, list]:
+    """v2's network from ``base``, with a saved delta laid over it when resuming, or else
+    a shipped version's delta (``init``, its config's ``"delta"``) at step 0."""
     cfg = json.loads((Path(base) / "config.json").read_text())
     model = SymmetryNet(cfg["arch"], cfg["input_mode"], cfg["dropout"],
                         num_classes=len(cfg["groups"]), resize=bool(cfg.get("resize", True)))
     state = load_split(base, "model")
     step, log = 0, []
-    if resume is not None and (resume / "state.json").exists():
+    if init is not None and not (resume is not None and (resume / "state.json").exists()):
+        shipped = json.loads((init / "config.json").read_text())["delta"]
+        for name, digest in shipped["files"].items():
+            if sha256(init / name) != digest:
+                raise ValueError(f"{init / name} does not match its sha256 in config.json")
+        state = overlay(state, load_split(init, shipped["name"]))
+        print(f"starting from {init}'s delta", flush=True)
+    elif resume is not None and (resume / "state.json").exists():
         state = overlay(state, load_split(resume, DELTA))
         saved = json.loads((resume / "state.json").read_text())
         step, log = saved["step"], saved["log"]
@@ -126,7 +145,7 @@ def train(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     resume = Path(args.resume) if args.resume else out
-    model, step, log = build(args.base, resume)
+    model, step, log = build(args.base, resume, Path(args.init) if args.init else None)
     for key, p in model.named_parameters():
         p.requires_grad_(is_trained(key))
     trained = [p for p in model.parameters() if p.requires_grad]

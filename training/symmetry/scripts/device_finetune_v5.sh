@@ -1,37 +1,5 @@
 #!/usr/bin/env bash
-# symcat_symmetry.v5 in one device call (`run` tool, NVIDIA H200): fine-tune v2's network
-# on small-cell views mixed with v2's widened batches (training.symmetry.finetune, SECS of
-# training, cosine over that time; STATE=<a returned v5/ folder> resumes), lay the delta
-# into catalog/embed/symmetry/weights_v5, fit its temperature on 600 validation images,
-# then benchmarks/symmetry_eval.py for MODELS (v4,v5) on the evaluation's seed and SEEDS.
-# Run from the repository root with the texture bank carried (TEXTURES; see
-# benchmarks/device_symmetry.sh). SKIP_TRAIN=1 evaluates the weights_v5 already there.
-# Writes $OUT/v5/{delta.part00.safetensors,state.json}, train.log, calibrate.log,
-# config_v5.json, eval.log (every seed), eval.json (the evaluation's seed).
-# v5: STEPS=4000 SECS=330 stopped at step 4000 after 253 s (the cosine over 330 s had
-# reached lr 0.0013).
+# symcat_symmetry.v5's call, kept under the name its records cite: device_finetune.sh with
+# VERSION=v5 (its defaults are v5's: seed 5, lr 0.01, small-frac 0.4, models v4,v5).
 #   SECS=330 SEEDS="7 11" bash training/symmetry/scripts/device_finetune_v5.sh
-set -uo pipefail
-export SYMCAT_TEXTURE_BANK=${TEXTURES:-$PWD/.device/s8sym/texture_bank.pt}
-. benchmarks/device_env.sh
-SECONDS=0
-W=catalog/embed/symmetry/weights_v5
-if [ -z "${SKIP_TRAIN:-}" ]; then
-  python3 -m training.symmetry.finetune --out "$OUT/v5" ${STATE:+--resume "$STATE"} \
-    --steps "${STEPS:-4000}" --max-seconds "${SECS:-300}" --time-schedule --lr "${LR:-0.01}" \
-    --small-frac "${SMALL_FRAC:-0.4}" --bn "${BN:-frozen}" --device cuda 2>&1 | tee "$OUT/train.log" || exit 1
-  python3 -m training.symmetry.finetune --export "$OUT/v5" "$W" || exit 1
-  python3 -m training.symmetry.calibrate "$W" --n 600 --device cuda --workers 16 2>&1 \
-    | tee "$OUT/calibrate.log"
-  cp "$W/config.json" "$OUT/config_v5.json"
-fi
-echo "training and calibration: ${SECONDS} s"
-for seed in 20261130 ${SEEDS:-}; do
-  json=()
-  if [ "$seed" = 20261130 ]; then json=(--json "$OUT/eval.json"); fi
-  echo "=== seed $seed"
-  python3 benchmarks/symmetry_eval.py --n-per-bin 102 --domains 200 --atoms 170 \
-    --models "${MODELS:-v4,v5}" --seed "$seed" --device cuda --workers 16 "${json[@]}" 2>&1 \
-    | tee -a "$OUT/eval.log"
-  echo "after seed $seed: ${SECONDS} s"
-done
+VERSION=v5 exec bash "$(dirname "$0")/device_finetune.sh"
