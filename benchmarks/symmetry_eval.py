@@ -42,7 +42,6 @@ from symcat.embed.symmetry.extract import (  # noqa: E402
     WEIGHTS_V3_DIR,
     WEIGHTS_V4_DIR,
     WEIGHTS_V5_DIR,
-    WEIGHTS_V6_DIR,
     SymmetryExtractor,
 )
 from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
@@ -140,7 +139,8 @@ def main() -> None:
     p.add_argument("--v3", default=str(WEIGHTS_V3_DIR))
     p.add_argument("--v4", default=str(WEIGHTS_V4_DIR))
     p.add_argument("--v5", default=str(WEIGHTS_V5_DIR))
-    p.add_argument("--v6", default=str(WEIGHTS_V6_DIR))
+    p.add_argument("--v6", default=str(WEIGHTS_V5_DIR.parent / "weights_v6"),
+                   help="a version exported by device_finetune.sh (not shipped)")
     p.add_argument("--models", default="v1,v2,v3,v4", help="which of v1 to v6 to run")
     p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
                    help="more configurations to compare (a folder with a config.json)")

@@ -4,7 +4,7 @@
 # batches (training.symmetry.finetune, SECS of training, cosine over that time; INIT=<a
 # shipped weights folder> starts from its delta with a fresh schedule, STATE=<a returned
 # $VERSION/ folder> resumes), lay the delta into catalog/embed/symmetry/weights_$VERSION
-# (whose config.json must exist), fit its temperature on 600 validation images, then
+# (whose config.json must exist, or CONFIG names one to start it from), fit its temperature on 600 validation images, then
 # benchmarks/symmetry_eval.py for MODELS on the evaluation's seed and SEEDS.
 # Run from the repository root with the texture bank carried (TEXTURES; see
 # benchmarks/device_symmetry.sh). SKIP_TRAIN=1 evaluates the weights already there.
@@ -16,13 +16,16 @@
 # v6: v5's delta, a whole cosine of 280 s (STEPS large enough never to stop it first).
 #   VERSION=v6 INIT=catalog/embed/symmetry/weights_v5 SECS=280 STEPS=100000 LR=0.004 \
 #     SMALL_FRAC=0.5 SEED=6 MODELS=v5,v6 SEEDS="7 11" \
+#     CONFIG=training/symmetry/candidates/v6_config.json \
 #     bash training/symmetry/scripts/device_finetune.sh
+#   (measured, not shipped: benchmarks/RESULTS.md, "symcat_symmetry.v6")
 set -uo pipefail
 export SYMCAT_TEXTURE_BANK=${TEXTURES:-$PWD/.device/s8sym/texture_bank.pt}
 . benchmarks/device_env.sh
 SECONDS=0
 V=${VERSION:-v5}
 W=catalog/embed/symmetry/weights_$V
+if [ ! -f "$W/config.json" ] && [ -n "${CONFIG:-}" ]; then mkdir -p "$W" && cp "$CONFIG" "$W/config.json"; fi
 if [ -z "${SKIP_TRAIN:-}" ]; then
   python3 -m training.symmetry.finetune --out "$OUT/$V" ${STATE:+--resume "$STATE"} \
     ${INIT:+--init "$INIT"} --seed "${SEED:-5}" \
