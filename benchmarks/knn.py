@@ -75,6 +75,10 @@ def main() -> None:
                         help="measure the compact pass's candidates and costs again")
     parser.add_argument("--reasons", action="store_true",
                         help="print, per case, one Plan.reason of each method 'ours' took")
+    parser.add_argument("--per-query", type=Path, default=None, metavar="CSV",
+                        help="also write each query's times and the server process's "
+                             "storage reads (/proc/PID/io read_bytes: pages that were not "
+                             "in the OS cache) for the truth, ours and the baseline")
     parser.add_argument("--cold", action="store_true",
                         help="no warm-up: time a freshly started server")
     args = parser.parse_args()
@@ -171,13 +175,17 @@ def main() -> None:
         print(f"{'filter':>12} {'sel':>6} {'rows':>8} | {'recall':>6} {'p50 ms':>7} "
               f"{'p95 ms':>7} {'plan':>24} | {'base rec':>8} {'base p50':>8} {'base p95':>8}"
               f"{today}")
+        log = PerQuery(conn, args.per_query) if args.per_query else None
         with LoadWatch() as load:  # ours and the baseline alternate query by query
             for kind, sel, filters in cases:
                 if not args.cases or f"{kind}:{sel:g}" in args.cases:
                     report(conn, model, queries, filters, kind, sel, args.k, args.plan,
-                           args.compare, args.reasons)
+                           args.compare, args.reasons, log)
                     load.sample()
         print(load.line())
+        if log is not None:
+            log.close()
+            print(f"per-query times and storage reads: {args.per_query}")
 
 
 def model_config(engine, model_id: int) -> dict:
@@ -353,31 +361,78 @@ def warm_up(conn, model, recipe: Recipe, args: argparse.Namespace, queries: int 
           f"{time.perf_counter() - started:.1f} s", flush=True)
 
 
+class PerQuery:
+    """One CSV row per timed search: its case, arm, milliseconds, plan, and the bytes the
+    server process serving this connection read from storage meanwhile (Linux
+    /proc/PID/io read_bytes; page-cache hits count nothing), to tell a slow query that
+    waited on the disk from one that computed."""
+
+    def __init__(self, conn, path: Path) -> None:
+        from sqlalchemy import text
+
+        self.pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        conn.rollback()
+        self.io = Path(f"/proc/{self.pid}/io")
+        self.handle = path.open("w", encoding="utf-8")
+        self.handle.write("case,selectivity,query,arm,ms,plan,storage_read_bytes\n")
+
+    def read_bytes(self) -> int:
+        try:
+            for line in self.io.read_text().splitlines():
+                if line.startswith("read_bytes:"):
+                    return int(line.split()[1])
+        except OSError:  # another user's server, or not Linux
+            pass
+        return -1
+
+    def write(self, kind: str, sel: float, query: int, arm: str, seconds: float, plan: str,
+              read: int) -> None:
+        self.handle.write(f"{kind},{sel:g},{query},{arm},{1e3 * seconds:.2f},{plan},{read}\n")
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _timed(log: PerQuery | None, row: tuple, run):
+    """`run()` timed, and its storage reads logged under `row` (case, sel, query, arm)."""
+    before = log.read_bytes() if log else 0
+    started = time.perf_counter()
+    out = run()
+    seconds = time.perf_counter() - started
+    if log:
+        plan = getattr(out[1], "method", "") if isinstance(out, tuple) else ""
+        log.write(*row, seconds, plan, log.read_bytes() - before)
+    return out, seconds
+
+
 def report(conn, model, queries: np.ndarray, filters: dict, kind: str, sel: float,
-           k: int, forced: str = "auto", compare: bool = False, reasons: bool = False
-           ) -> None:
+           k: int, forced: str = "auto", compare: bool = False, reasons: bool = False,
+           log: PerQuery | None = None) -> None:
     from symcat.query.knn import estimate_rows, knn
 
     ours, base, recall, base_recall, plans = [], [], [], [], {}
     today, today_recall = [], []
     why: dict[str, str] = {}
-    for q in queries:
-        truth, _ = knn(conn, model, q, k, filters, plan="exact")
+    for i, q in enumerate(queries):
+        (truth, _), _s = _timed(log, (kind, sel, i, "truth"),
+                                lambda q=q: knn(conn, model, q, k, filters, plan="exact"))
         conn.rollback()
-        started = time.perf_counter()
-        found, plan = knn(conn, model, q, k, filters, plan=forced)
-        ours.append(time.perf_counter() - started)
+        (found, plan), seconds = _timed(log, (kind, sel, i, "ours"),
+                                        lambda q=q: knn(conn, model, q, k, filters, plan=forced))
+        ours.append(seconds)
         conn.rollback()
         plans[plan.method] = plans.get(plan.method, 0) + 1
         why.setdefault(plan.method, plan.reason)
-        started = time.perf_counter()
-        baseline = plain_pgvector(conn, model, q, k, filters)
-        base.append(time.perf_counter() - started)
+        baseline, seconds = _timed(log, (kind, sel, i, "baseline"),
+                                   lambda q=q: plain_pgvector(conn, model, q, k, filters))
+        base.append(seconds)
         before = []
         if compare:  # the plan of session 4: auto, the full compact pass, no lists
-            started = time.perf_counter()
-            before, _ = knn(conn, model, q, k, filters, use_lists=False, use_selective=False)
-            today.append(time.perf_counter() - started)
+            (before, _), seconds = _timed(
+                log, (kind, sel, i, "session 4"),
+                lambda q=q: knn(conn, model, q, k, filters, use_lists=False,
+                                use_selective=False))
+            today.append(seconds)
             conn.rollback()
         want = {t[0] for t in truth}
         if want:
