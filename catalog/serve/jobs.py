@@ -35,22 +35,39 @@ def submit(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
 
 
 class Jobs:
-    """Runs one job at a time for a document and reports it in a status `Div`."""
+    """Runs one job at a time for a document and reports it in a status `Div`.
+
+    A request made while a job runs waits for it and then runs (the newest such request
+    only: an older waiting one is dropped, and logged). Refusing it lost clicks: a
+    one-point lasso opens that scan, and "Re-project" pressed at once was turned away
+    while the scan was still being opened.
+    """
 
     def __init__(self, doc: Document, status: Div) -> None:
         self.doc = doc
         self.status = status
         self.busy: str | None = None
+        self.waiting: tuple[str, Callable[[], Any], Callable[[Any], None],
+                            Callable[[BaseException], None] | None] | None = None
         self._started = 0.0
         self._ticker: Any = None
 
     def run(self, label: str, fn: Callable[[], T], done: Callable[[T], None],
             failed: Callable[[BaseException], None] | None = None) -> bool:
         """Start `fn` in the background; `done(result)` runs on the UI thread. Returns False
-        (and says so) when another job of this session is still running."""
+        when another job of this session is running: this one then runs after it, unless
+        a newer request takes its place first."""
         if self.busy is not None:
-            self.show(f"still busy: {self.busy}", kind="warn")
+            if self.waiting is not None:
+                log.info("%s dropped: %s was asked for after it", self.waiting[0], label)
+            self.waiting = (label, fn, done, failed)
+            self._tick()
             return False
+        self._start(label, fn, done, failed)
+        return True
+
+    def _start(self, label: str, fn: Callable[[], T], done: Callable[[T], None],
+               failed: Callable[[BaseException], None] | None) -> None:
         self.busy = label
         self._started = time.perf_counter()
         self._tick()
@@ -58,7 +75,6 @@ class Jobs:
         future = submit(fn)
         future.add_done_callback(
             lambda f: self.doc.add_next_tick_callback(partial(self._finish, f, done, failed)))
-        return True
 
     def show(self, message: str, *, kind: str = "ok") -> None:
         colour = {"ok": "#2b6e2b", "warn": "#9a6700", "error": "#b00020"}[kind]
@@ -67,8 +83,9 @@ class Jobs:
 
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._started
+        then = f"; then {self.waiting[0]}" if self.waiting is not None else ""
         self.status.text = (f'{SPINNER}<span data-state="busy">{html.escape(self.busy or "")}'
-                            f" … {elapsed:.1f} s</span>")
+                            f" … {elapsed:.1f} s{html.escape(then)}</span>")
 
     def _finish(self, future: Future[T], done: Callable[[T], None],
                 failed: Callable[[BaseException], None] | None) -> None:
@@ -83,6 +100,9 @@ class Jobs:
             if failed is not None:
                 failed(error)
             self.show(f"{label} failed: {error}", kind="error")
-            return
-        self.show(f"{label}: done in {elapsed:.1f} s")
-        done(future.result())
+        else:
+            self.show(f"{label}: done in {elapsed:.1f} s")
+            done(future.result())
+        if self.waiting is not None and self.busy is None:  # `done` may have started one
+            waiting, self.waiting = self.waiting, None
+            self._start(*waiting)

@@ -113,6 +113,27 @@ def test_a_click_on_points_drawn_over_each_other_opens_the_nearest(page: Any) ->
     assert opened_id(page) == ids[selected(page, "root")[0]]
 
 
+def test_a_request_made_while_a_job_runs_is_done_after_it(page: Any) -> None:
+    """A box round one point opens that scan (a job); "Re-project" pressed at once used to
+    be refused ("still busy") and the click was lost. It now waits and runs."""
+    ids = ids_of(page, "root")
+    points = points_on_screen(page, "root")
+    gap = [min(((x - a) ** 2 + (y - b) ** 2) ** 0.5 for j, (a, b) in enumerate(points)
+               if j != i) for i, (x, y) in enumerate(points)]
+    alone = max(range(len(points)), key=gap.__getitem__)
+    assert gap[alone] > 8  # a box of +-4 px holds this point only
+    x, y = points[alone]
+    choose_tool(page, "root", "box-select")
+    drag_box(page, x - 4, y - 4, x + 4, y + 4)
+    page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('root-source')"
+                           ".selected.indices.length === 1")
+    click(page, "project-root")  # at once, while the scan is being opened
+    assert wait_for_points(page, "recursive", count=1) == 1
+    assert ids_of(page, "recursive") == [ids[alone]]
+    wait_for_open(page, ids[alone])
+    assert "level 1" in wait_for_status(page)
+
+
 def test_click_a_point_then_a_neighbour(page: Any, serve_catalog: Catalog,
                                         artifacts: Path) -> None:
     ids = ids_of(page, "root")
