@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import (
 
 from symcat.store.engine import model_key
 from symcat.store.models import Scan, SearchList
-from symcat.store.models.embedding import vector_array
 from symcat.store.models.search_code import LISTED_COLUMNS, RANGED_COLUMNS
+from symcat.store.search_lists import stored_centroids
 
 _VERSION = text("SELECT count(*), coalesce(sum(xmin::text::bigint), 0), max(built_at) "
                 "FROM search_lists WHERE model_id = :m")
@@ -142,26 +142,23 @@ def zones(conn: Connection, model_id: int) -> Zones:
     columns = [SearchList.list_id, SearchList.rows,
                *(getattr(SearchList, f"{e}_{c}") for c in RANGED_COLUMNS for e in ("min", "max")),
                *(getattr(SearchList, f"{c}s") for c in LISTED_COLUMNS)]
-    if not same_build:
-        columns.append(SearchList.centroid)
     rows = conn.execute(select(*columns)
                         .where(SearchList.model_id == literal(model_id, literal_execute=True))
                         .order_by(SearchList.list_id)).all()
     ids = [r.list_id for r in rows]
-    if same_build and ids != cached.ids:  # type: ignore[union-attr]
-        _CACHE.pop(key, None)  # not the lists held after all: read them whole
+    if same_build:
+        held, centroids = cached.ids, cached.centroids  # type: ignore[union-attr]
+    else:
+        centroid_ids, centroids = stored_centroids(conn, model_id)
+        held = centroid_ids.tolist()
+    if ids != held:  # not the lists held, or a rebuild between the reads: read them whole
+        _CACHE.pop(key, None)
         return zones(conn, model_id)
     ranges = {c: (np.array([_float(getattr(r, f"min_{c}")) for r in rows], dtype=np.float64),
                   np.array([_float(getattr(r, f"max_{c}")) for r in rows], dtype=np.float64))
               for c in RANGED_COLUMNS}
     values = {c: [None if getattr(r, f"{c}s") is None else frozenset(getattr(r, f"{c}s"))
                   for r in rows] for c in LISTED_COLUMNS}
-    if same_build:
-        centroids = cached.centroids  # type: ignore[union-attr]
-    elif rows:
-        centroids = np.stack([vector_array(r.centroid) for r in rows]).astype(np.float32)
-    else:
-        centroids = np.empty((0, 0), np.float32)
     loaded = Zones(version, ids, [r.rows for r in rows], centroids, ranges, values)
     _CACHE[key] = loaded
     return loaded
