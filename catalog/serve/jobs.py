@@ -95,14 +95,16 @@ class Jobs:
             self._ticker = None
         self.busy = None
         error = future.exception()
-        if error is not None:
-            log.info("%s failed: %s", label, error, exc_info=error)
-            if failed is not None:
-                failed(error)
-            self.show(f"{label} failed: {error}", kind="error")
-        else:
-            self.show(f"{label}: done in {elapsed:.1f} s")
-            done(future.result())
-        if self.waiting is not None and self.busy is None:  # `done` may have started one
-            waiting, self.waiting = self.waiting, None
-            self._start(*waiting)
+        try:
+            if error is not None:
+                log.info("%s failed: %s", label, error, exc_info=error)
+                if failed is not None:
+                    failed(error)
+                self.show(f"{label} failed: {error}", kind="error")
+            else:
+                self.show(f"{label}: done in {elapsed:.1f} s")
+                done(future.result())
+        finally:  # the waiting request runs even when showing this one's result failed
+            if self.waiting is not None and self.busy is None:  # `done` may start one
+                waiting, self.waiting = self.waiting, None
+                self._start(*waiting)
