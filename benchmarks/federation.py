@@ -2,6 +2,7 @@
 
     nice -n 10 python benchmarks/federation.py                  # quick: 1,000-scan outage
     nice -n 10 python benchmarks/federation.py --outage-n 10000 # the catch-up size
+    python benchmarks/federation.py --outage-n 10000 --hub-lists 1000  # + lists at the hub
 
 Prints, with the load average before and after (figures above 1.5 are marked busy):
 * freshness: commit of one ingested file at the lab -> its scan queryable at the hub,
@@ -87,7 +88,8 @@ WITH made AS (
   INSERT INTO scans (id, file_sha256, record_kind, schema_version, parser_version, site,
       instrument, source_path, file_name, file_size_bytes, imaging_mode, channel_names,
       document, sample_name, scan_size_x_m, shared, share_channels, share_embeddings)
-  SELECT id, sha, 'image', 'b', 'b', :site, 'bench-pc', 'bulk/' || g, 'bulk' || g || '.ibw',
+  SELECT id, sha, 'image', 'b', 'b', :site, 'bench-pc', 'bulk/' || (g + :offset),
+      'bulk' || (g + :offset) || '.ibw',
       0, 'dart_pfm', '{Height}', '{}', 'S-' || (g % 17), 1e-6 * (1 + g % 5), true, true, true
   FROM made RETURNING id
 )
@@ -125,6 +127,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="throughput rounds")
     parser.add_argument("--batch", type=int, default=100, help="files per throughput round")
     parser.add_argument("--outage-n", type=int, default=1000, help="scans during the outage")
+    parser.add_argument("--hub-lists", type=int, default=0, metavar="LISTS",
+                        help="then a second outage of the same size once the hub has this "
+                             "many search lists (1,000 as at 1M vectors), each replicated "
+                             "vector's list looked up by the hub's trigger")
     parser.add_argument("--other-lab-n", type=int, default=2000,
                         help="scans with vectors at the second lab (kNN at the hub)")
     parser.add_argument("--queries", type=int, default=50)
@@ -221,6 +227,29 @@ def main() -> None:
         wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
                   "WHERE s.site = 'lab-a'", vectors, poll=0.1)
         catch_up_all = time.perf_counter() - started
+        if args.hub_lists:  # the same outage again, with search lists at the hub
+            import symcat.store.search_lists as search_lists
+
+            search_lists.list_count = lambda rows: args.hub_lists
+            with hub.begin() as conn:
+                model_id = conn.execute(text("SELECT id FROM embedding_models WHERE name = :n"),
+                                        {"n": MODEL}).scalar_one()
+                built = search_lists.build_lists(conn, model_id)
+            with hub.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text(f"ALTER SUBSCRIPTION {sub} DISABLE"))
+            bulk_scans(lab, args.outage_n, "lab-a", 10**8)
+            expected = int(scalar(lab, "SELECT count(*) FROM scans WHERE shared"))  # type: ignore[arg-type]
+            vectors = int(scalar(lab, "SELECT count(*) FROM embeddings"))  # type: ignore[arg-type]
+            with hub.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text(f"ALTER SUBSCRIPTION {sub} ENABLE"))
+            started = time.perf_counter()
+            wait(hub, "SELECT count(*) FROM scans WHERE site = 'lab-a'", expected, poll=0.1)
+            wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
+                      "WHERE s.site = 'lab-a'", vectors, poll=0.1)
+            catch_up_lists = time.perf_counter() - started
+            unlisted = scalar(hub, "SELECT count(*) FROM search_codes WHERE list_id IS NULL")
 
         # -- kNN latency, interleaved --------------------------------------------------
         rng = np.random.default_rng(5)
@@ -249,6 +278,12 @@ def main() -> None:
         print(f"catch-up after an outage of {args.outage_n} scans (128x128 channel, {DIM}-d "
               f"vector; {int(retained or 0) / 1e6:.0f} MB of WAL kept at the lab): "
               f"{catch_up_all:.1f} s, {args.outage_n / catch_up_all:.0f} scans/s{busy}")
+        if args.hub_lists:
+            print(f"catch-up of another {args.outage_n} scans with {built} search lists at "
+                  f"the hub: {catch_up_lists:.1f} s, {args.outage_n / catch_up_lists:.0f} "
+                  f"scans/s (ratio of seconds to the outage without lists "
+                  f"{catch_up_lists / catch_up_all:.2f}; codes left without a list: "
+                  f"{unlisted}){busy}")
         print(f"kNN k=10, {args.queries} queries: hub ({hub_rows} vectors, 2 labs) p50 "
               f"{1e3 * statistics.median(at_hub):.1f} ms, lab ({lab_rows} vectors) p50 "
               f"{1e3 * statistics.median(at_lab):.1f} ms, ratio "
