@@ -15,6 +15,7 @@ defaults on the same index (ef_search 40, no iterative scan, no re-rank) as the 
     python benchmarks/knn.py --recipe isotropic      # the stress case
     python benchmarks/knn.py --stats-only DATA_DIR   # recipe vs a catalog's real vectors
     python benchmarks/knn.py --work DIR --plan hnsw --cases correlated:0.04   # why not hnsw
+    python benchmarks/knn.py --work DIR --per-query q.csv   # each search: ms, plan, disk reads
 """
 
 from __future__ import annotations
