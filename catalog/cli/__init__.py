@@ -85,11 +85,29 @@ def main() -> None:
         labels,
         project,
         roles,
+        selections,
         serve,
         thumbnails,
     )
 
     cli(prog_name="symcat")
+
+
+def emit_frame(frame: Any, fmt: str, empty: str) -> None:
+    """A listing as csv, json or a table (ids shortened to 8 digits; `empty` when there
+    are no rows)."""
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    elif frame.empty:
+        click.echo(empty)
+    else:
+        shown = frame.copy()
+        for column in ("id", "scan_id", "run_id"):
+            if column in shown:
+                shown[column] = shown[column].astype(str).str[:8]
+        click.echo(shown.to_string(index=False))
 
 
 def progress_default() -> bool:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from symcat.cli import cli, friendly_errors, progress_default
+from symcat.cli import cli, emit_frame, friendly_errors, progress_default
 from symcat.cli.browse import WHERE_HELP, where_expression
 from symcat.config import Settings
 
@@ -37,21 +37,6 @@ def _catalog(settings: Settings) -> Any:
     from symcat.client import Catalog
 
     return Catalog(settings=settings)
-
-
-def _emit(frame: Any, fmt: str, empty: str) -> None:
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
-    elif frame.empty:
-        click.echo(empty)
-    else:
-        shown = frame.copy()
-        for column in ("id", "scan_id", "run_id"):
-            if column in shown:
-                shown[column] = shown[column].astype(str).str[:8]
-        click.echo(shown.to_string(index=False))
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
@@ -91,7 +76,8 @@ def sets(settings: Settings, fmt: str) -> None:
     frame = _catalog(settings).labels.sets()
     if fmt == "table" and not frame.empty:
         frame = frame.assign(classes=frame["classes"].map(", ".join))
-    _emit(frame, fmt, "no label sets yet; create one with `symcat labels create SET CLASS ...`")
+    emit_frame(frame, fmt,
+               "no label sets yet; create one with `symcat labels create SET CLASS ...`")
 
 
 @labels.command("tag")
@@ -156,7 +142,7 @@ def show(settings: Settings, label_set: str | None, where: tuple[str, ...],
                                             predictions=not no_predictions)
     if fmt == "table":
         frame = frame.drop(columns=["labelled_at", "predicted_at", "model"])
-    _emit(frame, fmt, "no labels or predictions")
+    emit_frame(frame, fmt, "no labels or predictions")
 
 
 @labels.command("propagate")
@@ -206,4 +192,4 @@ def propagate(settings: Settings, label_set: str, model: str | None, where: tupl
 def next_(settings: Settings, label_set: str, n: int, where: tuple[str, ...], fmt: str) -> None:
     """Label these next: unlabelled scans whose predictions are least certain."""
     frame = _catalog(settings).labels.next(label_set, n, where=where_expression(where))
-    _emit(frame, fmt, "nothing left to label")
+    emit_frame(frame, fmt, "nothing left to label")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import symcat.cli.browse  # noqa: F401  (registers the command)
+import symcat.cli.selections  # noqa: F401  (registers the command)
 from symcat.cli import cli
 from symcat.client import Catalog
 from symcat.query.expr import ExpressionError
@@ -74,3 +76,34 @@ def test_selection_mistakes_are_clear(catalog: Catalog, tmp_path: Path) -> None:
     with pytest.raises(ExpressionError, match="after 'selection'"):
         catalog.scans("selection ~ a")
     assert catalog.delete_selection("a") and catalog.selections().empty
+
+
+def test_selections_from_the_shell(catalog: Catalog, tmp_path: Path) -> None:
+    ids = _ingest(catalog, tmp_path)
+    url = ["--database-url", catalog.settings.database_url]
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, [*url, "selections", *args])
+        return result.exit_code, result.output
+
+    assert run("list") == (0, "no saved selections yet: symcat selections save NAME "
+                              "--where EXPR\n")
+    wide = set(catalog.scans("scan_size_x_m >= 1um")["id"])
+    assert 0 < len(wide) < len(ids)
+    code, out = run("save", "wide", "--where", "scan_size_x_m >= 1um", "--id",
+                    str(ids[0])[:8])
+    assert code == 0 and "saved" in out
+    assert set(catalog.scans("selection = wide")["id"]) == wide | {ids[0]}
+    code, out = run("list", "--format", "json")
+    listed = json.loads(out)
+    assert [(r["name"], r["n_scans"], r["where_text"]) for r in listed] == [
+        ("wide", len(wide | {ids[0]}), "scan_size_x_m >= 1um")]
+    code, out = run("save", "wide", "--where", "kind = image")
+    assert code == 1 and "exists already" in out  # nothing overwritten by accident
+    assert run("save", "none-of-them")[0] == 2  # which scans: a usage error
+    code, out = run("save", "empty", "--where", "scan_size_x_m > 1m")
+    assert code == 1 and "empty" in out
+    code, out = run("delete", "typo")
+    assert code == 1 and out.strip() == "Error: no saved selection named 'typo' (saved: 'wide')"
+    assert run("delete", "wide") == (0, "deleted selection 'wide'\n")
+    assert catalog.selections().empty and len(catalog.scans()) >= len(ids)
