@@ -26,11 +26,14 @@ DIM = 32
 class Labelled:
     catalog: Catalog
     folder: Path
-    truth: dict[uuid.UUID, str]  # synthetic scans and their true class
+    truth: dict[uuid.UUID, str]  # synthetic scans and their true class, in file order
 
 
 def add_vectors(engine: Engine, truth: dict[uuid.UUID, str], *, seed: int = 0,
                 model: str = MODEL) -> None:
+    """Vectors around one centre per class, drawn in the order of `truth` (the fixture's:
+    by file path), so that a scan gets the same vector in every run: scan ids are random,
+    and drawing in id order made the propagation tests depend on the draw."""
     rng = np.random.default_rng(seed)
     centres = {c: rng.standard_normal(DIM) * 3 for c in CLASSES}
     with engine.begin() as conn:
@@ -38,7 +41,7 @@ def add_vectors(engine: Engine, truth: dict[uuid.UUID, str], *, seed: int = 0,
             "INSERT INTO embedding_models (name, family, dim, config) VALUES (:n, :n, :d, '{}') "
             "ON CONFLICT (name) DO UPDATE SET dim = EXCLUDED.dim RETURNING id"),
             {"n": model, "d": DIM}).scalar_one()
-        ids = sorted(truth, key=str)
+        ids = list(truth)
         vectors = center_normalize(np.stack(
             [centres[truth[i]] + rng.standard_normal(DIM) for i in ids])).astype(np.float32)
         conn.execute(text(
@@ -64,9 +67,9 @@ def labelled(catalog: Catalog, synth_folder: Path, fixtures_root: Path) -> Label
     with open(synth_folder / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):
             by_path[str((synth_folder / row["path"]).resolve())] = row["class"]
-    frame = catalog.scans(limit=None)
+    frame = catalog.scans(limit=None).sort_values("source_path")
     truth = {row.id: by_path[row.source_path] for row in frame.itertuples()
-             if row.source_path in by_path}
+             if row.source_path in by_path}  # in file order: the same scans every run
     assert len(truth) == 30
     add_vectors(catalog.engine, truth)
     catalog.labels.create_set("domain_type", CLASSES)
