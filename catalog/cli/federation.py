@@ -202,8 +202,14 @@ def stop(settings: Settings) -> None:
 
     if settings.database_url:
         raise click.ClickException("a server given by URL is stopped by its administrator")
+    pgdata = settings.data_dir / "pgdata"
+    if not pgdata.is_dir():
+        raise click.ClickException(f"no embedded catalog in {settings.data_dir} (no pgdata "
+                                   "folder): check --data-dir or SYMCAT_DATA_DIR")
+    running = (pgdata / "postmaster.pid").exists()
     stop_embedded(settings.data_dir)
-    click.echo(f"stopped the embedded server in {settings.data_dir / 'pgdata'}")
+    click.echo(f"stopped the embedded server in {pgdata}" if running
+               else f"the embedded server in {pgdata} was not running")
 
 
 @federation.command("demo")
