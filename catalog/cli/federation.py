@@ -199,6 +199,7 @@ def stop(settings: Settings) -> None:
     """Stop this data folder's embedded server, which keeps running after symcat exits once
     it is federated (a lab serves hubs, a hub applies what labs send)."""
     from symcat.store.engine import stop_embedded
+    from symcat.store.lifecycle import running_server
 
     if settings.database_url:
         raise click.ClickException("a server given by URL is stopped by its administrator")
@@ -206,7 +207,7 @@ def stop(settings: Settings) -> None:
     if not pgdata.is_dir():
         raise click.ClickException(f"no embedded catalog in {settings.data_dir} (no pgdata "
                                    "folder): check --data-dir or SYMCAT_DATA_DIR")
-    running = (pgdata / "postmaster.pid").exists()
+    running = (pgdata / "PG_VERSION").exists() and running_server(pgdata) is not None
     stop_embedded(settings.data_dir)
     click.echo(f"stopped the embedded server in {pgdata}" if running
                else f"the embedded server in {pgdata} was not running")
