@@ -121,6 +121,31 @@ def bulk_scans(engine: Engine, n: int, site: str, offset: int) -> None:
                 conn.execute(text(statement), {"model": model, "dim": DIM})
 
 
+def set_subscription(hub: Engine, sub: str, enabled: bool) -> None:
+    """Pause (the lab's slot keeps the WAL, as when the hub is down) or resume a lab."""
+    with hub.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text(f"ALTER SUBSCRIPTION {sub} {'ENABLE' if enabled else 'DISABLE'}"))
+
+
+def timed_outage(lab: Engine, hub: Engine, sub: str, n: int, offset: int
+                 ) -> tuple[float, object]:
+    """`n` scans written at the lab while the hub's subscription is paused; seconds until
+    the hub holds all of them with their vectors once resumed, and the WAL kept meanwhile."""
+    set_subscription(hub, sub, False)
+    bulk_scans(lab, n, "lab-a", offset)
+    expected = int(scalar(lab, "SELECT count(*) FROM scans WHERE shared"))  # type: ignore[arg-type]
+    retained = scalar(lab, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) "
+                           "FROM pg_replication_slots WHERE slot_name = :s", s=sub)
+    vectors = int(scalar(lab, "SELECT count(*) FROM embeddings"))  # type: ignore[arg-type]
+    set_subscription(hub, sub, True)
+    started = time.perf_counter()
+    wait(hub, "SELECT count(*) FROM scans WHERE site = 'lab-a'", expected, poll=0.1)
+    wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
+              "WHERE s.site = 'lab-a'", vectors, poll=0.1)
+    return time.perf_counter() - started, retained
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fresh", type=int, default=40, help="files for freshness")
@@ -194,39 +219,20 @@ def main() -> None:
         rest = paths[args.fresh:]
         for r in range(args.rounds):
             batch = rest[r * args.batch:(r + 1) * args.batch]
-            with hub.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f"ALTER SUBSCRIPTION {sub} DISABLE"))
+            set_subscription(hub, sub, False)
             started = time.perf_counter()
             for path in batch:
                 ingest_file(lab, path, site)
             add_vectors(lab, r + 1)
             lab_rates.append(len(batch) / (time.perf_counter() - started))
             expected = int(scalar(lab, "SELECT count(*) FROM embeddings"))  # type: ignore[arg-type]
-            with hub.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f"ALTER SUBSCRIPTION {sub} ENABLE"))
+            set_subscription(hub, sub, True)
             seconds = wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON "
                                 "s.id = e.scan_id WHERE s.site = 'lab-a'", expected, poll=0.05)
             repl_rates.append(len(batch) / seconds)
 
         # -- catch-up after an outage --------------------------------------------------
-        with hub.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text(f"ALTER SUBSCRIPTION {sub} DISABLE"))
-        bulk_scans(lab, args.outage_n, "lab-a", 0)
-        expected = int(scalar(lab, "SELECT count(*) FROM scans WHERE shared"))  # type: ignore[arg-type]
-        retained = scalar(lab, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) "
-                               "FROM pg_replication_slots WHERE slot_name = :s", s=sub)
-        vectors = int(scalar(lab, "SELECT count(*) FROM embeddings"))  # type: ignore[arg-type]
-        with hub.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text(f"ALTER SUBSCRIPTION {sub} ENABLE"))
-        started = time.perf_counter()
-        wait(hub, "SELECT count(*) FROM scans WHERE site = 'lab-a'", expected, poll=0.1)
-        wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
-                  "WHERE s.site = 'lab-a'", vectors, poll=0.1)
-        catch_up_all = time.perf_counter() - started
+        catch_up_all, retained = timed_outage(lab, hub, sub, args.outage_n, 0)
         if args.hub_lists:  # the same outage again, with search lists at the hub
             import symcat.store.search_lists as search_lists
 
@@ -235,20 +241,7 @@ def main() -> None:
                 model_id = conn.execute(text("SELECT id FROM embedding_models WHERE name = :n"),
                                         {"n": MODEL}).scalar_one()
                 built = search_lists.build_lists(conn, model_id)
-            with hub.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f"ALTER SUBSCRIPTION {sub} DISABLE"))
-            bulk_scans(lab, args.outage_n, "lab-a", 10**8)
-            expected = int(scalar(lab, "SELECT count(*) FROM scans WHERE shared"))  # type: ignore[arg-type]
-            vectors = int(scalar(lab, "SELECT count(*) FROM embeddings"))  # type: ignore[arg-type]
-            with hub.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f"ALTER SUBSCRIPTION {sub} ENABLE"))
-            started = time.perf_counter()
-            wait(hub, "SELECT count(*) FROM scans WHERE site = 'lab-a'", expected, poll=0.1)
-            wait(hub, "SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
-                      "WHERE s.site = 'lab-a'", vectors, poll=0.1)
-            catch_up_lists = time.perf_counter() - started
+            catch_up_lists, _ = timed_outage(lab, hub, sub, args.outage_n, 10**8)
             unlisted = scalar(hub, "SELECT count(*) FROM search_codes WHERE list_id IS NULL")
 
         # -- kNN latency, interleaved --------------------------------------------------
