@@ -207,7 +207,7 @@ def stop(settings: Settings) -> None:
     if not pgdata.is_dir():
         raise click.ClickException(f"no embedded catalog in {settings.data_dir} (no pgdata "
                                    "folder): check --data-dir or SYMCAT_DATA_DIR")
-    running = (pgdata / "PG_VERSION").exists() and running_server(pgdata) is not None
+    running = running_server(pgdata) is not None
     stop_embedded(settings.data_dir)
     click.echo(f"stopped the embedded server in {pgdata}" if running
                else f"the embedded server in {pgdata} was not running")
