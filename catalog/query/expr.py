@@ -412,16 +412,15 @@ def scan_conditions(where: str | None, filters: Mapping[str, Any]) -> list[Colum
     """The WHERE clauses of an expression and keyword filters together (ANDed), and,
     where they name saved selections, the check that those exist (a query naming one
     that does not fails with SelectionError rather than matching nothing)."""
+    from symcat.query.selections import as_names, required
+
     clauses = compile_filters(filters)
-    named = filters.get("selection")
-    selections = [] if named is None else [named] if isinstance(named, str) else list(named)
+    selections = as_names(filters["selection"]) if "selection" in filters else []
     if where is not None and where.strip():
         parser = _Parser(where)
         clauses.append(parser.parse())
         selections += parser.selections
     if selections:
-        from symcat.query.selections import required
-
         clauses.append(required(selections))
     return clauses
 

@@ -164,9 +164,9 @@ def compile_filters(filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
             clauses.append(Scan.channel_names.contains(names))
             continue
         if name == "selection":  # saved selections by name (symcat.query.selections)
-            from symcat.query.selections import membership
+            from symcat.query.selections import as_names, membership
 
-            clauses.append(membership([value] if isinstance(value, str) else list(value)))
+            clauses.append(membership(as_names(value)))
             continue
         column = FILTER_COLUMNS.get(name)
         if column is None:

@@ -26,6 +26,11 @@ class SelectionError(FilterError):
     """A selection that does not exist, or a name that cannot be used."""
 
 
+def as_names(value: str | Iterable[str]) -> list[str]:
+    """The `selection=` keyword filter's value: one name or several."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 def membership(names: Iterable[str], *, negated: bool = False) -> ColumnElement[bool]:
     """Scans belonging to any of the saved selections `names` (or, `negated`, to none)."""
     members = (select(SelectionScan.scan_id).join(SavedSelection)
