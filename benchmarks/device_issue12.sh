@@ -19,9 +19,12 @@ fi
 echo "retrieval features: ${SECONDS} s"
 M=${MODEL:-symcat_combined.v2}
 # WORKERS="12 14": one set of runs per loading-worker count; CHECK=K: K stored vectors
-# compared with the same scans embedded alone (the pipelined GPU path stores the same).
+# compared with the same scans embedded alone (the pipelined GPU path stores the same);
+# SERVER="default shared_buffers=24GB io_method=sync": one set of runs per server arm
+# (embed.py --server: ALTER SYSTEM, then a restart before each arm's runs).
 common=(--device cuda --workers ${WORKERS:-12} --model-seconds 4 --repeat "${REPEAT:-1}"
-        --check "${CHECK:-0}" --models "$M")
+        --check "${CHECK:-0}" --models "$M" --server ${SERVER:-default}
+        --slots ${SLOTS:-pinned})  # SLOTS="pinned pageable": both kinds of loading slots
 if [ "$3" != 0 ]; then
 python3 benchmarks/embed.py --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \
   --batch-size 256 "${common[@]}" 2>&1 | tee "$OUT/embed256.log"

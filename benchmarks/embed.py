@@ -57,6 +57,13 @@ def main() -> None:
     parser.add_argument("--check", type=int, default=0, metavar="K",
                         help="after the runs, recompute K stored vectors one scan at a time "
                              "(numpy preprocessing, no loading workers) and compare")
+    parser.add_argument("--server", nargs="*", default=["default"], metavar="SETTINGS",
+                        help="server arms: 'default', or NAME=VALUE[,NAME=VALUE] set by ALTER "
+                             "SYSTEM; the server restarts before each arm's runs")
+    parser.add_argument("--slots", nargs="*", default=["pinned"],
+                        choices=["pinned", "pageable"],
+                        help="GPU loading slots page-locked, or copied from pageable memory "
+                             "(several: one set of runs each)")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
@@ -87,17 +94,22 @@ def main() -> None:
             rate = preprocess_rate(catalog.engine, cfg.sizing, args.batch_size, device)
             print(f"{model}: preprocessing on the device alone {rate:.0f} images/s", flush=True)
         del extractor
-        for workers in worker_counts:
+        arms = [(w, a, p) for w in worker_counts for a in args.server for p in args.slots]
+        for i, (workers, arm, slots) in enumerate(arms):
+            if args.server != ["default"] and (i == 0 or arms[i - 1][1] != arm):
+                catalog = restart_with(catalog, arm, args.server)
             summaries, model_rates = [], [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for _ in range(args.repeat):
                     summaries.append(embed_once(catalog, model, args.batch_size, device,
-                                                workers))
+                                                workers, pin_slots=slots == "pinned"))
                     model_rates.append(model_only(model, side, args.batch_size, device,
                                                   args.model_seconds))
             best = max(summaries, key=lambda s: s.rate)
             model_rate = max(model_rates)
-            print(f"{model}, {workers} workers: end to end {best.rate:.1f} images/s (runs: "
+            label = ("" if args.server == ["default"] else f", server {arm}") + (
+                "" if args.slots == ["pinned"] else f", {slots} slots")
+            print(f"{model}, {workers} workers{label}: end to end {best.rate:.1f} images/s (runs: "
                   f"{', '.join(f'{s.rate:.1f}' for s in summaries)}; {best.embedded} scans"
                   f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s (runs: "
                   f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
@@ -111,6 +123,40 @@ def main() -> None:
             print(f"{model}, {workers} workers, preprocessing in the workers (numpy): end to "
                   f"end {run.rate:.1f} images/s, ratio {run.rate / model_rate:.2f}\n"
                   f"  time: {breakdown(run.timings, workers)}", flush=True)
+
+
+def parse_arm(arm: str) -> dict[str, str]:
+    """'default' -> {}; 'a=1,b=2' -> {'a': '1', 'b': '2'}."""
+    if arm == "default":
+        return {}
+    pairs = [part.split("=", 1) for part in arm.split(",")]
+    if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+        raise SystemExit(f"--server {arm!r}: expected 'default' or NAME=VALUE[,NAME=VALUE]")
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def restart_with(catalog: Any, arm: str, arms: list[str]) -> Any:
+    """The catalog's embedded server restarted with `arm`'s settings (every setting any arm
+    names is reset first); a new Catalog on it. Prints the settings in force."""
+    from sqlalchemy import text
+
+    from symcat.client import Catalog
+    from symcat.store.engine import stop_embedded
+
+    names = sorted({name for a in arms for name in parse_arm(a)})
+    wanted = parse_arm(arm)
+    with catalog.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in names:
+            conn.execute(text(f"ALTER SYSTEM RESET {name}"))
+        for name, value in wanted.items():
+            conn.execute(text(f"ALTER SYSTEM SET {name} = '{value}'"))
+    stop_embedded(Path(os.environ["SYMCAT_DATA_DIR"]))
+    catalog = Catalog()
+    with catalog.engine.connect() as conn:
+        shown = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in names}
+    print(f"server restarted for arm {arm!r}: "
+          + ", ".join(f"{k} = {v}" for k, v in shown.items()), flush=True)
+    return catalog
 
 
 def load() -> str:
@@ -263,14 +309,14 @@ def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
 
 def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
-    on_device: bool | None = None,
+    on_device: bool | None = None, pin_slots: bool = True,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first)."""
     from symcat.embed.run import embed_catalog
 
     return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
                          workers=workers, rebuild=True, build_index=False,
-                         device_preprocess=on_device)
+                         device_preprocess=on_device, pin_slots=pin_slots)
 
 
 def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
@@ -304,8 +350,12 @@ def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
 
 def breakdown(timings: dict[str, float], workers: int) -> str:
     """The run's timings as one line: main process, then summed over workers and writer."""
-    main_keys = ("setup", "first_batch", "waiting", "device", "storing")
+    main_keys = ("setup", "first_batch", "waiting", "pin_wait", "device", "storing")
     line = ", ".join(f"{k.replace('_', ' ')} {timings.get(k, 0.0):.2f} s" for k in main_keys)
+    parts = [k for k in timings if k.startswith("setup_")]
+    if parts:
+        line += " (setup: " + ", ".join(
+            f"{k.removeprefix('setup_').replace('_', ' ')} {timings[k]:.2f}" for k in parts) + ")"
     if "read" in timings:
         line += (f"; loading workers (sum over {workers}): database read "
                  f"{timings['read']:.2f} s, decode {timings['decode']:.2f} s")

@@ -219,7 +219,7 @@ def device_groups(
         if group.pixels is None:
             if slots is None or batch.slot is None:
                 raise ValueError("a batch in a loading slot needs the run's slots")
-            slots.ready()
+            slots.ready(batch.slot)
             source = slots.view(batch.slot, group.offset, torch.int16, group.shape)
         else:
             source = group.pixels

@@ -73,7 +73,9 @@ class EmbedSummary:
     # Where the time went (s). Main process: setup (what to embed, model to the device),
     # first_batch (loading workers starting, up to the first batch), waiting (for loaders
     # after that), device (preprocessing on a GPU + inference + copy back), storing
-    # (waiting for the writer). Summed over workers: read, decode (GPU path only);
+    # (waiting for the writer), pin_wait (for the loading slots' page-locking, GPU).
+    # setup_* split setup: todo (the model's row, pending scans), slots, workers (fork),
+    # to_device. Summed over workers: read, decode (GPU path only);
     # the writer thread: writer (COPY + insert).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -325,10 +327,7 @@ def _batches(
         multiprocessing_context=context, collate_fn=collate,
         worker_init_fn=_init_worker,
     )
-    batches_in_order = iter(loader)  # forks the workers
-    if slots is not None:
-        slots.start_pinning()
-    return batches_in_order
+    return iter(loader)  # forks the workers
 
 
 # Batches each loading worker reads ahead when its planes go into slots (the slots are
@@ -564,10 +563,10 @@ class _CopyBack:
 class _Clock:
     """Adds the time since the previous lap to `totals[name]`."""
 
-    def __init__(self, totals: dict[str, float]) -> None:
+    def __init__(self, totals: dict[str, float], start: float | None = None) -> None:
         self.totals = totals
         self.laps = 0
-        self.last = time.perf_counter()
+        self.last = time.perf_counter() if start is None else start
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -604,6 +603,7 @@ def embed_catalog(
     progress: bool = False,
     build_index: bool = True,
     device_preprocess: bool | None = None,
+    pin_slots: bool = True,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -611,6 +611,7 @@ def embed_catalog(
     computed again (the same id means the same weights and recipe, so this is only
     needed after a bug fix in our own code). `device_preprocess`: preprocess batches on
     the inference device rather than in the loading workers (default: on a GPU).
+    `pin_slots`: page-lock the loading slots (GPU); False copies from pageable memory.
     """
     import torch
 
@@ -619,6 +620,8 @@ def embed_catalog(
     cfg = get_cfg(model)
     extractor = create_extractor(cfg.name, device="cpu")  # fails early if unavailable
     started = time.perf_counter()
+    setup_times: dict[str, float] = {}
+    setup = _Clock(setup_times, started)
     with engine.begin() as conn:
         model_id = ensure_model(conn, cfg)
         if rebuild:
@@ -626,7 +629,9 @@ def embed_catalog(
             conn.execute(delete(Embedding).where(
                 Embedding.model_id == model_id, Embedding.scan_id.in_(matching)))
         todo = pending_scans(conn, model_id, filters, where)
-    summary = EmbedSummary(model=cfg.model_id, model_id=model_id, pending=len(todo))
+    setup.lap("setup_todo")  # the model's row, what is pending
+    summary = EmbedSummary(model=cfg.model_id, model_id=model_id, pending=len(todo),
+                           timings=setup_times)
     device = resolve_device(device)
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
@@ -635,11 +640,17 @@ def embed_catalog(
     slots = None
     if cuda and on_device:
         with engine.connect() as conn:
-            slots = run_slots(conn, todo, batch_size, workers, pin=True)
+            slots = run_slots(conn, todo, batch_size, workers, pin=pin_slots)
+    setup.lap("setup_slots")
     loaded = _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device, slots=slots)
+    setup.lap("setup_workers")  # forking the loading workers
     extractor = extractor.to(device)  # while the loading workers read their first batches
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
+        torch.backends.cudnn.benchmark = True  # batch shapes repeat: time cuDNN's choices
+    if slots is not None:
+        slots.start_pinning()  # after the model's copy, which would wait for it
+    setup.lap("setup_to_device")
     writer = _Writer(engine, model_id)
     writer.start()
     from tqdm import tqdm
@@ -656,6 +667,9 @@ def embed_catalog(
                 from symcat.embed.loading import copy_stream, device_groups
 
                 ids, skipped = item.ids, item.skipped
+                if slots is not None and item.slot is not None:
+                    slots.ready(item.slot)  # its page-locking (a thread, slot by slot)
+                    clock.lap("pin_wait")
                 images = device_groups(item, cfg.sizing, device, slots) if ids else None
                 if slots is not None and item.slot is not None and copying is not None:
                     copying.free_after(slots, item.slot, copy_stream(device))

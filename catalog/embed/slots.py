@@ -5,9 +5,10 @@ read itself: a fresh shared-memory tensor in the worker (whose pages the kernel 
 fault in and zero), the DataLoader's copy into page-locked memory in the main process,
 and the copy to the device. At 512 px that is 1.5 MB a scan, and on the H200 machine the
 loading path, not the network, set the pace (RESULTS.md, GPU end to end). Slots are
-allocated, faulted in and registered with CUDA once per run; a worker takes a free slot,
-writes its batch's planes into it and hands over only the slot number; the main process
-copies from the slot to the device and frees the slot once that copy has completed.
+allocated once per run and registered with CUDA slot by slot while the first batches are
+read and run; a worker takes a free slot, writes its batch's planes into it and hands
+over only the slot number; the main process copies from the slot to the device and
+frees the slot once that copy has completed.
 A batch that does not fit a slot (larger scans) takes the old path.
 """
 
@@ -40,35 +41,52 @@ class Slots:
     def __init__(self, count: int, nbytes: int, pin: bool) -> None:
         self.count = count
         self.nbytes = nbytes
-        # Shared memory, not yet touched: page-locking it (in a thread, while the loading
-        # workers start and read) faults it in; unpinned, the kernel zeroes pages on use.
         storage = torch.UntypedStorage._new_shared(count * nbytes)
         self.buffer = torch.empty(0, dtype=torch.uint8).set_(storage)
-        self.pinned = False
         self._pinning: threading.Thread | None = None
         self._pin_wanted = pin
+        self._locked = [threading.Event() for _ in range(count)]  # set: done, or not wanted
+        self._pinned = [False] * count
+        self._stop = threading.Event()  # a short run ends before every slot is locked
+        if not pin:
+            for done in self._locked:
+                done.set()
         self.free: Any = multiprocessing.get_context("fork").Queue()
         for slot in range(count):
             self.free.put(slot)
 
     def start_pinning(self) -> None:
-        """Page-lock the slots in a thread. Call it after the loading workers are forked:
-        forking while the pages are being locked stalls on the address space's lock."""
-        if self._pin_wanted and self._pinning is None and not self.pinned:
+        """Page-lock the slots one by one in a thread, in the order workers take them
+        first. Call it once the model is on the device: page-locking holds CUDA's lock,
+        and a model copied meanwhile waited for all of it (1 s of a 4.8 s run at 512 px,
+        RESULTS.md); forking while pages are being locked stalls on the address space."""
+        if self._pin_wanted and self._pinning is None and not self._locked[-1].is_set():
             self._pinning = threading.Thread(target=self._pin, name="symcat-pin-slots",
                                              daemon=True)
             self._pinning.start()
 
     def _pin(self) -> None:
-        size = self.count * self.nbytes
-        rc = torch.cuda.cudart().cudaHostRegister(self.buffer.data_ptr(), size, 0)
-        self.pinned = int(rc) == 0
-        if not self.pinned:
-            log.warning("could not page-lock %d MB of loading slots (CUDA error %s); "
-                        "copies to the GPU will be slower", size >> 20, rc)
+        cudart = torch.cuda.cudart()
+        for slot in range(self.count):
+            if self._stop.is_set():
+                for rest in self._locked[slot:]:
+                    rest.set()
+                return
+            start = self.buffer.data_ptr() + slot * self.nbytes
+            rc = cudart.cudaHostRegister(start, self.nbytes, 0)
+            self._pinned[slot] = int(rc) == 0
+            self._locked[slot].set()
+            if not self._pinned[slot]:
+                log.warning("could not page-lock a %d MB loading slot (CUDA error %s); "
+                            "copies to the GPU from it will be slower", self.nbytes >> 20, rc)
 
-    def ready(self) -> None:
-        """Wait until the slots are page-locked (before the first copy from them)."""
+    def ready(self, slot: int | None = None) -> None:
+        """Wait until `slot` (default: every slot) is page-locked, or was tried. An
+        unlocked slot still works: its copy is a slower, synchronous one."""
+        if slot is not None:
+            if self._pinning is not None:
+                self._locked[slot].wait()
+            return
         if self._pinning is not None:
             self._pinning.join()
             self._pinning = None
@@ -111,8 +129,10 @@ class Slots:
         self.free.put(slot)
 
     def close(self) -> None:
+        self._stop.set()
         self.ready()
-        if self.pinned:
-            torch.cuda.cudart().cudaHostUnregister(self.buffer.data_ptr())
-            self.pinned = False
+        for slot, pinned in enumerate(self._pinned):
+            if pinned:
+                torch.cuda.cudart().cudaHostUnregister(self.buffer.data_ptr() + slot * self.nbytes)
+                self._pinned[slot] = False
         self.free.close()
