@@ -18,9 +18,12 @@ from pathlib import Path
 TUNING_FILE = "symcat.conf"
 INCLUDE_LINE = f"include_if_exists = '{TUNING_FILE}'"
 # A quarter of the memory for shared buffers (PostgreSQL's own advice for a dedicated
-# server), at most 8 GB (enough for 1M 1024-d halfvec vectors and their HNSW index).
+# server), at most 32 GB: 1M 1024-d halfvec vectors and their HNSW index need about 5 GB,
+# 10M scans' search hot set about 31 GB (docs/scaling.md), and on a GPU machine the
+# embedding workers read the stored pixels through them (9 GB at 6,000 scans of 512 px:
+# with 24 GB instead of 8 the workers' read took 25% less, RESULTS.md, GPU end to end).
 SHARED_FRACTION = 0.25
-SHARED_MAX_MB = 8 * 1024
+SHARED_MAX_MB = 32 * 1024
 SHARED_MIN_MB = 128
 # What the planner may assume the OS caches too: half of the memory.
 CACHE_FRACTION = 0.5

@@ -81,8 +81,9 @@ def test_memory_settings_stay_within_bounds() -> None:
 
     assert embedded_settings(256 * 2**20)["shared_buffers"] == "128MB"  # PostgreSQL's floor
     assert embedded_settings(8 * 2**30)["shared_buffers"] == "2048MB"
-    assert embedded_settings(64 * 2**30) == {"shared_buffers": "8192MB",
+    assert embedded_settings(64 * 2**30) == {"shared_buffers": "16384MB",
                                               "effective_cache_size": "32768MB"}
+    assert embedded_settings(512 * 2**30)["shared_buffers"] == "32768MB"  # the cap
 
 
 def test_tuning_is_written_once_and_overridable(tmp_path: Path) -> None:
