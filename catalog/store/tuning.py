@@ -21,7 +21,7 @@ INCLUDE_LINE = f"include_if_exists = '{TUNING_FILE}'"
 # server), at most 32 GB: 1M 1024-d halfvec vectors and their HNSW index need about 5 GB,
 # 10M scans' search hot set about 31 GB (docs/scaling.md), and on a GPU machine the
 # embedding workers read the stored pixels through them (9 GB at 6,000 scans of 512 px:
-# with 24 GB instead of 8 the workers' read took 25% less, RESULTS.md, GPU end to end).
+# with 24 GB instead of 8 the workers' read took 17-23% less, RESULTS.md, GPU end to end).
 SHARED_FRACTION = 0.25
 SHARED_MAX_MB = 32 * 1024
 SHARED_MIN_MB = 128
