@@ -10,7 +10,9 @@ under fp16 autocast on a GPU), interleaved (`benchmarks/_timing.py`), with the l
 * `natural`, `symmetry`: each half alone (the EfficientNet taps; the symmetry network's
   features with its own input policy);
 * `bf16`: the whole under bfloat16 autocast instead of float16 (GPU only);
-* `heuristics`: cuDNN's built-in algorithm choice instead of its timed search (GPU only).
+* `heuristics`: cuDNN's built-in algorithm choice instead of its timed search (GPU only);
+* `compiled` (`--compile`): the whole through `torch.compile` (inductor, one static shape;
+  its compile time is left out: it runs in the warm-up).
 
 Prints images/s of each and its ratio to `combined`.
 """
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--iters", type=int, default=20, help="batches per timed pass")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="add a torch.compile contender")
     args = parser.parse_args()
 
     import torch
@@ -105,6 +108,9 @@ def main() -> None:
         contenders["bf16"] = timed(with_dtype(torch.bfloat16))
         contenders["heuristics"] = timed(lambda: forward_tensor(combined, x, args.device),
                                          heuristics)
+    if args.compile:
+        compiled = torch.compile(combined, dynamic=False)
+        contenders["compiled"] = timed(lambda: forward_tensor(compiled, x, args.device))
     with LoadWatch() as load:
         times = interleave(contenders, args.repeats, load)
     images = args.batch * args.iters
