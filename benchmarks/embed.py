@@ -64,6 +64,9 @@ def main() -> None:
                         choices=["pinned", "pageable"],
                         help="GPU loading slots page-locked, or copied from pageable memory "
                              "(several: one set of runs each)")
+    parser.add_argument("--compile", action="store_true",
+                        help="embed through torch.compile (symcat embed --compile); its "
+                             "compile time falls in the first run of each arm")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
@@ -102,7 +105,8 @@ def main() -> None:
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for _ in range(args.repeat):
                     summaries.append(embed_once(catalog, model, args.batch_size, device,
-                                                workers, pin_slots=slots == "pinned"))
+                                                workers, pin_slots=slots == "pinned",
+                                                compile_model=args.compile))
                     model_rates.append(model_only(model, side, args.batch_size, device,
                                                   args.model_seconds))
             best = max(summaries, key=lambda s: s.rate)
@@ -309,14 +313,15 @@ def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
 
 def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
-    on_device: bool | None = None, pin_slots: bool = True,
+    on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first)."""
     from symcat.embed.run import embed_catalog
 
     return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
                          workers=workers, rebuild=True, build_index=False,
-                         device_preprocess=on_device, pin_slots=pin_slots)
+                         device_preprocess=on_device, pin_slots=pin_slots,
+                         compile_model=compile_model)
 
 
 def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:

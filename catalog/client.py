@@ -215,16 +215,19 @@ class Catalog:
     def embed(
         self, model: str | None = None, *, where: str | None = None,
         batch_size: int = 64, device: str | None = None, workers: int | None = None,
-        rebuild: bool = False, progress: bool = False, **filters: Any,
+        rebuild: bool = False, progress: bool = False, compile_model: bool = False,
+        **filters: Any,
     ) -> Any:
-        """Embed every image scan (matching filters) that has no vector for `model` yet."""
+        """Embed every image scan (matching filters) that has no vector for `model` yet.
+        `compile_model`: through torch.compile (faster on a GPU for large catalogs; each
+        image shape costs a compile at the start)."""
         from symcat.embed.registry import default_extractor
         from symcat.embed.run import embed_catalog
 
         return embed_catalog(
             self.engine, model or default_extractor(), where=where, filters=filters,
             batch_size=batch_size, device=device, workers=workers, rebuild=rebuild,
-            progress=progress,
+            progress=progress, compile_model=compile_model,
         )
 
     def neighbors(

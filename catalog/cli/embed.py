@@ -31,10 +31,15 @@ def _library_errors() -> tuple[type[Exception], ...]:
               help="Data-loading processes (0: load in this process).")
 @click.option("--rebuild", is_flag=True, help="Recompute this model's vectors for these scans.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar.")
+@click.option("--compile", "compile_model", is_flag=True,
+              help="Run the network through torch.compile: about twice the network's rate "
+                   "on a GPU at 512 px, after a compile of tens of seconds per image shape "
+                   "at the start (worth it for large catalogs).")
 @click.pass_obj
 @friendly_errors
 def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_size: int,
-          device: str | None, jobs: int | None, rebuild: bool, progress: bool | None) -> None:
+          device: str | None, jobs: int | None, rebuild: bool, progress: bool | None,
+          compile_model: bool) -> None:
     """Compute feature vectors for every image scan that has none for the model yet.
     Safe to interrupt and repeat: scans already embedded are skipped."""
     from symcat.client import Catalog
@@ -44,6 +49,7 @@ def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_s
             model, where=where_expression(where), batch_size=batch_size, device=device,
             workers=jobs, rebuild=rebuild,
             progress=progress_default() if progress is None else progress,
+            compile_model=compile_model,
         )
     except _library_errors() as exc:
         raise click.ClickException(str(exc)) from exc

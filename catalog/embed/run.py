@@ -373,11 +373,12 @@ def _in_process(dataset: _Batches, collate: Any) -> Iterator[Any]:
 RAMP = (4, 4, 2, 2)
 
 
-def split_batches(todo: Sequence[uuid.UUID], batch_size: int, workers: int
-                  ) -> list[list[uuid.UUID]]:
-    """`todo` in batches of `batch_size`, the first ones smaller (RAMP) when workers load."""
-    sizes = [max(1, batch_size // d) for d in RAMP] if workers and len(todo) > 4 * batch_size \
-        else []
+def split_batches(todo: Sequence[uuid.UUID], batch_size: int, workers: int,
+                  ramp: bool = True) -> list[list[uuid.UUID]]:
+    """`todo` in batches of `batch_size`, the first ones smaller (RAMP) when workers load
+    (unless `ramp` is False: a compiled network wants one batch size)."""
+    sizes = [max(1, batch_size // d) for d in RAMP] \
+        if ramp and workers and len(todo) > 4 * batch_size else []
     out: list[list[uuid.UUID]] = []
     start = 0
     while start < len(todo):
@@ -604,6 +605,7 @@ def embed_catalog(
     build_index: bool = True,
     device_preprocess: bool | None = None,
     pin_slots: bool = True,
+    compile_model: bool = False,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -612,6 +614,7 @@ def embed_catalog(
     needed after a bug fix in our own code). `device_preprocess`: preprocess batches on
     the inference device rather than in the loading workers (default: on a GPU).
     `pin_slots`: page-lock the loading slots (GPU); False copies from pageable memory.
+    `compile_model`: run the network through torch.compile (`symcat.embed.compiled`).
     """
     import torch
 
@@ -636,7 +639,7 @@ def embed_catalog(
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
     on_device = cuda if device_preprocess is None else device_preprocess
-    batches = split_batches(todo, batch_size, workers)
+    batches = split_batches(todo, batch_size, workers, ramp=not compile_model)
     slots = None
     if cuda and on_device:
         with engine.connect() as conn:
@@ -648,6 +651,10 @@ def embed_catalog(
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True  # batch shapes repeat: time cuDNN's choices
+    if compile_model:
+        from symcat.embed.compiled import StaticBatches
+
+        extractor = StaticBatches(extractor, batch_size)
     if slots is not None:
         slots.start_pinning()  # after the model's copy, which would wait for it
     setup.lap("setup_to_device")

@@ -7,6 +7,7 @@ Uses EfficientNet-Lite0 with its shipped weights on the CPU, on a handful of sma
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,28 @@ def test_loading_workers_give_the_same_vectors(filled: Catalog, on_device: bool)
             "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
             {"m": inline.model_id}).all())
     assert after.keys() == before.keys()
+    for key, vector in before.items():
+        assert np.allclose(vector, after[key], atol=2e-3)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="torch.compile on the CPU needs a C compiler")
+def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
+    """`symcat embed --compile`: batches padded to one size through torch.compile, the
+    last one short (3, 3, 2 scans): the vectors of the plain run."""
+    plain = filled.embed(MODEL, workers=0, batch_size=3)
+    with filled.engine.connect() as conn:
+        before = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": plain.model_id}).all())
+    assert len(before) % 3 != 0  # a padded last batch
+    compiled = embed_catalog(filled.engine, MODEL, workers=0, batch_size=3, rebuild=True,
+                             compile_model=True)
+    assert compiled.embedded == len(before)
+    with filled.engine.connect() as conn:
+        after = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": plain.model_id}).all())
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
 

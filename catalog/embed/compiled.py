@@ -1,0 +1,55 @@
+"""An extractor through `torch.compile`, fed one batch size per image shape.
+
+On the H200, torch.compile runs symcat_combined.v2 at 512 px in 0.51 of the eager time
+(6,540 against 3,334 images/s, the network alone: benchmarks/RESULTS.md, GPU end to end,
+session 10). It compiles once per input shape, and a dynamic compile of these networks
+still recompiled for every new batch size, so batches are padded to the run's batch
+size: one compile per image shape. Groups under a quarter of the batch (scans of a rare
+shape) run uncompiled: the same network, without waiting for a compile. Opt-in
+(`symcat embed --compile`): each compile costs tens of seconds at the start of a run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+class StaticBatches(nn.Module):
+    """`extractor` compiled, called on batches of exactly `batch_size` rows."""
+
+    def __init__(self, extractor: nn.Module, batch_size: int) -> None:
+        super().__init__()
+        self.eager = extractor
+        self.compiled: Any = torch.compile(extractor, dynamic=False)
+        self.batch_size = batch_size
+        self.cfg = getattr(extractor, "cfg", None)
+        self._shapes: set[tuple[int, ...]] = set()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        if n < max(1, self.batch_size // 4):
+            return self.eager(x)
+        layout = (torch.channels_last if x.dim() == 4
+                  and x.is_contiguous(memory_format=torch.channels_last)
+                  else torch.contiguous_format)
+        out = []
+        for start in range(0, n, self.batch_size):
+            part = x[start : start + self.batch_size]
+            rows = part.shape[0]
+            if rows < self.batch_size:
+                padded = torch.zeros((self.batch_size, *part.shape[1:]), dtype=part.dtype,
+                                     device=part.device).contiguous(memory_format=layout)
+                padded[:rows] = part
+                part = padded
+            shape = tuple(part.shape)
+            if shape not in self._shapes:
+                self._shapes.add(shape)
+                log.info("compiling the network for inputs of %s (once per shape)", shape)
+            out.append(self.compiled(part)[:rows])
+        return torch.cat(out) if len(out) > 1 else out[0]

@@ -1,0 +1,58 @@
+"""The compiled extractor: one compile per image shape, the same vectors as the network."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+from torch import nn
+
+from symcat.embed.compiled import StaticBatches
+
+pytestmark = pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                                reason="torch.compile on the CPU needs a C compiler")
+
+
+def _tiny() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten()).eval()
+
+
+def test_padded_batches_compile_once_per_shape_and_match_the_network() -> None:
+    from torch._dynamo.utils import counters
+
+    network = _tiny()
+    wrapped = StaticBatches(network, batch_size=4)
+    before = counters["stats"]["unique_graphs"]
+    with torch.inference_mode():
+        for rows in (4, 3, 2, 9):  # full, padded, padded, two full + one padded
+            x = torch.rand(rows, 3, 12, 12)
+            got = wrapped(x)
+            assert got.shape == (rows, 8)
+            torch.testing.assert_close(got, network(x), rtol=1e-4, atol=1e-5)
+    assert counters["stats"]["unique_graphs"] - before == 1  # one shape, one compile
+    with torch.inference_mode():
+        wrapped(torch.rand(4, 3, 16, 12))
+    assert counters["stats"]["unique_graphs"] - before == 2  # a new image shape
+
+
+def test_a_small_group_runs_uncompiled() -> None:
+    from torch._dynamo.utils import counters
+
+    network = _tiny()
+    wrapped = StaticBatches(network, batch_size=16)
+    before = counters["stats"]["unique_graphs"]
+    x = torch.rand(3, 3, 10, 10)  # under a quarter of 16
+    with torch.inference_mode():
+        torch.testing.assert_close(wrapped(x), network(x))
+    assert counters["stats"]["unique_graphs"] == before
+
+
+def test_channels_last_input_keeps_its_layout_when_padded() -> None:
+    network = _tiny()
+    wrapped = StaticBatches(network, batch_size=4)
+    x = torch.rand(3, 3, 8, 8).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        torch.testing.assert_close(wrapped(x), network(x), rtol=1e-4, atol=1e-5)
