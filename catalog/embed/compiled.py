@@ -5,14 +5,15 @@ On the H200, torch.compile runs symcat_combined.v2 at 512 px in 0.51 of the eage
 session 10). It compiles once per input shape, and a dynamic compile of these networks
 still recompiled for every new batch size, so batches are padded to the run's batch
 size: one compile per image shape. Groups under a quarter of the batch (scans of a rare
-shape) run uncompiled: the same network, without waiting for a compile. Opt-in
-(`symcat embed --compile`): each compile costs tens of seconds at the start of a run.
+shape) run uncompiled: the same network, without waiting for a compile; so does the
+rest of a run whose compile failed (no C compiler on a CPU machine, say), with a warning.
+Opt-in (`symcat embed --compile`): each compile costs tens of seconds at the start of a
+run.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import torch
 from torch import nn
@@ -26,14 +27,16 @@ class StaticBatches(nn.Module):
     def __init__(self, extractor: nn.Module, batch_size: int) -> None:
         super().__init__()
         self.eager = extractor
-        self.compiled: Any = torch.compile(extractor, dynamic=False)
+        # Not a registered child: it wraps `eager` (the same parameters, moved with it).
+        self.__dict__["compiled"] = torch.compile(extractor, dynamic=False)
         self.batch_size = batch_size
         self.cfg = getattr(extractor, "cfg", None)
         self._shapes: set[tuple[int, ...]] = set()
+        self._failed = False  # a compile failed: the rest of the run goes uncompiled
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
-        if n < max(1, self.batch_size // 4):
+        if self._failed or n < max(1, self.batch_size // 4):
             return self.eager(x)
         layout = (torch.channels_last if x.dim() == 4
                   and x.is_contiguous(memory_format=torch.channels_last)
@@ -48,8 +51,17 @@ class StaticBatches(nn.Module):
                 padded[:rows] = part
                 part = padded
             shape = tuple(part.shape)
-            if shape not in self._shapes:
-                self._shapes.add(shape)
-                log.info("compiling the network for inputs of %s (once per shape)", shape)
-            out.append(self.compiled(part)[:rows])
+            if shape in self._shapes:
+                out.append(self.compiled(part)[:rows])
+                continue
+            log.info("compiling the network for inputs of %s (once per shape)", shape)
+            try:
+                out.append(self.compiled(part)[:rows])
+            except Exception as exc:  # no C compiler, an unsupported operation, ...
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                log.warning("could not compile the network (%s: %s); running it "
+                            "uncompiled", type(exc).__name__, first[:200])
+                self._failed = True
+                return self.eager(x)
+            self._shapes.add(shape)
         return torch.cat(out) if len(out) > 1 else out[0]

@@ -56,3 +56,20 @@ def test_channels_last_input_keeps_its_layout_when_padded() -> None:
     x = torch.rand(3, 3, 8, 8).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         torch.testing.assert_close(wrapped(x), network(x), rtol=1e-4, atol=1e-5)
+
+
+def test_a_failed_compile_falls_back_to_the_network(caplog: pytest.LogCaptureFixture) -> None:
+    """Where torch.compile cannot build (no compiler, say), the run goes on uncompiled."""
+    network = _tiny()
+    wrapped = StaticBatches(network, batch_size=4)
+
+    def cannot_compile(_: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+
+    wrapped.__dict__["compiled"] = cannot_compile
+    x = torch.rand(4, 3, 8, 8)
+    with torch.inference_mode(), caplog.at_level("WARNING", logger="symcat.embed.compiled"):
+        torch.testing.assert_close(wrapped(x), network(x))
+        torch.testing.assert_close(wrapped(x[:2]), network(x[:2]))
+    assert "could not compile the network (RuntimeError: InvalidCxxCompiler" in caplog.text
+    assert "more detail" not in caplog.text
