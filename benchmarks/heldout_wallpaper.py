@@ -54,14 +54,17 @@ def glyph(u: np.ndarray, strokes: np.ndarray, width: float) -> np.ndarray:
 
 
 def render(group: str, size: int, cells: float, rng: np.random.Generator,
-           distort: bool) -> np.ndarray:
-    """One ``(size, size)`` float image in [0, 1] of ``group`` with ``cells`` across."""
+           distort: bool, samples: int = 1) -> np.ndarray:
+    """One ``(size, size)`` float image in [0, 1] of ``group`` with ``cells`` across, its
+    motif sampled at each pixel's centre (``samples`` > 1: the mean of samples x samples
+    points per pixel, band-limited as a probe's image is; the same draws otherwise)."""
     basis = lattice_basis(group, size / cells, rng)
     n_strokes = int(rng.integers(2, 5))
     strokes = [(rng.uniform(0, 1, 2), rng.uniform(0, 1, 2) * 0.5, rng.uniform(0.5, 1.0)
                 * rng.choice([-1, 1])) for _ in range(n_strokes)]
     strokes = [(p0, p0 + d, a) for p0, d, a in strokes]
-    yy, xx = np.mgrid[0:size, 0:size].astype(float) + 0.5
+    side = size * samples
+    yy, xx = (np.mgrid[0:side, 0:side].astype(float) + 0.5) / samples
     pts = np.stack([xx - size / 2, yy - size / 2])
     if distort:
         pts[0] *= 1 + rng.uniform(-0.1, 0.1)
@@ -70,12 +73,14 @@ def render(group: str, size: int, cells: float, rng: np.random.Generator,
                                                             + rng.uniform(0, 6))
     u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), pts) + rng.uniform(0, 1, 2)[:, None,
                                                                                     None]
-    field = np.zeros((size, size))
+    field = np.zeros((side, side))
     width = rng.uniform(0.03, 0.07)
     for op in operations(group):
         m = np.array(op.matrix, dtype=float)
         t = np.array([float(x) for x in op.shift])
         field += glyph(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None], strokes, width)
+    if samples > 1:
+        field = field.reshape(size, samples, size, samples).mean((1, 3))
     img = (field - field.min()) / (np.ptp(field) + 1e-12)
     if distort:
         img = img + rng.normal(0, rng.uniform(0, 0.05), (size, 1))  # line offsets
