@@ -154,8 +154,8 @@ def restart_with(catalog: Any, arm: str, arms: list[str]) -> Any:
             conn.execute(text(f"ALTER SYSTEM RESET {name}"))
         for name, value in wanted.items():
             conn.execute(text(f"ALTER SYSTEM SET {name} = '{value}'"))
-    stop_embedded(Path(os.environ["SYMCAT_DATA_DIR"]))
-    catalog = Catalog()
+    stop_embedded(catalog.settings.data_dir)
+    catalog = Catalog(settings=catalog.settings)
     with catalog.engine.connect() as conn:
         shown = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in names}
     print(f"server restarted for arm {arm!r}: "

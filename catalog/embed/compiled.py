@@ -30,7 +30,6 @@ class StaticBatches(nn.Module):
         # Not a registered child: it wraps `eager` (the same parameters, moved with it).
         self.__dict__["compiled"] = torch.compile(extractor, dynamic=False)
         self.batch_size = batch_size
-        self.cfg = getattr(extractor, "cfg", None)
         self._shapes: set[tuple[int, ...]] = set()
         self._failed = False  # a compile failed: the rest of the run goes uncompiled
 
@@ -51,13 +50,14 @@ class StaticBatches(nn.Module):
                 padded[:rows] = part
                 part = padded
             shape = tuple(part.shape)
-            if shape in self._shapes:
-                out.append(self.compiled(part)[:rows])
-                continue
-            log.info("compiling the network for inputs of %s (once per shape)", shape)
+            compiling = shape not in self._shapes
+            if compiling:
+                log.info("compiling the network for inputs of %s (once per shape)", shape)
             try:
                 out.append(self.compiled(part)[:rows])
             except Exception as exc:  # no C compiler, an unsupported operation, ...
+                if not compiling:
+                    raise
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 log.warning("could not compile the network (%s: %s); running it "
                             "uncompiled", type(exc).__name__, first[:200])

@@ -5,12 +5,11 @@ read itself: a fresh shared-memory tensor in the worker (whose pages the kernel 
 fault in and zero), the DataLoader's copy into page-locked memory in the main process,
 and the copy to the device. At 512 px that is 1.5 MB a scan, and on the H200 machine the
 loading path, not the network, set the pace before slots (RESULTS.md, GPU end to end;
-with them the network does). Slots are
-allocated once per run and registered with CUDA slot by slot while the first batches are
-read and run; a worker takes a free slot, writes its batch's planes into it and hands
-over only the slot number; the main process copies from the slot to the device and
-frees the slot once that copy has completed.
-A batch that does not fit a slot (larger scans) takes the old path.
+with them the network does). Slots are allocated once per run and registered with CUDA
+slot by slot while the first batches are read and run; a worker takes a free slot,
+writes its batch's planes into it and hands over only the slot number; the main process
+copies from the slot to the device and frees the slot once that copy has completed. A
+batch that does not fit a slot (larger scans) takes the old path.
 """
 
 from __future__ import annotations
