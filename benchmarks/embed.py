@@ -119,6 +119,11 @@ def main() -> None:
                   f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
                   f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
             print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
+            if args.compile:  # a large catalog pays the compiles once: the rate after them
+                print("  compiled runs without their compiles: " + ", ".join(
+                    f"{s.embedded / max(s.seconds - s.timings.get('compile', 0.0), 1e-9):.1f}"
+                    f" images/s (compiling {s.timings.get('compile', 0.0):.1f} s)"
+                    for s in summaries) + "; model only is the uncompiled network", flush=True)
         if args.check:
             print(f"{model}: {check_vectors(catalog, model, args.check, device)}", flush=True)
         if args.worker_preprocess and device.startswith("cuda"):
@@ -357,6 +362,8 @@ def breakdown(timings: dict[str, float], workers: int) -> str:
     """The run's timings as one line: main process, then summed over workers and writer."""
     main_keys = ("setup", "first_batch", "waiting", "pin_wait", "device", "storing")
     line = ", ".join(f"{k.replace('_', ' ')} {timings.get(k, 0.0):.2f} s" for k in main_keys)
+    if "compile" in timings:
+        line += f" (of which compiling {timings['compile']:.2f} s)"
     parts = [k for k in timings if k.startswith("setup_")]
     if parts:
         line += " (setup: " + ", ".join(

@@ -14,6 +14,7 @@ run.
 from __future__ import annotations
 
 import logging
+import time
 
 import torch
 from torch import nn
@@ -32,6 +33,9 @@ class StaticBatches(nn.Module):
         self.batch_size = batch_size
         self._shapes: set[tuple[int, ...]] = set()
         self._failed = False  # a compile failed: the rest of the run goes uncompiled
+        # Wall time of the calls that compiled (trace, code generation and that one batch):
+        # a run's fixed cost, apart from its per-scan rate.
+        self.compile_seconds = 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
@@ -53,8 +57,11 @@ class StaticBatches(nn.Module):
             compiling = shape not in self._shapes
             if compiling:
                 log.info("compiling the network for inputs of %s (once per shape)", shape)
+            started = time.perf_counter()
             try:
                 out.append(self.compiled(part)[:rows])
+                if compiling and part.is_cuda:
+                    torch.cuda.synchronize(part.device)  # the batch's own run, not queued
             except Exception as exc:  # no C compiler, an unsupported operation, ...
                 if not compiling:
                     raise
@@ -62,6 +69,9 @@ class StaticBatches(nn.Module):
                 log.warning("could not compile the network (%s: %s); running it "
                             "uncompiled", type(exc).__name__, first[:200])
                 self._failed = True
+                self.compile_seconds += time.perf_counter() - started
                 return self.eager(x)
+            if compiling:
+                self.compile_seconds += time.perf_counter() - started
             self._shapes.add(shape)
         return torch.cat(out) if len(out) > 1 else out[0]

@@ -75,7 +75,8 @@ class EmbedSummary:
     # after that), device (preprocessing on a GPU + inference + copy back), storing
     # (waiting for the writer), pin_wait (for the loading slots' page-locking, GPU).
     # setup_* split setup: todo (the model's row, pending scans), slots, workers (fork),
-    # to_device. Summed over workers: read, decode (GPU path only);
+    # to_device. compile (a compiled run): the calls that compiled, inside device.
+    # Summed over workers: read, decode (GPU path only);
     # the writer thread: writer (COPY + insert).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -714,6 +715,8 @@ def embed_catalog(
         writer.close()
         clock.lap("storing")
         summary.timings["writer"] = writer.seconds
+        if compile_model:  # part of `device`: the compiles' one-off cost
+            summary.timings["compile"] = getattr(extractor, "compile_seconds", 0.0)
     summary.embedded = writer.stored
     summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
     if build_index and summary.embedded:

@@ -33,9 +33,15 @@ def test_padded_batches_compile_once_per_shape_and_match_the_network() -> None:
             assert got.shape == (rows, 8)
             torch.testing.assert_close(got, network(x), rtol=1e-4, atol=1e-5)
     assert counters["stats"]["unique_graphs"] - before == 1  # one shape, one compile
+    first = wrapped.compile_seconds
+    assert first > 0  # the compiling call was timed, and only it:
+    with torch.inference_mode():
+        wrapped(torch.rand(4, 3, 12, 12))
+    assert wrapped.compile_seconds == first
     with torch.inference_mode():
         wrapped(torch.rand(4, 3, 16, 12))
     assert counters["stats"]["unique_graphs"] - before == 2  # a new image shape
+    assert wrapped.compile_seconds > first
 
 
 def test_a_small_group_runs_uncompiled() -> None:
@@ -48,6 +54,7 @@ def test_a_small_group_runs_uncompiled() -> None:
     with torch.inference_mode():
         torch.testing.assert_close(wrapped(x), network(x))
     assert counters["stats"]["unique_graphs"] == before
+    assert wrapped.compile_seconds == 0.0
 
 
 def test_channels_last_input_keeps_its_layout_when_padded() -> None:

@@ -113,6 +113,8 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
     compiled = embed_catalog(filled.engine, MODEL, workers=0, batch_size=3, rebuild=True,
                              compile_model=True)
     assert compiled.embedded == len(before)
+    assert 0 < compiled.timings["compile"] <= compiled.timings["device"]
+    assert "compile" not in plain.timings
     with filled.engine.connect() as conn:
         after = dict(conn.execute(text(
             "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
