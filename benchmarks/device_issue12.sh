@@ -25,7 +25,9 @@ M=${MODEL:-symcat_combined.v2}
 common=(--device cuda --workers ${WORKERS:-12} --model-seconds 4 --repeat "${REPEAT:-1}"
         --check "${CHECK:-0}" --models "$M" --server ${SERVER:-default}
         --slots ${SLOTS:-pinned})  # SLOTS="pinned pageable": both kinds of loading slots
-if [ -n "${COMPILE:-}" ]; then common+=(--compile); fi  # COMPILE=1: symcat embed --compile
+# COMPILE=1: symcat embed --compile; COMPILE="off on": plain and compiled runs alternate
+if [ "${COMPILE:-}" = 1 ]; then common+=(--compile on)
+elif [ -n "${COMPILE:-}" ]; then common+=(--compile $COMPILE); fi
 if [ "$3" != 0 ]; then
 python3 benchmarks/embed.py --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \
   --batch-size 256 "${common[@]}" 2>&1 | tee "$OUT/embed256.log"

@@ -64,12 +64,13 @@ def main() -> None:
                         choices=["pinned", "pageable"],
                         help="GPU loading slots page-locked, or copied from pageable memory "
                              "(several: one set of runs each)")
-    parser.add_argument("--compile", action="store_true",
-                        help="embed through torch.compile (symcat embed --compile); its "
-                             "compile time falls in the first run of each arm")
+    parser.add_argument("--compile", nargs="*", default=None, choices=["off", "on"],
+                        help="embed through torch.compile (symcat embed --compile); 'off on': "
+                             "plain and compiled runs alternate, one set each (bare: on)")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
+    compiles = ["off"] if args.compile is None else (args.compile or ["on"])
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -101,29 +102,34 @@ def main() -> None:
         for i, (workers, arm, slots) in enumerate(arms):
             if args.server != ["default"] and (i == 0 or arms[i - 1][1] != arm):
                 catalog = restart_with(catalog, arm, args.server)
-            summaries, model_rates = [], [model_rate]
+            runs: dict[str, list[Any]] = {c: [] for c in compiles}
+            model_rates = [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for _ in range(args.repeat):
-                    summaries.append(embed_once(catalog, model, args.batch_size, device,
-                                                workers, pin_slots=slots == "pinned",
-                                                compile_model=args.compile))
+                    for c in compiles:  # plain and compiled runs alternate too
+                        runs[c].append(embed_once(catalog, model, args.batch_size, device,
+                                                  workers, pin_slots=slots == "pinned",
+                                                  compile_model=c == "on"))
                     model_rates.append(model_only(model, side, args.batch_size, device,
                                                   args.model_seconds))
-            best = max(summaries, key=lambda s: s.rate)
             model_rate = max(model_rates)
             label = ("" if args.server == ["default"] else f", server {arm}") + (
                 "" if args.slots == ["pinned"] else f", {slots} slots")
-            print(f"{model}, {workers} workers{label}: end to end {best.rate:.1f} images/s (runs: "
-                  f"{', '.join(f'{s.rate:.1f}' for s in summaries)}; {best.embedded} scans"
-                  f" in {best.seconds:.2f} s), model only {model_rate:.1f} images/s (runs: "
-                  f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
-                  f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
-            print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
-            if args.compile:  # a large catalog pays the compiles once: the rate after them
-                print("  compiled runs without their compiles: " + ", ".join(
-                    f"{s.embedded / max(s.seconds - s.timings.get('compile', 0.0), 1e-9):.1f}"
-                    f" images/s (compiling {s.timings.get('compile', 0.0):.1f} s)"
-                    for s in summaries) + "; model only is the uncompiled network", flush=True)
+            for c, summaries in runs.items():
+                best = max(summaries, key=lambda s: s.rate)
+                network = "" if compiles == ["off"] else (
+                    ", compiled" if c == "on" else ", not compiled")
+                print(f"{model}, {workers} workers{label}{network}: end to end {best.rate:.1f} "
+                      f"images/s (runs: {', '.join(f'{s.rate:.1f}' for s in summaries)}; "
+                      f"{best.embedded} scans in {best.seconds:.2f} s), model only "
+                      f"{model_rate:.1f} images/s, uncompiled (runs: "
+                      f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
+                      f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
+                print("  after the first batch (steady): " + ", ".join(
+                    f"{s.steady_rate:.1f} images/s (start-up {s.start_up:.2f} s"
+                    + (f", of it compiling {s.timings['compile']:.2f} s" if "compile"
+                       in s.timings else "") + ")" for s in summaries), flush=True)
+                print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
         if args.check:
             print(f"{model}: {check_vectors(catalog, model, args.check, device)}", flush=True)
         if args.worker_preprocess and device.startswith("cuda"):

@@ -79,10 +79,22 @@ class EmbedSummary:
     # Summed over workers: read, decode (GPU path only);
     # the writer thread: writer (COPY + insert).
     timings: dict[str, float] = field(default_factory=dict)
+    # The run's start-up: seconds until its first batch is out of the network (setup, the
+    # loaders' first batch, a compile), and that batch's scans. What a large catalog
+    # pays once; `steady_rate` is the rate after it.
+    start_up: float = 0.0
+    start_up_scans: int = 0
 
     @property
     def rate(self) -> float:
         return self.embedded / self.seconds if self.seconds else 0.0
+
+    @property
+    def steady_rate(self) -> float:
+        """Scans/s after the first batch: the rate a catalog much larger than one run's
+        start-up sees (`rate` counts the start-up too)."""
+        rest = self.seconds - self.start_up
+        return (self.embedded - self.start_up_scans) / rest if rest > 0 else 0.0
 
 
 # -- models ---------------------------------------------------------------------------
@@ -697,6 +709,9 @@ def embed_catalog(
                            else forward_any(extractor, images, device))
                 clock.lap("device")
                 writer.put(ids, vectors)
+            if ids and not summary.start_up_scans:
+                summary.start_up = time.perf_counter() - started
+                summary.start_up_scans = len(ids)
             clock.lap("storing")
             if compiling:  # the first batch is through
                 bar.set_postfix_str("")

@@ -60,6 +60,11 @@ def test_embed_is_resumable_and_repeatable(filled: Catalog) -> None:
     again = filled.embed(MODEL, batch_size=3, workers=0)
     assert again.embedded == 0 and again.pending == 0
     assert _count(filled, rest.model_id) == len(scans)
+    # The start-up is the first batch's; the steady rate counts the scans after it.
+    assert 1 <= rest.start_up_scans <= 3 and 0 < rest.start_up < rest.seconds
+    assert rest.steady_rate == pytest.approx(
+        (rest.embedded - rest.start_up_scans) / (rest.seconds - rest.start_up))
+    assert again.start_up_scans == 0 and again.steady_rate == 0
 
 
 def test_stored_vectors_are_centred_unit_vectors(filled: Catalog) -> None:
