@@ -141,7 +141,9 @@ def main() -> None:
     p.add_argument("--v5", default=str(WEIGHTS_V5_DIR))
     p.add_argument("--v6", default=str(WEIGHTS_V5_DIR.parent / "weights_v6"),
                    help="a version exported by device_finetune.sh (not shipped)")
-    p.add_argument("--models", default="v1,v2,v3,v4", help="which of v1 to v6 to run")
+    p.add_argument("--models", default="v1,v2,v3,v4",
+                   help="which of v1 to v6 to run (vN beyond: catalog/embed/symmetry/"
+                        "weights_vN, as device_finetune.sh exports it)")
     p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
                    help="more configurations to compare (a folder with a config.json)")
     p.add_argument("--json", help="also write every figure here")
@@ -162,7 +164,8 @@ def main() -> None:
     folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3, "v4": a.v4, "v5": a.v5, "v6": a.v6}
     folders.update(e.split("=", 1) for e in a.extra)
     names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
-    models = {m: SymmetryExtractor(folders[m], device=a.device) for m in names_}
+    models = {m: SymmetryExtractor(folders.get(m, str(WEIGHTS_V5_DIR.parent / f"weights_{m}")),
+                                   device=a.device) for m in names_}
     by: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(dict))
     out: dict = {"load_before": load0, "device": a.device, "args": vars(a)}
     for name, ex in models.items():

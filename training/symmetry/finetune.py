@@ -42,7 +42,7 @@ from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, overlay, save_split, sha256
 from training.symmetry.small_views import small_cell_batch
 from training.symmetry.train import accuracy, lr_at
-from training.symmetry.widen import widened_batch
+from training.symmetry.widen import ALL_FAMILIES, FAMILIES, widened_batch
 
 TRAINED = ("backbone.conv1.", "backbone.bn1.", "backbone.layer1.", "backbone.layer2.",
            "backbone.layer3.", "head.")
@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                   "weights_v5): start from it at step 0, fresh schedule")
     p.add_argument("--small-frac", type=float, default=0.4,
                    help="share of each batch that is small-cell views")
+    p.add_argument("--families", default=",".join(FAMILIES),
+                   help="motif families of both halves, comma-separated, of "
+                        f"{', '.join(ALL_FAMILIES)} (v7 adds lines)")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--wd", type=float, default=5e-5)
@@ -159,6 +162,11 @@ def train(args: argparse.Namespace) -> dict:
         print(f"eval base: {results['base']}", flush=True)
     opt = torch.optim.SGD(trained, lr=args.lr, momentum=0.9, nesterov=True,
                           weight_decay=args.wd)
+    families = tuple(f.strip() for f in args.families.split(",") if f.strip())
+    unknown = sorted(set(families) - set(ALL_FAMILIES))
+    if unknown or not families:
+        raise SystemExit(f"--families {args.families!r}: expected some of "
+                         f"{', '.join(ALL_FAMILIES)}")
     n_small = int(round(args.batch * args.small_frac))
     t0 = tsave = tlast = time.time()
     seen = 0
@@ -170,9 +178,10 @@ def train(args: argparse.Namespace) -> dict:
         for group in opt.param_groups:
             group["lr"] = lr
         with torch.no_grad():
-            batches = [small_cell_batch(n_small, g, dev)] if n_small else []
+            batches = ([small_cell_batch(n_small, g, dev, families=families)]
+                       if n_small else [])
             if args.batch - n_small:
-                batches.append(widened_batch(args.batch - n_small, g, dev))
+                batches.append(widened_batch(args.batch - n_small, g, dev, families=families))
         train_mode(model, args.bn)
         loss = torch.zeros((), device=dev)
         hits = 0

@@ -120,15 +120,19 @@ def _frac_grid(r: int, device) -> torch.Tensor:
     return torch.stack(torch.meshgrid(t, t, indexing="ij"), -1)  # (R, R, 2)
 
 
-def noise_motif(basis: torch.Tensor, r: int, g: torch.Generator) -> torch.Tensor:
-    """Smooth periodic Gaussian random field, isotropic in real space."""
+def noise_motif(basis: torch.Tensor, r: int, g: torch.Generator,
+                sigma_cells: tuple[float, float] = (0.025, 0.08),
+                min_sigma_px: float = 1.5) -> torch.Tensor:
+    """Smooth periodic Gaussian random field, isotropic in real space: correlation length
+    ``sigma_cells`` of the cell's edge, and at least ``min_sigma_px`` pixels (band-limited
+    at the pixel; 0 lets details fall under a pixel, which sampling then aliases)."""
     n, dev = basis.shape[0], basis.device
     white = torch.randn(n, r, r, generator=g, device=dev)
     k = torch.fft.fftfreq(r, d=1.0 / r, device=dev)
     kk = torch.stack(torch.meshgrid(k, k, indexing="ij"), -1)  # cycles per cell
     q = torch.einsum("nba,ijb->nija", torch.linalg.inv(basis), kk)  # cycles per pixel
     area = torch.linalg.det(basis).abs().sqrt()
-    sigma = torch.clamp(_uniform(n, 0.025, 0.08, g, dev) * area, min=1.5)
+    sigma = torch.clamp(_uniform(n, *sigma_cells, g, dev) * area, min=min_sigma_px)
     filt = torch.exp(-2 * math.pi**2 * sigma[:, None, None] ** 2 * (q**2).sum(-1))
     field = torch.fft.ifft2(torch.fft.fft2(white) * filt).real
     field = (field - field.mean((1, 2), keepdim=True)) / (field.std((1, 2), keepdim=True) + 1e-6)

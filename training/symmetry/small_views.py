@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from symcat.embed.symmetry.lattice import MAX_VIEW
 from training.symmetry.data import dihedral
-from training.symmetry.widen import scans
+from training.symmetry.widen import FAMILIES, scans
 
 NATIVE_FACTORS = (2, 3, 4)  # symcat_symmetry.v4's native.factors
 MIN_EDGE_PX, MAX_EDGE_PX = 3.0, 14.0
@@ -49,6 +49,7 @@ def enlarge(x: torch.Tensor, size: int) -> torch.Tensor:
 
 def small_cell_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
                      lattice_frac: float = 0.3, distort: float = 1.0,
+                     families: tuple[str, ...] = FAMILIES,
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` enlarged views of small-cell scans, ``(n, 1, S, S)``, labels 0..17; S is 224
     for native views and 223 or 224 for a lattice view's factor (``round(side * k)``, as
@@ -68,5 +69,5 @@ def small_cell_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
     lo = MIN_EDGE_PX + u[2] * (min(MAX_EDGE_PX, side / 4) / 1.5 - MIN_EDGE_PX)
     lo = max(MIN_EDGE_PX, lo)
     hi = lo * 1.5
-    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort)
+    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort, families)
     return dihedral(enlarge(x, size), g), y

@@ -8,7 +8,10 @@ views with 2 to 50 cells across (the fallback when no scale is found). On top:
 
 * motif families ``noise``, ``texture`` and ``binary`` (thresholded: domain-like edges);
   ``atoms`` stays out of training for evaluation, and the benchmark's glyph generator
-  (benchmarks/symmetry_eval.py) is independent code;
+  (benchmarks/symmetry_eval.py) is independent code. ``lines`` (thin contour lines of a
+  symmetric random field, 1-10% of a cell wide, not band-limited at the pixel, so small
+  cells alias as a point-sampling generator's do) is opt-in (``families=``), for
+  versions after v6;
 * distortions of the sampling grid: non-square pixels, shear, slow drift;
 * scan artefacts: per-line offsets, missing (repeated or blank) lines, noise, blur;
 * partly periodic images (a non-periodic patch over part of the field, label kept);
@@ -35,7 +38,9 @@ from training.symmetry.generate import (
 )
 
 NONE_INDEX = len(GROUPS)
-FAMILIES = ("noise", "texture", "binary")
+FAMILIES = ("noise", "texture", "binary")  # v2-v6's training
+ALL_FAMILIES = (*FAMILIES, "lines")
+LINES_GRID = 192  # finer than the 64 of the others: lines of 1% of a cell stay symmetric
 SIDES = (64, 96, 128, 160, 192, 224)
 
 
@@ -129,8 +134,12 @@ def periodic(labels: torch.Tensor, family: str, side: int, g: torch.Generator,
     """``(n, 1, side, side)`` wallpaper images of ``labels`` with cells in [min_len, max_len]."""
     n, dev = labels.numel(), labels.device
     basis = sample_lattices(labels, g, min_len, max_len)
-    motif = texture_motif(basis, grid, g) if family == "texture" else noise_motif(basis, grid, g)
-    field = symmetrize(motif, labels)
+    if family == "lines":
+        field = contour_lines(basis, labels, g)
+    else:
+        motif = (texture_motif(basis, grid, g) if family == "texture"
+                 else noise_motif(basis, grid, g))
+        field = symmetrize(motif, labels)
     origin = torch.rand(n, 2, generator=g, device=dev) * side
     pts = _warped_points(n, side, g, dev, distort)
     img = _unit(sample_field(field, basis, origin, pts).reshape(n, 1, side, side))
@@ -140,8 +149,25 @@ def periodic(labels: torch.Tensor, family: str, side: int, g: torch.Generator,
     return img
 
 
+def contour_lines(basis: torch.Tensor, labels: torch.Tensor,
+                  g: torch.Generator) -> torch.Tensor:
+    """``(N, R, R)`` motif of thin lines: the level set of a symmetrised random field
+    (correlation length 4-12% of a cell, never clamped to a pixel), drawn ``exp(-(f /
+    w)^2)`` with w 0.1-0.4 standard deviations (lines about 1-10% of a cell wide), bright
+    or dark. A pointwise function of a symmetric field keeps its symmetry exactly."""
+    n, dev = labels.numel(), labels.device
+    f = symmetrize(noise_motif(basis, LINES_GRID, g, (0.04, 0.12), 0.0), labels)
+    f = (f - f.mean((1, 2), keepdim=True)) / (f.std((1, 2), keepdim=True) + 1e-6)
+    level = _u(n, -0.5, 0.5, g, dev)[:, None, None]
+    w = _u(n, 0.1, 0.4, g, dev)[:, None, None]
+    lines = torch.exp(-(((f - level) / w) ** 2))
+    dark = (torch.rand(n, generator=g, device=dev) < 0.5)[:, None, None]
+    return torch.where(dark, 1 - lines, lines)
+
+
 def widened_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
-                  raw_frac: float = 0.2, distort: float = 1.0
+                  raw_frac: float = 0.2, distort: float = 1.0,
+                  families: tuple[str, ...] = FAMILIES,
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training batch: (images ``(n, 1, S, S)``, labels in 0..17), S drawn per batch."""
     raw = torch.rand(1, generator=g, device=dev).item() < raw_frac
@@ -153,19 +179,20 @@ def widened_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
     else:
         side = SIDES[int(torch.randint(len(SIDES), (1,), generator=g, device=dev))]
         lo, hi = 18.0, min(72.0, side / 1.6)
-    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort)
+    x, y = scans(n, side, g, dev, lo, hi, none_frac, distort, families)
     return dihedral(x, g), y
 
 
 def scans(n: int, side: int, g: torch.Generator, dev, lo: float, hi: float,
-          none_frac: float, distort: float) -> tuple[torch.Tensor, torch.Tensor]:
+          none_frac: float, distort: float, families: tuple[str, ...] = FAMILIES,
+          ) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` labelled ``side``-px scans with cell edges in ``lo``-``hi`` px: every motif
     family, partly periodic ones, ``none_frac`` non-periodic, photometric changes and scan
     artefacts (the widened batches, and training.symmetry.small_views before enlarging)."""
     labels = torch.randint(0, NONE_INDEX, (n,), generator=g, device=dev)
     parts = []
-    for k, fam in enumerate(FAMILIES):
-        sel = labels[k::len(FAMILIES)]
+    for k, fam in enumerate(families):
+        sel = labels[k::len(families)]
         if len(sel):  # a batch of fewer images than families leaves one out
             parts.append((sel, periodic(sel, fam, side, g, lo, hi, distort)))
     y = torch.cat([p[0] for p in parts])

@@ -19,6 +19,12 @@
 #     CONFIG=training/symmetry/candidates/v6_config.json \
 #     bash training/symmetry/scripts/device_finetune.sh
 #   (measured, not shipped: benchmarks/RESULTS.md, "symcat_symmetry.v6")
+# v7: v5's delta, the lines family added to both halves (thin lines that alias at small
+# cells, as a point-sampling generator's do).
+#   VERSION=v7 INIT=catalog/embed/symmetry/weights_v5 SECS=270 STEPS=100000 LR=0.004 \
+#     SMALL_FRAC=0.5 SEED=7 FAMILIES=noise,texture,binary,lines MODELS=v5,v7 \
+#     SEEDS="7 11" CONFIG=training/symmetry/candidates/v7_config.json \
+#     TEXTURES=.device/s9v6/texture_bank.pt bash training/symmetry/scripts/device_finetune.sh
 set -uo pipefail
 export SYMCAT_TEXTURE_BANK=${TEXTURES:-$PWD/.device/s8sym/texture_bank.pt}
 . benchmarks/device_env.sh
@@ -28,7 +34,7 @@ W=catalog/embed/symmetry/weights_$V
 if [ ! -f "$W/config.json" ] && [ -n "${CONFIG:-}" ]; then mkdir -p "$W" && cp "$CONFIG" "$W/config.json"; fi
 if [ -z "${SKIP_TRAIN:-}" ]; then
   python3 -m training.symmetry.finetune --out "$OUT/$V" ${STATE:+--resume "$STATE"} \
-    ${INIT:+--init "$INIT"} --seed "${SEED:-5}" \
+    ${INIT:+--init "$INIT"} ${FAMILIES:+--families "$FAMILIES"} --seed "${SEED:-5}" \
     --steps "${STEPS:-4000}" --max-seconds "${SECS:-300}" --time-schedule --lr "${LR:-0.01}" \
     --small-frac "${SMALL_FRAC:-0.4}" --bn "${BN:-frozen}" --device cuda 2>&1 | tee "$OUT/train.log" || exit 1
   python3 -m training.symmetry.finetune --export "$OUT/$V" "$W" || exit 1
