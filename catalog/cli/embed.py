@@ -58,6 +58,11 @@ def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_s
         f"({summary.rate:.1f} scans/s) of {summary.pending} scans without one"
         + (", index built" if summary.index_built else "")
     )
+    if summary.embedded > summary.start_up_scans > 0:  # what a larger run would see
+        compiling = summary.timings.get("compile")
+        click.echo(f"  {summary.steady_rate:.1f} scans/s after a start-up of "
+                   f"{summary.start_up:.1f} s"
+                   + (f" ({compiling:.1f} s of it compiling)" if compiling else ""))
     for scan_id, reason in summary.skipped:
         click.echo(f"  skipped {scan_id}: {reason}")
 

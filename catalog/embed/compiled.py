@@ -31,6 +31,8 @@ class StaticBatches(nn.Module):
         # Not a registered child: it wraps `eager` (the same parameters, moved with it).
         self.__dict__["compiled"] = torch.compile(extractor, dynamic=False)
         self.batch_size = batch_size
+        if not torch.cuda.is_available():  # a CPU run: torch's "No CUDA runtime is found"
+            logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         self._shapes: set[tuple[int, ...]] = set()
         self._failed = False  # a compile failed: the rest of the run goes uncompiled
         # Wall time of the calls that compiled (trace, code generation and that one batch):

@@ -7,6 +7,7 @@ Uses EfficientNet-Lite0 with its shipped weights on the CPU, on a handful of sma
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,6 +201,7 @@ def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
     done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress")
     assert done.returncode == 0, done.stderr
     assert f"{len(filled.scans())} new vectors" in done.stdout
+    assert re.search(r"\n  [\d.]+ scans/s after a start-up of [\d.]+ s\n", done.stdout)
     target = str(filled.scans().id[0])
     near = run("neighbors", target, "-k", "3", "--model", MODEL, "--where", "mode=dart_pfm")
     assert near.returncode == 0, near.stderr
