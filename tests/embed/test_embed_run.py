@@ -198,7 +198,7 @@ def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
         return subprocess.run([sys.executable, "-m", "symcat.cli", *args], env=env,
                               capture_output=True, text=True, timeout=300)
 
-    done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress")
+    done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress", "-b", "3")
     assert done.returncode == 0, done.stderr
     assert f"{len(filled.scans())} new vectors" in done.stdout
     assert re.search(r"\n  [\d.]+ scans/s after a start-up of [\d.]+ s\n", done.stdout)
