@@ -215,12 +215,12 @@ class Catalog:
     def embed(
         self, model: str | None = None, *, where: str | None = None,
         batch_size: int = 64, device: str | None = None, workers: int | None = None,
-        rebuild: bool = False, progress: bool = False, compile_model: bool = False,
+        rebuild: bool = False, progress: bool = False, compile_model: bool | None = None,
         **filters: Any,
     ) -> Any:
         """Embed every image scan (matching filters) that has no vector for `model` yet.
-        `compile_model`: through torch.compile (faster on a GPU for large catalogs; each
-        image shape costs a compile at the start)."""
+        `compile_model`: through torch.compile (each image shape costs a compile at the
+        start); None: on a CPU for runs of 500 scans or more (`symcat.embed.compiled`)."""
         from symcat.embed.registry import default_extractor
         from symcat.embed.run import embed_catalog
 

@@ -31,15 +31,16 @@ def _library_errors() -> tuple[type[Exception], ...]:
               help="Data-loading processes (0: load in this process).")
 @click.option("--rebuild", is_flag=True, help="Recompute this model's vectors for these scans.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar.")
-@click.option("--compile", "compile_model", is_flag=True,
-              help="Run the network through torch.compile: about 10% more scans/s end to "
-                   "end on a GPU at 512 px (twice the network's own rate), after 6-30 s of "
-                   "compiling at the start (worth it past about 200,000 scans).")
+@click.option("--compile/--no-compile", "compile_model", default=None,
+              help="Run the network through torch.compile. Default: on a CPU for runs of "
+                   "500 scans or more (about twice the scans/s, after 5-30 s of compiling); "
+                   "off on a GPU (about 10% at 512 px after 6-30 s: worth it past about "
+                   "200,000 scans).")
 @click.pass_obj
 @friendly_errors
 def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_size: int,
           device: str | None, jobs: int | None, rebuild: bool, progress: bool | None,
-          compile_model: bool) -> None:
+          compile_model: bool | None) -> None:
     """Compute feature vectors for every image scan that has none for the model yet.
     Safe to interrupt and repeat: scans already embedded are skipped."""
     from symcat.client import Catalog

@@ -7,19 +7,49 @@ still recompiled for every new batch size, so batches are padded to the run's ba
 size: one compile per image shape. Groups under a quarter of the batch (scans of a rare
 shape) run uncompiled: the same network, without waiting for a compile; so does the
 rest of a run whose compile failed (no C compiler on a CPU machine, say), with a warning.
-Opt-in (`symcat embed --compile`): each compile costs tens of seconds at the start of a
-run.
+Each compile costs seconds to tens of seconds at the start of a run, so `auto_compile`
+decides by what was measured (benchmarks/RESULTS.md, "CPU", session 11; GPU end to end,
+session 11): on a CPU the compiled network runs about twice the scans/s and repays a
+compile within a few hundred scans, so runs of `AUTO_MIN_SCANS` or more compile; on a
+GPU it gains about 10% at 512 px against 6-30 s of start-up, so only `--compile` does.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 
 import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
+
+# Extractors whose compiled vectors were checked against the plain network's (cosine
+# 1.00000: tests/embed/test_embed_run.py, benchmarks/embed.py --check): plain tensor
+# networks. The symmetry extractors' lattice search runs in numpy and stays uncompiled.
+COMPILES_THE_SAME = frozenset({
+    "effnet_lite0.in1k", "effnet_lite0_4tap.in1k", "effnet_lite0_4tap_native.in1k",
+    "symcat_combined.v2",
+})
+# On 2 CPU cores symcat_combined.v2 ran 11 scans/s plain and 31 compiled after a first
+# compile of 31 s (5 s with torch's compile cache warm): even a first compile is repaid
+# after about 550 scans.
+AUTO_MIN_SCANS = 500
+
+
+def compiler_found() -> bool:
+    """Whether a C++ compiler for torch.compile's CPU code is on the PATH (CXX, or the
+    usual names); without one a compile fails, so `auto_compile` does not try."""
+    names = [os.environ.get("CXX", ""), "g++", "c++", "clang++", "cl"]
+    return any(name and shutil.which(name.split()[0]) for name in names)
+
+
+def auto_compile(model: str, device: str, pending: int) -> bool:
+    """What `symcat embed` does when neither --compile nor --no-compile is given."""
+    return (not device.startswith("cuda") and pending >= AUTO_MIN_SCANS
+            and model in COMPILES_THE_SAME and compiler_found())
 
 
 class StaticBatches(nn.Module):

@@ -84,6 +84,7 @@ class EmbedSummary:
     # pays once; `steady_rate` is the rate after it.
     start_up: float = 0.0
     start_up_scans: int = 0
+    compiled: bool = False  # the network ran through torch.compile
 
     @property
     def rate(self) -> float:
@@ -618,7 +619,7 @@ def embed_catalog(
     build_index: bool = True,
     device_preprocess: bool | None = None,
     pin_slots: bool = True,
-    compile_model: bool = False,
+    compile_model: bool | None = None,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -627,7 +628,8 @@ def embed_catalog(
     needed after a bug fix in our own code). `device_preprocess`: preprocess batches on
     the inference device rather than in the loading workers (default: on a GPU).
     `pin_slots`: page-lock the loading slots (GPU); False copies from pageable memory.
-    `compile_model`: run the network through torch.compile (`symcat.embed.compiled`).
+    `compile_model`: run the network through torch.compile (`symcat.embed.compiled`);
+    None decides by the device and the scans pending (`compiled.auto_compile`).
     """
     import torch
 
@@ -652,6 +654,14 @@ def embed_catalog(
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
     on_device = cuda if device_preprocess is None else device_preprocess
+    if compile_model is None:
+        from symcat.embed.compiled import auto_compile
+
+        compile_model = auto_compile(cfg.name, device, len(todo))
+        if compile_model:
+            log.info("compiling the network for %d scans on the CPU (about twice the rate "
+                     "after it; --no-compile to skip)", len(todo))
+    summary.compiled = compile_model
     batches = split_batches(todo, batch_size, workers, ramp=not compile_model)
     slots = None
     if cuda and on_device:

@@ -80,3 +80,20 @@ def test_a_failed_compile_falls_back_to_the_network(caplog: pytest.LogCaptureFix
         torch.testing.assert_close(wrapped(x[:2]), network(x[:2]))
     assert "could not compile the network (RuntimeError: InvalidCxxCompiler" in caplog.text
     assert "more detail" not in caplog.text
+
+
+def test_auto_compile_follows_the_measurements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default a CPU run of 500 scans or more compiles a network checked to compile
+    to the same vectors; a GPU run, a small run, a numpy-side extractor, or a machine
+    without a C++ compiler does not."""
+    from symcat.embed.compiled import AUTO_MIN_SCANS, auto_compile
+
+    assert auto_compile("symcat_combined.v2", "cpu", AUTO_MIN_SCANS)
+    assert auto_compile("effnet_lite0.in1k", "cpu", 10 * AUTO_MIN_SCANS)
+    assert not auto_compile("symcat_combined.v2", "cpu", AUTO_MIN_SCANS - 1)
+    assert not auto_compile("symcat_combined.v2", "cuda", 10 * AUTO_MIN_SCANS)
+    assert not auto_compile("symcat_combined.v2", "cuda:1", 10 * AUTO_MIN_SCANS)
+    assert not auto_compile("symcat_symmetry.v5", "cpu", 10 * AUTO_MIN_SCANS)
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("CXX", raising=False)
+    assert not auto_compile("symcat_combined.v2", "cpu", 10 * AUTO_MIN_SCANS)

@@ -121,6 +121,7 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
     assert compiled.embedded == len(before)
     assert 0 < compiled.timings["compile"] <= compiled.timings["device"]
     assert "compile" not in plain.timings
+    assert compiled.compiled and not plain.compiled  # a small run: not compiled by default
     with filled.engine.connect() as conn:
         after = dict(conn.execute(text(
             "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
@@ -198,7 +199,8 @@ def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
         return subprocess.run([sys.executable, "-m", "symcat.cli", *args], env=env,
                               capture_output=True, text=True, timeout=300)
 
-    done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress", "-b", "3")
+    done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress", "-b", "3",
+               "--no-compile")
     assert done.returncode == 0, done.stderr
     assert f"{len(filled.scans())} new vectors" in done.stdout
     assert re.search(r"\n  [\d.]+ scans/s after a start-up of [\d.]+ s\n", done.stdout)
