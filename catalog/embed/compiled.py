@@ -37,6 +37,9 @@ COMPILES_THE_SAME = frozenset({
 # compile of 31 s (5 s with torch's compile cache warm): even a first compile is repaid
 # after about 550 scans.
 AUTO_MIN_SCANS = 500
+# In those runs a shape compiles after one batch of it ran plain, and four shapes at
+# most: a compile is repaid by a few hundred scans of its shape, not by rare sizes.
+AUTO_WAIT_BATCHES, AUTO_MAX_SHAPES = 1, 4
 
 
 def compiler_found() -> bool:
@@ -53,9 +56,16 @@ def auto_compile(model: str, device: str, pending: int) -> bool:
 
 
 class StaticBatches(nn.Module):
-    """`extractor` compiled, called on batches of exactly `batch_size` rows."""
+    """`extractor` compiled, called on batches of exactly `batch_size` rows.
 
-    def __init__(self, extractor: nn.Module, batch_size: int) -> None:
+    `wait_rows`: an image shape is compiled only after that many of its rows ran
+    uncompiled, and `max_shapes` at most are compiled (the rest run uncompiled), so that
+    a catalog of many rare scan sizes does not pay a compile for each (`auto_compile`'s
+    runs; an explicit --compile compiles every shape at once).
+    """
+
+    def __init__(self, extractor: nn.Module, batch_size: int, wait_rows: int = 0,
+                 max_shapes: int | None = None) -> None:
         super().__init__()
         self.eager = extractor
         # Not a registered child: it wraps `eager` (the same parameters, moved with it).
@@ -63,16 +73,31 @@ class StaticBatches(nn.Module):
         self.batch_size = batch_size
         if not torch.cuda.is_available():  # a CPU run: torch's "No CUDA runtime is found"
             logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+        self.wait_rows = wait_rows
+        self.max_shapes = max_shapes
+        self._seen: dict[tuple[int, ...], int] = {}  # rows of each image shape so far
         self._shapes: set[tuple[int, ...]] = set()
         self._failed = False  # a compile failed: the rest of the run goes uncompiled
         # Wall time of the calls that compiled (trace, code generation and that one batch):
         # a run's fixed cost, apart from its per-scan rate.
         self.compile_seconds = 0.0
 
+    @property
+    def compiled_shapes(self) -> int:
+        """Input shapes compiled so far (0: everything ran uncompiled)."""
+        return len(self._shapes)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
         if self._failed or n < max(1, self.batch_size // 4):
             return self.eager(x)
+        image = tuple(x.shape[1:])
+        seen = self._seen.get(image, 0)
+        self._seen[image] = seen + n
+        full = (self.batch_size, *image)
+        if full not in self._shapes and (seen < self.wait_rows or (
+                self.max_shapes is not None and len(self._shapes) >= self.max_shapes)):
+            return self.eager(x)  # not yet (or never) worth its compile
         layout = (torch.channels_last if x.dim() == 4
                   and x.is_contiguous(memory_format=torch.channels_last)
                   else torch.contiguous_format)

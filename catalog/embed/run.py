@@ -84,7 +84,7 @@ class EmbedSummary:
     # pays once; `steady_rate` is the rate after it.
     start_up: float = 0.0
     start_up_scans: int = 0
-    compiled: bool = False  # the network ran through torch.compile
+    compiled: bool = False  # the network ran through torch.compile (some image shape)
 
     @property
     def rate(self) -> float:
@@ -654,14 +654,14 @@ def embed_catalog(
     workers = default_workers(device) if workers is None else workers
     cuda = device.startswith("cuda")
     on_device = cuda if device_preprocess is None else device_preprocess
-    if compile_model is None:
+    automatic = compile_model is None
+    if automatic:
         from symcat.embed.compiled import auto_compile
 
         compile_model = auto_compile(cfg.name, device, len(todo))
         if compile_model:
             log.info("compiling the network for %d scans on the CPU (about twice the rate "
                      "after it; --no-compile to skip)", len(todo))
-    summary.compiled = compile_model
     batches = split_batches(todo, batch_size, workers, ramp=not compile_model)
     slots = None
     if cuda and on_device:
@@ -675,9 +675,11 @@ def embed_catalog(
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True  # batch shapes repeat: time cuDNN's choices
     if compile_model:
-        from symcat.embed.compiled import StaticBatches
+        from symcat.embed.compiled import AUTO_MAX_SHAPES, AUTO_WAIT_BATCHES, StaticBatches
 
-        extractor = StaticBatches(extractor, batch_size)
+        extractor = (StaticBatches(extractor, batch_size, AUTO_WAIT_BATCHES * batch_size,
+                                   AUTO_MAX_SHAPES) if automatic
+                     else StaticBatches(extractor, batch_size))
     if slots is not None:
         slots.start_pinning()  # after the model's copy, which would wait for it
     setup.lap("setup_to_device")
@@ -742,6 +744,7 @@ def embed_catalog(
         summary.timings["writer"] = writer.seconds
         if compile_model:  # part of `device`: the compiles' one-off cost
             summary.timings["compile"] = getattr(extractor, "compile_seconds", 0.0)
+            summary.compiled = bool(getattr(extractor, "compiled_shapes", 0))
     summary.embedded = writer.stored
     summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
     if build_index and summary.embedded:

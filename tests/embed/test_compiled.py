@@ -97,3 +97,22 @@ def test_auto_compile_follows_the_measurements(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("CXX", raising=False)
     assert not auto_compile("symcat_combined.v2", "cpu", 10 * AUTO_MIN_SCANS)
+
+
+def test_an_automatic_run_compiles_a_shape_only_once_it_recurs() -> None:
+    """`wait_rows`: a shape's first rows run uncompiled; `max_shapes`: rare sizes beyond
+    the cap never compile. The vectors are the network's either way."""
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()  # the earlier tests' compiles of this network count to its limit
+    network = _tiny()
+    wrapped = StaticBatches(network, batch_size=4, wait_rows=4, max_shapes=1)
+    before = counters["stats"]["unique_graphs"]
+    with torch.inference_mode():
+        for side in (12, 12, 12, 16, 16, 16):
+            x = torch.rand(4, 3, side, side)
+            torch.testing.assert_close(wrapped(x), network(x), rtol=1e-4, atol=1e-5)
+            if side == 12 and wrapped.compiled_shapes == 0:
+                assert counters["stats"]["unique_graphs"] == before  # first 4 rows: plain
+    assert wrapped.compiled_shapes == 1  # 20 px compiled at its second batch; 24 px never
+    assert counters["stats"]["unique_graphs"] - before == 1
