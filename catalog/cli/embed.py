@@ -63,7 +63,7 @@ def embed(settings: Settings, model: str | None, where: tuple[str, ...], batch_s
         compiling = summary.timings.get("compile")
         click.echo(f"  {summary.steady_rate:.1f} scans/s after a start-up of "
                    f"{summary.start_up:.1f} s"
-                   + (f" ({compiling:.1f} s of it compiling)" if compiling else ""))
+                   + (f"; compiling the network took {compiling:.1f} s" if compiling else ""))
     for scan_id, reason in summary.skipped:
         click.echo(f"  skipped {scan_id}: {reason}")
 
