@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -81,6 +82,9 @@ class StaticBatches(nn.Module):
         # Wall time of the calls that compiled (trace, code generation and that one batch):
         # a run's fixed cost, apart from its per-scan rate.
         self.compile_seconds = 0.0
+        # Told "compiling the network ..." before a compile and "" after it (a progress
+        # bar's postfix: the bar would otherwise stand still, unexplained).
+        self.on_compile: Callable[[str], object] | None = None
 
     @property
     def compiled_shapes(self) -> int:
@@ -114,6 +118,8 @@ class StaticBatches(nn.Module):
             compiling = shape not in self._shapes
             if compiling:
                 log.info("compiling the network for inputs of %s (once per shape)", shape)
+                if self.on_compile is not None:
+                    self.on_compile("compiling the network for this scan size")
             started = time.perf_counter()
             try:
                 out.append(self.compiled(part)[:rows])
@@ -127,8 +133,12 @@ class StaticBatches(nn.Module):
                             "uncompiled", type(exc).__name__, first[:200])
                 self._failed = True
                 self.compile_seconds += time.perf_counter() - started
+                if self.on_compile is not None:
+                    self.on_compile("")
                 return self.eager(x)
             if compiling:
                 self.compile_seconds += time.perf_counter() - started
+                if self.on_compile is not None:
+                    self.on_compile("")
             self._shapes.add(shape)
         return torch.cat(out) if len(out) > 1 else out[0]

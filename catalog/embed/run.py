@@ -689,9 +689,8 @@ def embed_catalog(
 
     bar = tqdm(total=len(todo), unit="scan", desc=cfg.name, disable=not progress,
                dynamic_ncols=True)
-    compiling = compile_model  # else the bar stands still for the compile, unexplained
-    if compiling:
-        bar.set_postfix_str("compiling the network (once per image shape)")
+    if compile_model:  # else the bar stands still for a compile, unexplained
+        extractor.on_compile = bar.set_postfix_str
     summary.timings["setup"] = time.perf_counter() - started
     clock = _Clock(summary.timings)
     copying = _CopyBack(writer) if cuda and on_device else None
@@ -725,9 +724,6 @@ def embed_catalog(
                 summary.start_up = time.perf_counter() - started
                 summary.start_up_scans = len(ids)
             clock.lap("storing")
-            if compiling:  # the first batch is through
-                bar.set_postfix_str("")
-                compiling = False
             bar.update(len(ids) + len(skipped))
         if copying is not None:
             copying.flush()

@@ -107,6 +107,8 @@ def test_an_automatic_run_compiles_a_shape_only_once_it_recurs() -> None:
     torch._dynamo.reset()  # the earlier tests' compiles of this network count to its limit
     network = _tiny()
     wrapped = StaticBatches(network, batch_size=4, wait_rows=4, max_shapes=1)
+    told: list[str] = []  # what a progress bar is told
+    wrapped.on_compile = told.append
     before = counters["stats"]["unique_graphs"]
     with torch.inference_mode():
         for side in (12, 12, 12, 16, 16, 16):
@@ -115,4 +117,5 @@ def test_an_automatic_run_compiles_a_shape_only_once_it_recurs() -> None:
             if side == 12 and wrapped.compiled_shapes == 0:
                 assert counters["stats"]["unique_graphs"] == before  # first 4 rows: plain
     assert wrapped.compiled_shapes == 1  # 20 px compiled at its second batch; 24 px never
+    assert told == ["compiling the network for this scan size", ""]  # said, then cleared
     assert counters["stats"]["unique_graphs"] - before == 1
