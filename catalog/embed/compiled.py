@@ -43,6 +43,15 @@ AUTO_MIN_SCANS = 500
 AUTO_WAIT_BATCHES, AUTO_MAX_SHAPES = 1, 4
 
 
+def recompile_limit() -> int:
+    """How many input shapes torch compiles for one network (dynamo's recompile limit,
+    8 by default); past it torch would run a new shape uncompiled with a warning of its
+    own, so an explicit --compile run stops compiling new shapes there itself."""
+    import torch._dynamo.config as dynamo
+
+    return int(getattr(dynamo, "recompile_limit", getattr(dynamo, "cache_size_limit", 8)))
+
+
 def compiler_found() -> bool:
     """Whether a C++ compiler for torch.compile's CPU code is on the PATH (CXX, or the
     usual names); without one a compile fails, so `auto_compile` does not try."""

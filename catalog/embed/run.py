@@ -675,11 +675,16 @@ def embed_catalog(
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True  # batch shapes repeat: time cuDNN's choices
     if compile_model:
-        from symcat.embed.compiled import AUTO_MAX_SHAPES, AUTO_WAIT_BATCHES, StaticBatches
+        from symcat.embed.compiled import (
+            AUTO_MAX_SHAPES,
+            AUTO_WAIT_BATCHES,
+            StaticBatches,
+            recompile_limit,
+        )
 
         extractor = (StaticBatches(extractor, batch_size, AUTO_WAIT_BATCHES * batch_size,
                                    AUTO_MAX_SHAPES) if automatic
-                     else StaticBatches(extractor, batch_size))
+                     else StaticBatches(extractor, batch_size, max_shapes=recompile_limit()))
     if slots is not None:
         slots.start_pinning()  # after the model's copy, which would wait for it
     setup.lap("setup_to_device")
