@@ -121,18 +121,19 @@ def test_an_automatic_run_compiles_a_shape_only_once_it_recurs() -> None:
     assert counters["stats"]["unique_graphs"] - before == 1
 
 
-def test_an_explicit_run_compiles_up_to_torchs_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_explicit_run_compiles_up_to_torchs_limit() -> None:
     """`symcat embed --compile` caps its shapes at dynamo's recompile limit, past which
     torch would run a shape uncompiled on its own: the shapes counted as compiled are."""
     from symcat.embed.compiled import recompile_limit
 
     assert recompile_limit() == torch._dynamo.config.recompile_limit
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 1)
     torch._dynamo.reset()
     network = _tiny()
-    wrapped = StaticBatches(network, batch_size=4, max_shapes=recompile_limit())
-    with torch.inference_mode():
-        for side in (28, 32):  # shapes no other test compiles
-            x = torch.rand(4, 3, side, side)
-            torch.testing.assert_close(wrapped(x), network(x), rtol=1e-4, atol=1e-5)
+    with torch._dynamo.config.patch(recompile_limit=1):  # restored after, unlike setattr
+        wrapped = StaticBatches(network, batch_size=4, max_shapes=recompile_limit())
+        with torch.inference_mode():
+            for side in (28, 32):  # shapes no other test compiles
+                x = torch.rand(4, 3, side, side)
+                torch.testing.assert_close(wrapped(x), network(x), rtol=1e-4, atol=1e-5)
     assert wrapped.compiled_shapes == 1
+    assert torch._dynamo.config.recompile_limit == recompile_limit() > 1
