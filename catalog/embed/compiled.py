@@ -141,13 +141,12 @@ class StaticBatches(nn.Module):
                 log.warning("could not compile the network (%s: %s); running it "
                             "uncompiled", type(exc).__name__, first[:200])
                 self._failed = True
-                self.compile_seconds += time.perf_counter() - started
-                if self.on_compile is not None:
-                    self.on_compile("")
+            finally:
+                if compiling:  # done or failed: its time, and the bar's note cleared
+                    self.compile_seconds += time.perf_counter() - started
+                    if self.on_compile is not None:
+                        self.on_compile("")
+            if self._failed:
                 return self.eager(x)
-            if compiling:
-                self.compile_seconds += time.perf_counter() - started
-                if self.on_compile is not None:
-                    self.on_compile("")
             self._shapes.add(shape)
         return torch.cat(out) if len(out) > 1 else out[0]

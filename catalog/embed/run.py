@@ -682,9 +682,9 @@ def embed_catalog(
             recompile_limit,
         )
 
-        extractor = (StaticBatches(extractor, batch_size, AUTO_WAIT_BATCHES * batch_size,
-                                   AUTO_MAX_SHAPES) if automatic
-                     else StaticBatches(extractor, batch_size, max_shapes=recompile_limit()))
+        extractor = StaticBatches(
+            extractor, batch_size, wait_rows=AUTO_WAIT_BATCHES * batch_size if automatic else 0,
+            max_shapes=AUTO_MAX_SHAPES if automatic else recompile_limit())
     if slots is not None:
         slots.start_pinning()  # after the model's copy, which would wait for it
     setup.lap("setup_to_device")
@@ -744,8 +744,8 @@ def embed_catalog(
         clock.lap("storing")
         summary.timings["writer"] = writer.seconds
         if compile_model:  # part of `device`: the compiles' one-off cost
-            summary.timings["compile"] = getattr(extractor, "compile_seconds", 0.0)
-            summary.compiled = bool(getattr(extractor, "compiled_shapes", 0))
+            summary.timings["compile"] = extractor.compile_seconds
+            summary.compiled = extractor.compiled_shapes > 0
     summary.embedded = writer.stored
     summary.seconds = time.perf_counter() - started  # the rate excludes the one-off index
     if build_index and summary.embedded:
