@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 
@@ -53,10 +54,12 @@ def recompile_limit() -> int:
 
 
 def compiler_found() -> bool:
-    """Whether a C++ compiler for torch.compile's CPU code is on the PATH (CXX, or the
-    usual names); without one a compile fails, so `auto_compile` does not try."""
-    names = [os.environ.get("CXX", ""), "g++", "c++", "clang++", "cl"]
-    return any(name and shutil.which(name.split()[0]) for name in names)
+    """Whether the C++ compiler torch.compile's CPU code is built with is on the PATH:
+    CXX, else torch's own default (g++; clang++ on macOS, cl on Windows). Without it a
+    compile fails, so `auto_compile` does not try."""
+    default = {"win32": "cl", "darwin": "clang++"}.get(sys.platform, "g++")
+    name = os.environ.get("CXX") or default
+    return shutil.which(name.split()[0]) is not None
 
 
 def auto_compile(model: str, device: str, pending: int) -> bool:

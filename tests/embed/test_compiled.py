@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import torch
 from torch import nn
 
-from symcat.embed.compiled import StaticBatches
+from symcat.embed.compiled import StaticBatches, compiler_found
 
-pytestmark = pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
-                                reason="torch.compile on the CPU needs a C compiler")
+pytestmark = pytest.mark.skipif(not compiler_found(),
+                                reason="torch.compile on the CPU needs a C++ compiler")
 
 
 def _tiny() -> nn.Module:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from symcat.client import Catalog
 from symcat.config import Settings
+from symcat.embed.compiled import compiler_found
 from symcat.embed.registry import available
 from symcat.embed.run import embed_catalog
 from symcat.store.models import Embedding, EmbeddingModel
@@ -105,8 +105,8 @@ def test_loading_workers_give_the_same_vectors(filled: Catalog, on_device: bool)
         assert np.allclose(vector, after[key], atol=2e-3)
 
 
-@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
-                    reason="torch.compile on the CPU needs a C compiler")
+@pytest.mark.skipif(not compiler_found(),
+                    reason="torch.compile on the CPU needs a C++ compiler")
 def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
     """`symcat embed --compile`: batches padded to one size through torch.compile, the
     last one short (3, 3, 2 scans): the vectors of the plain run."""
