@@ -35,13 +35,12 @@ def main() -> None:
     parser.add_argument("--n-per-bin", type=int, default=34)
     parser.add_argument("--seed", type=int, default=20261130, help="the evaluation's")
     parser.add_argument("--samples", type=int, default=3, help="points per pixel side")
-    parser.add_argument("--model", default="v5", help="v2 ... v5 (weights folder)")
+    parser.add_argument("--model", default="v5",
+                        help="vN: the weights folder catalog/embed/symmetry/weights_vN")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    folder = {"v2": extract.WEIGHTS_V2_DIR, "v3": extract.WEIGHTS_V3_DIR,
-              "v4": extract.WEIGHTS_V4_DIR, "v5": extract.WEIGHTS_V5_DIR}[args.model]
-    model = extract.SymmetryExtractor(folder)
+    model = extract.SymmetryExtractor(extract.WEIGHTS_V2_DIR.parent / f"weights_{args.model}")
     items = heldout.dataset(args.n_per_bin, args.seed, ((8, 16), (16, 50)))
     point = [heldout.make(it) for it in items]  # the evaluation's own images
     integrated = [heldout.render(it["group"], it["size"], it["cells"],
