@@ -28,6 +28,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v3",
     "symcat.embed.extractors.symmetry_v4",
     "symcat.embed.extractors.symmetry_v5",
+    "symcat.embed.extractors.symmetry_v8",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

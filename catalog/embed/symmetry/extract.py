@@ -40,6 +40,7 @@ WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
 WEIGHTS_V3_DIR = Path(__file__).parent / "weights_v3"  # config only: v2's weight files
 WEIGHTS_V4_DIR = Path(__file__).parent / "weights_v4"  # config only: v2's weight files
 WEIGHTS_V5_DIR = Path(__file__).parent / "weights_v5"  # v2's weight files + a delta
+WEIGHTS_V8_DIR = Path(__file__).parent / "weights_v8"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -60,13 +61,18 @@ class NativeRule:
     no_lattice_factors: tuple[int, ...] = (3, 4)
     no_lattice_min_p: float = 0.7
     temperature: float | None = None  # for native views; None: the model's temperature
+    # symcat_symmetry.v8: a one-direction finding (stripes, over 3:1) is also read from the
+    # no-lattice native views at no_lattice_min_p, instead of refused outright: small
+    # cells that alias often look like stripes to the autocorrelation
+    one_direction_native: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> NativeRule:
         t = cfg.get("temperature")
         return cls(float(cfg["below_px"]), tuple(int(k) for k in cfg["factors"]),
                    tuple(int(k) for k in cfg["no_lattice_factors"]),
-                   float(cfg["no_lattice_min_p"]), None if t is None else float(t))
+                   float(cfg["no_lattice_min_p"]), None if t is None else float(t),
+                   bool(cfg.get("one_direction_native", False)))
 
 
 @dataclass(frozen=True)
@@ -99,13 +105,16 @@ class SymmetryExtractor:
         self.config = json.loads((self.weights_dir / "config.json").read_text())
         # a version that changes only the inference recipe (v3) reuses an older one's files
         self.files_dir = (self.weights_dir / self.config.get("weights_from", ".")).resolve()
-        # a fine-tuned version (v5) ships only the tensors it changed, over those files
+        # a fine-tuned version (v5) ships only the tensors it changed, over those files; a
+        # later recipe on that network (v8) names v5's delta through the delta's "from"
         self.delta: dict | None = self.config.get("delta")
+        self.delta_dir = (self.weights_dir / self.delta.get("from", ".")).resolve() \
+            if self.delta is not None else None
         if verify:
             files = [(self.files_dir / name, digest)
                      for name, digest in self.config["files"].items()]
-            if self.delta is not None:
-                files += [(self.weights_dir / name, digest)
+            if self.delta_dir is not None:
+                files += [(self.delta_dir / name, digest)
                           for name, digest in self.delta["files"].items()]
             for path, digest in files:
                 if sha256(path) != digest:
@@ -124,8 +133,8 @@ class SymmetryExtractor:
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
         state = load_split(self.files_dir, "model")
-        if self.delta is not None:
-            state = overlay(state, load_split(self.weights_dir, self.delta["name"]))
+        if self.delta_dir is not None:
+            state = overlay(state, load_split(self.delta_dir, self.delta["name"]))
         state = {k: v.float() for k, v in state.items()}
         self.model.load_state_dict(state)
         self.model.eval().to(device)
@@ -287,7 +296,7 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
     if native is not None and use_lattice:
         if lat.found and max(lat.periods) < native.below_px:
             return lat, native_views(grey, native.factors), "", "native, small cells"
-        if not lat.found and not lat.one_direction:
+        if not lat.found and (not lat.one_direction or native.one_direction_native):
             return lat, native_views(grey, native.no_lattice_factors), "", "native, no lattice"
     if lat.found:
         return lat, views(grey, lat), "", "lattice"
