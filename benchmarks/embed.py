@@ -126,7 +126,9 @@ def main() -> None:
                       f"{', '.join(f'{r:.1f}' for r in model_rates)}), ratio of the bests "
                       f"{best.rate / model_rate:.2f}; {watch.line()}", flush=True)
                 print("  after the first batch (steady): " + ", ".join(
-                    f"{s.steady_rate:.1f} images/s (start-up {s.start_up:.2f} s"
+                    (f"{s.steady_rate:.1f} images/s" if s.embedded > s.start_up_scans
+                     else "one batch only")
+                    + f" (start-up {s.start_up:.2f} s"
                     + (f", of it compiling {s.timings['compile']:.2f} s" if "compile"
                        in s.timings else "") + ")" for s in summaries), flush=True)
                 print(f"  time of the best run: {breakdown(best.timings, workers)}", flush=True)
