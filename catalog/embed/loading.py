@@ -230,8 +230,13 @@ def device_groups(
             pixels.record_stream(torch.cuda.current_stream())
         else:
             pixels = source.to(device, non_blocking=True)
-        x = dequantize(pixels, group.lo.to(device), group.hi.to(device))
-        planes = prepare_planes(x, group.kind.to(device), group.period.to(device), size)
+        # small host tensors copied without blocking: a blocking copy waits for every kernel
+        # queued before it (the previous batch's network), and the GPU would idle while
+        # the host queues this batch
+        x = dequantize(pixels, group.lo.to(device, non_blocking=True),
+                       group.hi.to(device, non_blocking=True))
+        planes = prepare_planes(x, group.kind, group.period.to(device, non_blocking=True),
+                                size)
         out.append((group.positions, planes.view(-1, 3, *planes.shape[1:])))
     for position, image in zip(batch.ready_positions, batch.ready, strict=True):
         out.append(([position], image.to(device, non_blocking=True)[None]))

@@ -43,8 +43,12 @@ def level_height(x: torch.Tensor) -> torch.Tensor:
     xs = torch.arange(w, device=x.device, dtype=torch.float64) - (w - 1) / 2
     mean = x.mean((1, 2), dtype=torch.float64)
     out = (x.double() - mean[:, None, None]).float()
-    slope_y = (out.sum(2, dtype=torch.float64) @ ys) / (w * float(ys @ ys)) if h > 1 else None
-    slope_x = (out.sum(1, dtype=torch.float64) @ xs) / (h * float(xs @ xs)) if w > 1 else None
+    # sum of squares of the centred indices, in closed form: reading ys @ ys back from the
+    # GPU would make the host wait for every queued kernel
+    slope_y = (out.sum(2, dtype=torch.float64) @ ys) / (w * h * (h * h - 1) / 12) \
+        if h > 1 else None
+    slope_x = (out.sum(1, dtype=torch.float64) @ xs) / (h * w * (w * w - 1) / 12) \
+        if w > 1 else None
     tilt = torch.zeros((b, h, w), device=x.device, dtype=torch.float32)
     if slope_y is not None:
         tilt = tilt + slope_y.float()[:, None, None] * ys.float()[None, :, None]
@@ -142,13 +146,17 @@ def prepare_planes(
     """Finite float32 planes (B, H, W) -> uint8 (B, h, w), 0..255 standing for [0, 1]:
     (size, size) padded for a fixed size, the policy's shape for a native one.
 
-    `kind`: (B,) of PLAIN, HEIGHT, PHASE; `period`: float64 (B,), read for PHASE planes.
+    `kind`: (B,) of PLAIN, HEIGHT, PHASE, best on the host (the rows of each kind are
+    chosen there: on the GPU, `nonzero` waits for every queued kernel); `period`: float64
+    (B,) on x's device, read for PHASE planes.
     """
     x = x.clone()
+    kind = kind.cpu()
     for value, step in ((HEIGHT, level_height), (PHASE, None)):
         rows = (kind == value).nonzero().flatten()
         if rows.numel() == 0:
             continue
+        rows = rows.to(x.device, non_blocking=True)
         picked = x.index_select(0, rows)
         done = step(picked) if step else unwrap_phase(picked, period.index_select(0, rows))
         x.index_copy_(0, rows, done)

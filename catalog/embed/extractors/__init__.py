@@ -68,10 +68,14 @@ def forward_groups_tensor(extractor: Any, groups: Any, n: int, device: str) -> A
     with torch.inference_mode():
         for positions, images in groups:
             vectors = forward_tensor(extractor, images, device)
+            if len(groups) == 1 and list(positions) == list(range(n)):
+                return vectors  # one shape, in order: nothing to place
             if out is None:
                 out = torch.empty((n, vectors.shape[1]), dtype=torch.float32,
                                   device=vectors.device)
-            out[torch.as_tensor(positions, device=vectors.device)] = vectors
+            # the positions go over without blocking: a list made into a GPU tensor is a
+            # blocking copy, which would wait for the network just queued
+            out[torch.as_tensor(positions).to(vectors.device, non_blocking=True)] = vectors
     return out
 
 
