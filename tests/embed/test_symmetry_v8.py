@@ -104,3 +104,23 @@ def test_v8_registry_module_embeds():
     x = torch.from_numpy(heldout.make(ONE_DIRECTION[1]))[None, None].repeat(1, 3, 1, 1)
     out = create_extractor("symcat_symmetry.v8")(x)
     assert out.shape == (1, 512) and torch.isfinite(out).all()
+
+
+def _stripes(h: int, w: int, period: float) -> np.ndarray:
+    return np.sin(np.mgrid[0:h, 0:w][1] * 2 * np.pi / period)
+
+
+@pytest.mark.parametrize(("image", "seen", "words"), [
+    (np.full((64, 64), np.nan), "", "NaN"),
+    (np.ones((100, 100)), "", "constant"),
+    (np.ones((10, 10)), "", "too small"),
+    (_stripes(64, 3000, 19.0), "native, no lattice", "native views not confident enough"),
+    (_stripes(256, 256, 15.7) * 1e300, "native, no lattice", "one period direction"),
+    (np.where(np.arange(256)[:, None] % 7 == 0, np.nan, _stripes(256, 256, 15.7)), "",
+     "NaN"),
+], ids=["all-nan", "constant", "tiny", "long-stripes", "huge-stripes", "nan-rows"])
+def test_bad_input_through_the_new_path_abstains_with_a_reason(v8, image, seen, words):
+    """Stripes now reach the native views; odd pixels still end before the network."""
+    result = v8.analyse([image])[0]
+    assert result.symmetry == "none" and result.seen == seen
+    assert words in result.reason
