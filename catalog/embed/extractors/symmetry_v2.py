@@ -9,6 +9,7 @@ embedded with it (``details["symmetry_predictions"]``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,24 @@ def _recipe_weights(name: str, folder: Path) -> tuple[Path, ...]:
         raise ExtractorUnavailable(f"{name} needs {folder}/config.json and the "
                                    f"weight files in {FOLDER}")
     return (folder / "config.json", *files)
+
+
+def delta_recipe_cfg(name: str, folder: Path, delta_folder: Path,
+                     description: str) -> ExtractorCfg:
+    """A recipe on v2's network with fine-tuned tensors laid over v2's files: `folder`
+    holds the config.json, `delta_folder` the delta files (v5: its own; v8: v5's)."""
+    cfg = recipe_cfg(name, folder, description)
+    return replace(cfg, weights=partial(_delta_weights, name, folder, delta_folder),
+                   details=cfg.details | {
+                       "network": f"symcat.embed.symmetry ({folder.name}/config.json: v2's "
+                                  f"weights + {delta_folder.name}/delta.part00.safetensors)"})
+
+
+def _delta_weights(name: str, folder: Path, delta_folder: Path) -> tuple[Path, ...]:
+    delta = tuple(sorted(delta_folder.glob("delta.part*.safetensors")))
+    if not delta:
+        raise ExtractorUnavailable(f"{name} needs the delta files in {delta_folder}")
+    return (*_recipe_weights(name, folder), *delta)
 
 
 def build_features(cfg: ExtractorCfg, folder: Path) -> Any:

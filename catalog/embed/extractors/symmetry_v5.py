@@ -10,34 +10,18 @@ stored id hashes the config, v2's files and the delta, so its vectors never mix 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import FOLDER as V2_FOLDER
-from symcat.embed.extractors.symmetry_v2 import build_features, recipe_cfg
-from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_extractor
+from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v5"
 NAME = "symcat_symmetry.v5"
-
-
-def _weights() -> tuple[Path, ...]:
-    base = tuple(sorted(V2_FOLDER.glob("model.part*.safetensors")))
-    delta = tuple(sorted(FOLDER.glob("delta.part*.safetensors")))
-    if not base or not delta or not (FOLDER / "config.json").is_file():
-        raise ExtractorUnavailable(f"{NAME} needs {FOLDER}/config.json, its delta files "
-                                   f"and the weight files in {V2_FOLDER}")
-    return (FOLDER / "config.json", *base, *delta)
-
-
-_recipe = recipe_cfg(
-    NAME, FOLDER,
+SYMMETRY_V5 = delta_recipe_cfg(
+    NAME, FOLDER, FOLDER,
     "symcat_symmetry.v4's recipe on v2's network fine-tuned on small-cell views (a delta "
     "over v2's weights); calibrated groups with a 'none' outcome")
-SYMMETRY_V5 = replace(_recipe, weights=_weights, details=_recipe.details | {
-    "network": "symcat.embed.symmetry (weights_v5/config.json: v2's weights + "
-               "weights_v5/delta.part00.safetensors)"})
 
 
 @register_extractor(SYMMETRY_V5)

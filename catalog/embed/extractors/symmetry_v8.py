@@ -13,35 +13,19 @@ never mix with v5's.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import FOLDER as V2_FOLDER
-from symcat.embed.extractors.symmetry_v2 import build_features, recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_extractor
+from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v8"
 NAME = "symcat_symmetry.v8"
-
-
-def _weights() -> tuple[Path, ...]:
-    base = tuple(sorted(V2_FOLDER.glob("model.part*.safetensors")))
-    delta = tuple(sorted(V5_FOLDER.glob("delta.part*.safetensors")))
-    if not base or not delta or not (FOLDER / "config.json").is_file():
-        raise ExtractorUnavailable(f"{NAME} needs {FOLDER}/config.json, the delta files in "
-                                   f"{V5_FOLDER} and the weight files in {V2_FOLDER}")
-    return (FOLDER / "config.json", *base, *delta)
-
-
-_recipe = recipe_cfg(
-    NAME, FOLDER,
+SYMMETRY_V8 = delta_recipe_cfg(
+    NAME, FOLDER, V5_FOLDER,
     "symcat_symmetry.v5's recipe and network, plus native views where the lattice "
     "estimate finds one period direction; calibrated groups with a 'none' outcome")
-SYMMETRY_V8 = replace(_recipe, weights=_weights, details=_recipe.details | {
-    "network": "symcat.embed.symmetry (weights_v8/config.json: v2's weights + "
-               "weights_v5/delta.part00.safetensors)"})
 
 
 @register_extractor(SYMMETRY_V8)
