@@ -29,6 +29,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v4",
     "symcat.embed.extractors.symmetry_v5",
     "symcat.embed.extractors.symmetry_v8",
+    "symcat.embed.extractors.symmetry_v9",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from symcat.embed.symmetry import motif
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.lattice import (
     FineSearch,
@@ -41,6 +42,7 @@ WEIGHTS_V3_DIR = Path(__file__).parent / "weights_v3"  # config only: v2's weigh
 WEIGHTS_V4_DIR = Path(__file__).parent / "weights_v4"  # config only: v2's weight files
 WEIGHTS_V5_DIR = Path(__file__).parent / "weights_v5"  # v2's weight files + a delta
 WEIGHTS_V8_DIR = Path(__file__).parent / "weights_v8"  # config only: v5's network
+WEIGHTS_V9_DIR = Path(__file__).parent / "weights_v9"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -73,6 +75,35 @@ class NativeRule:
                    tuple(int(k) for k in cfg["no_lattice_factors"]),
                    float(cfg["no_lattice_min_p"]), None if t is None else float(t),
                    bool(cfg.get("one_direction_native", False)))
+
+
+@dataclass(frozen=True)
+class MotifRule:
+    """symcat_symmetry.v9: small cells are read from their averaged cell (`motif`).
+
+    Where the averaged cell's longer edge is under ``below_px`` and it explains at least
+    ``min_r2`` of the scan's variance, the network reads views of it (``targets``: cell
+    edges in px) instead of the scan's own pixels, which alias at such cells. Anything
+    else goes the v8 way. Measured in benchmarks/RESULTS.md (Symmetry model).
+    """
+
+    below_px: float = 12.0
+    min_r2: float = 0.85
+    screen_min_r2: float = 0.2
+    targets: tuple[float, ...] = (30.0, 45.0)
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> MotifRule:
+        return cls(float(cfg["below_px"]), float(cfg["min_r2"]), float(cfg["screen_min_r2"]),
+                   tuple(float(t) for t in cfg["targets"]))
+
+    def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray]] | None:
+        """The averaged cell's lattice and views; None where the rule does not apply (no
+        small cell, or one that explains too little of the scan)."""
+        cell = motif.estimate(grey, self.screen_min_r2)
+        if not cell.found or cell.period >= self.below_px or cell.r2 < self.min_r2:
+            return None
+        return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)
 
 
 @dataclass(frozen=True)
@@ -129,6 +160,8 @@ class SymmetryExtractor:
         self.fine = FineSearch(**lattice_cfg["fine"]) if "fine" in lattice_cfg else None
         self.native = NativeRule.from_config(self.config["native"]) \
             if "native" in self.config else None
+        self.motif = MotifRule.from_config(self.config["motif"]) \
+            if "motif" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -226,7 +259,8 @@ class SymmetryExtractor:
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
-        jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native) for img in images]
+        jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif)
+                for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -278,6 +312,7 @@ class SymmetryExtractor:
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
              fine: FineSearch | None = None, native: NativeRule | None = None,
+             cell_rule: MotifRule | None = None,
              ) -> tuple[Lattice, list[np.ndarray], str, str]:
     """Lattice and network views of one image (and which views: ``SymmetryResult.seen``),
     or the reason it cannot have any."""
@@ -293,6 +328,10 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
     grey = grey / float(np.abs(grey[finite]).max())  # no overflow for huge values
     lo, hi = float(grey[finite].min()), float(grey[finite].max())
     grey = np.where(finite, (grey - lo) / (hi - lo) if hi > lo else 0.0, np.nan)
+    if cell_rule is not None and use_lattice:
+        averaged = cell_rule.views(grey)
+        if averaged is not None:
+            return averaged[0], averaged[1], "", "averaged cell"
     if native is not None and use_lattice:
         if lat.found and max(lat.periods) < native.below_px:
             return lat, native_views(grey, native.factors), "", "native, small cells"
@@ -322,7 +361,8 @@ class SymmetryResult:
     logits: np.ndarray | None = None  # temperature-scaled, mean over the views
     # which views the network saw: "lattice" (cells rescaled to the trained size),
     # "whole" (no lattice: v1's input), "native, small cells" / "native, no lattice"
-    # (v4's NativeRule), "" (refused before the network)
+    # (v4's NativeRule), "averaged cell" (v9's MotifRule),
+    # "" (refused before the network)
     seen: str = ""
 
     @property

@@ -82,8 +82,8 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     return a
 
 
-def _clean(img: np.ndarray) -> tuple[np.ndarray | None, str]:
-    """Finite, background-free copy, or None and the reason."""
+def clean(img: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """Finite, background-free copy, or None and the reason (also for `motif`)."""
     h, w = img.shape
     if min(h, w) < MIN_SIDE:
         return None, f"image too small for a lattice estimate ({h}x{w} px, need {MIN_SIDE})"
@@ -148,10 +148,10 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
         with np.errstate(invalid="ignore"):
             img = img[:h, :w].reshape(h // k, k, w // k, k).mean((1, 3))
         scale = float(k)
-    clean, reason = _clean(img)
-    if clean is None:
+    cleaned, reason = clean(img)
+    if cleaned is None:
         return none(reason)
-    found = _estimate(clean, fine)
+    found = _estimate(cleaned, fine)
     if found.found and max_aspect is not None:
         short, long_ = sorted(found.periods)
         if long_ > max_aspect * short:

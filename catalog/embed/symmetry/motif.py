@@ -1,0 +1,264 @@
+"""Unit-cell averaging: a scan's many small cells folded into one, sharp, cell.
+
+A scan of cells under ~12 px is hard to read: the network needs cells of 20-60 px, and
+enlarging the scan enlarges its aliasing too (a point-sampled motif finer than the
+pixels turns into a moire). But every pixel sees the motif at its own position in the
+cell, and with tens of cells per side those positions cover the cell densely. With the
+lattice known to a small fraction of a pixel over the whole scan, averaging the pixels
+by their position in the cell gives the motif at a resolution finer than the pixels
+(the unit-cell averaging of crystallographic image processing, or shift-and-add). The
+network then reads views drawn from that averaged cell at the size it was trained on.
+
+The lattice is found as the pair of spectrum peaks whose averaged cell explains most of
+the scan's variance (R^2, with a fixed number of bins per cell), refined by the same
+measure. Two ambiguities are settled on the way:
+
+* aliases: lattices that differ by whole cycles per pixel bin the pixels alike; the one
+  kept has frequencies under the Nyquist limit (cells of more than ~2 px) and, of
+  those, bins the scan best;
+* extinctions: glide lines and centring cancel the lowest peaks, so the strongest
+  peaks may span a subcell; a supercell that explains clearly more is taken instead.
+
+A scan whose lattice bends (drift along the slow axis) fits one averaged cell poorly
+(low R^2) and is left to the other views: averaging it band by band of scan lines was
+tried and was right as often as it was wrong (benchmarks/RESULTS.md).
+
+Numpy and scipy only (no torch): it runs in forked worker processes. Never raises on
+bad values: the outcome then is a `Cell` with ``found=False`` and a reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage, optimize
+
+from symcat.embed.symmetry.lattice import MIN_SIDE, as_grey, clean
+
+BINS = 24  # bins per cell edge for the averaged cell
+MAX_SIDE = 512  # larger scans are read from their centre square (small cells: plenty)
+SAMPLE = 40_000  # pixels used to choose and refine the lattice (all pixels for the cell)
+PEAKS = 12  # spectrum peaks paired as lattice candidates
+PAIR_SLACK = 0.05  # of the best pairs' R^2: the smallest cell within this
+SUPERCELL_GAIN = 0.05  # a supercell must explain this much more variance
+# reciprocal bases of the index-2 and -3 supercells tried (rows: combinations of the rows)
+SUPERCELLS = tuple(np.array(m, dtype=float) for m in (
+    [[0.5, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.5]], [[0.5, 0.5], [0.0, 1.0]],
+    [[1.0, 0.0], [0.5, 0.5]], [[1 / 3, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1 / 3]],
+    [[0.5, 0.5], [0.5, -0.5]]))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A scan's lattice as frequencies and its averaged cell, or why there is none.
+
+    ``reciprocal`` rows are the two reciprocal basis vectors in cycles per pixel
+    (x = column, y = row); a pixel centre at (x, y) lies at ``reciprocal @ (x, y)`` in
+    cell coordinates. ``r2``: the share of the scan's variance the averaged cell
+    explains.
+    """
+
+    found: bool
+    reason: str = ""
+    reciprocal: np.ndarray = field(default_factory=lambda: np.zeros((2, 2)))
+    r2: float = 0.0
+    average: np.ndarray | None = None  # (BINS, BINS)
+
+    @property
+    def vectors(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The two real-space cell vectors in pixels (columns of the inverse)."""
+        a = np.linalg.inv(self.reciprocal)
+        return (float(a[0, 0]), float(a[1, 0])), (float(a[0, 1]), float(a[1, 1]))
+
+    @property
+    def period(self) -> float:
+        """The longer cell edge in pixels."""
+        return max(math.hypot(*v) for v in self.vectors)
+
+
+def _none(reason: str, r2: float = 0.0) -> Cell:
+    return Cell(False, reason, r2=r2)
+
+
+class _Binner:
+    """Pixel values and centres, binned by their position in a candidate cell."""
+
+    def __init__(self, img: np.ndarray, most: int | None = None) -> None:
+        h, w = img.shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
+        self.xy = np.stack([xx.ravel(), yy.ravel()])
+        self.values = img.ravel()
+        if most is not None and self.values.size > most:
+            keep = np.random.default_rng(0).choice(self.values.size, most, replace=False)
+            self.xy, self.values = self.xy[:, keep], self.values[keep]
+        self.var = float(self.values.var())
+
+    def fit(self, reciprocal: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(R^2, mean per bin, pixels per bin) of the averaged cell."""
+        u = reciprocal @ self.xy
+        f = u - np.floor(u)
+        i = np.minimum((f * BINS).astype(np.int64), BINS - 1)
+        idx = i[0] * BINS + i[1]
+        total = np.bincount(idx, self.values, BINS * BINS)
+        count = np.bincount(idx, None, BINS * BINS)
+        mean = total / np.maximum(count, 1)
+        r2 = 1.0 - float(((self.values - mean[idx]) ** 2).mean()) / max(self.var, 1e-30)
+        return r2, mean.reshape(BINS, BINS), count.reshape(BINS, BINS)
+
+    def refine(self, reciprocal: np.ndarray, step: float, side: int) -> np.ndarray:
+        """Nelder-Mead on the four frequencies, maximising R^2."""
+        x0 = reciprocal.ravel()
+        simplex = np.vstack([x0] + [x0 + e * step / side for e in np.eye(4)])
+        res = optimize.minimize(lambda p: -self.fit(p.reshape(2, 2))[0], x0,
+                                method="Nelder-Mead",
+                                options={"initial_simplex": simplex, "xatol": 0.002 / side,
+                                         "fatol": 1e-5, "maxiter": 400})
+        return res.x.reshape(2, 2)
+
+
+def _peaks(img: np.ndarray) -> list[np.ndarray]:
+    """The strongest local maxima of the windowed power spectrum (one of each +-q pair),
+    in cycles per pixel, refined between bins."""
+    h, w = img.shape
+    window = np.outer(np.hanning(h), np.hanning(w))
+    power = np.fft.fftshift(np.abs(np.fft.fft2(img * window, (2 * h, 2 * w))) ** 2)
+    hh, ww = power.shape
+    fy = (np.arange(hh) - hh // 2) / hh
+    fx = (np.arange(ww) - ww // 2) / ww
+    gx, gy = np.meshgrid(fx, fy)
+    local = (ndimage.maximum_filter(power, size=5) == power) & \
+        (np.hypot(gx, gy) >= 2.5 / min(h, w)) & ((gy > 0) | ((gy == 0) & (gx > 0)))
+    rows, cols = np.nonzero(local)
+    logp = np.log(power + 1e-30)
+    out = []
+    for k in np.argsort(-power[rows, cols])[:PEAKS]:
+        r, c = rows[k], cols[k]
+        dy = _vertex(logp[r - 1, c], logp[r, c], logp[r + 1, c]) if 0 < r < hh - 1 else 0.0
+        dx = _vertex(logp[r, c - 1], logp[r, c], logp[r, c + 1]) if 0 < c < ww - 1 else 0.0
+        out.append(np.array([fx[c] + dx / ww, fy[r] + dy / hh]))
+    return out
+
+
+def _vertex(m: float, z: float, p: float) -> float:
+    d = m - 2 * z + p
+    return 0.0 if d >= 0 else 0.5 * (m - p) / d
+
+
+def _reduce(rec: np.ndarray) -> np.ndarray:
+    """Gauss reduction of the two rows (the same lattice, shortest basis)."""
+    a, b = rec[0].copy(), rec[1].copy()
+    if a @ a > b @ b:
+        a, b = b, a
+    for _ in range(20):
+        m = round(float(a @ b / (a @ a)))
+        if m == 0:
+            break
+        b = b - m * a
+        if b @ b < a @ a:
+            a, b = b, a
+    return np.stack([a, b])
+
+
+def _unalias(rec: np.ndarray, binner: _Binner) -> np.ndarray:
+    """Of the lattices that bin the pixels alike (rows shifted by whole cycles per
+    pixel), the one under the Nyquist limit that bins the scan best (ties: the smaller
+    cell)."""
+    found = []
+    for k in np.ndindex(3, 3, 3, 3):
+        cand = _reduce(rec - np.round(rec) + (np.array(k, dtype=float).reshape(2, 2) - 1))
+        det = abs(float(np.linalg.det(cand)))
+        if det < 1e-9 or np.abs(cand).max() > 0.5:
+            continue  # cells under ~2 px cannot be the scan's own
+        found.append((binner.fit(cand)[0], det, cand))
+    if not found:
+        return _reduce(rec - np.round(rec))
+    top = max(f[0] for f in found)
+    return max((f for f in found if f[0] >= top - 0.01), key=lambda f: f[1])[2]
+
+
+def _filled(mean: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Empty bins (few pixels) take the mean of their neighbours."""
+    if not (count == 0).any():
+        return mean
+    have = ndimage.uniform_filter((count > 0).astype(float), 3, mode="wrap")
+    fill = ndimage.uniform_filter(np.where(count > 0, mean, 0.0), 3, mode="wrap")
+    return np.where(count > 0, mean, fill / np.maximum(have, 1e-9))
+
+
+def prepared(image: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """The centre square of at most MAX_SIDE, finite and background-free, or why not."""
+    try:
+        img = as_grey(image)
+    except ValueError as exc:
+        return None, str(exc)
+    h, w = img.shape
+    if min(h, w) < MIN_SIDE:
+        return None, f"image too small for a lattice estimate ({h}x{w} px, need {MIN_SIDE})"
+    s = min(h, w, MAX_SIDE)
+    img = img[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+    return clean(img)
+
+
+def estimate(image: np.ndarray, screen_min: float = 0.2) -> Cell:
+    """The scan's cell, averaged over the whole (centre square of the) scan.
+
+    Stops early, without refining, when no pair of peaks explains ``screen_min`` of the
+    variance (no lattice: most domain images). A pair that looks like a large cell is
+    refined all the same: the moire of small aliased cells has strong peaks of a large
+    cell, which `_unalias` undoes.
+    """
+    img, reason = prepared(image)
+    if img is None:
+        return _none(reason)
+    side = max(img.shape)
+    sample = _Binner(img, SAMPLE)
+    qs = _peaks(img)
+    pairs = []
+    for i, a in enumerate(qs):
+        for b in qs[i + 1 :]:
+            if abs(a[0] * b[1] - a[1] * b[0]) < 0.3 * math.hypot(*a) * math.hypot(*b):
+                continue  # nearly collinear
+            rec = np.stack([a, b])
+            pairs.append((sample.fit(rec)[0], abs(float(np.linalg.det(rec))), rec))
+    if not pairs:
+        return _none("no lattice: fewer than two independent spectrum peaks")
+    top = max(p[0] for p in pairs)
+    if top < screen_min:
+        return _none(f"no lattice: no cell explains the scan (R^2 {top:.2f})", top)
+    _, _, rec = max((p for p in pairs if p[0] >= top - PAIR_SLACK), key=lambda p: p[1])
+    rec = _unalias(sample.refine(rec, 0.3, side), sample)
+    r2 = sample.fit(rec)[0]
+    for _ in range(2):  # extinctions: try supercells of the refined cell
+        tries = [(sample.fit(c)[0], c) for c in
+                 (_unalias(s @ rec, sample) for s in SUPERCELLS)]
+        gain, better = max(tries, key=lambda t: t[0])
+        if gain < r2 + SUPERCELL_GAIN:
+            break
+        rec = _unalias(sample.refine(better, 0.1, side), sample)
+        r2 = sample.fit(rec)[0]
+    r2, mean, count = _Binner(img).fit(rec)
+    return Cell(True, "", rec, r2, _filled(mean, count))
+
+
+def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
+           size: int = 224) -> np.ndarray:
+    """A ``size`` square view of the averaged cell repeated on its lattice, scaled so the
+    longer cell edge is ``target_px``; values scaled to [0, 1]."""
+    period = Cell(True, reciprocal=reciprocal).period
+    yy, xx = (np.mgrid[0:size, 0:size].astype(np.float64) + 0.5) * (period / target_px)
+    u = np.einsum("ij,jhw->ihw", reciprocal, np.stack([xx, yy]))
+    coords = (u - np.floor(u)) * BINS - 0.5
+    view = ndimage.map_coordinates(average, [coords[0], coords[1]], order=1,
+                                   mode="grid-wrap")
+    lo, hi = float(average.min()), float(average.max())
+    return ((view - lo) / (hi - lo) if hi > lo else view * 0.0).astype(np.float32)
+
+
+def views(cell: Cell, targets: tuple[float, ...]) -> list[np.ndarray]:
+    """Views of the averaged cell, one per target cell edge (px)."""
+    if not cell.found or cell.average is None:
+        return []
+    return [render(cell.average, cell.reciprocal, t) for t in targets]
+
