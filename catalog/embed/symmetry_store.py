@@ -25,7 +25,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v8"  # v5's network, native views for stripe-like lattices
+SYMMETRY_MODEL = "symcat_symmetry.v9"  # v8, and small cells read from their averaged cell
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
