@@ -11,6 +11,7 @@ with a model whose configuration says ``symmetry_predictions``.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -51,10 +52,23 @@ def row(scan_id: uuid.UUID, model_id: int, result: Any) -> dict[str, Any]:
             "period_b_px": periods[1], "angle_deg": lat.angle_deg if lat.found else None}
 
 
+def default_workers() -> int:
+    """Processes for the lattice and cell estimates (numpy, one core each): all cores but
+    one, up to 16; none on a machine of 2 cores or fewer (no gain over the main one)."""
+    cores = os.cpu_count() or 1
+    return min(16, cores - 1) if cores > 2 else 0
+
+
 def predict_catalog(engine: Engine, model: str = SYMMETRY_MODEL, *,
                     filters: Mapping[str, Any] | None = None, where: str | None = None,
-                    batch_size: int = 32, device: str = "cpu", progress: bool = False) -> int:
-    """Store predictions for the scans that lack one under `model`; returns how many."""
+                    batch_size: int = 32, device: str = "cpu", progress: bool = False,
+                    workers: int | None = None) -> int:
+    """Store predictions for the scans that lack one under `model`; returns how many.
+
+    ``workers`` processes estimate lattices and averaged cells (default
+    `default_workers`; 0: in this process); batches grow to 16 scans a worker so the
+    processes, forked per batch, have work enough.
+    """
     from tqdm import tqdm
 
     from symcat.embed.run import ensure_model, load_channels
@@ -66,6 +80,8 @@ def predict_catalog(engine: Engine, model: str = SYMMETRY_MODEL, *,
     with engine.begin() as conn:
         model_id = ensure_model(conn, cfg)
     ids = pending(engine, model_id, filters, where)
+    workers = default_workers() if workers is None else max(0, workers)
+    batch_size = max(batch_size, 16 * workers)
     done = 0
     bar = tqdm(total=len(ids), unit="scan", desc=f"symmetry {model}", disable=not progress)
     for start in range(0, len(ids), batch_size):
@@ -79,8 +95,8 @@ def predict_catalog(engine: Engine, model: str = SYMMETRY_MODEL, *,
             except NoUsableChannel:
                 continue
             keys.append(scan_id)
-        rows = [row(k, model_id, r) for k, r in zip(keys, extractor.analyse(images),
-                                                     strict=True)]
+        results = extractor.analyse(images, workers=workers)
+        rows = [row(k, model_id, r) for k, r in zip(keys, results, strict=True)]
         if rows:
             with engine.begin() as conn:
                 conn.execute(insert(SymmetryPrediction).values(rows).on_conflict_do_nothing())

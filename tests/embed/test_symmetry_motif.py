@@ -183,3 +183,31 @@ def test_v9_registry_module_embeds():
     x = torch.from_numpy(heldout.make(ALIASED[0]))[None, None].repeat(1, 3, 1, 1)
     out = create_extractor("symcat_symmetry.v9")(x)
     assert out.shape == (1, 512) and torch.isfinite(out).all()
+
+
+def test_fuzzed_pixels_never_raise_or_warn():
+    """Random shapes, scales from 1e-300 to 1e300, infinities, NaNs, few levels, one
+    bright pixel: an answer (found or not) and no exception or numpy warning."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    for i in range(60):
+        h, w = (int(n) for n in rng.integers(1, 300, 2))
+        a = rng.normal(size=(h, w))
+        kind = i % 6
+        if kind == 1:
+            a *= 10.0 ** int(rng.integers(-300, 300))
+        elif kind == 2:
+            a[rng.uniform(size=a.shape) < rng.uniform()] = np.inf
+        elif kind == 3:
+            a[rng.uniform(size=a.shape) < 0.05] = np.nan
+        elif kind == 4:
+            a = np.round(a)
+        elif kind == 5:
+            a = np.zeros((h, w))
+            a[0, 0] = 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            cell = motif.estimate(a)
+            views = motif.views(cell, (30.0,))
+        assert cell.found == bool(views) and (cell.found or cell.reason)

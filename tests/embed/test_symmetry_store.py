@@ -44,3 +44,24 @@ def test_predictions_are_stored_resumably_and_filter(catalog: Catalog, domain_fi
     assert len(catalog.scans("symmetry = p4m and symmetry_p >= 0.9")) == sum(
         r.symmetry == "p4m" and r.probability >= 0.9 for r in rows)
     assert len(catalog.scans(symmetry="none")) == len(none)
+
+
+def test_worker_processes_store_the_same_predictions(catalog: Catalog, domain_files: Path):
+    """Lattice and cell estimates in 2 forked processes: the same rows as in this one."""
+    catalog.ingest([domain_files], jobs=1)
+    n = len(catalog.scans())
+    columns = ("scan_id", "symmetry", "probability", "top_group", "period_a_px", "reason")
+
+    def stored() -> list[tuple]:
+        with catalog.engine.begin() as conn:
+            rows = conn.execute(select(*(SymmetryPrediction.__table__.c[c] for c in columns))
+                                .order_by(SymmetryPrediction.scan_id)).all()
+            conn.execute(SymmetryPrediction.__table__.delete())
+        return [tuple(r) for r in rows]
+
+    assert predict_catalog(catalog.engine, workers=2) == n
+    forked = stored()
+    assert predict_catalog(catalog.engine, workers=0) == n
+    here = stored()
+    assert len(forked) == n and [r[:2] + r[3:] for r in forked] == [r[:2] + r[3:] for r in here]
+    assert [r[2] for r in forked] == pytest.approx([r[2] for r in here], abs=1e-5)
