@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v5",
     "symcat.embed.extractors.symmetry_v8",
     "symcat.embed.extractors.symmetry_v9",
+    "symcat.embed.extractors.symmetry_v10",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

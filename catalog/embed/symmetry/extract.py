@@ -43,6 +43,7 @@ WEIGHTS_V4_DIR = Path(__file__).parent / "weights_v4"  # config only: v2's weigh
 WEIGHTS_V5_DIR = Path(__file__).parent / "weights_v5"  # v2's weight files + a delta
 WEIGHTS_V8_DIR = Path(__file__).parent / "weights_v8"  # config only: v5's network
 WEIGHTS_V9_DIR = Path(__file__).parent / "weights_v9"  # config only: v5's network
+WEIGHTS_V10_DIR = Path(__file__).parent / "weights_v10"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -91,16 +92,18 @@ class MotifRule:
     min_r2: float = 0.85
     screen_min_r2: float = 0.2
     targets: tuple[float, ...] = (30.0, 45.0)
+    search: motif.Search = motif.V9_SEARCH  # how aliases and extinctions are settled
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
         return cls(float(cfg["below_px"]), float(cfg["min_r2"]), float(cfg["screen_min_r2"]),
-                   tuple(float(t) for t in cfg["targets"]))
+                   tuple(float(t) for t in cfg["targets"]),
+                   motif.Search.from_config(cfg.get("search", {})))
 
     def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray]] | None:
         """The averaged cell's lattice and views; None where the rule does not apply (no
         small cell, or one that explains too little of the scan)."""
-        cell = motif.estimate(grey, self.screen_min_r2)
+        cell = motif.estimate(grey, self.screen_min_r2, self.search)
         if not cell.found or cell.period >= self.below_px or cell.r2 < self.min_r2:
             return None
         return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)

@@ -42,12 +42,44 @@ MAX_SIDE = 512  # larger scans are read from their centre square (small cells: p
 SAMPLE = 40_000  # pixels used to choose and refine the lattice (all pixels for the cell)
 PEAKS = 12  # spectrum peaks paired as lattice candidates
 PAIR_SLACK = 0.05  # of the best pairs' R^2: the smallest cell within this
-SUPERCELL_GAIN = 0.05  # a supercell must explain this much more variance
 # reciprocal bases of the index-2 and -3 supercells tried (rows: combinations of the rows)
 SUPERCELLS = tuple(np.array(m, dtype=float) for m in (
     [[0.5, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.5]], [[0.5, 0.5], [0.0, 1.0]],
     [[1.0, 0.0], [0.5, 0.5]], [[1 / 3, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1 / 3]],
     [[0.5, 0.5], [0.5, -0.5]]))
+# the two index-3 supercells SUPERCELLS lacks (a cell has four; e.g. a hexagonal cell's
+# sqrt(3) x sqrt(3) R30 supercell)
+SUPERCELLS_ALL_INDEX_3 = (*SUPERCELLS, *(np.array(m, dtype=float) for m in (
+    [[1 / 3, 1 / 3], [0.0, 1.0]], [[1 / 3, 2 / 3], [0.0, 1.0]])))
+
+
+@dataclass(frozen=True)
+class Search:
+    """How `estimate` settles extinctions (which supercell of a found cell is the scan's
+    own); the defaults are symcat_symmetry.v9's (a model version's numbers never change:
+    a new model names its own in its config.json).
+
+    ``supercell_gain``: the share of variance a supercell must explain beyond its subcell.
+    With the same number of bins a supercell has coarser bins, so a true cell's supercells
+    explain *less* (measured: at most -0.008 on the clean cells of five seeds), and any
+    gain means structure the subcell misses (a glide, a centring); v9's 0.05 left half
+    cells of glide groups in place. ``all_index_3``: try all four index-3 supercells.
+    """
+
+    supercell_gain: float = 0.05
+    all_index_3: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Search:
+        return cls(float(cfg.get("supercell_gain", 0.05)), bool(cfg.get("all_index_3", False)))
+
+    @property
+    def supercells(self) -> tuple[np.ndarray, ...]:
+        """The reciprocal bases of the supercells tried."""
+        return SUPERCELLS_ALL_INDEX_3 if self.all_index_3 else SUPERCELLS
+
+
+V9_SEARCH = Search()
 
 
 @dataclass(frozen=True)
@@ -201,13 +233,13 @@ def prepared(image: np.ndarray) -> tuple[np.ndarray | None, str]:
     return clean(img)
 
 
-def estimate(image: np.ndarray, screen_min: float = 0.2) -> Cell:
+def estimate(image: np.ndarray, screen_min: float = 0.2, search: Search = V9_SEARCH) -> Cell:
     """The scan's cell, averaged over the whole (centre square of the) scan.
 
     Stops early, without refining, when no pair of peaks explains ``screen_min`` of the
     variance (no lattice: most domain images). A pair that looks like a large cell is
     refined all the same: the moire of small aliased cells has strong peaks of a large
-    cell, which `_unalias` undoes.
+    cell, which `_unalias` undoes. ``search``: see `Search`.
     """
     img, reason = prepared(image)
     if img is None:
@@ -232,9 +264,9 @@ def estimate(image: np.ndarray, screen_min: float = 0.2) -> Cell:
     r2 = sample.fit(rec)[0]
     for _ in range(2):  # extinctions: try supercells of the refined cell
         tries = [(sample.fit(c)[0], c) for c in
-                 (_unalias(s @ rec, sample) for s in SUPERCELLS)]
+                 (_unalias(s @ rec, sample) for s in search.supercells)]
         gain, better = max(tries, key=lambda t: t[0])
-        if gain < r2 + SUPERCELL_GAIN:
+        if gain < r2 + search.supercell_gain:
             break
         rec = _unalias(sample.refine(better, 0.1, side), sample)
         r2 = sample.fit(rec)[0]
