@@ -17,7 +17,8 @@ measure. Two ambiguities are settled on the way:
   kept has frequencies under the Nyquist limit (cells of more than ~2 px) and, of
   those, bins the scan best;
 * extinctions: glide lines and centring cancel the lowest peaks, so the strongest
-  peaks may span a subcell; a supercell that explains clearly more is taken instead.
+  peaks may span a subcell; a supercell that explains more is taken instead (how
+  much more: `Search`, a model's setting).
 
 A scan whose lattice bends (drift along the slow axis) fits one averaged cell poorly
 (low R^2) and is left to the other views: averaging it band by band of scan lines was
@@ -61,9 +62,10 @@ class Search:
 
     ``supercell_gain``: the share of variance a supercell must explain beyond its subcell.
     With the same number of bins a supercell has coarser bins, so a true cell's supercells
-    explain *less* (measured: at most -0.008 on the clean cells of five seeds), and any
-    gain means structure the subcell misses (a glide, a centring); v9's 0.05 left half
-    cells of glide groups in place. ``all_index_3``: try all four index-3 supercells.
+    explain *less* (measured: by 0.008 or more wherever v9 found the true cell and read
+    it, five seeds of the evaluation), and a gain means structure the subcell misses (a
+    glide, a centring); v9's 0.05 left half cells of glide groups in place.
+    ``all_index_3``: try all four index-3 supercells (v9 tries two).
     """
 
     supercell_gain: float = 0.05
