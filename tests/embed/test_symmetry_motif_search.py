@@ -93,21 +93,16 @@ def test_glide_groups_get_their_whole_cell(item):
 
 
 @pytest.fixture(scope="module")
-def v9() -> SymmetryExtractor:
-    torch.set_num_threads(2)
-    return SymmetryExtractor(WEIGHTS_V9_DIR)
-
-
-@pytest.fixture(scope="module")
 def v10() -> SymmetryExtractor:
+    torch.set_num_threads(2)
     return SymmetryExtractor(WEIGHTS_V10_DIR)
 
 
-def test_v10_names_what_v9_misread(v9, v10):
+def test_v10_names_what_v9_misread(v10):
+    """v9 reads these as p4m and cmm (RESULTS.md); v10 names them from the whole cell."""
     items = HALF_CELLS
     imgs = [heldout.make(it) for it in items]
-    for it, old, new in zip(items, v9.analyse(imgs), v10.analyse(imgs), strict=True):
-        assert old.symmetry != it["group"]
+    for it, new in zip(items, v10.analyse(imgs), strict=True):
         assert new.seen == "averaged cell" and new.symmetry == it["group"]
         edge = it["size"] / it["cells"]
         assert max(new.lattice.periods) == pytest.approx(edge, rel=0.15)
@@ -117,9 +112,8 @@ def test_stripes_and_domains_still_abstain_under_v10(v10):
     rng = np.random.default_rng(5)
     imgs = []
     for kind in ("stripe", "labyrinth", "bubble", "written_box"):
-        for _ in range(2):
-            img = render(random_scene(kind, rng, points=256), rng)
-            imgs += [img.phase1, img.amplitude1]
+        img = render(random_scene(kind, rng, points=256), rng)
+        imgs += [img.phase1, img.amplitude1]
     res = v10.analyse(imgs)
     assert all(r.symmetry == "none" and r.reason for r in res)
 
