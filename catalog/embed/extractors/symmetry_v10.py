@@ -1,12 +1,12 @@
-"""``symcat_symmetry.v10``: v9, with the averaged cell's lattice settled more carefully.
+"""``symcat_symmetry.v10``: v9, with the averaged cell's supercell settled more carefully.
 
 v9's network, recipe and rule unchanged, except how `symcat.embed.symmetry.motif`
 chooses among cells that fit (``motif.search`` in ``weights_v10/config.json``): a
-supercell that explains more of the variance than its subcell is taken (glide lines
-and centring hide the lowest spectrum peaks; v9 wanted 0.05 more and kept half cells of
-glide groups), aliases with cells under 3 px are not taken, and all four index-3
-supercells are tried. The folder holds only its config.json (v2's files and v5's
-delta); the stored id hashes all three, so its vectors never mix with v9's.
+supercell that explains 0.01 more of the variance than its subcell is taken (glide
+lines and centring hide the lowest spectrum peaks; v9 wanted 0.05 more and kept half
+cells of glide groups), and all four index-3 supercells are tried. The folder holds
+only its config.json (v2's files and v5's delta); the stored id hashes all three, so
+its vectors never mix with v9's.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v10"
 NAME = "symcat_symmetry.v10"
 SYMMETRY_V10 = delta_recipe_cfg(
     NAME, FOLDER, V5_FOLDER,
-    "symcat_symmetry.v9's recipe and network; the averaged cell's supercells and aliases "
-    "settled by the variance they explain; calibrated groups with a 'none' outcome")
+    "symcat_symmetry.v9's recipe and network; the averaged cell's supercells settled by "
+    "the variance they explain; calibrated groups with a 'none' outcome")
 
 
 @register_extractor(SYMMETRY_V10)

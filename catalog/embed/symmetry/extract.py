@@ -92,7 +92,7 @@ class MotifRule:
     min_r2: float = 0.85
     screen_min_r2: float = 0.2
     targets: tuple[float, ...] = (30.0, 45.0)
-    search: motif.Search = motif.V9_SEARCH  # how aliases and extinctions are settled
+    search: motif.Search = motif.V9_SEARCH  # which supercell is the scan's own cell
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
