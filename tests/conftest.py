@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,9 +74,9 @@ def catalog(settings: Settings) -> Catalog:
     return Catalog(settings=settings)
 
 
-@pytest.fixture()
-def fresh_database_url(server_url: str) -> Iterator[str]:
-    """A brand-new, empty database on the test server, dropped afterwards."""
+@contextmanager
+def new_database(server_url: str) -> Iterator[str]:
+    """A brand-new, empty database on the test server (its URL), dropped afterwards."""
     name = f"symcat_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -89,3 +90,20 @@ def fresh_database_url(server_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture()
+def fresh_database_url(server_url: str) -> Iterator[str]:
+    """A brand-new, empty database on the test server, dropped afterwards."""
+    with new_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_catalog(server_url: str) -> Iterator[Catalog]:
+    """A migrated catalog of its own for one test module: for modules whose tests only
+    read what one costly setup stored (the per-test `catalog` is emptied each time)."""
+    with new_database(server_url) as url:
+        settings = Settings(database_url=url, site="test-site", instrument="test-pc")
+        get_engine(settings, upgrade=True)
+        yield Catalog(settings=settings)

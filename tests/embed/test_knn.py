@@ -64,8 +64,11 @@ def add_synthetic_scans(engine: Engine, name: str, n: int, dim: int, seed: int =
     return StoredModel(model_id, name, name, dim), centres, list(ids), vectors
 
 
-@pytest.fixture()
-def clustered(catalog: Catalog) -> tuple[Catalog, StoredModel, np.ndarray]:
+@pytest.fixture(scope="module")
+def clustered(module_catalog: Catalog) -> tuple[Catalog, StoredModel, np.ndarray]:
+    """Built once for the module (the index build and its probe measurement take seconds);
+    the tests read it, and the one that adds a model adds its own."""
+    catalog = module_catalog
     model, centres, _, _ = add_synthetic_scans(catalog.engine, "test.clustered", N, DIM)
     ensure_index(catalog.engine, model.id, DIM)  # builds the graph and measures its probe
     with catalog.engine.connect() as conn:
