@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v8",
     "symcat.embed.extractors.symmetry_v9",
     "symcat.embed.extractors.symmetry_v10",
+    "symcat.embed.extractors.symmetry_v11",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

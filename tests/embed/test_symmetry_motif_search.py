@@ -19,7 +19,7 @@ from symcat.embed.symmetry.extract import (
     WEIGHTS_V10_DIR,
     SymmetryExtractor,
 )
-from symcat.embed.symmetry.motif import V9_SEARCH, Search, _Binner
+from symcat.embed.symmetry.motif import V9_SEARCH, Binner, Search
 from symcat.ingest.synth.domains import random_scene, render
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -74,7 +74,7 @@ def test_a_true_cells_supercells_explain_less(edge, angle):
     img, vectors = dots(256, edge, angle)
     cell = motif.estimate(img, search=V10_SEARCH)
     prep, _ = motif.prepared(img)
-    sample = _Binner(prep, motif.SAMPLE)
+    sample = Binner(prep, motif.SAMPLE)
     r2 = sample.fit(cell.reciprocal)[0]
     for sup in V10_SEARCH.supercells:
         assert sample.fit(sup @ cell.reciprocal)[0] < r2

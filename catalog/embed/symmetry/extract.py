@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from symcat.embed.symmetry import motif
+from symcat.embed.symmetry import drift, motif
+from symcat.embed.symmetry.drift import Drift
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.lattice import (
     FineSearch,
@@ -44,6 +45,7 @@ WEIGHTS_V5_DIR = Path(__file__).parent / "weights_v5"  # v2's weight files + a d
 WEIGHTS_V8_DIR = Path(__file__).parent / "weights_v8"  # config only: v5's network
 WEIGHTS_V9_DIR = Path(__file__).parent / "weights_v9"  # config only: v5's network
 WEIGHTS_V10_DIR = Path(__file__).parent / "weights_v10"  # config only: v5's network
+WEIGHTS_V11_DIR = Path(__file__).parent / "weights_v11"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -93,17 +95,25 @@ class MotifRule:
     screen_min_r2: float = 0.2
     targets: tuple[float, ...] = (30.0, 45.0)
     search: motif.Search = motif.V9_SEARCH  # which supercell is the scan's own cell
+    # symcat_symmetry.v11: a small cell that explains too little of the scan is averaged
+    # again with the scan lines' drift undone (`drift`); None: not tried
+    drift: Drift | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
         return cls(float(cfg["below_px"]), float(cfg["min_r2"]), float(cfg["screen_min_r2"]),
                    tuple(float(t) for t in cfg["targets"]),
-                   motif.Search.from_config(cfg.get("search", {})))
+                   motif.Search.from_config(cfg.get("search", {})),
+                   Drift.from_config(cfg["drift"]) if "drift" in cfg else None)
 
     def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray]] | None:
         """The averaged cell's lattice and views; None where the rule does not apply (no
-        small cell, or one that explains too little of the scan)."""
+        small cell, or one that explains too little of the scan, drift undone or not)."""
         cell = motif.estimate(grey, self.screen_min_r2, self.search)
+        if not cell.found or cell.period >= self.below_px:
+            return None
+        if cell.r2 < self.min_r2 and self.drift is not None:
+            cell = drift.estimate(grey, self.screen_min_r2, self.search, self.drift)
         if not cell.found or cell.period >= self.below_px or cell.r2 < self.min_r2:
             return None
         return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)

@@ -21,8 +21,10 @@ measure. Two ambiguities are settled on the way:
   much more: `Search`, a model's setting).
 
 A scan whose lattice bends (drift along the slow axis) fits one averaged cell poorly
-(low R^2) and is left to the other views: averaging it band by band of scan lines was
-tried and was right as often as it was wrong (benchmarks/RESULTS.md).
+(low R^2): `symcat.embed.symmetry.drift` tracks the bend and undoes it (from
+symcat_symmetry.v11 on). Averaging such a scan band by band of scan lines, each band
+with its own cell, was tried and was right as often as it was wrong
+(benchmarks/RESULTS.md).
 
 Numpy and scipy only (no torch): it runs in forked worker processes. Never raises on
 bad values: the outcome then is a `Cell` with ``found=False`` and a reason.
@@ -99,6 +101,8 @@ class Cell:
     reciprocal: np.ndarray = field(default_factory=lambda: np.zeros((2, 2)))
     r2: float = 0.0
     average: np.ndarray | None = None  # (BINS, BINS)
+    # per scan line (row), the x shift undone before averaging (`drift`); None: none
+    line_shift: np.ndarray | None = None
 
     @property
     def vectors(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -116,12 +120,15 @@ def _none(reason: str, r2: float = 0.0) -> Cell:
     return Cell(False, reason, r2=r2)
 
 
-class _Binner:
+class Binner:
     """Pixel values and centres, binned by their position in a candidate cell."""
 
-    def __init__(self, img: np.ndarray, most: int | None = None) -> None:
+    def __init__(self, img: np.ndarray, most: int | None = None,
+                 line_shift: np.ndarray | None = None) -> None:
         h, w = img.shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
+        if line_shift is not None:  # each scan line moved back by its drift (`drift`)
+            xx = xx - line_shift[:, None]
         self.xy = np.stack([xx.ravel(), yy.ravel()])
         self.values = img.ravel()
         if most is not None and self.values.size > most:
@@ -195,7 +202,7 @@ def _reduce(rec: np.ndarray) -> np.ndarray:
     return np.stack([a, b])
 
 
-def _unalias(rec: np.ndarray, binner: _Binner) -> np.ndarray:
+def _unalias(rec: np.ndarray, binner: Binner) -> np.ndarray:
     """Of the lattices that bin the pixels alike (rows shifted by whole cycles per
     pixel), the one under the Nyquist limit that bins the scan best (ties: the smaller
     cell)."""
@@ -212,7 +219,7 @@ def _unalias(rec: np.ndarray, binner: _Binner) -> np.ndarray:
     return max((f for f in found if f[0] >= top - 0.01), key=lambda f: f[1])[2]
 
 
-def _filled(mean: np.ndarray, count: np.ndarray) -> np.ndarray:
+def filled(mean: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Empty bins (few pixels) take the mean of their neighbours."""
     if not (count == 0).any():
         return mean
@@ -246,8 +253,15 @@ def estimate(image: np.ndarray, screen_min: float = 0.2, search: Search = V9_SEA
     img, reason = prepared(image)
     if img is None:
         return _none(reason)
+    return estimate_prepared(img, screen_min, search)
+
+
+def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
+                      search: Search = V9_SEARCH) -> Cell:
+    """`estimate` of an image already `prepared` (any rectangle: `drift` passes a band of
+    scan lines)."""
     side = max(img.shape)
-    sample = _Binner(img, SAMPLE)
+    sample = Binner(img, SAMPLE)
     qs = _peaks(img)
     pairs = []
     for i, a in enumerate(qs):
@@ -272,8 +286,8 @@ def estimate(image: np.ndarray, screen_min: float = 0.2, search: Search = V9_SEA
             break
         rec = _unalias(sample.refine(better, 0.1, side), sample)
         r2 = sample.fit(rec)[0]
-    r2, mean, count = _Binner(img).fit(rec)
-    return Cell(True, "", rec, r2, _filled(mean, count))
+    r2, mean, count = Binner(img).fit(rec)
+    return Cell(True, "", rec, r2, filled(mean, count))
 
 
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
