@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from symcat.store.models import Scan, SymmetryPrediction
+from symcat.store.models import EmbeddingModel, Scan, SymmetryPrediction
 
 # Public filter name -> column. Aliases keep the client short to type.
 FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
@@ -57,9 +57,18 @@ FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
 
 
 def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
-    """A scan's value of `column` in its newest symmetry model's prediction (or null)."""
-    return (select(column).where(SymmetryPrediction.scan_id == Scan.id)
-            .order_by(SymmetryPrediction.model_id.desc()).limit(1).scalar_subquery())
+    """A scan's value of `column` in its newest symmetry model's prediction (or null).
+
+    Newest by version (``symcat_symmetry.v11`` over ``.v9``), not by when a model was
+    first used here: re-running an older version to compare must not change what the
+    filter answers. Names without a version: the one registered last.
+    """
+    version = func.substring(EmbeddingModel.name, r"\.v([0-9]+)$").cast(Integer)
+    return (select(column)
+            .join(EmbeddingModel, EmbeddingModel.id == SymmetryPrediction.model_id)
+            .where(SymmetryPrediction.scan_id == Scan.id)
+            .order_by(version.desc().nulls_last(), SymmetryPrediction.model_id.desc())
+            .limit(1).scalar_subquery())
 
 
 # Symmetry predictions (issue 12): `symmetry = p4m and symmetry_p >= 0.9`, `symmetry = none`.

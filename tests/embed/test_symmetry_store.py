@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from symcat.client import Catalog
 from symcat.embed.registry import available
@@ -65,3 +65,30 @@ def test_worker_processes_store_the_same_predictions(catalog: Catalog, domain_fi
     here = stored()
     assert len(forked) == n and [r[:2] + r[3:] for r in forked] == [r[:2] + r[3:] for r in here]
     assert [r[2] for r in forked] == pytest.approx([r[2] for r in here], abs=1e-5)
+
+
+def test_the_filter_reads_the_newest_version_not_the_last_registered(catalog: Catalog,
+                                                                     domain_files: Path):
+    """v11's answer stands when v9 is run after it (to compare): newest by version."""
+    catalog.ingest([domain_files], jobs=1)
+    scan = catalog.scans().iloc[0]["id"]
+    with catalog.engine.begin() as conn:
+        ids = {}
+        for name in ("symcat_symmetry.v11", "symcat_symmetry.v9", "lab.custom_symmetry"):
+            ids[name] = conn.execute(text(
+                "INSERT INTO embedding_models (name, family, dim, config) "
+                "VALUES (:n, 'symcat_symmetry', 512, '{}') RETURNING id"), {"n": name}
+            ).scalar_one()
+        assert ids["symcat_symmetry.v9"] > ids["symcat_symmetry.v11"]  # registered later
+
+        def predict(name: str, group: str, p: float) -> None:
+            conn.execute(text(
+                "INSERT INTO symmetry_predictions (scan_id, model_id, symmetry, probability, "
+                "p_none, top_group, reason) VALUES (:s, :m, :g, :p, 0, :g, '')"),
+                {"s": scan, "m": ids[name], "g": group, "p": p})
+
+        predict("symcat_symmetry.v11", "p4m", 0.95)
+        predict("symcat_symmetry.v9", "pmm", 0.6)
+        predict("lab.custom_symmetry", "p2", 0.99)  # no version: after every versioned one
+    assert list(catalog.scans("symmetry = p4m and symmetry_p >= 0.9")["id"]) == [scan]
+    assert catalog.scans("symmetry = pmm").empty and catalog.scans("symmetry = p2").empty
