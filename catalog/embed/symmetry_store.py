@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v10"  # v9; supercells settled by the variance they explain
+SYMMETRY_MODEL = "symcat_symmetry.v11"  # v10; small cells of drift-bent scans averaged unbent
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
