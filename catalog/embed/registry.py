@@ -32,6 +32,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v9",
     "symcat.embed.extractors.symmetry_v10",
     "symcat.embed.extractors.symmetry_v11",
+    "symcat.embed.extractors.symmetry_v12",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

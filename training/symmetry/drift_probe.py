@@ -7,7 +7,7 @@ are bent scans whose undone cell explains 0.75-0.85. This probe runs v11 and v11
 lower bar for the drift-undone cell only (``--min-r2``) on the evaluation's items at
 >= 8 cells (`benchmarks/heldout_wallpaper.py`, as `benchmarks/symmetry_eval.py` draws
 them), and prints per seed what changed. It changes no shipped model: a lower bar would
-be a new version, measured with `symmetry_eval.py`.
+be a new version (`symcat_symmetry.v12`: 0.75), measured with `symmetry_eval.py`.
 
     python -m training.symmetry.drift_probe --min-r2 0.75 --seeds 13 11 19 5   # CPU
 """
@@ -25,35 +25,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
-from symcat.embed.symmetry import drift, motif  # noqa: E402
-from symcat.embed.symmetry.extract import (  # noqa: E402
-    WEIGHTS_V11_DIR,
-    MotifRule,
-    SymmetryExtractor,
-)
-from symcat.embed.symmetry.lattice import Lattice  # noqa: E402
+from symcat.embed.symmetry.extract import WEIGHTS_V11_DIR, SymmetryExtractor  # noqa: E402
 
 BINS = ((2, 4), (4, 8), (8, 16), (16, 50))  # symmetry_eval.py's
 AT_LEAST_8 = ("8-16", "16-50")
-
-
-@dataclasses.dataclass(frozen=True)
-class LowerDriftBar(MotifRule):
-    """v11's rule, with its own bar for a drift-undone cell."""
-
-    drift_min_r2: float = 0.85
-
-    def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray]] | None:
-        cell = motif.estimate(grey, self.screen_min_r2, self.search)
-        if not cell.found or cell.period >= self.below_px:
-            return None
-        need = self.min_r2
-        if cell.r2 < self.min_r2 and self.drift is not None:
-            cell = drift.estimate(grey, self.screen_min_r2, self.search, self.drift)
-            need = self.drift_min_r2
-        if not cell.found or cell.period >= self.below_px or cell.r2 < need:
-            return None
-        return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)
 
 
 def main() -> None:
@@ -65,8 +40,10 @@ def main() -> None:
     a = parser.parse_args()
     v11 = SymmetryExtractor(WEIGHTS_V11_DIR)
     variant = SymmetryExtractor(WEIGHTS_V11_DIR)
-    fields = {f.name: getattr(v11.motif, f.name) for f in dataclasses.fields(MotifRule)}
-    variant.motif = LowerDriftBar(**fields, drift_min_r2=a.min_r2)
+    rule = v11.motif
+    assert rule is not None and rule.drift is not None
+    variant.motif = dataclasses.replace(rule, drift=dataclasses.replace(rule.drift,
+                                                                         min_r2=a.min_r2))
     totals = np.zeros(3, int)
     for seed in a.seeds:
         t0 = time.time()

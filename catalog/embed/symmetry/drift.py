@@ -34,18 +34,23 @@ class Drift:
 
     ``bands``: bands of scan lines tracked; ``window_px`` and ``step_px``: the shifts
     tried around each band's predicted one; ``degree``: of the polynomial through the
-    band shifts. Measured in benchmarks/RESULTS.md (symcat_symmetry.v11).
+    band shifts; ``min_r2``: the share of variance a drift-undone cell must explain to
+    be read (None: the same as any averaged cell, `extract.MotifRule.min_r2`). Measured
+    in benchmarks/RESULTS.md (symcat_symmetry.v11, v12).
     """
 
     bands: int = 16
     window_px: float = 1.5
     step_px: float = 0.1
     degree: int = 3
+    min_r2: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> Drift:
+        bar = cfg.get("min_r2")
         return cls(int(cfg.get("bands", 16)), float(cfg.get("window_px", 1.5)),
-                   float(cfg.get("step_px", 0.1)), int(cfg.get("degree", 3)))
+                   float(cfg.get("step_px", 0.1)), int(cfg.get("degree", 3)),
+                   None if bar is None else float(bar))
 
 
 def _bin_index(rec: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

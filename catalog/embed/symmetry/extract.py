@@ -46,6 +46,7 @@ WEIGHTS_V8_DIR = Path(__file__).parent / "weights_v8"  # config only: v5's netwo
 WEIGHTS_V9_DIR = Path(__file__).parent / "weights_v9"  # config only: v5's network
 WEIGHTS_V10_DIR = Path(__file__).parent / "weights_v10"  # config only: v5's network
 WEIGHTS_V11_DIR = Path(__file__).parent / "weights_v11"  # config only: v5's network
+WEIGHTS_V12_DIR = Path(__file__).parent / "weights_v12"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 
@@ -112,9 +113,11 @@ class MotifRule:
         cell = motif.estimate(grey, self.screen_min_r2, self.search)
         if not cell.found or cell.period >= self.below_px:
             return None
+        bar = self.min_r2
         if cell.r2 < self.min_r2 and self.drift is not None:
             cell = drift.estimate(grey, self.screen_min_r2, self.search, self.drift)
-        if not cell.found or cell.period >= self.below_px or cell.r2 < self.min_r2:
+            bar = self.drift.min_r2 if self.drift.min_r2 is not None else self.min_r2
+        if not cell.found or cell.period >= self.below_px or cell.r2 < bar:
             return None
         return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)
 
