@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v11"  # v10; small cells of drift-bent scans averaged unbent
+SYMMETRY_MODEL = "symcat_symmetry.v12"  # v11; drift-undone small cells read at R^2 0.75
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
