@@ -76,9 +76,18 @@ def _wait_gone(pid: int | None, seconds: float = 60) -> bool:
     return False
 
 
+def _as_from_a_terminal() -> None:
+    """Default signal dispositions, as a process started from a shell or a service
+    manager has: one started under `nohup` or as a background job of a script inherits
+    SIGHUP / SIGINT ignored, and symcat rightly leaves ignored signals ignored."""
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _holder(data_dir: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen([sys.executable, "-c", HOLDER], env=_env(data_dir),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               preexec_fn=_as_from_a_terminal)
     assert process.stdout is not None and process.stdout.readline().strip() == "up"
     return process
 
