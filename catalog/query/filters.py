@@ -59,15 +59,17 @@ FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
 def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
     """A scan's value of `column` in its newest symmetry model's prediction (or null).
 
-    Newest by version (``symcat_symmetry.v11`` over ``.v9``), not by when a model was
-    first used here: re-running an older version to compare must not change what the
-    filter answers. Names without a version: the one registered last.
+    Newest by version (``symcat_symmetry.v12@<weights>-pp1`` over ``.v9@...``): model
+    ids are hashes of the names (migration 0005), so the highest id is no order at all,
+    and re-running an older version to compare must not change what the filter answers.
+    Names without a version come after versioned ones, the one registered last first.
     """
-    version = func.substring(EmbeddingModel.name, r"\.v([0-9]+)$").cast(Integer)
+    version = func.substring(EmbeddingModel.name, r"\.v([0-9]+)(?:@[^@]*)?$").cast(Integer)
     return (select(column)
             .join(EmbeddingModel, EmbeddingModel.id == SymmetryPrediction.model_id)
             .where(SymmetryPrediction.scan_id == Scan.id)
-            .order_by(version.desc().nulls_last(), SymmetryPrediction.model_id.desc())
+            .order_by(version.desc().nulls_last(), EmbeddingModel.created_at.desc(),
+                      SymmetryPrediction.model_id.desc())
             .limit(1).scalar_subquery())
 
 

@@ -67,19 +67,26 @@ def test_worker_processes_store_the_same_predictions(catalog: Catalog, domain_fi
     assert [r[2] for r in forked] == pytest.approx([r[2] for r in here], abs=1e-5)
 
 
-def test_the_filter_reads_the_newest_version_not_the_last_registered(catalog: Catalog,
-                                                                     domain_files: Path):
-    """v11's answer stands when v9 is run after it (to compare): newest by version."""
+def test_the_filter_reads_the_newest_version(catalog: Catalog, domain_files: Path):
+    """v11's answer stands beside v9's, also where v9's id is the higher one (ids are
+    hashes of the names: the old rule, highest id, picked v9 here)."""
     catalog.ingest([domain_files], jobs=1)
     scan = catalog.scans().iloc[0]["id"]
     with catalog.engine.begin() as conn:
+        def model_id(name: str) -> int:
+            return conn.execute(text("SELECT symcat_model_id(:n)"), {"n": name}).scalar_one()
+
+        # stored names carry the weights and the preprocessing (registry.ExtractorCfg)
+        v11 = "symcat_symmetry.v11@0123456789ab-pp1"
+        v9 = next(n for n in (f"symcat_symmetry.v9@{k:012x}-pp1" for k in range(100))
+                  if model_id(n) > model_id(v11))
         ids = {}
-        for name in ("symcat_symmetry.v11", "symcat_symmetry.v9", "lab.custom_symmetry"):
+        for name in (v11, v9, "lab.custom_symmetry"):
             ids[name] = conn.execute(text(
                 "INSERT INTO embedding_models (name, family, dim, config) "
                 "VALUES (:n, 'symcat_symmetry', 512, '{}') RETURNING id"), {"n": name}
             ).scalar_one()
-        assert ids["symcat_symmetry.v9"] > ids["symcat_symmetry.v11"]  # registered later
+        assert ids[v9] > ids[v11] and ids[v11] == model_id(v11)
 
         def predict(name: str, group: str, p: float) -> None:
             conn.execute(text(
@@ -87,8 +94,8 @@ def test_the_filter_reads_the_newest_version_not_the_last_registered(catalog: Ca
                 "p_none, top_group, reason) VALUES (:s, :m, :g, :p, 0, :g, '')"),
                 {"s": scan, "m": ids[name], "g": group, "p": p})
 
-        predict("symcat_symmetry.v11", "p4m", 0.95)
-        predict("symcat_symmetry.v9", "pmm", 0.6)
-        predict("lab.custom_symmetry", "p2", 0.99)  # no version: after every versioned one
+        predict(v11, "p4m", 0.95)
+        predict(v9, "pmm", 0.6)
+        predict("lab.custom_symmetry", "p2", 0.99)  # no version: after versioned ones
     assert list(catalog.scans("symmetry = p4m and symmetry_p >= 0.9")["id"]) == [scan]
     assert catalog.scans("symmetry = pmm").empty and catalog.scans("symmetry = p2").empty
