@@ -25,7 +25,7 @@ import numpy as np
 
 from symcat.embed.symmetry import motif
 from symcat.embed.symmetry.lattice import MIN_SIDE
-from symcat.embed.symmetry.motif import BINS, SAMPLE, Binner, Cell, filled
+from symcat.embed.symmetry.motif import BINS, SAMPLE, Binner, Cell, bin_index, filled
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,6 @@ class Drift:
                    None if bar is None else float(bar))
 
 
-def _bin_index(rec: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    u = rec @ np.stack([x, y])
-    f = u - np.floor(u)
-    i = np.minimum((f * BINS).astype(np.int64), BINS - 1)
-    return i[0] * BINS + i[1]
-
-
 def _tracking_order(bands: int) -> list[int]:
     """The two centre bands, then outward, alternating below and above."""
     lo, hi = bands // 2 - 1, bands // 2
@@ -84,7 +77,7 @@ def band_shifts(img: np.ndarray, rec: np.ndarray, drift: Drift) -> np.ndarray:
     def band(b: int, s: float) -> tuple[np.ndarray, np.ndarray]:
         r0, r1 = edges[b], edges[b + 1]
         y = np.repeat(np.arange(r0, r1, dtype=np.float64) + 0.5, w)
-        return img[r0:r1].ravel(), _bin_index(rec, np.tile(xx - s, r1 - r0), y)
+        return img[r0:r1].ravel(), bin_index(rec, np.stack([np.tile(xx - s, r1 - r0), y]))
 
     for b in order:
         step = 1 if b < order[0] else -1  # towards the centre

@@ -120,6 +120,14 @@ def _none(reason: str, r2: float = 0.0) -> Cell:
     return Cell(False, reason, r2=r2)
 
 
+def bin_index(reciprocal: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The averaged cell's bin (flat, of BINS x BINS) of each point ``xy`` (2, N), px."""
+    u = reciprocal @ xy
+    f = u - np.floor(u)
+    i = np.minimum((f * BINS).astype(np.int64), BINS - 1)
+    return i[0] * BINS + i[1]
+
+
 class Binner:
     """Pixel values and centres, binned by their position in a candidate cell."""
 
@@ -138,10 +146,7 @@ class Binner:
 
     def fit(self, reciprocal: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """(R^2, mean per bin, pixels per bin) of the averaged cell."""
-        u = reciprocal @ self.xy
-        f = u - np.floor(u)
-        i = np.minimum((f * BINS).astype(np.int64), BINS - 1)
-        idx = i[0] * BINS + i[1]
+        idx = bin_index(reciprocal, self.xy)
         total = np.bincount(idx, self.values, BINS * BINS)
         count = np.bincount(idx, None, BINS * BINS)
         mean = total / np.maximum(count, 1)
