@@ -22,12 +22,12 @@ from symcat.embed.symmetry.extract import (
     WEIGHTS_V12_DIR,
     SymmetryExtractor,
 )
-from symcat.ingest.synth.domains import random_scene, render
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
-V10_SEARCH = motif.Search(supercell_gain=0.01, all_index_3=True)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_symmetry_motif_search import BAD_INPUT, V10_SEARCH, domain_scenes  # noqa: E402
 
 # Distorted images of the held-out glyph generator (seed 13's evaluation draw) with cells
 # of 4.8 and 7.8 px, drift-bent: one averaged cell explains 0.30 and 0.32 of them, and
@@ -166,21 +166,11 @@ def test_v11_names_bent_scans_that_v10_refuses(v11):
 
 
 def test_stripes_and_domains_still_abstain(drift_model):
-    rng = np.random.default_rng(5)
-    imgs = []
-    for kind in ("stripe", "labyrinth", "bubble", "written_box"):
-        img = render(random_scene(kind, rng, points=256), rng)
-        imgs += [img.phase1, img.amplitude1]
-    res = drift_model.analyse(imgs)
+    res = drift_model.analyse(domain_scenes())
     assert all(r.symmetry == "none" and r.reason for r in res)
 
 
-@pytest.mark.parametrize(("image", "words"), [
-    (np.full((64, 64), np.nan), "NaN"),
-    (np.ones((100, 100)), "constant"),
-    (np.ones((10, 10)), "too small"),
-    (np.random.default_rng(0).normal(size=(128, 128)) * 1e300, "no lattice"),
-], ids=["all-nan", "constant", "tiny", "huge-noise"])
+@BAD_INPUT
 def test_bad_input_abstains_with_a_reason(drift_model, image, words):
     result = drift_model.analyse([image])[0]
     assert result.symmetry == "none" and words in result.reason
