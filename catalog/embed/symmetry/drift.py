@@ -74,12 +74,11 @@ def band_shifts(img: np.ndarray, rec: np.ndarray, drift: Drift) -> np.ndarray:
     shifts = np.full(drift.bands, np.nan)
     order = _tracking_order(drift.bands)
 
-    def band(b: int, s: float) -> tuple[np.ndarray, np.ndarray]:
-        r0, r1 = edges[b], edges[b + 1]
-        y = np.repeat(np.arange(r0, r1, dtype=np.float64) + 0.5, w)
-        return img[r0:r1].ravel(), bin_index(rec, np.stack([np.tile(xx - s, r1 - r0), y]))
-
     for b in order:
+        r0, r1 = edges[b], edges[b + 1]  # the band's pixels, fixed while shifts are tried
+        values = img[r0:r1].ravel()
+        x = np.tile(xx, r1 - r0)
+        y = np.repeat(np.arange(r0, r1, dtype=np.float64) + 0.5, w)
         step = 1 if b < order[0] else -1  # towards the centre
         inner = [shifts[b + step * k] for k in (1, 2) if 0 <= b + step * k < drift.bands]
         inner = [s for s in inner if not np.isnan(s)]
@@ -92,13 +91,13 @@ def band_shifts(img: np.ndarray, rec: np.ndarray, drift: Drift) -> np.ndarray:
             tried = np.arange(guess - drift.window_px, guess + drift.window_px + 1e-9,
                               drift.step_px)
             for s in tried:
-                values, idx = band(b, float(s))
+                idx = bin_index(rec, np.stack([x - float(s), y]))
                 seen = count[idx] > 0
                 scores.append(float(((values[seen] - mean[idx[seen]]) ** 2).mean())
                               if seen.any() else np.inf)
             best = float(tried[int(np.argmin(scores))])
         shifts[b] = best
-        values, idx = band(b, best)
+        idx = bin_index(rec, np.stack([x - best, y]))
         total += np.bincount(idx, values, BINS * BINS)
         count += np.bincount(idx, None, BINS * BINS)
     return shifts
