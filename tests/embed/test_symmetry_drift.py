@@ -4,7 +4,6 @@ which reads such cells at a lower bar."""
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -27,7 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_symmetry_motif_search import BAD_INPUT, V10_SEARCH, domain_scenes  # noqa: E402
+from test_symmetry_motif_search import (  # noqa: E402
+    BAD_INPUT,
+    V10_SEARCH,
+    domain_scenes,
+    recipe_configs,
+)
 
 # Distorted images of the held-out glyph generator (seed 13's evaluation draw) with cells
 # of 4.8 and 7.8 px, drift-bent: one averaged cell explains 0.30 and 0.32 of them, and
@@ -127,12 +131,7 @@ def test_fuzzed_pixels_never_raise_or_warn():
 
 
 def test_v11_config_is_v10s_with_the_drift_settings():
-    v10 = json.loads((WEIGHTS_V10_DIR / "config.json").read_text())
-    v11 = json.loads((WEIGHTS_V11_DIR / "config.json").read_text())
-    assert not list(WEIGHTS_V11_DIR.glob("*.safetensors"))
-    for key in ("lattice", "native", "files", "delta", "temperature", "abstain_below",
-                "groups", "weights_from"):
-        assert v11[key] == v10[key], key
+    v10, v11 = recipe_configs(WEIGHTS_V10_DIR, WEIGHTS_V11_DIR)
     settings = v11["motif"].pop("drift")
     assert v11["motif"] == v10["motif"] and "drift" not in v10["motif"]
     assert Drift.from_config(settings) == Drift()
@@ -189,12 +188,7 @@ def test_registry_modules_embed(name, before):
 
 
 def test_v12_config_is_v11s_with_a_lower_bar_for_drift_undone_cells():
-    v11 = json.loads((WEIGHTS_V11_DIR / "config.json").read_text())
-    v12 = json.loads((WEIGHTS_V12_DIR / "config.json").read_text())
-    assert not list(WEIGHTS_V12_DIR.glob("*.safetensors"))
-    for key in ("lattice", "native", "files", "delta", "temperature", "abstain_below",
-                "groups", "weights_from"):
-        assert v12[key] == v11[key], key
+    v11, v12 = recipe_configs(WEIGHTS_V11_DIR, WEIGHTS_V12_DIR)
     bar = v12["motif"]["drift"].pop("min_r2")
     assert v12["motif"] == v11["motif"] and bar == 0.75
     assert Drift.from_config(v11["motif"]["drift"]).min_r2 is None  # v11: min_r2 (0.85)

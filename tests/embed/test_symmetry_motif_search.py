@@ -52,13 +52,21 @@ def area(cell: motif.Cell) -> float:
     return 1.0 / abs(float(np.linalg.det(cell.reciprocal)))
 
 
-def test_v10_config_is_v9s_with_the_search_settings():
-    v9 = json.loads((WEIGHTS_V9_DIR / "config.json").read_text())
-    v10 = json.loads((WEIGHTS_V10_DIR / "config.json").read_text())
-    assert not list(WEIGHTS_V10_DIR.glob("*.safetensors"))
+def recipe_configs(before: Path, after: Path) -> tuple[dict, dict]:
+    """Two versions' configs, after checking that ``after`` is a recipe on ``before``'s
+    network: no weight files of its own, and the same weights, delta, temperature,
+    groups, lattice and native-view settings."""
+    old = json.loads((before / "config.json").read_text())
+    new = json.loads((after / "config.json").read_text())
+    assert not list(after.glob("*.safetensors"))
     for key in ("lattice", "native", "files", "delta", "temperature", "abstain_below",
                 "groups", "weights_from"):
-        assert v10[key] == v9[key], key
+        assert new[key] == old[key], key
+    return old, new
+
+
+def test_v10_config_is_v9s_with_the_search_settings():
+    v9, v10 = recipe_configs(WEIGHTS_V9_DIR, WEIGHTS_V10_DIR)
     search = v10["motif"].pop("search")
     assert v10["motif"] == v9["motif"] and "search" not in v9["motif"]
     assert Search.from_config(search) == V10_SEARCH
