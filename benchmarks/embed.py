@@ -105,11 +105,15 @@ def main() -> None:
             runs: dict[str, list[Any]] = {c: [] for c in compiles}
             model_rates = [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
-                for _ in range(args.repeat):
+                for r in range(args.repeat):
                     for c in compiles:  # plain and compiled runs alternate too
                         runs[c].append(embed_once(catalog, model, args.batch_size, device,
                                                   workers, pin_slots=slots == "pinned",
                                                   compile_model=c == "on"))
+                        s = runs[c][-1]
+                        print(f"  run {r + 1}{'' if compiles == ['off'] else ' ' + c}: "
+                              f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
+                              f"{memory()}", flush=True)
                     model_rates.append(model_only(model, side, args.batch_size, device,
                                                   args.model_seconds))
             model_rate = max(model_rates)
@@ -364,6 +368,17 @@ def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
         return "check: no stored vectors"
     return (f"check: {len(cosines)} stored vectors against the same scans embedded alone: "
             f"cosine min {min(cosines):.5f}, median {float(np.median(cosines)):.5f}")
+
+
+def memory() -> str:
+    """Free memory and shared memory in use: runs that leave pages behind show up here."""
+    try:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        available = int(info["MemAvailable"].split()[0]) >> 20
+        shm = int(info["Shmem"].split()[0]) >> 20
+    except (OSError, KeyError, ValueError):
+        return "memory: unknown"
+    return f"memory available {available} GB, shared {shm} GB, load {load()}"
 
 
 def breakdown(timings: dict[str, float], workers: int) -> str:

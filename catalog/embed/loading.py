@@ -12,6 +12,7 @@ in the worker by the numpy reference, so every scan gets the same recipe.
 
 from __future__ import annotations
 
+import ctypes
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import psycopg
 import torch
 
 from symcat.embed.native import Sizing, prepare
@@ -93,7 +95,11 @@ class _Head:
 def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing,
                    slots: Slots | None = None) -> RawBatch:
     """Read the chosen channels of `scan_ids` (psycopg connection) into a RawBatch, its
-    planes into a free slot of `slots` where they fit."""
+    planes into a free slot of `slots` where they fit.
+
+    The planes' places are laid out from the channels' heads first, and each stored plane
+    is copied into its place as its row arrives (`_receive`): holding a whole batch's
+    rows first (100 MB at 512 px) cost more than the database's own read."""
     started = time.perf_counter()
     modes: dict[uuid.UUID, str | None] = {}
     heads: dict[uuid.UUID, list[_Head]] = {}
@@ -113,18 +119,53 @@ def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing,
             continue
         ids.append(scan_id)
         chosen.append(picked)
-    wanted = sorted({(scan_id, h.index) for scan_id, hs in zip(ids, chosen, strict=True)
-                     for h in hs})
-    pixels: dict[tuple[uuid.UUID, int], bytes] = {}
-    if wanted:
-        with raw_conn.cursor(binary=True) as cursor:
-            cursor.execute(PIXELS_SQL, ([k[0] for k in wanted], [k[1] for k in wanted]))
-            for scan_id, index, data in cursor:
-                pixels[(scan_id, index)] = data
-    read = time.perf_counter()
-    batch = _assemble(ids, skipped, chosen, pixels, modes, size, slots)
+    layout = _Layout(ids, chosen, slots)
+    try:
+        _receive(raw_conn, layout)
+        read = time.perf_counter()
+        batch = layout.batch(skipped, modes, size)
+    except BaseException:
+        if layout.slot is not None and slots is not None:
+            slots.give_back(layout.slot)  # other workers would wait for it
+        raise
     batch.seconds = {"read": read - started, "decode": time.perf_counter() - read}
     return batch
+
+
+def _receive(raw_conn: Any, layout: _Layout) -> None:
+    """Fetch the wanted planes, each copied to its place in `layout` as it arrives."""
+    wanted = layout.wanted()
+    if not wanted:
+        return
+    chunked = {"size": STREAM_ROWS} if psycopg.pq.version() >= 170000 else {}
+    with raw_conn.cursor(binary=True) as cursor:
+        for scan_id, index, data in cursor.stream(
+                PIXELS_SQL, ([k[0] for k in wanted], [k[1] for k in wanted]), **chunked):
+            layout.put(scan_id, index, data)
+
+
+def keep_freed_memory() -> None:
+    """Have this process (a loading worker) keep freed memory for reuse (glibc only).
+
+    Each stored plane arrives in buffers of its own size (512 KB at 512 px). glibc maps
+    blocks that large from the kernel and unmaps them when freed, so every plane was
+    faulted in afresh, page by page: at 512 px that was most of the plain read's CPU
+    time on the VM (`benchmarks/pixel_read.py`)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
+        libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):  # not glibc: its own policy stays
+        pass
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+
+
+# Rows libpq hands over at a time (libpq 17 or later; one at a time before): a few
+# planes, so the receiving memory is reused instead of a whole batch's worth being
+# faulted in and freed each batch.
+STREAM_ROWS = 8
 
 
 def _choose(mode: str | None, heads: list[_Head]) -> list[_Head]:
@@ -142,56 +183,84 @@ def _batched(heads: list[_Head]) -> bool:
         for h in heads)
 
 
-def _assemble(
-    ids: list[uuid.UUID], skipped: list[tuple[Any, str]], chosen: list[list[_Head]],
-    pixels: dict[tuple[uuid.UUID, int], bytes], modes: dict[uuid.UUID, str | None],
-    size: Sizing, slots: Slots | None = None,
-) -> RawBatch:
-    by_shape: dict[tuple[int, ...], list[int]] = {}
-    others: list[int] = []
-    for position, heads in enumerate(chosen):
-        if _batched(heads):
-            by_shape.setdefault(heads[0].shape, []).append(position)
-        else:
-            others.append(position)
-    slot = slots.take() if slots is not None and by_shape else None
-    offset = 0
-    groups = []
-    for shape, positions in by_shape.items():
-        planes_shape = (3 * len(positions), *shape)
-        size_bytes = nbytes_of(torch.int16, planes_shape)
-        place = None
-        if slot is not None and slots is not None and slots.fits(offset, size_bytes):
-            place = (slots.view(slot, offset, torch.int16, planes_shape), offset)
-            offset += -(-size_bytes // 64) * 64
-        groups.append(_group(positions, [ids[p] for p in positions],
-                             [chosen[p] for p in positions], pixels, shape, place))
-    if slot is not None and slots is not None and offset == 0:
-        slots.give_back(slot)
-        slot = None
-    ready = []
-    for p in others:
-        channels = [StoredChannel(h.name, h.unit, dequantize_u16(
-            pixels[(ids[p], h.index)], h.shape, h.lo, h.hi)) for h in chosen[p]]
-        ready.append(torch.from_numpy(prepare(modes.get(ids[p]), channels, size))
-                     .share_memory_())
-    return RawBatch(ids, skipped, groups, others, ready, slot=slot)
+class _Layout:
+    """Where each chosen plane of a batch goes: scans of one stored shape with finite
+    ranges into one int16 group (in a loading slot where it fits, else fresh shared
+    memory); other scans' planes are kept as bytes for the numpy preprocessing."""
+
+    def __init__(self, ids: list[uuid.UUID], chosen: list[list[_Head]],
+                 slots: Slots | None) -> None:
+        self.ids, self.chosen, self.slots = ids, chosen, slots
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        self.others: list[int] = []
+        for position, heads in enumerate(chosen):
+            if _batched(heads):
+                by_shape.setdefault(heads[0].shape, []).append(position)
+            else:
+                self.others.append(position)
+        self.slot = slots.take() if slots is not None and by_shape else None
+        offset = 0
+        self.groups: list[tuple[list[int], torch.Tensor, int | None]] = []
+        self.places: dict[tuple[uuid.UUID, int], np.ndarray] = {}
+        for shape, positions in by_shape.items():
+            planes_shape = (3 * len(positions), *shape)
+            size_bytes = nbytes_of(torch.int16, planes_shape)
+            if self.slot is not None and slots is not None and slots.fits(offset, size_bytes):
+                planes = slots.view(self.slot, offset, torch.int16, planes_shape)
+                place: int | None = offset
+                offset += -(-size_bytes // 64) * 64
+            else:
+                planes = torch.empty(planes_shape, dtype=torch.int16).share_memory_()
+                place = None
+            view = planes.numpy()
+            for i, p in enumerate(positions):
+                for j, head in enumerate(chosen[p]):
+                    self.places[(ids[p], head.index)] = view[3 * i + j]
+            self.groups.append((positions, planes, place))
+        if self.slot is not None and slots is not None and offset == 0:
+            slots.give_back(self.slot)
+            self.slot = None
+        self.loose: dict[tuple[uuid.UUID, int], bytes] = {}
+
+    def wanted(self) -> list[tuple[uuid.UUID, int]]:
+        return sorted({(self.ids[p], h.index) for p, hs in enumerate(self.chosen)
+                       for h in hs})
+
+    def put(self, scan_id: uuid.UUID, index: int, data: bytes) -> None:
+        place = self.places.pop((scan_id, index), None)
+        if place is None:
+            self.loose[(scan_id, index)] = data
+            return
+        stored = np.frombuffer(data, "<i2")
+        if stored.size != place.size:
+            raise ValueError(f"scan {scan_id} channel {index}: {len(data)} bytes of pixels "
+                             f"stored for a {place.shape} plane")
+        place[...] = stored.reshape(place.shape)
+
+    def batch(self, skipped: list[tuple[Any, str]], modes: dict[uuid.UUID, str | None],
+              size: Sizing) -> RawBatch:
+        if self.places:  # a channel gone between the two queries (deleted meanwhile)
+            scan_id, index = next(iter(self.places))
+            raise ValueError(f"scan {scan_id} channel {index}: its pixels were not found "
+                             "(deleted while it was being embedded?)")
+        groups = [_group(positions, [self.chosen[p] for p in positions], planes, place)
+                  for positions, planes, place in self.groups]
+        ready = []
+        for p in self.others:
+            channels = [StoredChannel(h.name, h.unit, dequantize_u16(
+                self.loose[(self.ids[p], h.index)], h.shape, h.lo, h.hi))
+                for h in self.chosen[p]]
+            ready.append(torch.from_numpy(prepare(modes.get(self.ids[p]), channels, size))
+                         .share_memory_())
+        return RawBatch(self.ids, skipped, groups, self.others, ready, slot=self.slot)
 
 
-def _group(
-    positions: list[int], ids: list[uuid.UUID], chosen: list[list[_Head]],
-    pixels: dict[tuple[uuid.UUID, int], bytes], shape: tuple[int, ...],
-    place: tuple[torch.Tensor, int] | None = None,
-) -> PlaneGroup:
-    """The group's planes in `place` (a slot's view and its offset), else in fresh shared
-    memory."""
-    planes = (place[0] if place is not None
-              else torch.empty((3 * len(positions), *shape), dtype=torch.int16).share_memory_())
-    view = planes.numpy()
+def _group(positions: list[int], chosen: list[list[_Head]], planes: torch.Tensor,
+           place: int | None) -> PlaneGroup:
+    """The group's description: its planes are in a slot at byte `place`, or `planes`."""
     lo, hi, kind, period = [], [], [], []
-    for i, (scan_id, heads) in enumerate(zip(ids, chosen, strict=True)):
-        for j, head in enumerate(heads):
-            view[3 * i + j] = np.frombuffer(pixels[(scan_id, head.index)], "<i2").reshape(shape)
+    for heads in chosen:
+        for head in heads:
             role, cycle = channel_role(head.name, head.unit)
             lo.append(head.lo)
             hi.append(head.hi)
@@ -201,7 +270,7 @@ def _group(
     return PlaneGroup(positions, None if place is not None else planes,
                       lo=torch.tensor(lo, dtype=f64), hi=torch.tensor(hi, dtype=f64),
                       kind=torch.tensor(kind), period=torch.tensor(period, dtype=f64),
-                      shape=tuple(planes.shape), offset=place[1] if place is not None else 0)
+                      shape=tuple(planes.shape), offset=place if place is not None else 0)
 
 
 def device_groups(

@@ -415,9 +415,11 @@ def _as_is(item: Any) -> Any:
 
 
 def _init_worker(_: int) -> None:
+    from symcat.embed.loading import keep_freed_memory
     from symcat.store.engine import dispose_all
 
     dispose_all(close=False)  # never touch the parent's pooled sockets after fork
+    keep_freed_memory()
 
 
 # -- writing (in a thread) --------------------------------------------------------------

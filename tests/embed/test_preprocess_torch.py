@@ -134,3 +134,38 @@ def test_catalog_rows_give_the_same_images_both_ways(catalog, tmp_path: Path) ->
         got = device_images(batch, 96, "cpu").numpy()
         difference = np.abs(got.astype(np.int16) - ref_images.numpy().astype(np.int16))
         assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
+
+
+def test_planes_read_into_a_loading_slot_match_fresh_memory(catalog, tmp_path: Path) -> None:
+    """Planes copied into a reused slot as their rows arrive give the images that planes in
+    fresh shared memory give, and the slot is handed back when its batch is done."""
+    from sqlalchemy import select
+
+    from symcat.embed.loading import device_groups, read_raw_batch
+    from symcat.embed.slots import Slots
+    from symcat.ingest.synth.dataset import generate_dataset
+    from symcat.store.models import Scan
+
+    generate_dataset(tmp_path, 5, seed=9, points=48)
+    catalog.ingest([tmp_path], jobs=1)
+    with catalog.engine.connect() as conn:
+        ids = list(conn.execute(select(Scan.id).order_by(Scan.id)).scalars())
+    slots = Slots(1, 2 * 3 * len(ids) * 48 * 48, pin=False)
+    raw = catalog.engine.raw_connection()
+    try:
+        for _ in range(2):  # the second read reuses the slot the first gave back
+            fresh = read_raw_batch(raw.driver_connection, ids, 64)
+            slotted = read_raw_batch(raw.driver_connection, ids, 64, slots)
+            assert slotted.slot == 0 and slotted.groups[0].pixels is None
+            assert fresh.slot is None and fresh.groups[0].pixels is not None
+            got = dict(zip(slotted.ids, (img for _, group in device_groups(
+                slotted, 64, "cpu", slots) for img in group), strict=True))
+            want = dict(zip(fresh.ids, (img for _, group in device_groups(
+                fresh, 64, "cpu") for img in group), strict=True))
+            assert got.keys() == want.keys() and len(got) == len(ids)
+            for scan_id, image in want.items():
+                assert torch.equal(got[scan_id], image)
+            slots.give_back(slotted.slot)
+    finally:
+        raw.close()
+        slots.close()
