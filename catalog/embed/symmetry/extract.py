@@ -123,8 +123,11 @@ class MotifRule:
 
 
 @dataclass(frozen=True)
-class SymmetryPrediction:
+class GroupPredictions:
     """Per-image top-k groups, their MC-mean probabilities and uncertainty scores.
+
+    The network's answer for a batch; what the catalog stores per scan is
+    `symcat.store.models.SymmetryPrediction` (written by `symcat.embed.symmetry_store`).
 
     ``entropy`` is the predictive entropy of the mean distribution (0 to ln 17);
     ``mutual_info`` is its epistemic part (entropy minus mean per-sample entropy);
@@ -215,7 +218,7 @@ class SymmetryExtractor:
 
     @torch.no_grad()
     def predict_from_features(self, feats: np.ndarray, k: int = 3,
-                              mc_samples: int | None = None, seed: int = 0) -> SymmetryPrediction:
+                              mc_samples: int | None = None, seed: int = 0) -> GroupPredictions:
         """Top-k groups from stored features, with MC-dropout uncertainty."""
         t = mc_samples or self.mc_samples
         f = torch.as_tensor(feats, dtype=torch.float32, device=self.device)
@@ -230,7 +233,7 @@ class SymmetryExtractor:
         per = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean(0)
         top_p, top_i = mean.topk(k, dim=-1)
         top1 = probs.gather(-1, top_i[None, :, :1].expand(t, -1, 1))[..., 0]
-        return SymmetryPrediction(
+        return GroupPredictions(
             groups=[[self.groups[j] for j in row] for row in top_i.tolist()],
             probs=top_p.cpu().numpy(),
             mean_probs=mean.cpu().numpy(),
@@ -239,7 +242,7 @@ class SymmetryExtractor:
             top1_std=top1.std(0).cpu().numpy(),
         )
 
-    def predict(self, images, k: int = 3, mc_samples: int | None = None) -> SymmetryPrediction:
+    def predict(self, images, k: int = 3, mc_samples: int | None = None) -> GroupPredictions:
         """Top-k plane groups of each image with probabilities and uncertainty."""
         return self.predict_from_features(self.features(images), k, mc_samples)
 
