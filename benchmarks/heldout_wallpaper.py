@@ -1,9 +1,12 @@
 """A wallpaper-group generator written apart from training's, for evaluation only.
 
 Training renders motifs on a fractional grid (training/symmetry/generate.py). This one
-evaluates a continuous "glyph" motif (a few strokes: line segments with round ends,
-never used in training) at every pixel's fractional coordinates and sums it over the
-group's operations, so the pattern is exactly invariant without any grid. It shares
+evaluates a continuous motif at every pixel's fractional coordinates and sums it over the
+group's operations, so the pattern is exactly invariant without any grid. Motif families,
+none used in training: "glyph" (a few strokes: line segments with round ends; the
+benchmark's main family), "fourier" (a random sum of low-order plane waves of the cell,
+amplitudes falling with the order) and "gaussian" (a few round blobs of their own widths
+and signs, a different shape and code from training's "atoms"). It shares
 only the operation table (symcat.embed.symmetry.groups: the ITA definitions). Whole
 images at 192 to 512 px with 2 to 50 cells across, any orientation; optional
 distortions (non-square pixels, shear, drift, line offsets, missing lines, noise).
@@ -12,6 +15,7 @@ distortions (non-square pixels, shear, drift, line offsets, missing lines, noise
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -53,16 +57,96 @@ def glyph(u: np.ndarray, strokes: np.ndarray, width: float) -> np.ndarray:
     return out
 
 
+def fourier(u: np.ndarray, waves: np.ndarray) -> np.ndarray:
+    """Sum of plane waves a cos(2 pi k.u + phase), k integer: periodic on the cell."""
+    out = np.zeros(u.shape[1:])
+    for k1, k2, amp, phase in waves:
+        out += amp * np.cos(2 * math.pi * (k1 * u[0] + k2 * u[1]) + phase)
+    return out
+
+
+def blobs(u: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Sum of round blobs (fractional units, periodic), each with its own width and sign."""
+    out = np.zeros(u.shape[1:])
+    frac = u - np.floor(u)
+    for x, y, width, amp in centres:
+        best = np.full(u.shape[1:], np.inf)
+        for s1 in (-1, 0, 1):
+            for s2 in (-1, 0, 1):
+                best = np.minimum(best, (frac[0] + s1 - x) ** 2 + (frac[1] + s2 - y) ** 2)
+        out += amp * np.exp(-best / (2 * width**2))
+    return out
+
+
+MOTIFS = ("glyph", "fourier", "gaussian")
+
+
+def motif_field(kind: str, group: str, rng: np.random.Generator) -> Any:
+    """A random motif of family `kind` as a function of fractional coordinates (2, H, W),
+    drawn again until the group's sum of it has no translation the cell does not have: a
+    few plane waves can all lie on a sublattice (every k1 + k2 even, say), and the image
+    would then show a smaller or centred cell than its label."""
+    for _ in range(50):
+        field_of = _draw_motif(kind, rng)
+        if _only_cell_translations(group, field_of):
+            return field_of
+    raise RuntimeError(f"no {kind} motif for {group} without extra translations in 50 draws")
+
+
+def _draw_motif(kind: str, rng: np.random.Generator) -> Any:
+    if kind == "fourier":
+        orders = [(k1, k2) for k1 in range(-3, 4) for k2 in range(0, 4)
+                  if (k2 > 0 or k1 > 0) and k1 * k1 + k2 * k2 <= 10]
+        picked = rng.choice(len(orders), size=int(rng.integers(5, 10)), replace=False)
+        waves = np.array([(*orders[i], rng.normal() / (1 + orders[i][0] ** 2 + orders[i][1] ** 2)
+                           ** 0.75, rng.uniform(0, 2 * math.pi)) for i in picked])
+        return lambda u: fourier(u, waves)
+    if kind == "gaussian":
+        n = int(rng.integers(2, 6))
+        centres = np.column_stack([rng.uniform(0, 1, n), rng.uniform(0, 1, n),
+                                   rng.uniform(0.04, 0.12, n),
+                                   rng.uniform(0.4, 1.0, n) * rng.choice([-1, 1], n)])
+        return lambda u: blobs(u, centres)
+    raise ValueError(f"unknown motif family {kind!r}; known: {', '.join(MOTIFS)}")
+
+
+PURITY_GRID = 24  # fractional steps tried as translations: halves, thirds, quarters, sixths
+
+
+def _only_cell_translations(group: str, field_of: Any) -> bool:
+    """Whether the group's sum of the motif repeats only by the cell (and the group's own
+    centring), checked on a grid of the cell; a flat sum fails too."""
+    n = PURITY_GRID
+    u = np.mgrid[0:n, 0:n].astype(float) / n
+    field = np.zeros((n, n))
+    own = set()
+    for op in operations(group):
+        m = np.array(op.matrix, dtype=float)
+        t = np.array([float(x) for x in op.shift])
+        field += field_of(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None])
+        if op.matrix == ((1, 0), (0, 1)):
+            own.add((round(float(op.shift[0]) * n) % n, round(float(op.shift[1]) * n) % n))
+    tol = 1e-6 * (np.ptp(field) + 1e-12)
+    if np.ptp(field) < 1e-9:
+        return False
+    return not any(np.abs(np.roll(field, (a, b), axis=(0, 1)) - field).max() < tol
+                   for a in range(n) for b in range(n) if (a, b) not in own)
+
+
 def render(group: str, size: int, cells: float, rng: np.random.Generator,
-           distort: bool, samples: int = 1) -> np.ndarray:
+           distort: bool, samples: int = 1, motif: str = "glyph") -> np.ndarray:
     """One ``(size, size)`` float image in [0, 1] of ``group`` with ``cells`` across, its
     motif sampled at each pixel's centre (``samples`` > 1: the mean of samples x samples
-    points per pixel, band-limited as a probe's image is; the same draws otherwise)."""
+    points per pixel, band-limited as a probe's image is; the same draws otherwise).
+    A glyph image is drawn exactly as before the other families existed."""
     basis = lattice_basis(group, size / cells, rng)
-    n_strokes = int(rng.integers(2, 5))
-    strokes = [(rng.uniform(0, 1, 2), rng.uniform(0, 1, 2) * 0.5, rng.uniform(0.5, 1.0)
-                * rng.choice([-1, 1])) for _ in range(n_strokes)]
-    strokes = [(p0, p0 + d, a) for p0, d, a in strokes]
+    if motif == "glyph":
+        n_strokes = int(rng.integers(2, 5))
+        strokes = [(rng.uniform(0, 1, 2), rng.uniform(0, 1, 2) * 0.5, rng.uniform(0.5, 1.0)
+                    * rng.choice([-1, 1])) for _ in range(n_strokes)]
+        strokes = [(p0, p0 + d, a) for p0, d, a in strokes]
+    else:
+        field_of = motif_field(motif, group, rng)
     side = size * samples
     yy, xx = (np.mgrid[0:side, 0:side].astype(float) + 0.5) / samples
     pts = np.stack([xx - size / 2, yy - size / 2])
@@ -74,11 +158,13 @@ def render(group: str, size: int, cells: float, rng: np.random.Generator,
     u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), pts) + rng.uniform(0, 1, 2)[:, None,
                                                                                     None]
     field = np.zeros((side, side))
-    width = rng.uniform(0.03, 0.07)
+    if motif == "glyph":
+        width = rng.uniform(0.03, 0.07)
+        field_of = lambda v: glyph(v, strokes, width)  # noqa: E731
     for op in operations(group):
         m = np.array(op.matrix, dtype=float)
         t = np.array([float(x) for x in op.shift])
-        field += glyph(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None], strokes, width)
+        field += field_of(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None])
     if samples > 1:
         field = field.reshape(size, samples, size, samples).mean((1, 3))
     img = (field - field.min()) / (np.ptp(field) + 1e-12)
@@ -91,7 +177,7 @@ def render(group: str, size: int, cells: float, rng: np.random.Generator,
 
 
 def dataset(n_per_bin: int, seed: int, bins: tuple[tuple[float, float], ...],
-            distort_frac: float = 0.5) -> list[dict]:
+            distort_frac: float = 0.5, motif: str = "glyph") -> list[dict]:
     """Images spread evenly over cell bins and groups; each with its labels."""
     rng = np.random.default_rng(seed)
     items = []
@@ -102,10 +188,12 @@ def dataset(n_per_bin: int, seed: int, bins: tuple[tuple[float, float], ...],
             size = int(rng.choice([192, 256, 384, 512]))
             distort = bool(rng.uniform() < distort_frac)
             items.append({"group": group, "cells": cells, "size": size, "distort": distort,
-                          "bin": f"{lo:g}-{hi:g}", "seed": int(rng.integers(1 << 31))})
+                          "bin": f"{lo:g}-{hi:g}", "seed": int(rng.integers(1 << 31)),
+                          "motif": motif})
     return items
 
 
 def make(item: dict) -> np.ndarray:
     rng = np.random.default_rng(item["seed"])
-    return render(item["group"], item["size"], item["cells"], rng, item["distort"])
+    return render(item["group"], item["size"], item["cells"], rng, item["distort"],
+                  motif=item.get("motif", "glyph"))

@@ -13,6 +13,8 @@ Also by cell edge in pixels as scanned, where small cells stop carrying their mo
     python benchmarks/symmetry_eval.py --n-per-bin 34 --domains 40           # CPU, small
     python benchmarks/symmetry_eval.py --n-per-bin 102 --domains 200 --atoms 170 \
         --device cuda --workers 16                                             # GPU
+    python benchmarks/symmetry_eval.py --n-per-bin 0 --domains 0 --atoms 0 --motifs 34 \
+        --models v10,v12 --workers 2                        # the other motif families only
 
 top-1 counts an abstention as a miss; "answered" is the share not abstaining; ECE
 (15 bins) compares the calibrated probability of the top plane group with its accuracy.
@@ -88,6 +90,14 @@ def atoms_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
     return [(GROUPS[int(y)], imgs[i]) for i, y in enumerate(labels)]
 
 
+def make_all(items: list[dict], workers: int) -> list[np.ndarray]:
+    """The held-out generator's images of `items`, in `workers` processes."""
+    if not workers:
+        return [heldout.make(it) for it in items]
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.map(heldout.make, items, chunksize=4)
+
+
 def summarise(rows: list[dict]) -> dict:
     if not rows:
         return {}
@@ -130,6 +140,9 @@ def main() -> None:
     p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
     p.add_argument("--domains", type=int, default=40, help="non-periodic domain images")
     p.add_argument("--atoms", type=int, default=68, help="training's held-out atoms images")
+    p.add_argument("--motifs", type=int, default=0, metavar="N",
+                   help="also N images per cells bin of each other held-out motif family "
+                        "(fourier, gaussian: heldout_wallpaper.MOTIFS), reported apart")
     p.add_argument("--seed", type=int, default=20261130)
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0, help="processes for images and lattices")
@@ -152,15 +165,17 @@ def main() -> None:
     load0 = os.getloadavg()
     t0 = time.time()
     items = heldout.dataset(a.n_per_bin, a.seed, BINS)
-    if a.workers:
-        with mp.get_context("fork").Pool(a.workers) as pool:
-            glyphs = pool.map(heldout.make, items, chunksize=4)
-    else:
-        glyphs = [heldout.make(it) for it in items]
+    glyphs = make_all(items, a.workers)
     atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
     domains = domain_images(a.domains, a.seed + 2)
-    print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images "
-          f"in {time.time() - t0:.0f} s", flush=True)
+    others: dict[str, tuple[list[dict], list[np.ndarray]]] = {}
+    for k, motif in enumerate(m for m in heldout.MOTIFS if m != "glyph"):
+        if a.motifs:
+            more = heldout.dataset(a.motifs, a.seed + 3 + k, BINS, motif=motif)
+            others[motif] = (more, make_all(more, a.workers))
+    print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
+          + "".join(f", {len(v[0])} {m}" for m, v in others.items())
+          + f" in {time.time() - t0:.0f} s", flush=True)
     folders = {"v1": a.v1, "v2": a.v2, "v3": a.v3, "v4": a.v4, "v5": a.v5, "v6": a.v6}
     folders.update(e.split("=", 1) for e in a.extra)
     names_ = [*a.models.split(","), *(e.split("=", 1)[0] for e in a.extra)]
@@ -178,6 +193,12 @@ def main() -> None:
         for r, (g, _) in zip(arows, atoms, strict=True):
             r.update(group=g)
         drows = run_model(ex, [im for _, im in domains], a.workers)
+        orows: dict[str, list[dict]] = {}
+        for motif, (more, imgs) in others.items():
+            orows[motif] = run_model(ex, imgs, a.workers)
+            for r, it in zip(orows[motif], more, strict=True):
+                r.update(group=it["group"], bin=it["bin"], distort=it["distort"],
+                         edge=it["size"] / it["cells"])
         secs = time.time() - t
         res = {"overall glyph": summarise(rows)}
         for lo, hi in BINS:
@@ -195,12 +216,20 @@ def main() -> None:
         res["all periodic (glyph + atoms)"] = summarise(rows + arows)
         for g in GROUPS:
             res[f"group {g}"] = summarise([r for r in rows if r["group"] == g])
+        for motif, mrows in orows.items():
+            res[f"{motif}: all"] = summarise(mrows)
+            for lo, hi in BINS:
+                res[f"{motif}: cells {lo}-{hi}"] = summarise(
+                    [r for r in mrows if r["bin"] == f"{lo}-{hi}"])
+            res[f"{motif}: >= 8 cells"] = summarise(
+                [r for r in mrows if r["bin"] in ("8-16", "16-50")])
+            res[f"{motif}: distorted"] = summarise([r for r in mrows if r["distort"]])
         abst = {cls: float(np.mean([r["abstained"] for r, (c, _) in zip(drows, domains,
                                                                          strict=True)
                                     if c == cls])) for cls in NON_PERIODIC}
         abst["all non-periodic"] = float(np.mean([r["abstained"] for r in drows]))
         out[name] = {"results": res, "abstain_non_periodic": abst, "seconds": secs,
-                     "model": ex.name, "rows": {"glyph": rows, "atoms": arows,
+                     "model": ex.name, "rows": {"glyph": rows, "atoms": arows, **orows,
                                                 "domains": [r | {"class": c} for r, (c, _) in
                                                             zip(drows, domains, strict=True)]}}
         for key, s in res.items():
@@ -210,19 +239,24 @@ def main() -> None:
     main_keys = ["overall glyph", *[f"cells {lo}-{hi}" for lo, hi in BINS], ">= 8 cells",
                  "clean", "distorted", "family glyph (independent)",
                  "family atoms (training's held-out)", "all periodic (glyph + atoms)"]
-    print(table("Held-out glyph generator, whole images; by cells across, distortion, family",
-                {k: by[k] for k in main_keys}, names))
-    print(table("By cell edge in pixels as scanned (glyph, all bins; then >= 8 cells only)",
-                {k: by[k] for lo, hi in EDGE_BINS for k in (f"cell edge {lo}-{hi} px",
-                                                            f">= 8 cells, edge {lo}-{hi} px")
-                 if by[k] and next(iter(by[k].values()))}, names))
-    print(table("By plane group (glyph, all bins)", {f"group {g}": by[f"group {g}"]
-                                                     for g in GROUPS}, names))
-    print("\n**Non-periodic domain images: share answered 'none'**\n")
-    print("| class | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
-    for cls in (*NON_PERIODIC, "all non-periodic"):
-        print(f"| {cls} | " + " | ".join(f"{out[m]['abstain_non_periodic'][cls]:.0%}"
-                                         for m in names) + " |")
+    if items or atoms:  # (--n-per-bin 0 --atoms 0: the other families only)
+        print(table("Held-out glyph generator, whole images; by cells across, distortion, family",
+                    {k: by[k] for k in main_keys}, names))
+        print(table("By cell edge in pixels as scanned (glyph, all bins; then >= 8 cells only)",
+                    {k: by[k] for lo, hi in EDGE_BINS for k in (f"cell edge {lo}-{hi} px",
+                                                                f">= 8 cells, edge {lo}-{hi} px")
+                     if by[k] and next(iter(by[k].values()))}, names))
+        print(table("By plane group (glyph, all bins)", {f"group {g}": by[f"group {g}"]
+                                                         for g in GROUPS}, names))
+    for motif in others:
+        print(table(f"Held-out {motif} motifs (heldout_wallpaper), whole images",
+                    {k: by[k] for k in by if k.startswith(f"{motif}: ")}, names))
+    if domains:
+        print("\n**Non-periodic domain images: share answered 'none'**\n")
+        print("| class | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+        for cls in (*NON_PERIODIC, "all non-periodic"):
+            print(f"| {cls} | " + " | ".join(f"{out[m]['abstain_non_periodic'][cls]:.0%}"
+                                             for m in names) + " |")
     out["load_after"] = os.getloadavg()
     busy = " (busy)" if max(load0[0], out["load_after"][0]) > 1.5 else ""
     print(f"\nmachine {platform.node()} {platform.machine()}, device {a.device}, "
