@@ -226,8 +226,9 @@ def main() -> None:
             res[f"{motif}: distorted"] = summarise([r for r in mrows if r["distort"]])
         abst = {cls: float(np.mean([r["abstained"] for r, (c, _) in zip(drows, domains,
                                                                          strict=True)
-                                    if c == cls])) for cls in NON_PERIODIC}
-        abst["all non-periodic"] = float(np.mean([r["abstained"] for r in drows]))
+                                    if c == cls])) for cls in NON_PERIODIC} if drows else {}
+        if drows:
+            abst["all non-periodic"] = float(np.mean([r["abstained"] for r in drows]))
         out[name] = {"results": res, "abstain_non_periodic": abst, "seconds": secs,
                      "model": ex.name, "rows": {"glyph": rows, "atoms": arows, **orows,
                                                 "domains": [r | {"class": c} for r, (c, _) in

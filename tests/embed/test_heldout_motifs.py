@@ -19,13 +19,7 @@ OTHER_MOTIFS = [m for m in heldout.MOTIFS if m != "glyph"]
 GRID = np.mgrid[0:12, 0:12].astype(float) / 12 + 0.013  # off the special points
 
 
-def group_sum(group: str, field_of, u: np.ndarray) -> np.ndarray:
-    total = np.zeros(u.shape[1:])
-    for op in operations(group):
-        m = np.array(op.matrix, dtype=float)
-        t = np.array([float(x) for x in op.shift])
-        total += field_of(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None])
-    return total
+group_sum = heldout._group_sum
 
 
 @pytest.mark.parametrize("motif", OTHER_MOTIFS)
@@ -35,6 +29,7 @@ def test_each_operation_of_the_group_leaves_the_pattern_unchanged(motif: str, gr
     field_of = heldout.motif_field(motif, group, np.random.default_rng(GROUPS.index(group)))
     pattern = group_sum(group, field_of, GRID)
     assert np.ptp(pattern) > 1e-3
+    assert heldout.near_supergroup(group, field_of) < heldout.MAX_EXTRA
     for op in operations(group):
         m = np.array(op.matrix, dtype=float)
         t = np.array([float(x) for x in op.shift])
@@ -60,6 +55,15 @@ def test_a_motif_the_group_cancels_is_drawn_again() -> None:
     assert not heldout._only_cell_translations("pg", lambda u: heldout.fourier(u, wave))
     tilted = np.array([(0, 1, 1.0, 0.4), (1, 1, 0.5, 0.1), (1, 0, 0.3, 1.0)])
     assert heldout._only_cell_translations("p1", lambda u: heldout.fourier(u, tilted))
+
+
+def test_a_pattern_that_is_in_effect_a_higher_group_is_recognised() -> None:
+    """Two plane waves always share a centre of inversion: as p1 that pattern is a p2
+    one, scored at 1; three waves with generic phases are not."""
+    two = np.array([(1, 0, 1.0, 0.4), (0, 1, 0.8, 2.1)])
+    assert heldout.near_supergroup("p1", lambda u: heldout.fourier(u, two)) > 0.99
+    three = np.vstack([two, [(1, 1, 0.9, 0.7)]])
+    assert heldout.near_supergroup("p1", lambda u: heldout.fourier(u, three)) < heldout.MAX_EXTRA
 
 
 def test_glyph_images_are_drawn_as_before_and_other_families_differ() -> None:

@@ -12,20 +12,12 @@ its vectors never mix with v9's.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v10"
-NAME = "symcat_symmetry.v10"
-SYMMETRY_V10 = delta_recipe_cfg(
-    NAME, FOLDER, V5_FOLDER,
+SYMMETRY_V10 = register_delta_recipe(
+    "symcat_symmetry.v10", FOLDER, V5_FOLDER,
     "symcat_symmetry.v9's recipe and network; the averaged cell's supercells settled by "
     "the variance they explain; calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V10)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)

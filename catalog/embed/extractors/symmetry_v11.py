@@ -11,20 +11,12 @@ all three, so its vectors never mix with v10's.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v11"
-NAME = "symcat_symmetry.v11"
-SYMMETRY_V11 = delta_recipe_cfg(
-    NAME, FOLDER, V5_FOLDER,
+SYMMETRY_V11 = register_delta_recipe(
+    "symcat_symmetry.v11", FOLDER, V5_FOLDER,
     "symcat_symmetry.v10's recipe and network; small cells averaged with the scan lines' "
     "drift undone where one cell fits poorly; calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V11)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)

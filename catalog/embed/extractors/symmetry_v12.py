@@ -12,20 +12,12 @@ id hashes all three, so its vectors never mix with v11's.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v12"
-NAME = "symcat_symmetry.v12"
-SYMMETRY_V12 = delta_recipe_cfg(
-    NAME, FOLDER, V5_FOLDER,
+SYMMETRY_V12 = register_delta_recipe(
+    "symcat_symmetry.v12", FOLDER, V5_FOLDER,
     "symcat_symmetry.v11's recipe and network; drift-undone small cells read at R^2 0.75; "
     "calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V12)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)

@@ -80,6 +80,15 @@ def delta_recipe_cfg(name: str, folder: Path, delta_folder: Path,
                                   f"weights + {delta_folder.name}/delta.part00.safetensors)"})
 
 
+def register_delta_recipe(name: str, folder: Path, delta_folder: Path,
+                          description: str) -> ExtractorCfg:
+    """Register a model that is a recipe on v2's network plus a delta (v5 on): one call per
+    model module, which keeps only its docstring (the why) and its numbers' folder."""
+    cfg = delta_recipe_cfg(name, folder, delta_folder, description)
+    register_extractor(cfg)(partial(build_features, folder=folder))
+    return cfg
+
+
 def _delta_weights(name: str, folder: Path, delta_folder: Path) -> tuple[Path, ...]:
     delta = tuple(sorted(delta_folder.glob("delta.part*.safetensors")))
     if not delta:

@@ -11,19 +11,11 @@ stored id hashes the config, v2's files and the delta, so its vectors never mix 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
-from symcat.embed.registry import ExtractorCfg, register_extractor
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v5"
-NAME = "symcat_symmetry.v5"
-SYMMETRY_V5 = delta_recipe_cfg(
-    NAME, FOLDER, FOLDER,
+SYMMETRY_V5 = register_delta_recipe(
+    "symcat_symmetry.v5", FOLDER, FOLDER,
     "symcat_symmetry.v4's recipe on v2's network fine-tuned on small-cell views (a delta "
     "over v2's weights); calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V5)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)

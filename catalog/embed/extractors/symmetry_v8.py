@@ -14,20 +14,12 @@ never mix with v5's.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v8"
-NAME = "symcat_symmetry.v8"
-SYMMETRY_V8 = delta_recipe_cfg(
-    NAME, FOLDER, V5_FOLDER,
+SYMMETRY_V8 = register_delta_recipe(
+    "symcat_symmetry.v8", FOLDER, V5_FOLDER,
     "symcat_symmetry.v5's recipe and network, plus native views where the lattice "
     "estimate finds one period direction; calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V8)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)

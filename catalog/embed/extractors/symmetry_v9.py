@@ -12,20 +12,12 @@ hashes all three, so its vectors never mix with v8's.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from symcat.embed.extractors.symmetry_v2 import build_features, delta_recipe_cfg
+from symcat.embed.extractors.symmetry_v2 import register_delta_recipe
 from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
-from symcat.embed.registry import ExtractorCfg, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v9"
-NAME = "symcat_symmetry.v9"
-SYMMETRY_V9 = delta_recipe_cfg(
-    NAME, FOLDER, V5_FOLDER,
+SYMMETRY_V9 = register_delta_recipe(
+    "symcat_symmetry.v9", FOLDER, V5_FOLDER,
     "symcat_symmetry.v8's recipe and network, plus small cells read from their averaged "
     "cell; calibrated groups with a 'none' outcome")
-
-
-@register_extractor(SYMMETRY_V9)
-def build(cfg: ExtractorCfg) -> Any:
-    return build_features(cfg, FOLDER)
