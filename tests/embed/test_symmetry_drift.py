@@ -175,7 +175,7 @@ def test_bad_input_abstains_with_a_reason(drift_model, image, words):
     assert result.symmetry == "none" and words in result.reason
 
 
-@pytest.mark.parametrize(("name", "before"), [("v11", "v10"), ("v12", "v11"), ("v13", "v12")])
+@pytest.mark.parametrize(("name", "before"), [("v11", "v10"), ("v12", "v11")])
 def test_registry_modules_embed(name, before):
     from symcat.embed.registry import create_extractor, get_cfg
 

@@ -47,7 +47,6 @@ WEIGHTS_V9_DIR = Path(__file__).parent / "weights_v9"  # config only: v5's netwo
 WEIGHTS_V10_DIR = Path(__file__).parent / "weights_v10"  # config only: v5's network
 WEIGHTS_V11_DIR = Path(__file__).parent / "weights_v11"  # config only: v5's network
 WEIGHTS_V12_DIR = Path(__file__).parent / "weights_v12"  # config only: v5's network
-WEIGHTS_V13_DIR = Path(__file__).parent / "weights_v13"  # config only: v5's network
 NONE = "none"
 WHOLE_VIEW = 224
 

@@ -68,22 +68,14 @@ class Search:
     it, five seeds of the evaluation), and a gain means structure the subcell misses (a
     glide, a centring); v9's 0.05 left half cells of glide groups in place.
     ``all_index_3``: try all four index-3 supercells (v9 tries two).
-    ``peak_supercells``: also try, for each strong spectrum peak the cell leaves
-    unindexed (at a fraction of its reciprocal basis with a denominator up to
-    MAX_PEAK_INDEX), the cell of the lattice that indexes it too. A smooth motif's
-    strongest waves can be harmonics that span a subcell of any index (plane-wave
-    motifs in benchmarks/heldout_wallpaper.py; v12 read 7 of its 14 misses at >= 8 cells
-    from such subcells), where the index-2 and -3 supercells do not reach.
     """
 
     supercell_gain: float = 0.05
     all_index_3: bool = False
-    peak_supercells: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> Search:
-        return cls(float(cfg.get("supercell_gain", 0.05)), bool(cfg.get("all_index_3", False)),
-                   bool(cfg.get("peak_supercells", False)))
+        return cls(float(cfg.get("supercell_gain", 0.05)), bool(cfg.get("all_index_3", False)))
 
     @property
     def supercells(self) -> tuple[np.ndarray, ...]:
@@ -195,67 +187,6 @@ def _peaks(img: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-MAX_PEAK_INDEX = 6  # largest denominator of an unindexed peak's cell coordinates
-PEAK_TOLERANCE = 0.06  # how far from a multiple of 1/d a peak's coordinates may lie
-
-
-def unindexed_supercells(rec: np.ndarray, peaks: list[np.ndarray]) -> list[np.ndarray]:
-    """Integer matrices (over their denominator) whose product with `rec` is the
-    reciprocal basis of a lattice that also indexes an unindexed peak: one per peak at
-    fractional cell coordinates h/d (d <= MAX_PEAK_INDEX). (All such peaks' lattice
-    together was tried: noise peaks among them made it a huge, useless cell.)"""
-    try:
-        inverse = np.linalg.inv(rec)
-    except np.linalg.LinAlgError:
-        return []
-    found: list[tuple[int, np.ndarray]] = []  # (d, integer coordinates d * hk)
-    for q in peaks:
-        hk = q @ inverse
-        if not np.isfinite(hk).all() or (np.abs(hk - np.round(hk)) < PEAK_TOLERANCE).all():
-            continue  # indexed already
-        for d in range(2, MAX_PEAK_INDEX + 1):
-            scaled = d * hk
-            if (np.abs(scaled - np.round(scaled)) < PEAK_TOLERANCE * d / 2).all():
-                found.append((d, np.round(scaled).astype(int)))
-                break
-    out: list[np.ndarray] = []
-    seen: set[tuple[float, ...]] = set()
-
-    def propose(d: int, vectors: list[np.ndarray]) -> None:
-        basis = _integer_basis([(d, 0), (0, d), *(tuple(int(x) for x in v) for v in vectors)])
-        matrix = basis / d
-        key = tuple(np.round(matrix, 9).flatten())
-        if key not in seen and 0 < abs(round(np.linalg.det(basis))) < d * d:
-            seen.add(key)
-            out.append(matrix)
-
-    for d, v in found:
-        propose(d, [v])
-    return out
-
-
-def _integer_basis(vectors: list[tuple[int, int]]) -> np.ndarray:
-    """A basis (2 x 2, rows) of the lattice of integer points the vectors span."""
-    rows = [list(v) for v in vectors if v != (0, 0)]
-    for col in range(2):  # Euclid down each column: one row keeps its gcd, the rest 0
-        live = [r for r in rows if r[col] != 0]
-        rest = [r for r in rows if r[col] == 0]
-        while len(live) > 1:
-            live.sort(key=lambda r: abs(r[col]))
-            pivot = live[0]
-            live = [pivot] + [[a - (r[col] // pivot[col]) * b for a, b in zip(r, pivot,
-                                                                             strict=True)]
-                              for r in live[1:]]
-            rest += [r for r in live[1:] if r[col] == 0]
-            live = [r for r in live if r[col] != 0]
-        if col == 0:
-            first = live[0] if live else [0, 0]
-            rows = rest
-        else:
-            second = live[0] if live else [0, 0]
-    return np.array([first, second], dtype=float)
-
-
 def _vertex(m: float, z: float, p: float) -> float:
     d = m - 2 * z + p
     return 0.0 if d >= 0 else 0.5 * (m - p) / d
@@ -353,11 +284,8 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     rec = _unalias(sample.refine(rec, 0.3, side), sample)
     r2 = sample.fit(rec)[0]
     for _ in range(2):  # extinctions: try supercells of the refined cell
-        shapes = list(search.supercells)
-        if search.peak_supercells:
-            shapes += unindexed_supercells(rec, qs)
         tries = [(sample.fit(c)[0], c) for c in
-                 (_unalias(s @ rec, sample) for s in shapes)]
+                 (_unalias(s @ rec, sample) for s in search.supercells)]
         gain, better = max(tries, key=lambda t: t[0])
         if gain < r2 + search.supercell_gain:
             break
