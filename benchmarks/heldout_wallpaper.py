@@ -145,21 +145,27 @@ def _draw_motif(kind: str, rng: np.random.Generator) -> Any:
     raise ValueError(f"unknown motif family {kind!r}; known: {', '.join(MOTIFS)}")
 
 
-PURITY_GRID = 24  # fractional steps tried as translations: halves, thirds, quarters, sixths
+PURITY_GRID = 60  # grid of the cell on which translations are tried (60 = lcm of 2...6)
+SUBLATTICE_SHIFTS = sorted({(i * PURITY_GRID // d, j * PURITY_GRID // d)
+                            for d in range(2, 7) for i in range(d) for j in range(d)} - {(0, 0)})
 
 
 def _only_cell_translations(group: str, field_of: Any) -> bool:
     """Whether the group's sum of the motif repeats only by the cell (and the group's own
-    centring), checked on a grid of the cell; a flat sum fails too."""
+    centring): no shift by a fraction of the cell (i/d, j/d, d up to 6) correlates
+    MAX_EXTRA or better with it (a pattern that nearly repeats so is in effect a smaller
+    cell's, below the benchmark's noise); a flat sum fails too."""
     n = PURITY_GRID
     field = _group_sum(group, field_of, np.mgrid[0:n, 0:n].astype(float) / n)
+    centred = field - field.mean()
+    variance = float((centred**2).sum())
+    if variance < 1e-12 * field.size:
+        return False
+    shifted = np.fft.ifft2(np.abs(np.fft.fft2(centred)) ** 2).real / variance
     own = {(round(float(op.shift[0]) * n) % n, round(float(op.shift[1]) * n) % n)
            for op in operations(group) if op.matrix == ((1, 0), (0, 1))}
-    tol = 1e-6 * (np.ptp(field) + 1e-12)
-    if np.ptp(field) < 1e-9:
-        return False
-    return not any(np.abs(np.roll(field, (a, b), axis=(0, 1)) - field).max() < tol
-                   for a in range(n) for b in range(n) if (a, b) not in own)
+    # the translations of the sublattices of index up to 6: (i, j) / d
+    return all(shifted[a, b] < MAX_EXTRA for a, b in SUBLATTICE_SHIFTS if (a, b) not in own)
 
 
 def render(group: str, size: int, cells: float, rng: np.random.Generator,
