@@ -85,9 +85,9 @@ MOTIFS = ("glyph", "fourier", "gaussian")
 
 def motif_field(kind: str, group: str, rng: np.random.Generator) -> Any:
     """A random motif of family `kind` as a function of fractional coordinates (2, H, W),
-    drawn again until the group's sum of it has no translation the cell does not have: a
-    few plane waves can all lie on a sublattice (every k1 + k2 even, say), and the image
-    would then show a smaller or centred cell than its label."""
+    drawn again until the group's sum of it is its label's pattern: not flat, not (nearly)
+    repeating by a fraction of the cell (a few plane waves can all lie on a sublattice,
+    every k1 + k2 even, say), not (nearly) a higher group's (`near_supergroup`)."""
     for _ in range(50):
         field_of = _draw_motif(kind, rng)
         if (_only_cell_translations(group, field_of)
@@ -103,6 +103,7 @@ def motif_field(kind: str, group: str, rng: np.random.Generator) -> Any:
 # draws at 0.99 or more); glyphs are not filtered (their images predate this), their
 # median is 0.42.
 MAX_EXTRA = 0.9
+REPO = str(Path(__file__).resolve().parents[1])  # for training/symmetry/purity.py
 
 
 def near_supergroup(group: str, field_of: Any, grid: int = 48) -> float:
@@ -110,7 +111,8 @@ def near_supergroup(group: str, field_of: Any, grid: int = 48) -> float:
     operation the lattice allows and the group lacks (training/symmetry/purity.py)."""
     import torch
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    if REPO not in sys.path:  # called for every draw: add the repository once
+        sys.path.insert(0, REPO)
     from training.symmetry.purity import extra_symmetry
 
     field = _group_sum(group, field_of, np.mgrid[0:grid, 0:grid].astype(float) / grid)
@@ -192,14 +194,10 @@ def render(group: str, size: int, cells: float, rng: np.random.Generator,
                                                             + rng.uniform(0, 6))
     u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), pts) + rng.uniform(0, 1, 2)[:, None,
                                                                                     None]
-    field = np.zeros((side, side))
     if motif == "glyph":
         width = rng.uniform(0.03, 0.07)
         field_of = lambda v: glyph(v, strokes, width)  # noqa: E731
-    for op in operations(group):
-        m = np.array(op.matrix, dtype=float)
-        t = np.array([float(x) for x in op.shift])
-        field += field_of(np.einsum("ij,jhw->ihw", m, u) + t[:, None, None])
+    field = _group_sum(group, field_of, u)
     if samples > 1:
         field = field.reshape(size, samples, size, samples).mean((1, 3))
     img = (field - field.min()) / (np.ptp(field) + 1e-12)
