@@ -99,7 +99,7 @@ def read_raw_batch(raw_conn: Any, scan_ids: Sequence[uuid.UUID], size: Sizing,
 
     The planes' places are laid out from the channels' heads first, and each stored plane
     is copied into its place as its row arrives (`_receive`): holding a whole batch's
-    rows first (100 MB at 512 px) cost more than the database's own read."""
+    rows first (100-200 MB at 512 px) cost more than the database's own read."""
     started = time.perf_counter()
     modes: dict[uuid.UUID, str | None] = {}
     heads: dict[uuid.UUID, list[_Head]] = {}
@@ -190,7 +190,7 @@ class _Layout:
 
     def __init__(self, ids: list[uuid.UUID], chosen: list[list[_Head]],
                  slots: Slots | None) -> None:
-        self.ids, self.chosen, self.slots = ids, chosen, slots
+        self.ids, self.chosen = ids, chosen
         by_shape: dict[tuple[int, ...], list[int]] = {}
         self.others: list[int] = []
         for position, heads in enumerate(chosen):
