@@ -67,10 +67,15 @@ def main() -> None:
     parser.add_argument("--compile", nargs="*", default=None, choices=["off", "on"],
                         help="embed through torch.compile (symcat embed --compile); 'off on': "
                              "plain and compiled runs alternate, one set each (bare: on)")
+    parser.add_argument("--fold", nargs="*", default=None, choices=["off", "on"],
+                        help="BatchNorm folded into the convolutions (the default, on) or the "
+                             "network as published (off); 'off on': runs alternate")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
     compiles = ["off"] if args.compile is None else (args.compile or ["on"])
+    folds = ["on"] if args.fold is None else (args.fold or ["on"])
+    variants = [(c, f) for c in compiles for f in folds]  # network variants, alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -102,16 +107,17 @@ def main() -> None:
         for i, (workers, arm, slots) in enumerate(arms):
             if args.server != ["default"] and (i == 0 or arms[i - 1][1] != arm):
                 catalog = restart_with(catalog, arm, args.server)
-            runs: dict[str, list[Any]] = {c: [] for c in compiles}
+            runs: dict[tuple[str, str], list[Any]] = {v: [] for v in variants}
             model_rates = [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for r in range(args.repeat):
-                    for c in compiles:  # plain and compiled runs alternate too
-                        runs[c].append(embed_once(catalog, model, args.batch_size, device,
+                    for v in variants:  # plain and compiled (folded or not) alternate too
+                        runs[v].append(embed_once(catalog, model, args.batch_size, device,
                                                   workers, pin_slots=slots == "pinned",
-                                                  compile_model=c == "on"))
-                        s = runs[c][-1]
-                        print(f"  run {r + 1}{'' if compiles == ['off'] else ' ' + c}: "
+                                                  compile_model=v[0] == "on",
+                                                  fold_layers=v[1] == "on"))
+                        s = runs[v][-1]
+                        print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
                               f"{memory()}", flush=True)
                     model_rates.append(model_only(model, side, args.batch_size, device,
@@ -119,10 +125,9 @@ def main() -> None:
             model_rate = max(model_rates)
             label = ("" if args.server == ["default"] else f", server {arm}") + (
                 "" if args.slots == ["pinned"] else f", {slots} slots")
-            for c, summaries in runs.items():
+            for v, summaries in runs.items():
                 best = max(summaries, key=lambda s: s.rate)
-                network = "" if compiles == ["off"] else (
-                    ", compiled" if c == "on" else ", not compiled")
+                network = variant_label(v, variants).replace(" ", ", ", 1)
                 print(f"{model}, {workers} workers{label}{network}: end to end {best.rate:.1f} "
                       f"images/s (runs: {', '.join(f'{s.rate:.1f}' for s in summaries)}; "
                       f"{best.embedded} scans in {best.seconds:.2f} s), model only "
@@ -144,6 +149,17 @@ def main() -> None:
             print(f"{model}, {workers} workers, preprocessing in the workers (numpy): end to "
                   f"end {run.rate:.1f} images/s, ratio {run.rate / model_rate:.2f}\n"
                   f"  time: {breakdown(run.timings, workers)}", flush=True)
+
+
+def variant_label(variant: tuple[str, str], variants: list[tuple[str, str]]) -> str:
+    """' compiled, folded' and the like, naming only what the runs vary."""
+    compiled, folded = variant
+    parts = []
+    if len({c for c, _ in variants}) > 1:
+        parts.append("compiled" if compiled == "on" else "not compiled")
+    if len({f for _, f in variants}) > 1:
+        parts.append("folded" if folded == "on" else "as published")
+    return (" " + ", ".join(parts)) if parts else ""
 
 
 def parse_arm(arm: str) -> dict[str, str]:
@@ -331,19 +347,29 @@ def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
 def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
+    fold_layers: bool = True,
 ) -> Any:
-    """One timed `embed_catalog` over every image scan (the model's vectors deleted first)."""
-    from symcat.embed.run import embed_catalog
+    """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
+    outside the timing: a catalog's first embedding has nothing to delete)."""
+    from sqlalchemy import delete
 
+    from symcat.embed.registry import get_cfg
+    from symcat.embed.run import embed_catalog, ensure_model
+    from symcat.store.models import Embedding
+
+    with catalog.engine.begin() as conn:
+        conn.execute(delete(Embedding).where(
+            Embedding.model_id == ensure_model(conn, get_cfg(model))))
     return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
-                         workers=workers, rebuild=True, build_index=False,
+                         workers=workers, build_index=False,
                          device_preprocess=on_device, pin_slots=pin_slots,
-                         compile_model=compile_model)
+                         compile_model=compile_model, fold_layers=fold_layers)
 
 
 def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
     """Stored vectors of `k` scans (the last timed run's) against the same scans embedded
-    alone through the reference path: the batched, pipelined run must store the same."""
+    alone through the reference path (the network as published, no BatchNorm folded):
+    the batched, pipelined run must store the same."""
     import numpy as np
     from sqlalchemy import text
 
@@ -351,7 +377,7 @@ def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
     from symcat.embed.registry import create_extractor, get_cfg
     from symcat.embed.run import load_channels, prepare_batch
 
-    extractor = create_extractor(model, device=device)
+    extractor = create_extractor(model, device=device, fold=False)
     sizing = get_cfg(model).sizing
     with catalog.engine.connect() as conn:
         rows = conn.execute(text(

@@ -6,11 +6,15 @@
 Times, on random uint8 batches as preprocessing gives them (`forward_tensor`: channels-last
 under fp16 autocast on a GPU), interleaved (`benchmarks/_timing.py`), with the load average:
 
-* `combined`: the model as `symcat embed` runs it (the baseline);
+* `combined`: the model as `symcat embed` runs it (the baseline), BatchNorm folded into
+  the convolutions (`symcat.embed.folding`);
+* `published`: the network as published, nothing folded (what ran before session 17);
 * `natural`, `symmetry`: each half alone (the EfficientNet taps; the symmetry network's
   features with its own input policy);
 * `bf16`: the whole under bfloat16 autocast instead of float16 (GPU only);
 * `heuristics`: cuDNN's built-in algorithm choice instead of its timed search (GPU only);
+* `graphed`: the whole replayed as one CUDA graph (kernel launches recorded once; GPU
+  only);
 * `compiled` (`--compile`): the whole through `torch.compile` (inductor, one static shape;
   its compile time is left out: it runs in the warm-up).
 
@@ -54,6 +58,7 @@ def main() -> None:
         return module.to(memory_format=torch.channels_last) if cuda else module
 
     combined = prepared(create_extractor(args.model))
+    published = prepared(create_extractor(args.model, fold=False))
     x = torch.randint(0, 256, (args.batch, 3, args.size, args.size), dtype=torch.uint8)
     if cuda:
         x = x.pin_memory()
@@ -96,8 +101,27 @@ def main() -> None:
     def heuristics(on: bool) -> None:
         torch.backends.cudnn.benchmark = not on
 
+    def graphed() -> Any:
+        """One CUDA graph of the whole forward, on a static input on the device."""
+        static = x.to(args.device)
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):  # cuDNN's autotuning happens outside the capture
+                forward_tensor(combined, static, args.device)
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            forward_tensor(combined, static, args.device)
+
+        def run() -> None:
+            static.copy_(x, non_blocking=True)
+            graph.replay()
+        return run
+
     contenders = {
         "combined": timed(lambda: forward_tensor(combined, x, args.device)),
+        "published": timed(lambda: forward_tensor(published, x, args.device)),
         "natural": timed(lambda: forward_tensor(half(combined.natural), x, args.device)),
         "symmetry": timed(lambda: forward_tensor(
             half(combined.symmetry.forward_features), x, args.device)),
@@ -108,6 +132,10 @@ def main() -> None:
         contenders["bf16"] = timed(with_dtype(torch.bfloat16))
         contenders["heuristics"] = timed(lambda: forward_tensor(combined, x, args.device),
                                          heuristics)
+        try:
+            contenders["graphed"] = timed(graphed())
+        except RuntimeError as exc:  # a capture torch refuses: say so, time the rest
+            print(f"graphed: not timed, the capture failed: {exc}")
     if args.compile:
         compiled = torch.compile(combined, dynamic=False)
         contenders["compiled"] = timed(lambda: forward_tensor(compiled, x, args.device))

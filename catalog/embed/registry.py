@@ -154,8 +154,13 @@ def get_cfg(name: str) -> ExtractorCfg:
     return entry[0]
 
 
-def create_extractor(name: str, *, device: str | None = None) -> Any:
-    """Build `name` with its weights (offline), in eval mode, on `device` (default CPU)."""
+def create_extractor(name: str, *, device: str | None = None, fold: bool = True) -> Any:
+    """Build `name` with its weights (offline), in eval mode, on `device` (default CPU).
+
+    `fold`: BatchNorm layers folded into their convolutions (`symcat.embed.folding`: the
+    same vectors up to rounding, fewer passes over memory); False keeps the network as
+    published (the benchmarks' and checks' reference).
+    """
     cfg = get_cfg(name)
     cfg.weight_files()
     try:
@@ -164,6 +169,10 @@ def create_extractor(name: str, *, device: str | None = None) -> Any:
         raise ExtractorUnavailable(f"{name} needs torch: {INSTALL_HINT}") from exc
     module = _REGISTRY[cfg.name][1](cfg)
     module.eval()
+    if fold:
+        from symcat.embed.folding import fold_for_inference
+
+        fold_for_inference(module)
     return module.to(device or "cpu")
 
 

@@ -622,6 +622,7 @@ def embed_catalog(
     device_preprocess: bool | None = None,
     pin_slots: bool = True,
     compile_model: bool | None = None,
+    fold_layers: bool = True,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -632,13 +633,15 @@ def embed_catalog(
     `pin_slots`: page-lock the loading slots (GPU); False copies from pageable memory.
     `compile_model`: run the network through torch.compile (`symcat.embed.compiled`);
     None decides by the device and the scans pending (`compiled.auto_compile`).
+    `fold_layers`: False runs the network as published, without BatchNorm folded into its
+    convolutions (`symcat.embed.folding`; the benchmarks' baseline).
     """
     import torch
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     cfg = get_cfg(model)
-    extractor = create_extractor(cfg.name, device="cpu")  # fails early if unavailable
+    extractor = create_extractor(cfg.name, device="cpu", fold=fold_layers)  # fails early
     started = time.perf_counter()
     setup_times: dict[str, float] = {}
     setup = _Clock(setup_times, started)

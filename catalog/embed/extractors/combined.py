@@ -158,7 +158,7 @@ def build_symmetry(cfg: ExtractorCfg) -> Any:
 def build_combined(cfg: ExtractorCfg) -> Any:
     from symcat.embed.registry import create_extractor
 
-    natural = create_extractor(FOUR_TAP.name)
+    natural = create_extractor(FOUR_TAP.name, fold=False)  # folded as a whole
     return combined_module(cfg, natural, load_symmetry_network())
 
 
@@ -181,6 +181,6 @@ COMBINED_V2 = ExtractorCfg(
 def build_combined_v2(cfg: ExtractorCfg) -> Any:
     from symcat.embed.registry import create_extractor
 
-    natural = create_extractor(FOUR_TAP_NATIVE.name)
+    natural = create_extractor(FOUR_TAP_NATIVE.name, fold=False)  # folded as a whole
     return combined_module(cfg, natural, load_symmetry_network(),
                            symmetry_weight=V2_SYMMETRY_WEIGHT)
