@@ -33,6 +33,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v10",
     "symcat.embed.extractors.symmetry_v11",
     "symcat.embed.extractors.symmetry_v12",
+    "symcat.embed.extractors.symmetry_v13",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -32,6 +32,8 @@ bad values: the outcome then is a `Cell` with ``found=False`` and a reason.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -68,14 +70,32 @@ class Search:
     it, five seeds of the evaluation), and a gain means structure the subcell misses (a
     glide, a centring); v9's 0.05 left half cells of glide groups in place.
     ``all_index_3``: try all four index-3 supercells (v9 tries two).
+    ``max_q``: the aliases `_unalias` may choose have reduced reciprocal vectors at most
+    this long (cycles per pixel); None: each component at most 0.5 (v9-v12), which lets
+    through cells with an edge of 1.4-2 px (frequencies up to 0.71), past the Nyquist
+    limit, whose binning can tie with the scan's own cell and then wins as the smaller.
+    ``harmonic_index``: before the index-2/3 search, also try every supercell of index
+    up to this of the refined pair's cell (before and after unaliasing), taken where it
+    explains ``supercell_gain`` more: a smooth motif's strongest waves can be harmonics
+    (orders (1,2), (2,1) of a square cell: index 5; of a hexagonal one: index 7) whose
+    pair spans a subcell the index-2/3 supercells do not reach. 0: not tried (v9-v12).
+    ``harmonic_min_r2``: ... and only where that supercell explains at least this share
+    of the scan: on bent scans of tiny cells, whose own cell explains little, some long
+    supercell explains a little more than the cell and is no lattice of the pattern.
     """
 
     supercell_gain: float = 0.05
     all_index_3: bool = False
+    max_q: float | None = None
+    harmonic_index: int = 0
+    harmonic_min_r2: float = 0.0
 
     @classmethod
     def from_config(cls, cfg: dict) -> Search:
-        return cls(float(cfg.get("supercell_gain", 0.05)), bool(cfg.get("all_index_3", False)))
+        q = cfg.get("max_q")
+        return cls(float(cfg.get("supercell_gain", 0.05)), bool(cfg.get("all_index_3", False)),
+                   None if q is None else float(q), int(cfg.get("harmonic_index", 0)),
+                   float(cfg.get("harmonic_min_r2", 0.0)))
 
     @property
     def supercells(self) -> tuple[np.ndarray, ...]:
@@ -164,6 +184,28 @@ class Binner:
         return res.x.reshape(2, 2)
 
 
+@functools.cache
+def supercells_up_to(index: int) -> tuple[np.ndarray, ...]:
+    """The reciprocal bases (as matrices M: ``M @ rec``) of every supercell of index 2 to
+    ``index`` of a cell, one per distinct lattice (sigma(n) of index n): M is the inverse
+    of an integer matrix H of determinant n, the rows of M spanning a lattice that
+    contains the cell's own reciprocal lattice (Z^2) with index n."""
+    out = []
+    for n in range(2, index + 1):
+        seen: set[frozenset[tuple[int, int]]] = set()
+        for a, b in itertools.product(range(1, n + 1), range(n)):
+            if n % a:
+                continue
+            m = np.linalg.inv(np.array([[a, b], [0, n // a]], dtype=float))
+            # the lattice of the rows of m, modulo Z^2: n points with denominator n
+            key = frozenset(tuple(int(x) for x in np.round((i * m[0] + j * m[1]) * n) % n)
+                            for i in range(n) for j in range(n))
+            if key not in seen:
+                seen.add(key)
+                out.append(m)
+    return tuple(out)
+
+
 def _peaks(img: np.ndarray) -> list[np.ndarray]:
     """The strongest local maxima of the windowed power spectrum (one of each +-q pair),
     in cycles per pixel, refined between bins."""
@@ -207,16 +249,18 @@ def _reduce(rec: np.ndarray) -> np.ndarray:
     return np.stack([a, b])
 
 
-def _unalias(rec: np.ndarray, binner: Binner) -> np.ndarray:
+def _unalias(rec: np.ndarray, binner: Binner, max_q: float | None = None) -> np.ndarray:
     """Of the lattices that bin the pixels alike (rows shifted by whole cycles per
     pixel), the one under the Nyquist limit that bins the scan best (ties: the smaller
-    cell)."""
+    cell). ``max_q``: see `Search`."""
     found = []
     for k in np.ndindex(3, 3, 3, 3):
         cand = _reduce(rec - np.round(rec) + (np.array(k, dtype=float).reshape(2, 2) - 1))
         det = abs(float(np.linalg.det(cand)))
         if det < 1e-9 or np.abs(cand).max() > 0.5:
             continue  # cells under ~2 px cannot be the scan's own
+        if max_q is not None and float(np.hypot(cand[:, 0], cand[:, 1]).max()) > max_q:
+            continue
         found.append((binner.fit(cand)[0], det, cand))
     if not found:
         return _reduce(rec - np.round(rec))
@@ -281,15 +325,24 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     if top < screen_min:
         return _none(f"no lattice: no cell explains the scan (R^2 {top:.2f})", top)
     _, _, rec = max((p for p in pairs if p[0] >= top - PAIR_SLACK), key=lambda p: p[1])
-    rec = _unalias(sample.refine(rec, 0.3, side), sample)
+    refined = sample.refine(rec, 0.3, side)
+    rec = _unalias(refined, sample, search.max_q)
     r2 = sample.fit(rec)[0]
+    if search.harmonic_index > 1:  # harmonics: supercells of any index up to harmonic_index
+        tries = [(sample.fit(c)[0], c) for c in
+                 (_reduce(m @ base) for base in (refined, rec)
+                  for m in supercells_up_to(search.harmonic_index))]
+        gain, better = max(tries, key=lambda t: t[0])
+        if gain >= max(r2 + search.supercell_gain, search.harmonic_min_r2):
+            rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
+            r2 = sample.fit(rec)[0]
     for _ in range(2):  # extinctions: try supercells of the refined cell
         tries = [(sample.fit(c)[0], c) for c in
-                 (_unalias(s @ rec, sample) for s in search.supercells)]
+                 (_unalias(s @ rec, sample, search.max_q) for s in search.supercells)]
         gain, better = max(tries, key=lambda t: t[0])
         if gain < r2 + search.supercell_gain:
             break
-        rec = _unalias(sample.refine(better, 0.1, side), sample)
+        rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
         r2 = sample.fit(rec)[0]
     r2, mean, count = Binner(img).fit(rec)
     return Cell(True, "", rec, r2, filled(mean, count))
