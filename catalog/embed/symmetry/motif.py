@@ -329,8 +329,9 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     rec = _unalias(refined, sample, search.max_q)
     r2 = sample.fit(rec)[0]
     if search.harmonic_index > 1:  # harmonics: supercells of any index up to harmonic_index
+        bases = (refined,) if np.array_equal(refined, rec) else (refined, rec)  # fit once
         tries = [(sample.fit(c)[0], c) for c in
-                 (_reduce(m @ base) for base in (refined, rec)
+                 (_reduce(m @ base) for base in bases
                   for m in supercells_up_to(search.harmonic_index))]
         gain, better = max(tries, key=lambda t: t[0])
         if gain >= max(r2 + search.supercell_gain, search.harmonic_min_r2):
