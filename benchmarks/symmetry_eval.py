@@ -166,13 +166,15 @@ def main() -> None:
     t0 = time.time()
     items = heldout.dataset(a.n_per_bin, a.seed, BINS)
     glyphs = make_all(items, a.workers)
-    atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
-    domains = domain_images(a.domains, a.seed + 2)
+    # The other families before the atoms: their purity check runs torch in the forked
+    # workers, which hangs there (OpenMP) once this process has run torch's thread pool.
     others: dict[str, tuple[list[dict], list[np.ndarray]]] = {}
     for k, motif in enumerate(m for m in heldout.MOTIFS if m != "glyph"):
         if a.motifs:
             more = heldout.dataset(a.motifs, a.seed + 3 + k, BINS, motif=motif)
             others[motif] = (more, make_all(more, a.workers))
+    atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
+    domains = domain_images(a.domains, a.seed + 2)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
           + "".join(f", {len(v[0])} {m}" for m, v in others.items())
           + f" in {time.time() - t0:.0f} s", flush=True)

@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of each batch that is small-cell views")
     p.add_argument("--families", default=",".join(FAMILIES),
                    help="motif families of both halves, comma-separated, of "
-                        f"{', '.join(ALL_FAMILIES)} (v7 adds lines)")
+                        f"{', '.join(ALL_FAMILIES)} (v7 adds lines, v15 waves)")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--wd", type=float, default=5e-5)

@@ -11,7 +11,8 @@ views with 2 to 50 cells across (the fallback when no scale is found). On top:
   (benchmarks/symmetry_eval.py) is independent code. ``lines`` (thin contour lines of a
   symmetric random field, 1-10% of a cell wide, not band-limited at the pixel, so small
   cells alias as a point-sampling generator's do) is opt-in (``families=``), for
-  versions after v6;
+  versions after v6; so is ``waves`` (a few plane waves of the cell, smooth and often
+  close to a higher group: ``plane_waves``), for versions after v14;
 * distortions of the sampling grid: non-square pixels, shear, slow drift;
 * scan artefacts: per-line offsets, missing (repeated or blank) lines, noise, blur;
 * partly periodic images (a non-periodic patch over part of the field, label kept);
@@ -22,13 +23,15 @@ views with 2 to 50 cells across (the fallback when no scale is found). On top:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
 
-from symcat.embed.symmetry.groups import GROUPS
+from symcat.embed.symmetry.groups import GROUPS, operations
 from training.symmetry.data import dihedral, photometric
 from training.symmetry.generate import (
+    _frac_grid,
     noise_motif,
     pixel_centres,
     sample_field,
@@ -36,11 +39,16 @@ from training.symmetry.generate import (
     symmetrize,
     texture_motif,
 )
+from training.symmetry.purity import extra_symmetry
 
 NONE_INDEX = len(GROUPS)
 FAMILIES = ("noise", "texture", "binary")  # v2-v6's training
-ALL_FAMILIES = (*FAMILIES, "lines")
+ALL_FAMILIES = (*FAMILIES, "lines", "waves")
 LINES_GRID = 192  # finer than the 64 of the others: lines of 1% of a cell stay symmetric
+WAVES_INDEX = 4  # candidate plane waves (h, k) of the cell with |h|, |k| <= 4
+WAVES_MAX_WAVES = 10
+WAVES_PURE_BELOW = 0.97  # redraw waves this close to a higher group or a smaller cell
+WAVES_TRIES = 8
 SIDES = (64, 96, 128, 160, 192, 224)
 
 
@@ -136,6 +144,8 @@ def periodic(labels: torch.Tensor, family: str, side: int, g: torch.Generator,
     basis = sample_lattices(labels, g, min_len, max_len)
     if family == "lines":
         field = contour_lines(basis, labels, g)
+    elif family == "waves":
+        field = plane_waves(basis, labels, g, grid)
     else:
         motif = (texture_motif(basis, grid, g) if family == "texture"
                  else noise_motif(basis, grid, g))
@@ -163,6 +173,110 @@ def contour_lines(basis: torch.Tensor, labels: torch.Tensor,
     lines = torch.exp(-(((f - level) / w) ** 2))
     dark = (torch.rand(n, generator=g, device=dev) < 0.5)[:, None, None]
     return torch.where(dark, 1 - lines, lines)
+
+
+@lru_cache(maxsize=4)
+def _wave_indices(device: str) -> torch.Tensor:
+    """``(C, 2)`` wave indices (h, k), one of each +- pair (a random phase covers both)."""
+    r = range(-WAVES_INDEX, WAVES_INDEX + 1)
+    hk = [(h, k) for h in r for k in r if h > 0 or (h == 0 and k > 0)]
+    return torch.tensor(hk, dtype=torch.float32, device=device)
+
+
+def _draw_waves(basis: torch.Tensor, labels: torch.Tensor, g: torch.Generator,
+                grid: int, reach: float = 0.0) -> torch.Tensor:
+    """Symmetrised sums of 3-10 plane waves on the ``(N, grid, grid)`` fractional grid;
+    ``reach`` raises the highest order allowed (redraws: see ``plane_waves``)."""
+    n, dev = labels.numel(), labels.device
+    hk = _wave_indices(str(dev))
+    # a wave's order: its wavenumber in units of one over the cell's mean edge (the square
+    # root of its area), so that "order" means the same on every lattice shape
+    q = torch.einsum("nba,cb->nca", torch.linalg.inv(basis), hk)  # cycles per pixel
+    order = q.norm(dim=-1) * torch.linalg.det(basis).abs().sqrt()[:, None]
+    top = _u(n, 1.8, 3.3, g, dev)[:, None] + reach  # highest order allowed
+    bias = _u(n, 0.0, 1.5, g, dev)[:, None]  # preference for low orders
+    gumbel = -torch.log(-torch.log(torch.rand(order.shape, generator=g, device=dev)
+                                   .clamp(1e-9, 1 - 1e-9)))
+    score = torch.where(order <= top, gumbel - bias * order, torch.full_like(order, -math.inf))
+    best, pick = score.topk(WAVES_MAX_WAVES, dim=1)
+    count = torch.randint(3, WAVES_MAX_WAVES + 1, (n, 1), generator=g, device=dev)
+    keep = (torch.arange(WAVES_MAX_WAVES, device=dev)[None] < count) & torch.isfinite(best)
+    fall = _u(n, 0.5, 2.0, g, dev)[:, None]  # amplitude ~ order^-fall
+    amp = torch.gather(order, 1, pick) ** -fall * _u(n * WAVES_MAX_WAVES, 0.3, 1.0, g, dev
+                                                     ).reshape(n, -1) * keep
+    phase = _u(n * WAVES_MAX_WAVES, 0, 2 * math.pi, g, dev).reshape(n, -1)
+    arg = 2 * math.pi * torch.einsum("nwb,ijb->nwij", hk[pick], _frac_grid(grid, dev))
+    motif = (amp[:, :, None, None] * torch.cos(arg + phase[:, :, None, None])).sum(1)
+    field = symmetrize(motif, labels)
+    # a flat sum (every wave extinct under the group) is marked by std 0 and redrawn
+    spread = field.std((1, 2), keepdim=True)
+    ok = spread > 0.05 * motif.std((1, 2), keepdim=True)
+    field = torch.where(ok, (field - field.mean((1, 2), keepdim=True)) / (spread + 1e-6),
+                        torch.zeros_like(field))
+    squash = (torch.rand(n, generator=g, device=dev) < 0.3)[:, None, None]
+    gain = _u(n, 0.7, 3.0, g, dev)[:, None, None]
+    return torch.where(squash, torch.tanh(gain * field), field)
+
+
+@lru_cache(maxsize=4)
+def _subcell_tables(grid: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fractional translations (i/d, j/d), d <= 6, as ``cos(2 pi (h t1 + k t2))`` over the
+    ``grid x grid`` FFT bins ``(R*R, T)``, and which of them each group has ``(17, T)``
+    (the centring translation of cm and cmm)."""
+    ts = sorted({((i % d) / d, (j % d) / d) for d in range(2, 7) for i in range(d)
+                 for j in range(d)} - {(0.0, 0.0)})
+    t = torch.tensor(ts, dtype=torch.float64)
+    f = torch.fft.fftfreq(grid, d=1.0 / grid, dtype=torch.float64)
+    h, k = torch.meshgrid(f, f, indexing="ij")
+    table = torch.cos(2 * math.pi * (h.reshape(-1, 1) * t[:, 0] + k.reshape(-1, 1) * t[:, 1]))
+    own = torch.zeros(len(GROUPS), len(ts), dtype=torch.bool)
+    for gi, name in enumerate(GROUPS):
+        for op in operations(name):
+            if op.matrix == ((1, 0), (0, 1)) and any(op.shift):
+                own[gi] |= ((t - torch.tensor([float(x) for x in op.shift],
+                                              dtype=torch.float64)).abs() < 1e-9).all(1)
+    return table.float().to(device), own.to(device)
+
+
+def smaller_cell(field: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Best correlation (-1..1) of each ``(N, R, R)`` field with itself moved by a fraction
+    (i/d, j/d) of its cell, d <= 6, that is not its group's own translation: 1 when the
+    pattern repeats on a smaller cell than its label's."""
+    n, r, _ = field.shape
+    table, own = _subcell_tables(r, str(field.device))
+    power = torch.fft.fft2(field - field.mean((1, 2), keepdim=True)).abs().square()
+    corr = power.reshape(n, r * r) @ table / (power.reshape(n, -1).sum(1, keepdim=True) + 1e-12)
+    return torch.where(own[labels], torch.full_like(corr, -1.0), corr).amax(1)
+
+
+def plane_waves(basis: torch.Tensor, labels: torch.Tensor, g: torch.Generator,
+                grid: int = 64) -> torch.Tensor:
+    """``(N, R, R)`` motif of a few plane waves of the cell (the ``waves`` family): 3-10
+    waves (h, k) drawn among those of order (wavenumber times the square root of the cell's
+    area) up to 1.8-3.3, low orders preferred by a random bias, amplitudes falling as
+    order^-(0.5-2), random phases; averaged over the label's group, standardised, and on
+    30% squashed by tanh (a pointwise function keeps the symmetry, adds none).
+
+    Smooth and with few degrees of freedom, such patterns often come near a higher group.
+    So that the label stays the pattern's own, draws that correlate ``WAVES_PURE_BELOW`` or
+    more with themselves under a point operation their group lacks
+    (``purity.extra_symmetry``) or moved by a fraction of the cell (``smaller_cell``), or
+    that are flat, are drawn again (up to ``WAVES_TRIES`` times, then a noise motif takes
+    their place). Near-supergroup draws under that bar are kept: they are what the family
+    is for."""
+    field = _draw_waves(basis, labels, g, grid)
+    for attempt in range(WAVES_TRIES + 1):
+        bad = ((extra_symmetry(field, labels) >= WAVES_PURE_BELOW)
+               | (smaller_cell(field, labels) >= WAVES_PURE_BELOW)
+               | (field.std((1, 2)) < 1e-3))
+        idx = bad.nonzero()[:, 0]
+        if idx.numel() == 0:
+            break
+        if attempt == WAVES_TRIES:
+            field[idx] = symmetrize(noise_motif(basis[idx], grid, g), labels[idx])
+        else:
+            field[idx] = _draw_waves(basis[idx], labels[idx], g, grid, 0.25 * (attempt + 1))
+    return field
 
 
 def widened_batch(n: int, g: torch.Generator, dev, none_frac: float = 0.15,
