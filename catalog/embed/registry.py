@@ -34,6 +34,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v11",
     "symcat.embed.extractors.symmetry_v12",
     "symcat.embed.extractors.symmetry_v13",
+    "symcat.embed.extractors.symmetry_v14",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v13"  # v12; averaged cells searched to index 9
+SYMMETRY_MODEL = "symcat_symmetry.v14"  # v13; answers the averaged cell contradicts moved
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

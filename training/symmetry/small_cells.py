@@ -65,7 +65,7 @@ def dihedral8(v: np.ndarray) -> list[np.ndarray]:
 
 
 def job(image: np.ndarray) -> dict:
-    lat, v3views, refused, _ = _prepare(image, True, 3.0, V3_FINE)
+    lat, v3views, refused, _, _ = _prepare(image, True, 3.0, V3_FINE)
     grey = _unit(np.asarray(image, dtype=np.float64))
     nat1 = native_crops(grey, 224, 1)
     nat2 = native_crops(grey, 112, 2)

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from symcat.embed.symmetry import drift, motif
+from symcat.embed.symmetry import cell_symmetry, drift, motif
+from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
 from symcat.embed.symmetry.drift import Drift
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.lattice import (
@@ -107,9 +108,9 @@ class MotifRule:
                    motif.Search.from_config(cfg.get("search", {})),
                    Drift.from_config(cfg["drift"]) if "drift" in cfg else None)
 
-    def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray]] | None:
-        """The averaged cell's lattice and views; None where the rule does not apply (no
-        small cell, or one that explains too little of the scan, drift undone or not)."""
+    def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray], motif.Cell] | None:
+        """The averaged cell's lattice, views and cell; None where the rule does not apply
+        (no small cell, or one that explains too little of the scan, drift undone or not)."""
         cell = motif.estimate(grey, self.screen_min_r2, self.search)
         if not cell.found or cell.period >= self.below_px:
             return None
@@ -119,7 +120,8 @@ class MotifRule:
             bar = self.drift.min_r2 if self.drift.min_r2 is not None else self.min_r2
         if not cell.found or cell.period >= self.below_px or cell.r2 < bar:
             return None
-        return Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets)
+        return (Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets),
+                cell)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,8 @@ class SymmetryExtractor:
             if "native" in self.config else None
         self.motif = MotifRule.from_config(self.config["motif"]) \
             if "motif" in self.config else None
+        self.cell_check = CellCheck.from_config(self.config["cell_check"]) \
+            if "cell_check" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -278,8 +282,8 @@ class SymmetryExtractor:
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
-        jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif)
-                for img in images]
+        jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
+                 self.cell_check) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -287,20 +291,21 @@ class SymmetryExtractor:
                 prepared = pool.starmap(_prepare, jobs, chunksize=4)
         else:
             prepared = [_prepare(*job) for job in jobs]
-        flat = [v for _, vs, _, _ in prepared for v in vs]
+        flat = [v for _, vs, _, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
         out, k = [], 0
-        for lat, vs, refused, seen in prepared:
+        for lat, vs, refused, seen, found in prepared:
             if refused:
                 out.append(_refused(refused, self.dim, lat))
                 continue
             out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
-                                    use_lattice, seen))
+                                    use_lattice, seen, found))
             k += len(vs)
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
-                use_lattice: bool, seen: str = "lattice") -> SymmetryResult:
+                use_lattice: bool, seen: str = "lattice",
+                found: CellSymmetry | None = None) -> SymmetryResult:
         t = self.temperature
         if seen.startswith("native") and self.native is not None and \
                 self.native.temperature is not None:
@@ -308,6 +313,20 @@ class SymmetryExtractor:
         z = logits.mean(0) / t
         probs = np.exp(z - z.max())
         probs /= probs.sum()
+        answer = self._answer(lat, probs, use_lattice, seen)
+        if self.cell_check is not None and not answer[-1]:
+            # the cell may move an answer to a group it allows, never make one where the
+            # network abstained (renormalising would lift a spread-out abstention over
+            # the bar: stripes read as p2)
+            answer = self._answer(lat, self.cell_check.adjust(probs, found), use_lattice,
+                                  seen)
+        top, p, top3, p_none, reason = answer
+        return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
+                              feats.mean(0).astype(np.float32), z, seen, found)
+
+    def _answer(self, lat: Lattice, probs: np.ndarray, use_lattice: bool, seen: str,
+                ) -> tuple[str, float, list[tuple[str, float]], float, str]:
+        """(top group, its p, top 3, p_none, why it abstains or "") of ``probs``."""
         n = len(GROUPS)
         order = np.argsort(-probs[:n])
         top = GROUPS[int(order[0])]
@@ -325,24 +344,39 @@ class SymmetryExtractor:
             reason = f"the network sees no lattice (p_none {p_none:.2f})"
         elif p < self.abstain_below:
             reason = f"low confidence (p {p:.2f} < {self.abstain_below:g})"
-        return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
-                              feats.mean(0).astype(np.float32), z, seen)
+        return top, p, top3, p_none, reason
 
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
              fine: FineSearch | None = None, native: NativeRule | None = None,
-             cell_rule: MotifRule | None = None,
-             ) -> tuple[Lattice, list[np.ndarray], str, str]:
-    """Lattice and network views of one image (and which views: ``SymmetryResult.seen``),
-    or the reason it cannot have any."""
+             cell_rule: MotifRule | None = None, check: CellCheck | None = None,
+             ) -> tuple[Lattice, list[np.ndarray], str, str, CellSymmetry | None]:
+    """Lattice and network views of one image (and which views: ``SymmetryResult.seen``;
+    what its averaged cell obeys, where ``check`` asks), or the reason it cannot have any."""
+    lat, vs, refused, seen, cell = _views(image, use_lattice, max_aspect, fine, native,
+                                          cell_rule)
+    found = None
+    if check is not None and not refused and lat.found:
+        if cell is None:
+            cell = motif.average_on(image, lat.a1, lat.a2)
+        if cell.found and cell.average is not None:
+            found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2)
+    return lat, vs, refused, seen, found
+
+
+def _views(image: Any, use_lattice: bool, max_aspect: float | None,
+           fine: FineSearch | None, native: NativeRule | None, cell_rule: MotifRule | None,
+           ) -> tuple[Lattice, list[np.ndarray], str, str, motif.Cell | None]:
+    """`_prepare`'s lattice, views, refusal and ``seen``, and the averaged cell where the
+    views came from one."""
     try:
         grey = as_grey(image)
     except ValueError as exc:
-        return Lattice(False, str(exc)), [], str(exc), ""
+        return Lattice(False, str(exc)), [], str(exc), "", None
     lat = estimate(grey, max_aspect, fine) if use_lattice else Lattice(False, "lattice not used")
     if not _usable(grey):
         reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
-        return lat, [], reason, ""
+        return lat, [], reason, "", None
     finite = np.isfinite(grey)
     grey = grey / float(np.abs(grey[finite]).max())  # no overflow for huge values
     lo, hi = float(grey[finite].min()), float(grey[finite].max())
@@ -350,15 +384,16 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
     if cell_rule is not None and use_lattice:
         averaged = cell_rule.views(grey)
         if averaged is not None:
-            return averaged[0], averaged[1], "", "averaged cell"
+            return averaged[0], averaged[1], "", "averaged cell", averaged[2]
     if native is not None and use_lattice:
         if lat.found and max(lat.periods) < native.below_px:
-            return lat, native_views(grey, native.factors), "", "native, small cells"
+            return lat, native_views(grey, native.factors), "", "native, small cells", None
         if not lat.found and (not lat.one_direction or native.one_direction_native):
-            return lat, native_views(grey, native.no_lattice_factors), "", "native, no lattice"
+            return (lat, native_views(grey, native.no_lattice_factors), "", "native, no lattice",
+                    None)
     if lat.found:
-        return lat, views(grey, lat), "", "lattice"
-    return lat, [_whole_view(grey)], "", "whole"
+        return lat, views(grey, lat), "", "lattice", None
+    return lat, [_whole_view(grey)], "", "whole", None
 
 
 @dataclass(frozen=True)
@@ -383,6 +418,8 @@ class SymmetryResult:
     # (v4's NativeRule), "averaged cell" (v9's MotifRule),
     # "" (refused before the network)
     seen: str = ""
+    # what the averaged cell obeys (`cell_symmetry`), where the model checks it
+    cell_symmetry: CellSymmetry | None = None
 
     @property
     def abstained(self) -> bool:

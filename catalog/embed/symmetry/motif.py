@@ -349,6 +349,21 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     return Cell(True, "", rec, r2, filled(mean, count))
 
 
+def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float]) -> Cell:
+    """The averaged cell of a lattice found some other way (`lattice.estimate`), refined
+    as `estimate_prepared` refines its own."""
+    img, reason = prepared(image)
+    if img is None:
+        return _none(reason)
+    try:
+        rec = np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))
+    except np.linalg.LinAlgError:
+        return _none("degenerate lattice vectors")
+    rec = Binner(img, SAMPLE).refine(rec, 0.1, max(img.shape))
+    r2, mean, count = Binner(img).fit(rec)
+    return Cell(True, "", rec, r2, filled(mean, count))
+
+
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
            size: int = 224) -> np.ndarray:
     """A ``size`` square view of the averaged cell repeated on its lattice, scaled so the
