@@ -98,10 +98,13 @@ def chromium() -> Iterator[object]:
 @pytest.fixture()
 def page(chromium: object, dashboard: ServerProcess) -> Iterator[object]:
     """A fresh browser session on the dashboard, loaded and showing its initial map."""
-    from serve_browser import wait_for_points
+    from serve_browser import TIMEOUT_MS, wait_for_points
 
     context = chromium.new_context(viewport={"width": 1500, "height": 1150},  # type: ignore[attr-defined]
                                    accept_downloads=True)
+    # every wait a test leaves at playwright's 30 s default gets the suite's 90 s: on a
+    # loaded 2-core machine a box selection took longer (session 18's full run)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(dashboard.url)
     wait_for_points(page, "root", minimum=1)
