@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy import ndimage
 
 from symcat.embed.symmetry import cell_symmetry as cs
-from symcat.embed.symmetry.groups import GROUPS, LATTICE, operations
+from symcat.embed.symmetry.groups import GROUPS, LATTICE
+from training.symmetry.generate import symmetrize
 
 N = 24
 
@@ -20,13 +22,8 @@ def symmetrised(group: str, seed: int, shift: tuple[int, int] = (0, 0)) -> np.nd
     not care where the symmetry elements sit)."""
     f = ndimage.gaussian_filter(np.random.default_rng(seed).normal(size=(N, N)), 0.7,
                                 mode="wrap")
-    i, j = np.meshgrid(np.arange(N), np.arange(N), indexing="ij")
-    out = np.zeros_like(f)
-    for op in operations(group):
-        (a, b), (c, d) = op.matrix
-        out += f[(a * i + b * j + round(float(op.shift[0]) * N)) % N,
-                 (c * i + d * j + round(float(op.shift[1]) * N)) % N]
-    return np.roll(out, shift, axis=(0, 1))
+    out = symmetrize(torch.from_numpy(f)[None], torch.tensor([GROUPS.index(group)]))[0]
+    return np.roll(out.numpy(), shift, axis=(0, 1))
 
 
 def reciprocal(kind: str, edge: float = 20.0, turn_deg: float = 0.0,

@@ -204,8 +204,8 @@ class CellCheck:
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the
         cell contradicts set to zero and the rest renormalised; unchanged where the cell
-        is not trusted, or where it would contradict every group the network gave any
-        probability."""
+        is not trusted, or where nothing would be left (p1 needs no operation, so only
+        where the network gave every allowed group and "none" no probability at all)."""
         if not self.trusts(found):
             return probs
         support = found.supports()

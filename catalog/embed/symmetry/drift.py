@@ -25,7 +25,7 @@ import numpy as np
 
 from symcat.embed.symmetry import motif
 from symcat.embed.symmetry.lattice import MIN_SIDE
-from symcat.embed.symmetry.motif import BINS, SAMPLE, Binner, Cell, bin_index, filled
+from symcat.embed.symmetry.motif import BINS, SAMPLE, Binner, Cell, bin_index
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,4 @@ def estimate(image: np.ndarray, screen_min: float = 0.2,
     coef = np.polyfit(mid, shifts, min(drift.degree, drift.bands - 1))
     line_shift = np.polyval(coef, np.arange(h) + 0.5 - h / 2)
     sample = Binner(img, SAMPLE, line_shift)
-    rec = sample.refine(centre.reciprocal, 0.1, max(h, w))
-    r2, mean, count = Binner(img, None, line_shift).fit(rec)
-    return Cell(True, "", rec, r2, filled(mean, count), line_shift)
+    return motif.averaged(img, sample.refine(centre.reciprocal, 0.1, max(h, w)), line_shift)

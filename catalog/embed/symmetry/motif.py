@@ -345,8 +345,15 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
             break
         rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
         r2 = sample.fit(rec)[0]
-    r2, mean, count = Binner(img).fit(rec)
-    return Cell(True, "", rec, r2, filled(mean, count))
+    return averaged(img, rec)
+
+
+def averaged(img: np.ndarray, reciprocal: np.ndarray,
+             line_shift: np.ndarray | None = None) -> Cell:
+    """The `Cell` of ``reciprocal`` averaged over every pixel of a `prepared` image (each
+    scan line moved back by ``line_shift``: `drift`)."""
+    r2, mean, count = Binner(img, None, line_shift).fit(reciprocal)
+    return Cell(True, "", reciprocal, r2, filled(mean, count), line_shift)
 
 
 def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float]) -> Cell:
@@ -359,9 +366,7 @@ def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, floa
         rec = np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))
     except np.linalg.LinAlgError:
         return _none("degenerate lattice vectors")
-    rec = Binner(img, SAMPLE).refine(rec, 0.1, max(img.shape))
-    r2, mean, count = Binner(img).fit(rec)
-    return Cell(True, "", rec, r2, filled(mean, count))
+    return averaged(img, Binner(img, SAMPLE).refine(rec, 0.1, max(img.shape)))
 
 
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
