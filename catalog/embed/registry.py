@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v12",
     "symcat.embed.extractors.symmetry_v13",
     "symcat.embed.extractors.symmetry_v14",
+    "symcat.embed.extractors.symmetry_v16",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

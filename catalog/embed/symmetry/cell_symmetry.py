@@ -35,6 +35,9 @@ MIRROR_DIRECTIONS = {"p1": 0, "p2": 0, "pm": 1, "pg": 1, "cm": 1, "pmm": 2, "pmg
                      "pgg": 2, "cmm": 2, "p4": 0, "p4m": 4, "p4g": 4, "p3": 0, "p3m1": 3,
                      "p31m": 3, "p6": 0, "p6m": 6}
 IMPLIED = {1: (), 2: (2,), 3: (3,), 4: (2, 4), 6: (2, 3, 6)}
+# the kind of mirror (`mirror_index`) a group's mirrors and glides have: 1 on a primitive
+# rectangular lattice, 2 on a centred one; the square and hexagonal groups need no kind
+MIRROR_KIND = {"pm": 1, "pg": 1, "pmm": 1, "pmg": 1, "pgg": 1, "cm": 2, "cmm": 2}
 UPSAMPLE = 4  # translations tried at a quarter of a bin
 
 
@@ -55,19 +58,32 @@ class CellSymmetry:
     mirrors: tuple[float, ...]
     r2: float = math.nan
     translation: float = math.nan
+    # `mirror_index` of each of ``mirrors`` (same order; 0 where it is not an involution)
+    mirror_kinds: tuple[int, ...] = ()
 
-    def support(self, group: str) -> float:
+    def support(self, group: str, centring: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
-        not admit one of them (the lattice is the network's to judge, not this check's)."""
+        not admit one of them (the lattice is the network's to judge, not this check's).
+
+        ``centring``: the rectangular groups count only mirrors of their kind
+        (`MIRROR_KIND`): a pmm pattern has no mirror along a centred lattice's diagonals,
+        so where the lattice admits mirrors but none of the group's kind, the group is
+        contradicted (-1), which point operations alone cannot see (pmm against cmm).
+        """
         need = [self.rotations.get(n, math.nan) for n in IMPLIED[ROTATION_ORDER[group]]]
         m = MIRROR_DIRECTIONS[group]
-        if m:
-            need.append(self.mirrors[m - 1] if len(self.mirrors) >= m else math.nan)
+        mirrors = self.mirrors
+        if centring and group in MIRROR_KIND and self.mirrors:
+            mirrors = tuple(c for c, k in zip(self.mirrors, self.mirror_kinds, strict=True)
+                            if k == MIRROR_KIND[group])
+            need.append(mirrors[m - 1] if len(mirrors) >= m else -1.0)
+        elif m:
+            need.append(mirrors[m - 1] if len(mirrors) >= m else math.nan)
         return math.nan if any(math.isnan(x) for x in need) else min(need, default=1.0)
 
-    def supports(self) -> np.ndarray:
+    def supports(self, centring: bool = False) -> np.ndarray:
         """`support` of every plane group, in `GROUPS` order."""
-        return np.array([self.support(g) for g in GROUPS])
+        return np.array([self.support(g, centring) for g in GROUPS])
 
 
 def _candidates() -> list[np.ndarray]:
@@ -111,6 +127,24 @@ def admitted(reciprocal: np.ndarray, tol: float = 0.2,
             [(axis, m) for axis, _, m in by_axis])
 
 
+def _primitive(v: tuple[int, int]) -> tuple[int, int]:
+    g = math.gcd(*v)
+    return (v[0] // g, v[1] // g) if g else (0, 0)
+
+
+def mirror_index(m: np.ndarray) -> int:
+    """Index in the lattice of the vectors along the mirror plus those across it: 1 where
+    the lattice has a basis along and across the mirror (a primitive rectangular cell, as
+    pm, pg, pmm, pmg and pgg need), 2 where only a centred one (cm, cmm); 0 where ``m``
+    (cell coordinates) is no involution."""
+    a, b, c, d = (int(round(x)) for x in m.ravel())
+    if a * a + b * c != 1 or a * b + b * d != 0 or c * a + d * c != 0 or c * b + d * d != 1:
+        return 0
+    along = _primitive((b, 1 - a) if (b, 1 - a) != (0, 0) else (1 - d, c))
+    across = _primitive((b, -1 - a) if (b, -1 - a) != (0, 0) else (-1 - d, c))
+    return abs(along[0] * across[1] - along[1] * across[0])
+
+
 def _standard(x: np.ndarray) -> np.ndarray | None:
     x = x - x.mean()
     s = float(x.std())
@@ -149,10 +183,11 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
     ``reciprocal``'s rows, as `symcat.embed.symmetry.motif.Cell.average`)."""
     rotations, mirrors = admitted(reciprocal, tol)
     rot = {n: best_correlation(average, _moved(average, m)) for n, m in rotations.items()}
-    mir = sorted((best_correlation(average, _moved(average, m)) for _, m in mirrors),
-                 reverse=True)
-    return CellSymmetry(rot, tuple(x for x in mir if not math.isnan(x)), r2,
-                        subcell_translation(average))
+    mir = sorted(((best_correlation(average, _moved(average, m)), mirror_index(m))
+                  for _, m in mirrors), key=lambda t: t[0], reverse=True)
+    mir = [(c, k) for c, k in mir if not math.isnan(c)]
+    return CellSymmetry(rot, tuple(c for c, _ in mir), r2, subcell_translation(average),
+                        tuple(k for _, k in mir))
 
 
 def subcell_translation(cell: np.ndarray) -> float:
@@ -183,18 +218,31 @@ class CellCheck:
     the scan and is no supercell (its ``translation`` under ``max_translation``), groups
     whose weakest needed operation correlates under ``min_support`` lose their
     probability to the groups that remain (``min_support`` None: only measured).
+    ``centring``: the rectangular groups need mirrors of their own kind (`CellSymmetry.
+    support`). ``judge_lattice``: on a trusted cell the lattice is trusted too, so groups
+    needing an operation it does not admit (NaN support) are contradicted as well; where
+    the cell explains most of the scan, its lattice is no guess. ``supercells``: a cell
+    averaged on the lattice the views came from first tries that lattice's supercells,
+    as the model's averaged-cell search does (``motif.search`` in its config): the
+    strongest peaks can span a subcell the pattern only nearly repeats on, on which the
+    kind of mirror is not the pattern's.
     """
 
     tol: float = 0.2
     min_support: float | None = None
     min_r2: float = 0.95
     max_translation: float = 0.9
+    centring: bool = False
+    judge_lattice: bool = False
+    supercells: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
         ms = cfg.get("min_support")
         return cls(float(cfg.get("tol", 0.2)), None if ms is None else float(ms),
-                   float(cfg.get("min_r2", 0.95)), float(cfg.get("max_translation", 0.9)))
+                   float(cfg.get("min_r2", 0.95)), float(cfg.get("max_translation", 0.9)),
+                   bool(cfg.get("centring", False)), bool(cfg.get("judge_lattice", False)),
+                   bool(cfg.get("supercells", False)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
@@ -208,7 +256,9 @@ class CellCheck:
         where the network gave every allowed group and "none" no probability at all)."""
         if not self.trusts(found):
             return probs
-        support = found.supports()
+        support = found.supports(self.centring)
+        if self.judge_lattice:
+            support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
-        out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN: not contradicted
+        out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN is not < min_support
         return out / out.sum() if out.sum() > 0 else probs

@@ -358,7 +358,8 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
     found = None
     if check is not None and not refused and lat.found:
         if cell is None:
-            cell = motif.average_on(image, lat.a1, lat.a2)
+            search = cell_rule.search if check.supercells and cell_rule is not None else None
+            cell = motif.average_on(image, lat.a1, lat.a2, search)
         if cell.found and cell.average is not None:
             found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2)
     return lat, vs, refused, seen, found

@@ -337,7 +337,15 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
         if gain >= max(r2 + search.supercell_gain, search.harmonic_min_r2):
             rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
             r2 = sample.fit(rec)[0]
-    for _ in range(2):  # extinctions: try supercells of the refined cell
+    return averaged(img, _extinctions(sample, rec, r2, search, side))
+
+
+def _extinctions(sample: Binner, rec: np.ndarray, r2: float, search: Search,
+                 side: int) -> np.ndarray:
+    """``rec`` or the supercell of it that explains ``search.supercell_gain`` more (twice:
+    a supercell's own supercell), refined: the scan's own cell where ``rec`` spans a
+    subcell (extinctions, or a pseudo-translation the pattern nearly has)."""
+    for _ in range(2):
         tries = [(sample.fit(c)[0], c) for c in
                  (_unalias(s @ rec, sample, search.max_q) for s in search.supercells)]
         gain, better = max(tries, key=lambda t: t[0])
@@ -345,7 +353,7 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
             break
         rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
         r2 = sample.fit(rec)[0]
-    return averaged(img, rec)
+    return rec
 
 
 def averaged(img: np.ndarray, reciprocal: np.ndarray,
@@ -356,9 +364,12 @@ def averaged(img: np.ndarray, reciprocal: np.ndarray,
     return Cell(True, "", reciprocal, r2, filled(mean, count), line_shift)
 
 
-def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float]) -> Cell:
+def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
+               search: Search | None = None) -> Cell:
     """The averaged cell of a lattice found some other way (`lattice.estimate`), refined
-    as `estimate_prepared` refines its own."""
+    as `estimate_prepared` refines its own; with ``search``, its supercells are tried as
+    `estimate_prepared` tries them (a lattice found from the strongest peaks can be a
+    subcell the pattern only nearly repeats on)."""
     img, reason = prepared(image)
     if img is None:
         return _none(reason)
@@ -366,7 +377,12 @@ def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, floa
         rec = np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))
     except np.linalg.LinAlgError:
         return _none("degenerate lattice vectors")
-    return averaged(img, Binner(img, SAMPLE).refine(rec, 0.1, max(img.shape)))
+    side = max(img.shape)
+    sample = Binner(img, SAMPLE)
+    rec = sample.refine(rec, 0.1, side)
+    if search is not None:
+        rec = _extinctions(sample, rec, sample.fit(rec)[0], search, side)
+    return averaged(img, rec)
 
 
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
