@@ -39,6 +39,15 @@ def reciprocal(kind: str, edge: float = 20.0, turn_deg: float = 0.0,
     return np.linalg.inv(a)
 
 
+def probabilities(**by_group: float) -> np.ndarray:
+    """17 groups then "none": the groups named get their value, every other 0.01,
+    normalised."""
+    probs = np.full(len(GROUPS) + 1, 0.01)
+    for group, p in by_group.items():
+        probs[GROUPS.index(group)] = p
+    return probs / probs.sum()
+
+
 @pytest.mark.parametrize("group", GROUPS)
 @pytest.mark.parametrize("turn", [0.0, 37.0])
 def test_a_group_supports_itself_and_not_a_higher_group(group: str, turn: float) -> None:
@@ -82,10 +91,7 @@ def test_support_is_nan_where_the_lattice_cannot_hold_the_group() -> None:
 
 def test_the_check_moves_probability_off_contradicted_groups_only() -> None:
     found = cs.measure(symmetrised("pm", seed=4), reciprocal("rectangular"), r2=0.97)
-    probs = np.full(len(GROUPS) + 1, 0.01)
-    probs[GROUPS.index("pmm")] = 0.6
-    probs[GROUPS.index("pm")] = 0.2
-    probs /= probs.sum()
+    probs = probabilities(pmm=0.6, pm=0.2)
     assert np.array_equal(cs.CellCheck(min_support=None).adjust(probs, found), probs)
     out = cs.CellCheck(min_support=0.9).adjust(probs, found)
     assert out[GROUPS.index("pmm")] == 0.0 and out.argmax() == GROUPS.index("pm")
@@ -175,10 +181,7 @@ def test_centring_leaves_a_lattice_without_mirrors_to_the_network() -> None:
 
 def test_the_check_reads_centring_from_config_and_moves_cmm_to_pmm() -> None:
     found = cs.measure(symmetrised("pmm", seed=8), reciprocal("rectangular"), r2=0.97)
-    probs = np.full(len(GROUPS) + 1, 0.01)
-    probs[GROUPS.index("cmm")] = 0.7
-    probs[GROUPS.index("pmm")] = 0.2
-    probs /= probs.sum()
+    probs = probabilities(cmm=0.7, pmm=0.2)
     cfg = {"tol": 0.2, "min_support": 0.9, "min_r2": 0.95, "max_translation": 0.9}
     assert cs.CellCheck.from_config(cfg).adjust(probs, found).argmax() == GROUPS.index("cmm")
     check = cs.CellCheck.from_config(cfg | {"centring": True})
@@ -192,10 +195,7 @@ def test_judging_the_lattice_contradicts_what_it_cannot_hold_on_trusted_cells_on
     takes its probability, but not where the cell is not trusted."""
     found = cs.measure(symmetrised("p2", seed=9), reciprocal("rectangular"), r2=0.97)
     assert math.isnan(found.support("p4"))
-    probs = np.full(len(GROUPS) + 1, 0.01)
-    probs[GROUPS.index("p4")] = 0.6
-    probs[GROUPS.index("p2")] = 0.3
-    probs /= probs.sum()
+    probs = probabilities(p4=0.6, p2=0.3)
     assert cs.CellCheck(min_support=0.9).adjust(probs, found).argmax() == GROUPS.index("p4")
     judged = cs.CellCheck(min_support=0.9, judge_lattice=True).adjust(probs, found)
     assert judged[GROUPS.index("p4")] == 0.0 and judged.argmax() == GROUPS.index("p2")

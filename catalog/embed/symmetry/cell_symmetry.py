@@ -63,17 +63,19 @@ class CellSymmetry:
 
     def support(self, group: str, centring: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
-        not admit one of them (the lattice is the network's to judge, not this check's).
+        not admit one of them (whether that contradicts the group is `CellCheck`'s call:
+        ``judge_lattice``).
 
         ``centring``: the rectangular groups count only mirrors of their kind
         (`MIRROR_KIND`): a pmm pattern has no mirror along a centred lattice's diagonals,
         so where the lattice admits mirrors but none of the group's kind, the group is
         contradicted (-1), which point operations alone cannot see (pmm against cmm).
+        Without measured kinds (``mirror_kinds`` empty) as without ``centring``.
         """
         need = [self.rotations.get(n, math.nan) for n in IMPLIED[ROTATION_ORDER[group]]]
         m = MIRROR_DIRECTIONS[group]
         mirrors = self.mirrors
-        if centring and group in MIRROR_KIND and self.mirrors:
+        if centring and group in MIRROR_KIND and self.mirror_kinds:
             mirrors = tuple(c for c, k in zip(self.mirrors, self.mirror_kinds, strict=True)
                             if k == MIRROR_KIND[group])
             need.append(mirrors[m - 1] if len(mirrors) >= m else -1.0)
