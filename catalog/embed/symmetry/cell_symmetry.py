@@ -241,10 +241,13 @@ class CellCheck:
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
         ms = cfg.get("min_support")
-        return cls(float(cfg.get("tol", 0.2)), None if ms is None else float(ms),
-                   float(cfg.get("min_r2", 0.95)), float(cfg.get("max_translation", 0.9)),
-                   bool(cfg.get("centring", False)), bool(cfg.get("judge_lattice", False)),
-                   bool(cfg.get("supercells", False)))
+        return cls(tol=float(cfg.get("tol", 0.2)),
+                   min_support=None if ms is None else float(ms),
+                   min_r2=float(cfg.get("min_r2", 0.95)),
+                   max_translation=float(cfg.get("max_translation", 0.9)),
+                   centring=bool(cfg.get("centring", False)),
+                   judge_lattice=bool(cfg.get("judge_lattice", False)),
+                   supercells=bool(cfg.get("supercells", False)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
