@@ -36,6 +36,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v13",
     "symcat.embed.extractors.symmetry_v14",
     "symcat.embed.extractors.symmetry_v16",
+    "symcat.embed.extractors.symmetry_v18",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v16"  # v14 whose cell check also knows centring
+SYMMETRY_MODEL = "symcat_symmetry.v18"  # v16 whose cell check also has glides, refit, band, rescue
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -202,3 +203,52 @@ def test_judging_the_lattice_contradicts_what_it_cannot_hold_on_trusted_cells_on
     smeared = cs.measure(symmetrised("p2", seed=9), reciprocal("rectangular"), r2=0.9)
     assert np.array_equal(cs.CellCheck(min_support=0.9, judge_lattice=True).adjust(
         probs, smeared), probs)
+
+
+@pytest.mark.parametrize("group", ["pm", "pg", "pmm", "pmg", "pgg"])
+@pytest.mark.parametrize("turn", [0.0, 25.0])
+def test_glides_tell_a_mirror_from_a_glide_along_a_rectangular_cells_edges(
+        group: str, turn: float) -> None:
+    """Point operations alone cannot tell pm from pg (both reflect the pattern onto
+    itself, one with half a cell's step); twice applied, a mirror is an even lattice step
+    along its axis and a glide an odd one. Only the group's own letters are supported."""
+    cell = symmetrised(group, seed=GROUPS.index(group) + 20, shift=(5, 9))
+    found = cs.measure(cell, reciprocal("rectangular", turn_deg=turn), r2=0.99)
+    assert found.support(group, centring=True, glides=True) > 0.97, (group, found)
+    twins = {"pm": ["pg"], "pg": ["pm"], "pmm": ["pmg", "pgg"], "pmg": ["pmm", "pgg"],
+             "pgg": ["pmm", "pmg"]}[group]
+    for other in twins:
+        assert found.support(other, centring=True) > 0.97  # what glides adds:
+        assert found.support(other, centring=True, glides=True) < 0.9, (group, other)
+
+
+def test_glides_leave_the_square_and_centred_groups_as_centring_has_them() -> None:
+    """p4m and p4g are left out (a p4g pattern that nearly repeats on half a cell looks
+    like a mirror along the edges), and a centred cell has both along every mirror."""
+    square = cs.measure(symmetrised("p4g", seed=3), reciprocal("square"), r2=0.99)
+    assert square.support("p4g", centring=True, glides=True) == \
+        square.support("p4g", centring=True)
+    cell, rec = primitive_centred("cmm", seed=4)
+    found = cs.measure(cell, rec, r2=0.99)
+    assert found.support("cmm", centring=True, glides=True) == \
+        found.support("cmm", centring=True) > 0.97
+
+
+def test_a_band_cell_has_its_own_trust_bar_and_its_lattice_is_not_judged() -> None:
+    """A cell measured on a band of lines (a drifting scan) is trusted from
+    ``band_min_r2``, not ``min_r2``; and as its lattice is sheared by the drift, the
+    groups that lattice cannot hold are not contradicted for it."""
+    found = cs.measure(symmetrised("p2", seed=9), reciprocal("rectangular"), r2=0.88)
+    band = dataclasses.replace(found, band=True)
+    check = cs.CellCheck(min_support=0.9, judge_lattice=True, band_min_r2=0.85)
+    assert not check.trusts(found) and check.trusts(band)
+    assert not cs.CellCheck(min_support=0.9).trusts(band)  # no bar: never trusted
+    probs = probabilities(p4=0.6, p2=0.3)
+    assert check.adjust(probs, band).argmax() == GROUPS.index("p4")  # not judged
+    assert check.adjust(probs, dataclasses.replace(found, r2=0.97)).argmax() == \
+        GROUPS.index("p2")
+    assert cs.CellCheck.from_config({"min_support": 0.9, "band_min_r2": 0.85,
+                                     "band_gain": 0.05, "band_tol": 0.3, "rescue": 0.2,
+                                     "rescue_min_px": 4, "glides": True, "refit": True}) == \
+        cs.CellCheck(min_support=0.9, band_min_r2=0.85, band_gain=0.05, band_tol=0.3,
+                     rescue=0.2, rescue_min_px=4.0, glides=True, refit=True)

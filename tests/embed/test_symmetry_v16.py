@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from symcat.embed.symmetry.cell_symmetry import CellCheck
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +15,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
 BINS = ((2, 4), (4, 8), (8, 16), (16, 50))  # benchmarks/symmetry_eval.py's
-
-
-def _extractor(version: str):
-    from symcat.embed.registry import available
-    from symcat.embed.symmetry.extract import SymmetryExtractor
-
-    if not available(f"symcat_symmetry.{version}"):
-        pytest.skip("symmetry weights are not installed")
-    return SymmetryExtractor(SYMMETRY / f"weights_{version}")
 
 
 def test_v16_is_v14_plus_three_rules_of_the_check() -> None:
@@ -39,10 +28,10 @@ def test_v16_is_v14_plus_three_rules_of_the_check() -> None:
         {k: v for k, v in v14.items() if k not in keep}
 
 
-def test_v16_reads_a_plane_wave_pmm_scan_v14_reads_as_cmm() -> None:
+def test_v16_reads_a_plane_wave_pmm_scan_v14_reads_as_cmm(symmetry_extractor) -> None:
     """A held-out plane-wave pmm scan (8-16 cells, undistorted): its mirrors hold along
     the found cell's edges, which cmm's (along a centred cell's diagonals) cannot."""
-    old_ex, new_ex = _extractor("v14"), _extractor("v16")
+    old_ex, new_ex = symmetry_extractor("v14"), symmetry_extractor("v16")
     item = heldout.dataset(34, 20261130 + 3, BINS, motif="fourier")[90]
     assert (item["group"], item["bin"], item["distort"]) == ("pmm", "8-16", False)
     img = heldout.make(item)
@@ -57,7 +46,7 @@ def test_v16_reads_a_plane_wave_pmm_scan_v14_reads_as_cmm() -> None:
     assert (new.features == old.features).all()  # the stored vectors are v13's
 
 
-def test_a_pseudo_translation_leaves_the_answer_to_the_network() -> None:
+def test_a_pseudo_translation_leaves_the_answer_to_the_network(symmetry_extractor) -> None:
     """Training's held-out atoms, a cmm scan (seed 8, item 25) that nearly repeats
     (0.95) on a rectangle of half its cell: the lattice estimate finds that rectangle,
     whose averaged cell explains 0.97 of the scan and has pmm's mirrors. Without the
@@ -65,7 +54,7 @@ def test_a_pseudo_translation_leaves_the_answer_to_the_network() -> None:
     its half-cell translation marks the rectangle a pseudo-cell, so cmm stays."""
     import symmetry_eval  # benchmarks/, on the path above
 
-    ex = _extractor("v16")
+    ex = symmetry_extractor("v16")
     group, img = symmetry_eval.atoms_images(170, 7 + 1)[25]
     assert group == "cmm"
     new = ex.analyse([img])[0]

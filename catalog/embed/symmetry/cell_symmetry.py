@@ -38,6 +38,11 @@ IMPLIED = {1: (), 2: (2,), 3: (3,), 4: (2, 4), 6: (2, 3, 6)}
 # the kind of mirror (`mirror_index`) a group's mirrors and glides have: 1 on a primitive
 # rectangular lattice, 2 on a centred one; the square and hexagonal groups need no kind
 MIRROR_KIND = {"pm": 1, "pg": 1, "pmm": 1, "pmg": 1, "pgg": 1, "cm": 2, "cmm": 2}
+# with ``glides``: what each primitive rectangular group needs along the mirror
+# directions of kind 1 ("m" a mirror, "g" a glide; one direction each). p4m and p4g differ
+# the same way along a square's edges, but are left out: atoms p4g patterns that nearly
+# repeat on half a cell look like mirrors there (3 right answers lost, RESULTS.md v17)
+GLIDE_NEEDS = {"pm": "m", "pg": "g", "pmm": "mm", "pmg": "mg", "pgg": "gg"}
 UPSAMPLE = 4  # translations tried at a quarter of a bin
 
 
@@ -60,8 +65,12 @@ class CellSymmetry:
     translation: float = math.nan
     # `mirror_index` of each of ``mirrors`` (same order; 0 where it is not an involution)
     mirror_kinds: tuple[int, ...] = ()
+    # each of ``mirrors`` as (best as a mirror, best as a glide) (`mirror_and_glide`)
+    mirror_glide: tuple[tuple[float, float], ...] = ()
+    # measured on the scan's central band of lines (`motif.average_band`), not all of it
+    band: bool = False
 
-    def support(self, group: str, centring: bool = False) -> float:
+    def support(self, group: str, centring: bool = False, glides: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
         not admit one of them (whether that contradicts the group is `CellCheck`'s call:
         ``judge_lattice``).
@@ -71,11 +80,17 @@ class CellSymmetry:
         so where the lattice admits mirrors but none of the group's kind, the group is
         contradicted (-1), which point operations alone cannot see (pmm against cmm).
         Without measured kinds (``mirror_kinds`` empty) as without ``centring``.
+
+        ``glides`` (with centring): along a primitive rectangular cell's edges a mirror
+        and a glide differ, so pm needs a mirror and pg a glide, pmg one of each on the
+        two edges (`GLIDE_NEEDS`).
         """
         need = [self.rotations.get(n, math.nan) for n in IMPLIED[ROTATION_ORDER[group]]]
         m = MIRROR_DIRECTIONS[group]
         mirrors = self.mirrors
-        if centring and group in MIRROR_KIND and self.mirror_kinds:
+        if centring and glides and group in GLIDE_NEEDS and self.mirror_glide:
+            need.extend(self._glide_support(group))
+        elif centring and group in MIRROR_KIND and self.mirror_kinds:
             mirrors = tuple(c for c, k in zip(self.mirrors, self.mirror_kinds, strict=True)
                             if k == MIRROR_KIND[group])
             need.append(mirrors[m - 1] if len(mirrors) >= m else -1.0)
@@ -83,9 +98,21 @@ class CellSymmetry:
             need.append(mirrors[m - 1] if len(mirrors) >= m else math.nan)
         return math.nan if any(math.isnan(x) for x in need) else min(need, default=1.0)
 
-    def supports(self, centring: bool = False) -> np.ndarray:
+    def _glide_support(self, group: str) -> list[float]:
+        """The mirror-or-glide part of `support` under ``glides``: the best assignment of
+        the group's mirrors and glides to distinct edge directions; -1 where the lattice
+        has too few."""
+        edges = [mg for mg, k in zip(self.mirror_glide, self.mirror_kinds, strict=True)
+                 if k == 1]
+        letters = GLIDE_NEEDS[group]
+        return [max((min(edges[i][0 if c == "m" else 1] for i, c in zip(pick, letters,
+                                                                         strict=True))
+                     for pick in itertools.permutations(range(len(edges)), len(letters))),
+                    default=-1.0)]
+
+    def supports(self, centring: bool = False, glides: bool = False) -> np.ndarray:
         """`support` of every plane group, in `GROUPS` order."""
-        return np.array([self.support(g, centring) for g in GROUPS])
+        return np.array([self.support(g, centring, glides) for g in GROUPS])
 
 
 def _candidates() -> list[np.ndarray]:
@@ -163,20 +190,49 @@ def _moved(cell: np.ndarray, m: np.ndarray) -> np.ndarray:
     return cell[mi, mj]
 
 
-def best_correlation(cell: np.ndarray, moved: np.ndarray) -> float:
-    """Largest Pearson correlation of ``cell`` with ``moved`` over translations, the
-    translations interpolated to 1/UPSAMPLE of a bin (zero-padded cross-spectrum)."""
+def _correlations(cell: np.ndarray, moved: np.ndarray) -> np.ndarray | None:
+    """Pearson correlation of ``cell`` with ``moved`` translated by (i, j) / (n UPSAMPLE)
+    of the cell, for every (i, j): a zero-padded cross-spectrum."""
     s, t = _standard(cell), _standard(moved)
     if s is None or t is None:
-        return math.nan
+        return None
     n = cell.shape[0]
     spec = np.fft.fftshift(np.conj(np.fft.fft2(s)) * np.fft.fft2(t))
     big = n * UPSAMPLE
     pad = np.zeros((big, big), complex)
     lo = (big - n) // 2
     pad[lo : lo + n, lo : lo + n] = spec
-    cc = np.fft.ifft2(np.fft.ifftshift(pad)).real * (big * big) / (n * n) / (n * n)
-    return float(cc.max())
+    return np.fft.ifft2(np.fft.ifftshift(pad)).real * (big * big) / (n * n) / (n * n)
+
+
+def best_correlation(cell: np.ndarray, moved: np.ndarray) -> float:
+    """Largest Pearson correlation of ``cell`` with ``moved`` over translations, the
+    translations interpolated to 1/UPSAMPLE of a bin."""
+    cc = _correlations(cell, moved)
+    return math.nan if cc is None else float(cc.max())
+
+
+def mirror_and_glide(cell: np.ndarray, m: np.ndarray) -> tuple[float, float]:
+    """For a mirror ``m`` of kind 1 (`mirror_index`), the cell's best correlation with
+    itself under ``m`` as a mirror and as a glide, apart. The operation u -> M u + M tau
+    (tau the translation of the correlation) applied twice is the lattice translation
+    w = (M + I) tau along the mirror; it is a mirror where w is an even multiple of the
+    primitive vector along the axis, a glide where it is odd. Other kinds: the best
+    correlation twice (a centred lattice has both in every mirror direction)."""
+    cc = _correlations(cell, _moved(cell, m))
+    if cc is None:
+        return math.nan, math.nan
+    if mirror_index(m) != 1:
+        return float(cc.max()), float(cc.max())
+    a, b, c, d = (int(round(x)) for x in m.ravel())
+    along = np.array(_primitive((b, 1 - a) if (b, 1 - a) != (0, 0) else (1 - d, c)),
+                     dtype=float)
+    big = cc.shape[0]
+    tau = np.stack(np.meshgrid(np.arange(big), np.arange(big), indexing="ij")) / big
+    w = np.einsum("ij,jhw->ihw", m + np.eye(2), tau)
+    k = np.rint(np.einsum("i,ihw->hw", along, w) / float(along @ along)).astype(int)
+    odd = k % 2 == 1
+    return float(cc[~odd].max()), float(cc[odd].max())
 
 
 def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
@@ -185,11 +241,12 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
     ``reciprocal``'s rows, as `symcat.embed.symmetry.motif.Cell.average`)."""
     rotations, mirrors = admitted(reciprocal, tol)
     rot = {n: best_correlation(average, _moved(average, m)) for n, m in rotations.items()}
-    mir = sorted(((best_correlation(average, _moved(average, m)), mirror_index(m))
-                  for _, m in mirrors), key=lambda t: t[0], reverse=True)
-    mir = [(c, k) for c, k in mir if not math.isnan(c)]
-    return CellSymmetry(rot, tuple(c for c, _ in mir), r2, subcell_translation(average),
-                        tuple(k for _, k in mir))
+    mir = sorted(((max(mg), mirror_index(m), mg) for m, mg in
+                  ((m, mirror_and_glide(average, m)) for _, m in mirrors)),
+                 key=lambda t: t[0], reverse=True)
+    mir = [t for t in mir if not math.isnan(t[0])]
+    return CellSymmetry(rot, tuple(c for c, _, _ in mir), r2, subcell_translation(average),
+                        tuple(k for _, k, _ in mir), tuple(mg for _, _, mg in mir))
 
 
 def subcell_translation(cell: np.ndarray) -> float:
@@ -227,7 +284,25 @@ class CellCheck:
     averaged on the lattice the views came from first tries that lattice's supercells,
     as the model's averaged-cell search does (``motif.search`` in its config): the
     strongest peaks can span a subcell the pattern only nearly repeats on, on which the
-    kind of mirror is not the pattern's.
+    kind of mirror is not the pattern's. ``glides`` (with ``centring``): along a
+    primitive rectangular cell's edges mirrors and glides are told apart (`CellSymmetry.
+    support`): pm against pg, pmm against pmg and pgg. ``refit``: where the cell
+    averaged on the views' lattice explains under ``min_r2`` of the scan, the cell the
+    model's averaged-cell search found from the spectrum's peaks is measured instead if
+    it explains more (the views' lattice refined from its own vectors can stall far from
+    the scan's cell: R^2 0.15 against 0.97 on a clean pm). ``rescue``: where the network
+    abstained for low confidence alone, a trusted cell may still answer, with the group
+    left after `adjust`, if the network gave that group at least this probability (the
+    network torn between pmg and a group the cell rules out), and the cell's shorter
+    edge is at least ``rescue_min_px`` (a stripe pattern's harmonics and the pixel grid
+    build pseudo-cells of 2-5 px that explain 0.97 of it). ``band_min_r2``: where the
+    whole scan's cell is not trusted, the cell of its central band of lines is measured
+    (`motif.average_band`), and trusted if it explains at least this much of the band and
+    ``band_gain`` more than the whole scan's cell did (a drifting scan, whose bend the
+    band nearly escapes); as a drifting scan's lattice is sheared off its true shape, its
+    lattice is not judged (``judge_lattice``) and admits operations within ``band_tol``
+    (at ``tol`` 0.2 a sheared hexagonal band admitted 4 of its 6 mirrors, and p31m was
+    contradicted by a mirror it does not have).
     """
 
     tol: float = 0.2
@@ -237,6 +312,13 @@ class CellCheck:
     centring: bool = False
     judge_lattice: bool = False
     supercells: bool = False
+    glides: bool = False
+    refit: bool = False
+    rescue: float | None = None
+    rescue_min_px: float = 0.0
+    band_min_r2: float | None = None
+    band_gain: float = 0.03
+    band_tol: float = 0.2
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -247,12 +329,21 @@ class CellCheck:
                    max_translation=float(cfg.get("max_translation", 0.9)),
                    centring=bool(cfg.get("centring", False)),
                    judge_lattice=bool(cfg.get("judge_lattice", False)),
-                   supercells=bool(cfg.get("supercells", False)))
+                   supercells=bool(cfg.get("supercells", False)),
+                   glides=bool(cfg.get("glides", False)),
+                   refit=bool(cfg.get("refit", False)),
+                   rescue=_optional(cfg.get("rescue")),
+                   rescue_min_px=float(cfg.get("rescue_min_px", 0.0)),
+                   band_min_r2=_optional(cfg.get("band_min_r2")),
+                   band_gain=float(cfg.get("band_gain", 0.03)),
+                   band_tol=float(cfg.get("band_tol", 0.2)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
-        return (found is not None and self.min_support is not None
-                and found.r2 >= self.min_r2 and found.translation < self.max_translation)
+        if found is None or self.min_support is None:
+            return False
+        bar = self.min_r2 if not found.band else self.band_min_r2
+        return bar is not None and found.r2 >= bar and found.translation < self.max_translation
 
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the
@@ -261,9 +352,13 @@ class CellCheck:
         where the network gave every allowed group and "none" no probability at all)."""
         if not self.trusts(found):
             return probs
-        support = found.supports(self.centring)
-        if self.judge_lattice:
+        support = found.supports(self.centring, self.glides)
+        if self.judge_lattice and not found.band:
             support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
         out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN is not < min_support
         return out / out.sum() if out.sum() > 0 else probs
+
+
+def _optional(value: object) -> float | None:
+    return None if value is None else float(value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ WEIGHTS_V10_DIR = Path(__file__).parent / "weights_v10"  # config only: v5's net
 WEIGHTS_V11_DIR = Path(__file__).parent / "weights_v11"  # config only: v5's network
 WEIGHTS_V12_DIR = Path(__file__).parent / "weights_v12"  # config only: v5's network
 NONE = "none"
+LOW_CONFIDENCE = "low confidence"  # how an abstention for a low top probability begins
 WHOLE_VIEW = 224
 
 
@@ -108,10 +109,17 @@ class MotifRule:
                    motif.Search.from_config(cfg.get("search", {})),
                    Drift.from_config(cfg["drift"]) if "drift" in cfg else None)
 
-    def views(self, grey: np.ndarray) -> tuple[Lattice, list[np.ndarray], motif.Cell] | None:
+    def estimate(self, grey: np.ndarray) -> motif.Cell:
+        """The scan's averaged cell as this rule searches for it (before any drift)."""
+        return motif.estimate(grey, self.screen_min_r2, self.search)
+
+    def views(self, grey: np.ndarray, cell: motif.Cell | None = None,
+              ) -> tuple[Lattice, list[np.ndarray], motif.Cell] | None:
         """The averaged cell's lattice, views and cell; None where the rule does not apply
-        (no small cell, or one that explains too little of the scan, drift undone or not)."""
-        cell = motif.estimate(grey, self.screen_min_r2, self.search)
+        (no small cell, or one that explains too little of the scan, drift undone or not).
+        ``cell``: `estimate`'s, where the caller has it already."""
+        if cell is None:
+            cell = self.estimate(grey)
         if not cell.found or cell.period >= self.below_px:
             return None
         bar = self.min_r2
@@ -314,12 +322,20 @@ class SymmetryExtractor:
         probs = np.exp(z - z.max())
         probs /= probs.sum()
         answer = self._answer(lat, probs, use_lattice, seen)
-        if self.cell_check is not None and not answer[-1]:
+        check = self.cell_check
+        if check is not None and not answer[-1]:
             # the cell may move an answer to a group it allows, never make one where the
             # network abstained (renormalising would lift a spread-out abstention over
-            # the bar: stripes read as p2)
-            answer = self._answer(lat, self.cell_check.adjust(probs, found), use_lattice,
-                                  seen)
+            # the bar: stripes read as p2) ...
+            answer = self._answer(lat, check.adjust(probs, found), use_lattice, seen)
+        elif check is not None and check.rescue is not None and \
+                answer[-1].startswith(LOW_CONFIDENCE) and check.trusts(found) and \
+                lat.found and min(lat.periods) >= check.rescue_min_px:
+            # ... unless the model rescues: the group left must have had the network's
+            # ``rescue`` before renormalising
+            rescued = self._answer(lat, check.adjust(probs, found), use_lattice, seen)
+            if not rescued[-1] and probs[GROUPS.index(rescued[0])] >= check.rescue:
+                answer = rescued
         top, p, top3, p_none, reason = answer
         return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
                               feats.mean(0).astype(np.float32), z, seen, found)
@@ -343,7 +359,7 @@ class SymmetryExtractor:
         elif self.has_none_class and p_none > p:
             reason = f"the network sees no lattice (p_none {p_none:.2f})"
         elif p < self.abstain_below:
-            reason = f"low confidence (p {p:.2f} < {self.abstain_below:g})"
+            reason = f"{LOW_CONFIDENCE} (p {p:.2f} < {self.abstain_below:g})"
         return top, p, top3, p_none, reason
 
 
@@ -353,48 +369,63 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
              ) -> tuple[Lattice, list[np.ndarray], str, str, CellSymmetry | None]:
     """Lattice and network views of one image (and which views: ``SymmetryResult.seen``;
     what its averaged cell obeys, where ``check`` asks), or the reason it cannot have any."""
-    lat, vs, refused, seen, cell = _views(image, use_lattice, max_aspect, fine, native,
-                                          cell_rule)
+    lat, vs, refused, seen, cell, estimated = _views(image, use_lattice, max_aspect, fine,
+                                                     native, cell_rule)
     found = None
     if check is not None and not refused and lat.found:
         if cell is None:
             search = cell_rule.search if check.supercells and cell_rule is not None else None
             cell = motif.average_on(image, lat.a1, lat.a2, search)
+            if check.refit and estimated is not None and estimated.found and \
+                    cell.r2 < check.min_r2 and estimated.r2 > cell.r2:
+                cell = estimated  # the spectrum's cell explains the scan better
         if cell.found and cell.average is not None:
             found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2)
+        if check.band_min_r2 is not None and (found is None or found.r2 < check.min_r2):
+            band = motif.average_band(image, lat.a1, lat.a2,
+                                      cell_rule.search if cell_rule else motif.V9_SEARCH)
+            if band.found and band.average is not None and \
+                    band.r2 >= (cell.r2 if cell.found else 0.0) + check.band_gain:
+                found = replace(cell_symmetry.measure(band.average, band.reciprocal,
+                                                      check.band_tol, band.r2), band=True)
     return lat, vs, refused, seen, found
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,
            fine: FineSearch | None, native: NativeRule | None, cell_rule: MotifRule | None,
-           ) -> tuple[Lattice, list[np.ndarray], str, str, motif.Cell | None]:
-    """`_prepare`'s lattice, views, refusal and ``seen``, and the averaged cell where the
-    views came from one."""
+           ) -> tuple[Lattice, list[np.ndarray], str, str, motif.Cell | None,
+                      motif.Cell | None]:
+    """`_prepare`'s lattice, views, refusal and ``seen``, the averaged cell where the
+    views came from one, and the cell ``cell_rule`` estimated (whether or not the views
+    came from it; None where it was not asked)."""
     try:
         grey = as_grey(image)
     except ValueError as exc:
-        return Lattice(False, str(exc)), [], str(exc), "", None
+        return Lattice(False, str(exc)), [], str(exc), "", None, None
     lat = estimate(grey, max_aspect, fine) if use_lattice else Lattice(False, "lattice not used")
     if not _usable(grey):
         reason = lat.reason or "image unusable (too small, constant or mostly NaN)"
-        return lat, [], reason, "", None
+        return lat, [], reason, "", None, None
     finite = np.isfinite(grey)
     grey = grey / float(np.abs(grey[finite]).max())  # no overflow for huge values
     lo, hi = float(grey[finite].min()), float(grey[finite].max())
     grey = np.where(finite, (grey - lo) / (hi - lo) if hi > lo else 0.0, np.nan)
+    estimated = None
     if cell_rule is not None and use_lattice:
-        averaged = cell_rule.views(grey)
+        estimated = cell_rule.estimate(grey)
+        averaged = cell_rule.views(grey, estimated)
         if averaged is not None:
-            return averaged[0], averaged[1], "", "averaged cell", averaged[2]
+            return averaged[0], averaged[1], "", "averaged cell", averaged[2], estimated
     if native is not None and use_lattice:
         if lat.found and max(lat.periods) < native.below_px:
-            return lat, native_views(grey, native.factors), "", "native, small cells", None
+            return (lat, native_views(grey, native.factors), "", "native, small cells", None,
+                    estimated)
         if not lat.found and (not lat.one_direction or native.one_direction_native):
             return (lat, native_views(grey, native.no_lattice_factors), "", "native, no lattice",
-                    None)
+                    None, estimated)
     if lat.found:
-        return lat, views(grey, lat), "", "lattice", None
-    return lat, [_whole_view(grey)], "", "whole", None
+        return lat, views(grey, lat), "", "lattice", None, estimated
+    return lat, [_whole_view(grey)], "", "whole", None, estimated
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,36 @@ def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, floa
     return averaged(img, rec)
 
 
+def average_band(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
+                 search: Search = V9_SEARCH, share: float = 1 / 3) -> Cell:
+    """The averaged cell of the scan's central band of lines (``share`` of them), refined
+    from the lattice ``a1``, ``a2`` and from the band's own spectrum, whichever explains
+    the band better. A scan whose lines drift bends its lattice, and the whole scan
+    averages into a smeared cell; over a third of the lines the bend is nearly a shear,
+    which the band's cell absorbs (measured: R^2 0.16 -> 0.85 on a drifting pm)."""
+    img, reason = prepared(image)
+    if img is None:
+        return _none(reason)
+    lo, n = int(img.shape[0] * (1 - share) / 2), int(img.shape[0] * share)
+    band = img[lo : lo + n]
+    if n < MIN_SIDE // 2:
+        return _none(f"band of {n} lines too narrow for a cell")
+    try:
+        starts = [np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))]
+    except np.linalg.LinAlgError:
+        return _none("degenerate lattice vectors")
+    own = estimate_prepared(band, 0.2, search)
+    if own.found:
+        starts.append(own.reciprocal)
+    sample, side = Binner(band, SAMPLE), max(band.shape)
+    fits = []
+    for rec in starts:
+        rec = sample.refine(rec, 0.1, side)
+        rec = _extinctions(sample, rec, sample.fit(rec)[0], search, side)
+        fits.append((sample.fit(rec)[0], rec))
+    return averaged(band, max(fits, key=lambda f: f[0])[1])
+
+
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
            size: int = 224) -> np.ndarray:
     """A ``size`` square view of the averaged cell repeated on its lattice, scaled so the
