@@ -1,0 +1,101 @@
+"""Symmetry prediction speed: images/s of `SymmetryExtractor.analyse` (lattice, views,
+network, cell check) for two model versions on the same images, interleaved, with the
+load average. What a version's cell check costs: v18's band averages one more cell for
+each scan whose whole-scan cell is untrusted (issue 12).
+
+    python benchmarks/symmetry_speed.py                      # v16 against v18, CPU
+    python benchmarks/symmetry_speed.py --baseline v14 --candidate v16 --repeats 3
+
+Three sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
+waves, 2-50 cells, half of them distorted), its non-periodic domain images, and every
+image channel of the real .ibw files in ../shared/fixtures/ibw (where present). Also
+prints how many answers differ between the two versions on each set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch, describe, interleave  # noqa: E402
+
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "ibw"
+
+
+def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarray]]:
+    """The three sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin)."""
+    import heldout_wallpaper as heldout
+    import symmetry_eval as se
+
+    periodic = [heldout.make(it) for motif, k in (("glyph", 0), ("fourier", 3))
+                for it in heldout.dataset(per_bin, seed + k, se.BINS, motif=motif)]
+    sets = {"held-out periodic": periodic,
+            "non-periodic domains": [img for _, img in se.domain_images(domains, seed + 2)]}
+    real = fixture_images()
+    if real:
+        sets["real .ibw channels"] = real
+    return sets
+
+
+def fixture_images() -> list[np.ndarray]:
+    """Every image channel of the real fixture files (none where ../shared is absent)."""
+    from symcat.labels.folder import read_ibw_image
+
+    out = []
+    for path in sorted(FIXTURES.rglob("*.ibw")):
+        try:
+            channels, _, _ = read_ibw_image(path)
+        except ValueError:
+            continue  # curves, refused files: not images
+        out += [np.asarray(a, dtype=np.float32) for a in channels.values() if a.ndim == 2]
+    return out
+
+
+def _answer(model, images: list[np.ndarray], workers: int, answers: dict[str, list[str]],
+            name: str) -> None:
+    answers[name] = [r.symmetry for r in model.analyse(images, workers=workers)]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--baseline", default="v16", help="weights_vN folder of the baseline")
+    p.add_argument("--candidate", default="v18")
+    p.add_argument("--per-bin", type=int, default=17, help="glyphs and plane waves a bin")
+    p.add_argument("--domains", type=int, default=40)
+    p.add_argument("--seed", type=int, default=41)
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2, help="processes for the lattices")
+    a = p.parse_args()
+
+    import torch
+
+    from symcat.embed.symmetry.extract import WEIGHTS_V5_DIR, SymmetryExtractor
+
+    sets = image_sets(a.per_bin, a.domains, a.seed)  # before torch's threads (forks)
+    torch.set_num_threads(2)
+    models = {m: SymmetryExtractor(WEIGHTS_V5_DIR.parent / f"weights_{m}")
+              for m in (a.baseline, a.candidate)}
+    print(f"{', '.join(f'{len(v)} {k}' for k, v in sets.items())}; workers {a.workers}")
+    for name, images in sets.items():
+        answers: dict[str, list[str]] = {}
+        with LoadWatch() as load:
+            times = interleave({m: (lambda m=m, images=images, answers=answers:
+                                    _answer(models[m], images, a.workers, answers, m))
+                                for m in models}, a.repeats, load)
+        rates = {m: len(images) / min(t) for m, t in times.items()}
+        differ = sum(x != y for x, y in zip(*answers.values(), strict=True))
+        print(f"\n{name}: {len(images)} images; {a.candidate} time / {a.baseline} time "
+              f"{min(times[a.candidate]) / min(times[a.baseline]):.2f} (min), images/s "
+              + ", ".join(f"{m} {r:.1f}" for m, r in rates.items())
+              + f"; answers differ on {differ}{load.mark()}")
+        print(describe(times, baseline=a.baseline))
+        print(load.line())
+
+
+if __name__ == "__main__":
+    main()
