@@ -1,8 +1,9 @@
 """symcat_symmetry.v18: v16's cell check with glides, refit, band and rescue.
 
-Every scan here is from the held-out plane-wave generator (benchmarks/heldout_wallpaper,
-seed 13's plane waves at >= 8 cells: `dataset(102, 16, ...)`), one that v16 gets wrong
-for the reason the rule mends."""
+Every periodic scan here is from the held-out plane-wave generator
+(benchmarks/heldout_wallpaper, seed 13's plane waves at >= 8 cells: `dataset(102, 16,
+...)`), one that v16 gets wrong for the reason the rule mends; the non-periodic stripe
+is from the evaluation's domain generator."""
 
 from __future__ import annotations
 
