@@ -161,6 +161,13 @@ def _primitive(v: tuple[int, int]) -> tuple[int, int]:
     return (v[0] // g, v[1] // g) if g else (0, 0)
 
 
+def _along(m: np.ndarray) -> tuple[int, int]:
+    """The primitive lattice vector (cell coordinates) along the axis of the mirror ``m``
+    (an involution), which ``m`` leaves in place: the non-zero column of M + I."""
+    a, b, c, d = (int(round(x)) for x in m.ravel())
+    return _primitive((b, 1 - a) if (b, 1 - a) != (0, 0) else (1 - d, c))
+
+
 def mirror_index(m: np.ndarray) -> int:
     """Index in the lattice of the vectors along the mirror plus those across it: 1 where
     the lattice has a basis along and across the mirror (a primitive rectangular cell, as
@@ -169,7 +176,7 @@ def mirror_index(m: np.ndarray) -> int:
     a, b, c, d = (int(round(x)) for x in m.ravel())
     if a * a + b * c != 1 or a * b + b * d != 0 or c * a + d * c != 0 or c * b + d * d != 1:
         return 0
-    along = _primitive((b, 1 - a) if (b, 1 - a) != (0, 0) else (1 - d, c))
+    along = _along(m)
     across = _primitive((b, -1 - a) if (b, -1 - a) != (0, 0) else (-1 - d, c))
     return abs(along[0] * across[1] - along[1] * across[0])
 
@@ -224,9 +231,7 @@ def mirror_and_glide(cell: np.ndarray, m: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     if mirror_index(m) != 1:
         return float(cc.max()), float(cc.max())
-    a, b, c, d = (int(round(x)) for x in m.ravel())
-    along = np.array(_primitive((b, 1 - a) if (b, 1 - a) != (0, 0) else (1 - d, c)),
-                     dtype=float)
+    along = np.array(_along(m), dtype=float)
     big = cc.shape[0]
     tau = np.stack(np.meshgrid(np.arange(big), np.arange(big), indexing="ij")) / big
     w = np.einsum("ij,jhw->ihw", m + np.eye(2), tau)
@@ -322,9 +327,8 @@ class CellCheck:
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
-        ms = cfg.get("min_support")
         return cls(tol=float(cfg.get("tol", 0.2)),
-                   min_support=None if ms is None else float(ms),
+                   min_support=_optional(cfg.get("min_support")),
                    min_r2=float(cfg.get("min_r2", 0.95)),
                    max_translation=float(cfg.get("max_translation", 0.9)),
                    centring=bool(cfg.get("centring", False)),

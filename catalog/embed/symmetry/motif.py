@@ -373,16 +373,10 @@ def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, floa
     img, reason = prepared(image)
     if img is None:
         return _none(reason)
-    try:
-        rec = np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))
-    except np.linalg.LinAlgError:
+    rec = _reciprocal(a1, a2)
+    if rec is None:
         return _none("degenerate lattice vectors")
-    side = max(img.shape)
-    sample = Binner(img, SAMPLE)
-    rec = sample.refine(rec, 0.1, side)
-    if search is not None:
-        rec = _extinctions(sample, rec, sample.fit(rec)[0], search, side)
-    return averaged(img, rec)
+    return averaged(img, _refined(Binner(img, SAMPLE), rec, max(img.shape), search))
 
 
 def average_band(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
@@ -399,20 +393,36 @@ def average_band(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, fl
     band = img[lo : lo + n]
     if n < MIN_SIDE // 2:
         return _none(f"band of {n} lines too narrow for a cell")
-    try:
-        starts = [np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))]
-    except np.linalg.LinAlgError:
+    given = _reciprocal(a1, a2)
+    if given is None:
         return _none("degenerate lattice vectors")
+    starts = [given]
     own = estimate_prepared(band, 0.2, search)
     if own.found:
         starts.append(own.reciprocal)
     sample, side = Binner(band, SAMPLE), max(band.shape)
-    fits = []
-    for rec in starts:
-        rec = sample.refine(rec, 0.1, side)
-        rec = _extinctions(sample, rec, sample.fit(rec)[0], search, side)
-        fits.append((sample.fit(rec)[0], rec))
+    fits = [(sample.fit(rec)[0], rec)
+            for rec in (_refined(sample, start, side, search) for start in starts)]
     return averaged(band, max(fits, key=lambda f: f[0])[1])
+
+
+def _reciprocal(a1: tuple[float, float], a2: tuple[float, float]) -> np.ndarray | None:
+    """The reciprocal rows of the cell vectors ``a1``, ``a2`` (px); None where they are
+    degenerate."""
+    try:
+        return np.linalg.inv(np.array([[a1[0], a2[0]], [a1[1], a2[1]]], dtype=float))
+    except np.linalg.LinAlgError:
+        return None
+
+
+def _refined(sample: Binner, rec: np.ndarray, side: int, search: Search | None,
+             ) -> np.ndarray:
+    """``rec`` refined on ``sample`` as a lattice found elsewhere is (Nelder-Mead, a tenth
+    of a cycle per side), then, with ``search``, its supercells tried (`_extinctions`)."""
+    rec = sample.refine(rec, 0.1, side)
+    if search is None:
+        return rec
+    return _extinctions(sample, rec, sample.fit(rec)[0], search, side)
 
 
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
