@@ -1,9 +1,10 @@
 """Symmetry prediction speed: images/s of `SymmetryExtractor.analyse` (lattice, views,
 network, cell check) for two model versions on the same images, interleaved, with the
 load average. What a version's cell check costs: v18's band averages one more cell for
-each scan whose whole-scan cell is untrusted (issue 12).
+each scan whose whole-scan cell is untrusted; v19 compares the cell's bands of scan lines
+and, where the autocorrelation sees stripes, fits single waves (issue 12).
 
-    python benchmarks/symmetry_speed.py                      # v16 against v18, CPU
+    python benchmarks/symmetry_speed.py                      # v18 against v19, CPU
     python benchmarks/symmetry_speed.py --baseline v14 --candidate v16 --repeats 3
 
 Three sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
@@ -63,8 +64,8 @@ def _answer(model, images: list[np.ndarray], workers: int, answers: dict[str, li
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--baseline", default="v16", help="weights_vN folder of the baseline")
-    p.add_argument("--candidate", default="v18")
+    p.add_argument("--baseline", default="v18", help="weights_vN folder of the baseline")
+    p.add_argument("--candidate", default="v19")
     p.add_argument("--per-bin", type=int, default=17, help="glyphs and plane waves a bin")
     p.add_argument("--domains", type=int, default=40)
     p.add_argument("--seed", type=int, default=41)

@@ -37,6 +37,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v14",
     "symcat.embed.extractors.symmetry_v16",
     "symcat.embed.extractors.symmetry_v18",
+    "symcat.embed.extractors.symmetry_v19",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -24,7 +24,7 @@ import itertools
 import numpy as np
 from scipy import ndimage
 
-from symcat.embed.symmetry.lattice import Lattice, _reduce, as_grey, none
+from symcat.embed.symmetry.lattice import Lattice, as_grey, none, reduced
 
 MAX_PEAKS = 24
 INDEX_TOL = 0.12  # a peak is indexed when its lattice coordinates are this near integers
@@ -117,7 +117,7 @@ def estimate_fourier(image: np.ndarray, max_period_fraction: float = 0.4) -> Lat
         for a, b in ((u, v), (u, v - u), (u, v + u)):
             if abs(a[0] * b[1] - a[1] * b[0]) < 0.3 * np.hypot(*a) * np.hypot(*b):
                 continue
-            b1, b2 = _reduce(np.asarray(a), np.asarray(b))
+            b1, b2 = reduced(np.asarray(a), np.asarray(b))
             basis = np.array([b1, b2])
             share, _, _ = _indexed(basis, ks[strong], weights[strong])
             area = abs(np.linalg.det(basis))
@@ -133,7 +133,7 @@ def estimate_fourier(image: np.ndarray, max_period_fraction: float = 0.4) -> Lat
         if abs(np.linalg.det(fit)) > 0:
             basis = fit
     real = np.linalg.inv(basis).T  # rows a1, a2 with a_i . b_j = delta_ij
-    a1, a2 = _reduce(real[0], real[1])
+    a1, a2 = reduced(real[0], real[1])
     if max(np.hypot(*a1), np.hypot(*a2)) > max_period_fraction * min(h, w):
         return none("too few cells")
     return Lattice(True, "", (float(a1[0]), float(a1[1])), (float(a2[0]), float(a2[1])),

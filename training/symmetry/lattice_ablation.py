@@ -27,8 +27,8 @@ from symcat.embed.symmetry.groups import LATTICE  # noqa: E402
 from symcat.embed.symmetry.lattice import (  # noqa: E402
     FineSearch,
     Lattice,
-    _reduce,
     estimate,
+    reduced,
 )
 
 V3 = FineSearch(0.7, 0.6, 0.15, min_cells=12)  # symcat_symmetry.v3's
@@ -49,7 +49,7 @@ def true_periods(item: dict) -> list[float]:
     a1, a2 = basis[:, 0], basis[:, 1]
     if LATTICE[item["group"]] == "centred":
         a2 = (a1 + a2) / 2
-    return sorted(float(np.hypot(*v)) for v in _reduce(a1, a2))
+    return sorted(float(np.hypot(*v)) for v in reduced(a1, a2))
 
 
 def judge(lat: Lattice, want: list[float]) -> str:

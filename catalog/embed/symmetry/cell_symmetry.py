@@ -69,6 +69,10 @@ class CellSymmetry:
     mirror_glide: tuple[tuple[float, float], ...] = ()
     # measured on the scan's central band of lines (`motif.average_band`), not all of it
     band: bool = False
+    # how alike the cell averages band by band of scan lines (`motif.Binner.agreement`)
+    agreement: float = math.nan
+    # the cell's shortest lattice vector in pixels as scanned
+    edge_px: float = math.nan
 
     def support(self, group: str, centring: bool = False, glides: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
@@ -241,7 +245,7 @@ def mirror_and_glide(cell: np.ndarray, m: np.ndarray) -> tuple[float, float]:
 
 
 def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
-            r2: float = math.nan) -> CellSymmetry:
+            r2: float = math.nan, agreement: float = math.nan) -> CellSymmetry:
     """`CellSymmetry` of an averaged cell (square grid over the cell in the basis of
     ``reciprocal``'s rows, as `symcat.embed.symmetry.motif.Cell.average`)."""
     rotations, mirrors = admitted(reciprocal, tol)
@@ -251,7 +255,19 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
                  key=lambda t: t[0], reverse=True)
     mir = [t for t in mir if not math.isnan(t[0])]
     return CellSymmetry(rot, tuple(c for c, _, _ in mir), r2, subcell_translation(average),
-                        tuple(k for _, k, _ in mir), tuple(mg for _, _, mg in mir))
+                        tuple(k for _, k, _ in mir), tuple(mg for _, _, mg in mir),
+                        agreement=agreement, edge_px=shortest_vector(reciprocal))
+
+
+def shortest_vector(reciprocal: np.ndarray) -> float:
+    """The length (px) of the shortest of a cell's vectors, their sum and difference: the
+    lattice's shortest vector, for the nearly reduced bases the averaged cell keeps."""
+    try:
+        a = np.linalg.inv(np.asarray(reciprocal, dtype=float))
+    except np.linalg.LinAlgError:
+        return math.nan
+    return float(min(np.hypot(*v) for v in (a[:, 0], a[:, 1], a[:, 0] + a[:, 1],
+                                             a[:, 0] - a[:, 1])))
 
 
 def subcell_translation(cell: np.ndarray) -> float:
@@ -324,6 +340,9 @@ class CellCheck:
     band_min_r2: float | None = None
     band_gain: float = 0.03
     band_tol: float = 0.2
+    agreement_min: float | None = None
+    agreement_min_r2: float = 0.0
+    agreement_min_px: float = 0.0
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -340,14 +359,21 @@ class CellCheck:
                    rescue_min_px=float(cfg.get("rescue_min_px", 0.0)),
                    band_min_r2=_optional(cfg.get("band_min_r2")),
                    band_gain=float(cfg.get("band_gain", 0.03)),
-                   band_tol=float(cfg.get("band_tol", 0.2)))
+                   band_tol=float(cfg.get("band_tol", 0.2)),
+                   agreement_min=_optional(cfg.get("agreement_min")),
+                   agreement_min_r2=float(cfg.get("agreement_min_r2", 0.0)),
+                   agreement_min_px=float(cfg.get("agreement_min_px", 0.0)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
-        if found is None or self.min_support is None:
+        if found is None or self.min_support is None or \
+                not found.translation < self.max_translation:
             return False
         bar = self.min_r2 if not found.band else self.band_min_r2
-        return bar is not None and found.r2 >= bar and found.translation < self.max_translation
+        if bar is not None and found.r2 >= bar:
+            return True
+        return self.agreement_min is not None and found.r2 >= self.agreement_min_r2 and \
+            found.agreement >= self.agreement_min and found.edge_px >= self.agreement_min_px
 
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the
@@ -357,7 +383,7 @@ class CellCheck:
         if not self.trusts(found):
             return probs
         support = found.supports(self.centring, self.glides)
-        if self.judge_lattice and not found.band:
+        if self.judge_lattice and not found.band and found.r2 >= self.min_r2:
             support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
         out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN is not < min_support

@@ -27,11 +27,14 @@ from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
 from symcat.embed.symmetry.drift import Drift
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.lattice import (
+    MIN_CELLS_FRACTION,
+    NO_LATTICE,
     FineSearch,
     Lattice,
     as_grey,
     estimate,
     native_views,
+    reduced,
     resize,
     views,
 )
@@ -133,6 +136,49 @@ class MotifRule:
 
 
 @dataclass(frozen=True)
+class SpectrumRule:
+    """symcat_symmetry.v19: the spectrum's averaged cell stands in for a lattice the
+    autocorrelation missed.
+
+    A plane-wave pattern dominated by one wave has an autocorrelation of ridges, which the
+    lattice search reads as stripes, though its averaged cell (`MotifRule.estimate`)
+    explains 0.88-0.99 of the scan (held-out seeds 37 and 41). Where the lattice search
+    found none (one direction, or weak points; never "too few cells") and that cell
+    is ``below_px`` or more (smaller ones are `MotifRule`'s), explains ``min_r2``, is at
+    most ``max_aspect`` long for its width, spans 1 / MIN_CELLS_FRACTION cells or more
+    along the scan's shorter side and explains ``min_gain`` more than the best single
+    wave (`motif.one_wave_r2`: stripes, however they bend, are one wave), its lattice is
+    the scan's. Measured in benchmarks/RESULTS.md ("symcat_symmetry.v19").
+    """
+
+    below_px: float = 12.0
+    min_r2: float = 0.75
+    min_gain: float = 0.1
+    max_aspect: float = 2.5
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> SpectrumRule:
+        return cls(float(cfg["below_px"]), float(cfg["min_r2"]), float(cfg["min_gain"]),
+                   float(cfg["max_aspect"]))
+
+    def lattice(self, grey: np.ndarray, missed: Lattice, cell: motif.Cell | None,
+                ) -> Lattice | None:
+        """``cell``'s lattice where it stands in for ``missed``; None where it does not."""
+        if missed.found or not (missed.one_direction or missed.reason.startswith(NO_LATTICE)):
+            return None
+        if cell is None or not cell.found or cell.period < self.below_px or \
+                cell.r2 < self.min_r2:
+            return None
+        a1, a2 = (np.array(v) for v in cell.vectors)
+        short, long_ = sorted(float(np.hypot(*v)) for v in reduced(a1, a2))
+        if long_ > self.max_aspect * short or long_ > MIN_CELLS_FRACTION * min(grey.shape):
+            return None
+        if cell.r2 < motif.one_wave_r2(grey, cell.reciprocal) + self.min_gain:
+            return None
+        return Lattice(True, "", *cell.vectors, score=cell.r2)
+
+
+@dataclass(frozen=True)
 class GroupPredictions:
     """Per-image top-k groups, their MC-mean probabilities and uncertainty scores.
 
@@ -193,6 +239,8 @@ class SymmetryExtractor:
             if "motif" in self.config else None
         self.cell_check = CellCheck.from_config(self.config["cell_check"]) \
             if "cell_check" in self.config else None
+        self.spectrum = SpectrumRule.from_config(self.config["spectrum_lattice"]) \
+            if "spectrum_lattice" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -291,7 +339,7 @@ class SymmetryExtractor:
         if use_lattice is None:
             use_lattice = self.has_none_class
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
-                 self.cell_check) for img in images]
+                 self.cell_check, self.spectrum) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -366,11 +414,12 @@ class SymmetryExtractor:
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
              fine: FineSearch | None = None, native: NativeRule | None = None,
              cell_rule: MotifRule | None = None, check: CellCheck | None = None,
+             spectrum: SpectrumRule | None = None,
              ) -> tuple[Lattice, list[np.ndarray], str, str, CellSymmetry | None]:
     """Lattice and network views of one image (and which views: ``SymmetryResult.seen``;
     what its averaged cell obeys, where ``check`` asks), or the reason it cannot have any."""
     lat, vs, refused, seen, cell, estimated = _views(image, use_lattice, max_aspect, fine,
-                                                     native, cell_rule)
+                                                     native, cell_rule, spectrum)
     found = None
     if check is not None and not refused and lat.found:
         if cell is None:
@@ -380,21 +429,23 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
                     cell.r2 < check.min_r2 and estimated.r2 > cell.r2:
                 cell = estimated  # the spectrum's cell explains the scan better
         if cell.found and cell.average is not None:
-            found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2)
+            found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2,
+                                          cell.agreement)
         if check.band_min_r2 is not None and (found is None or found.r2 < check.min_r2):
             band = motif.average_band(image, lat.a1, lat.a2,
                                       cell_rule.search if cell_rule else motif.V9_SEARCH)
             if band.found and band.average is not None and \
                     band.r2 >= (cell.r2 if cell.found else 0.0) + check.band_gain:
                 found = replace(cell_symmetry.measure(band.average, band.reciprocal,
-                                                      check.band_tol, band.r2), band=True)
+                                                      check.band_tol, band.r2, band.agreement),
+                                band=True)
     return lat, vs, refused, seen, found
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,
            fine: FineSearch | None, native: NativeRule | None, cell_rule: MotifRule | None,
-           ) -> tuple[Lattice, list[np.ndarray], str, str, motif.Cell | None,
-                      motif.Cell | None]:
+           spectrum: SpectrumRule | None = None,
+           ) -> tuple[Lattice, list[np.ndarray], str, str, motif.Cell | None, motif.Cell | None]:
     """`_prepare`'s lattice, views, refusal and ``seen``, the averaged cell where the
     views came from one, and the cell ``cell_rule`` estimated (whether or not the views
     came from it; None where it was not asked)."""
@@ -416,6 +467,9 @@ def _views(image: Any, use_lattice: bool, max_aspect: float | None,
         averaged = cell_rule.views(grey, estimated)
         if averaged is not None:
             return averaged[0], averaged[1], "", "averaged cell", averaged[2], estimated
+        stand_in = spectrum.lattice(grey, lat, estimated) if spectrum is not None else None
+        if stand_in is not None:
+            return stand_in, views(grey, stand_in), "", "spectrum lattice", None, estimated
     if native is not None and use_lattice:
         if lat.found and max(lat.periods) < native.below_px:
             return (lat, native_views(grey, native.factors), "", "native, small cells", None,
@@ -447,7 +501,8 @@ class SymmetryResult:
     logits: np.ndarray | None = None  # temperature-scaled, mean over the views
     # which views the network saw: "lattice" (cells rescaled to the trained size),
     # "whole" (no lattice: v1's input), "native, small cells" / "native, no lattice"
-    # (v4's NativeRule), "averaged cell" (v9's MotifRule),
+    # (v4's NativeRule), "averaged cell" (v9's MotifRule), "spectrum lattice" (lattice
+    # views on the lattice of v19's SpectrumRule),
     # "" (refused before the network)
     seen: str = ""
     # what the averaged cell obeys (`cell_symmetry`), where the model checks it

@@ -32,6 +32,7 @@ SCORE_SLACK = 0.08
 SCORE_MIN = 0.45  # mean autocorrelation at the predicted lattice points
 RIDGE_DIP = 0.2  # least dip of the autocorrelation between the origin and a lattice vector
 MIN_CELLS_FRACTION = 0.4  # the longer cell edge at most this fraction of the short side
+NO_LATTICE = "no lattice"  # how a reason begins where the search looked and found none
 CONTRAST_MIN = 0.15  # above the half-vector value and above the ring median
 TARGET_CELLS_PX = (30.0, 45.0)  # cell edges (px) at the network input, one view per target
 MAX_VIEW = 224
@@ -155,7 +156,7 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
     if found.found and max_aspect is not None:
         short, long_ = sorted(found.periods)
         if long_ > max_aspect * short:
-            return none(f"no lattice: one period direction dominates (periods {short * scale:.1f}"
+            return none(f"{NO_LATTICE}: one period direction dominates (periods {short * scale:.1f}"
                         f" and {long_ * scale:.1f} px, more than {max_aspect:g}:1; stripes?)",
                         one_direction=True)
     if not found.found or scale == 1.0:
@@ -179,7 +180,7 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
     cand = local & (rad >= MIN_PERIOD_PX) & (rad <= rmax) & (acf >= PEAK_MIN)
     rows, cols = np.nonzero(cand)
     if rows.size == 0:
-        return none("no lattice: no autocorrelation peak away from the origin")
+        return none(f"{NO_LATTICE}: no autocorrelation peak away from the origin")
     # ring medians (1-px radial bins) for the contrast test
     rbin = np.minimum(rad.astype(int), int(rmax) + 1)
     inside = rad <= rmax + 1
@@ -197,7 +198,7 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
         if val - half >= CONTRAST_MIN and val - ring >= CONTRAST_MIN:
             peaks.append((float(np.hypot(*v)), val, _refine(acf, r, c, centre)))
     if not peaks:
-        return none("no lattice: autocorrelation peaks are rings or ridges, not points")
+        return none(f"{NO_LATTICE}: autocorrelation peaks are rings or ridges, not points")
     # candidates: the shortest of the high peaks (lattice vectors and their sums score
     # alike when the pattern is periodic) plus the highest ones
     vmax = max(p[1] for p in peaks)
@@ -213,14 +214,14 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
             area = abs(u[0] * v[1] - u[1] * v[0])
             if area < 0.3 * np.hypot(*u) * np.hypot(*v):
                 continue  # nearly collinear
-            a1, a2 = _reduce(u, v)
+            a1, a2 = reduced(u, v)
             best.append((_score(acf, centre, a1, a2, rmax), area, a1, a2))
     if not best:
-        return none("no lattice: one period direction only (stripes or too few cells)",
+        return none(f"{NO_LATTICE}: one period direction only (stripes or too few cells)",
                     one_direction=True)
     top = max(b[0] for b in best)
     if top < SCORE_MIN:
-        return none(f"no lattice: predicted lattice points are weak (score {top:.2f})")
+        return none(f"{NO_LATTICE}: predicted lattice points are weak (score {top:.2f})")
     # the smallest cell that explains the peaks about as well as the best one (a supercell
     # scores as high as the true cell; a false subcell predicts points that are not peaks)
     score, _, a1, a2 = min((b for b in best if b[0] >= top - SCORE_SLACK), key=lambda b: b[1])
@@ -231,7 +232,7 @@ def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
         return none(f"too few cells: fewer than {1 / MIN_CELLS_FRACTION:g} along a lattice "
                     "direction")
     if _stripe_like(acf, centre, a1, a2, rmax):
-        return none("no lattice: one period direction only (stripes)", one_direction=True)
+        return none(f"{NO_LATTICE}: one period direction only (stripes)", one_direction=True)
     return Lattice(True, "", (float(a1[0]), float(a1[1])), (float(a2[0]), float(a2[1])), score)
 
 
@@ -337,7 +338,7 @@ def _refine(acf: np.ndarray, r: int, c: int, centre: tuple[int, int]) -> np.ndar
     return np.array([c + dx - centre[1], r + dy - centre[0]])
 
 
-def _reduce(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def reduced(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gauss (Lagrange) reduction: the two shortest vectors spanning the same lattice."""
     if np.dot(a, a) > np.dot(b, b):
         a, b = b, a

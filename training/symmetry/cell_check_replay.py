@@ -1,0 +1,169 @@
+"""Replay a model's cell check with other settings, without running the network again.
+
+The cell check (`symcat.embed.symmetry.cell_symmetry.CellCheck`) acts after the network:
+it takes the network's probabilities and what the scan's averaged cell obeys. ``dump``
+runs a model once on the evaluation's images (`benchmarks/symmetry_eval.py`'s sets and
+seeds: glyph, plane waves, blobs, atoms, non-periodic domains) and stores, per image,
+the labels, the logits, the lattice, the views seen and the measured `CellSymmetry`.
+``replay`` decides every stored image again under changed `CellCheck` settings and
+prints what changed against the stored answers, by family. A setting worth shipping is
+then a new version, measured with `symmetry_eval.py`.
+
+    python -m training.symmetry.cell_check_replay dump --model v19 --seeds 17 19 \\
+        --out /tmp/replay --device cuda --workers 16
+    python -m training.symmetry.cell_check_replay replay /tmp/replay/*.pkl \\
+        --set agreement_min=0.97 agreement_min_r2=0.8
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pickle
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import heldout_wallpaper as heldout  # noqa: E402
+import symmetry_eval as evaluation  # noqa: E402
+
+from symcat.embed.symmetry.cell_symmetry import CellSymmetry  # noqa: E402
+from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor  # noqa: E402
+from symcat.embed.symmetry.lattice import Lattice  # noqa: E402
+
+GE8 = ("8-16", "16-50")
+
+
+def images(seeds: list[int], glyphs: int, motifs: int, atoms: int, domains: int,
+           workers: int) -> dict[int, list[tuple[dict, np.ndarray]]]:
+    """(labels, image) of every set, drawn as `symmetry_eval.py --seed seed` draws them.
+    The held-out families of every seed come first: their workers are forked, and a fork
+    hangs once this process has run torch (the atoms generator, the network)."""
+    out: dict[int, list[tuple[dict, np.ndarray]]] = {seed: [] for seed in seeds}
+    for seed in seeds:
+        for k, family in enumerate(heldout.MOTIFS):
+            n = glyphs if family == "glyph" else motifs
+            if not n:
+                continue
+            items = heldout.dataset(n, seed if family == "glyph" else seed + 2 + k,
+                                    evaluation.BINS, motif=family)
+            out[seed] += [({"family": family, **it}, im) for it, im in
+                          zip(items, evaluation.make_all(items, workers), strict=True)]
+    for seed in seeds:
+        for group, im in evaluation.atoms_images(atoms, seed + 1) if atoms else []:
+            out[seed].append(({"family": "atoms", "group": group, "bin": "4-12.8"}, im))
+        for cls, im in evaluation.domain_images(domains, seed + 2) if domains else []:
+            out[seed].append(({"family": "domains", "group": "none", "class": cls}, im))
+    return out
+
+
+def dump(a: argparse.Namespace) -> None:
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    t = time.time()
+    sets = images(a.seeds, a.glyphs, a.motifs, a.atoms, a.domains, a.workers)
+    print(f"images of {len(sets)} seeds in {time.time() - t:.0f} s", flush=True)
+    ex = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{a.model}", device=a.device)
+    for seed, data in sets.items():
+        t = time.time()
+        results = ex.analyse([im for _, im in data], workers=a.workers)
+        rows = [{**labels, "seed": seed, "symmetry": r.symmetry, "reason": r.reason,
+                 "seen": r.seen, "lattice": r.lattice, "z": r.logits, "found": r.cell_symmetry}
+                for (labels, _), r in zip(data, results, strict=True)]
+        path = Path(a.out) / f"{a.model}_{seed}.pkl"
+        path.write_bytes(pickle.dumps({"model": a.model, "rows": rows}))
+        right = np.mean([r["symmetry"] == r["group"] for r in rows])
+        print(f"{path}: {len(rows)} images, {right:.1%} right, {time.time() - t:.0f} s",
+              flush=True)
+
+
+def _setting(text: str) -> tuple[str, float | bool | None]:
+    key, value = text.split("=", 1)
+    if value in ("true", "false"):
+        return key, value == "true"
+    return key, None if value == "none" else float(value)
+
+
+def _support(ex: SymmetryExtractor, row: dict, group: str) -> float:
+    """How well the weakest operation ``group`` needs holds in the stored cell."""
+    if row["found"] is None or group == "none":
+        return float("nan")
+    check = ex.cell_check
+    return row["found"].support(group, check.centring, check.glides)
+
+
+def _edge(found: CellSymmetry, lattice: Lattice) -> float:
+    """A stored cell's shortest vector where it was dumped without one: the lattice's
+    (the views' lattice; the band's cell and the refit one are near it)."""
+    return min(lattice.periods) if lattice.found else float("nan")
+
+
+def replay(a: argparse.Namespace) -> None:
+    changes = dict(_setting(s) for s in a.set)
+    extractors: dict[str, SymmetryExtractor] = {}
+    tally: Counter = Counter()
+    for path in a.dumps:
+        stored = pickle.loads(Path(path).read_bytes())
+        model = stored["model"]
+        if model not in extractors:
+            ex = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{model}", verify=False)
+            ex.cell_check = dataclasses.replace(ex.cell_check, **changes)
+            extractors[model] = ex
+        ex = extractors[model]
+        for r in stored["rows"]:
+            if r["seen"] == "":
+                continue  # refused before the network: nothing for the check to do
+            t = ex.temperature
+            if r["seen"].startswith("native") and ex.native.temperature is not None:
+                t = ex.native.temperature
+            found = r["found"]
+            if found is not None and np.isnan(found.edge_px):  # dumped before edge_px
+                found = dataclasses.replace(found, edge_px=_edge(found, r["lattice"]))
+            again = ex._decide(r["lattice"], np.zeros((1, ex.dim), np.float32),
+                               (r["z"] * t)[None], True, r["seen"], found)
+            family = r["family"] + (" >= 8" if r.get("bin") in GE8 else "")
+            before, after = r["symmetry"] == r["group"], again.symmetry == r["group"]
+            tally[family, "n"] += 1
+            tally[family, "before"] += before
+            tally[family, "after"] += after
+            if again.symmetry != r["symmetry"]:
+                tally[family, "changed"] += 1
+                print(f"  {Path(path).stem} {family:14s} {r['group']:5s} {r['symmetry']:5s} -> "
+                      f"{again.symmetry:5s} {'+' if after else '-' if before else '='} "
+                      f"r2 {r['found'].r2 if r['found'] else float('nan'):.3f} "
+                      f"agreement {r['found'].agreement if r['found'] else float('nan'):.3f} "
+                      f"{r['seen']}; support {r['group']} {_support(ex, r, r['group']):.2f}, "
+                      f"{r['symmetry']} {_support(ex, r, r['symmetry']):.2f}")
+    print(f"\nsettings {changes}")
+    for family in sorted({f for f, _ in tally}):
+        n = tally[family, "n"]
+        print(f"{family:16s} {n:5d} images: right {tally[family, 'before']} -> "
+              f"{tally[family, 'after']}, {tally[family, 'changed']} changed")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump", help="run a model once and store what the check needs")
+    d.add_argument("--model", default="v19", help="vN: catalog/embed/symmetry/weights_vN")
+    d.add_argument("--seeds", type=int, nargs="+", required=True)
+    d.add_argument("--glyphs", type=int, default=102, help="glyph images per cells bin")
+    d.add_argument("--motifs", type=int, default=34, help="plane waves and blobs per bin")
+    d.add_argument("--atoms", type=int, default=170)
+    d.add_argument("--domains", type=int, default=200)
+    d.add_argument("--device", default="cpu")
+    d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--out", required=True, help="folder for one pickle per seed")
+    r = sub.add_parser("replay", help="decide the stored images again with other settings")
+    r.add_argument("dumps", nargs="+")
+    r.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="CellCheck settings to change (numbers, true/false, none)")
+    a = p.parse_args()
+    dump(a) if a.command == "dump" else replay(a)
+
+
+if __name__ == "__main__":
+    main()
