@@ -142,13 +142,14 @@ class SpectrumRule:
 
     A plane-wave pattern dominated by one wave has an autocorrelation of ridges, which the
     lattice search reads as stripes, though its averaged cell (`MotifRule.estimate`)
-    explains 0.88-0.99 of the scan (held-out seeds 37 and 41). Where the lattice search
+    explains 0.77-0.99 of the scan (held-out seeds 37 and 41). Where the lattice search
     found none (one direction, or weak points; never "too few cells") and that cell
     is ``below_px`` or more (smaller ones are `MotifRule`'s), explains ``min_r2``, is at
     most ``max_aspect`` long for its width, spans 1 / MIN_CELLS_FRACTION cells or more
     along the scan's shorter side and explains ``min_gain`` more than the best single
-    wave (`motif.one_wave_r2`: stripes, however they bend, are one wave), its lattice is
-    the scan's. Measured in benchmarks/RESULTS.md ("symcat_symmetry.v19").
+    wave (`motif.one_wave_r2`: stripes are one wave; those that wobble periodically, a
+    long cell), its lattice is the scan's. Measured in benchmarks/RESULTS.md
+    ("symcat_symmetry.v19").
     """
 
     below_px: float = 12.0

@@ -442,10 +442,11 @@ def average_band(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, fl
 def one_wave_r2(image: np.ndarray, reciprocal: np.ndarray) -> float:
     """The most of the scan's variance one wave explains: the best R^2 of an average over
     one wave vector's phase alone (a 1-D "cell"), refined from the cell's rows, their sum
-    and difference, and the strongest spectrum peaks. Stripes, however they bend, are
-    explained about as well by one wave as by any 2-D cell; a lattice is not (measured on
-    the domain generator's stripes: at most 0.06 less, where a 2-D cell's own aspect is
-    under 2.5:1; held-out plane-wave lattices: 0.12 to 0.56 less)."""
+    and difference, and the strongest spectrum peaks. Stripes are explained about as well
+    by one wave as by a 2-D cell of theirs under 2.5:1; a lattice is not (measured: the
+    domain generator's stripes at most 0.06 less, held-out plane-wave lattices 0.12 to
+    0.56 less). Stripes that wobble periodically along their length are a real 2-D
+    pattern, of a long cell (4:1 in that generator)."""
     img, _ = prepared(image)
     if img is None:
         return 0.0
