@@ -6,7 +6,9 @@ runs a model once on the evaluation's images (`benchmarks/symmetry_eval.py`'s se
 seeds: glyph, plane waves, blobs, atoms, non-periodic domains) and stores, per image,
 the labels, the logits, the lattice, the views seen and the measured `CellSymmetry`.
 ``replay`` decides every stored image again under changed `CellCheck` settings and
-prints what changed against the stored answers, by family. A setting worth shipping is
+prints what changed against the stored answers, by family: settings that act on the
+verdict (``min_support``, ``min_r2``, ``glides``, ``rescue``, ``agreement_min``, ...), not
+those that change which cell is measured (`MEASURING`). A setting worth shipping is
 then a new version, measured with `symmetry_eval.py`.
 
     python -m training.symmetry.cell_check_replay dump --model v19 --seeds 17 19 \\
@@ -32,7 +34,11 @@ import heldout_wallpaper as heldout  # noqa: E402
 import symmetry_eval as evaluation  # noqa: E402
 
 from symcat.embed.symmetry.cell_symmetry import CellSymmetry  # noqa: E402
-from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor  # noqa: E402
+from symcat.embed.symmetry.extract import (  # noqa: E402
+    WEIGHTS_DIR,
+    SymmetryExtractor,
+    SymmetryResult,
+)
 from symcat.embed.symmetry.lattice import Lattice  # noqa: E402
 
 GE8 = ("8-16", "16-50")
@@ -101,8 +107,29 @@ def _edge(found: CellSymmetry, lattice: Lattice) -> float:
     return min(lattice.periods) if lattice.found else float("nan")
 
 
+def decide_again(ex: SymmetryExtractor, row: dict) -> SymmetryResult:
+    """A dumped image's answer under ``ex``'s settings, from its stored logits, lattice,
+    views and cell (the network is not run again; the features are left out)."""
+    t = ex.temperature
+    if row["seen"].startswith("native") and ex.native.temperature is not None:
+        t = ex.native.temperature
+    found = row["found"]
+    if found is not None and np.isnan(found.edge_px):  # dumped before edge_px
+        found = dataclasses.replace(found, edge_px=_edge(found, row["lattice"]))
+    return ex._decide(row["lattice"], np.zeros((1, ex.dim), np.float32),
+                      (row["z"] * t)[None], True, row["seen"], found)
+
+
+# settings that change which cell is measured, or how (not only what is decided from it):
+# a replay of stored cells cannot show them; run the model again (`symmetry_eval.py`)
+MEASURING = ("tol", "supercells", "refit", "band_min_r2", "band_gain", "band_tol")
+
+
 def replay(a: argparse.Namespace) -> None:
     changes = dict(_setting(s) for s in a.set)
+    if measuring := sorted(set(changes) & set(MEASURING)):
+        raise SystemExit(f"cannot replay {', '.join(measuring)}: they change the cell that is "
+                         "measured, not only the decision; run symmetry_eval.py instead")
     extractors: dict[str, SymmetryExtractor] = {}
     tally: Counter = Counter()
     for path in a.dumps:
@@ -116,14 +143,7 @@ def replay(a: argparse.Namespace) -> None:
         for r in stored["rows"]:
             if r["seen"] == "":
                 continue  # refused before the network: nothing for the check to do
-            t = ex.temperature
-            if r["seen"].startswith("native") and ex.native.temperature is not None:
-                t = ex.native.temperature
-            found = r["found"]
-            if found is not None and np.isnan(found.edge_px):  # dumped before edge_px
-                found = dataclasses.replace(found, edge_px=_edge(found, r["lattice"]))
-            again = ex._decide(r["lattice"], np.zeros((1, ex.dim), np.float32),
-                               (r["z"] * t)[None], True, r["seen"], found)
+            again = decide_again(ex, r)
             family = r["family"] + (" >= 8" if r.get("bin") in GE8 else "")
             before, after = r["symmetry"] == r["group"], again.symmetry == r["group"]
             tally[family, "n"] += 1

@@ -1,0 +1,51 @@
+"""training/symmetry/cell_check_replay.py: a replayed answer is the extractor's own.
+
+The replay decides dumped images again from their stored logits, lattice and cell; it is
+only worth its tables if, under any settings, it answers as the extractor run afresh
+with those settings does."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pickle
+
+import pytest
+
+from training.symmetry import cell_check_replay as replay
+
+
+@pytest.fixture(scope="module")
+def dumped(tmp_path_factory, symmetry_extractor) -> tuple[list[dict], list]:
+    symmetry_extractor("v19")  # skips where the weights are not installed
+    out = tmp_path_factory.mktemp("replay")
+    replay.dump(argparse.Namespace(out=str(out), seeds=[5], glyphs=1, motifs=1, atoms=17,
+                                   domains=5, workers=0, model="v19", device="cpu"))
+    rows = pickle.loads((out / "v19_5.pkl").read_bytes())["rows"]
+    images = replay.images([5], 1, 1, 17, 5, 0)[5]
+    assert [labels["group"] for labels, _ in images] == [r["group"] for r in rows]
+    return rows, [img for _, img in images]
+
+
+@pytest.mark.parametrize("changes", [{}, {"min_support": None},
+                                     {"agreement_min": None, "glides": False, "rescue": None}])
+def test_replay_answers_as_the_extractor_does(dumped, symmetry_extractor, changes) -> None:
+    rows, images = dumped
+    ex = symmetry_extractor("v19")
+    ex.cell_check = dataclasses.replace(ex.cell_check, **changes)
+    fresh = ex.analyse(images)
+    assert len(rows) == len(fresh) == 1 * 4 + 1 * 4 * 2 + 17 + 5
+    for row, new in zip(rows, fresh, strict=True):
+        if row["seen"] == "":
+            assert new.seen == ""  # refused before the network, either way
+            continue
+        again = replay.decide_again(ex, row)
+        assert (again.symmetry, again.reason) == (new.symmetry, new.reason)
+        assert again.p == pytest.approx(new.p, abs=1e-5)
+    if not changes:  # as dumped
+        assert [r["symmetry"] for r in rows] == [r.symmetry for r in fresh]
+
+
+def test_replay_refuses_settings_that_change_the_measured_cell() -> None:
+    with pytest.raises(SystemExit, match="cannot replay band_min_r2"):
+        replay.replay(argparse.Namespace(dumps=[], set=["band_min_r2=0.8", "rescue=0.3"]))
