@@ -323,7 +323,12 @@ class CellCheck:
     band nearly escapes); as a drifting scan's lattice is sheared off its true shape, its
     lattice is not judged (``judge_lattice``) and admits operations within ``band_tol``
     (at ``tol`` 0.2 a sheared hexagonal band admitted 4 of its 6 mirrors, and p31m was
-    contradicted by a mirror it does not have).
+    contradicted by a mirror it does not have). ``agreement_min``: a cell under its R^2
+    bar is trusted all the same where it explains ``agreement_min_r2``, its bands of scan
+    lines average into the same cell (`motif.Binner.agreement` at least this) and its
+    shortest vector is ``agreement_min_px`` or more: noise lowers R^2, not the agreement,
+    and a bend lowers both; smaller cells blur within a pixel, which weakens their 3-, 4-
+    and 6-fold turns. Such a cell's lattice may be sheared, so it is not judged.
     """
 
     tol: float = 0.2
