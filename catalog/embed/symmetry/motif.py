@@ -124,10 +124,8 @@ class Cell:
     average: np.ndarray | None = None  # (BINS, BINS)
     # per scan line (row), the x shift undone before averaging (`drift`); None: none
     line_shift: np.ndarray | None = None
-    # the least correlation of one band of scan lines' averaged cell with the other
-    # bands' (`Binner.agreement`): near 1 where every band repeats the same cell, however
-    # noisy the pixels; lower where the lattice bends or drifts across the scan
-    agreement: float = math.nan
+    # the pixels it was averaged from, for `agreement` (None: not averaged)
+    binner: Binner | None = field(default=None, repr=False, compare=False)
 
     @property
     def vectors(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -139,6 +137,14 @@ class Cell:
     def period(self) -> float:
         """The longer cell edge in pixels."""
         return max(math.hypot(*v) for v in self.vectors)
+
+    @property
+    def agreement(self) -> float:
+        """The least correlation of one band of scan lines' averaged cell with the other
+        bands' (`Binner.agreement`): near 1 where every band repeats the same cell, however
+        noisy the pixels; lower where the lattice bends or drifts across the scan. Computed
+        when asked, so only for the cells a model measures, of the several it averages."""
+        return self.binner.agreement(self.reciprocal) if self.binner is not None else math.nan
 
 
 def _none(reason: str, r2: float = 0.0) -> Cell:
@@ -393,8 +399,7 @@ def averaged(img: np.ndarray, reciprocal: np.ndarray,
     scan line moved back by ``line_shift``: `drift`)."""
     binner = Binner(img, None, line_shift)
     r2, mean, count = binner.fit(reciprocal)
-    return Cell(True, "", reciprocal, r2, filled(mean, count), line_shift,
-                binner.agreement(reciprocal))
+    return Cell(True, "", reciprocal, r2, filled(mean, count), line_shift, binner)
 
 
 def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
