@@ -90,6 +90,22 @@ def atoms_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
     return [(GROUPS[int(y)], imgs[i]) for i, y in enumerate(labels)]
 
 
+def heldout_sets(seed: int, n_per_bin: int, motifs: int, workers: int,
+                 ) -> dict[str, tuple[list[dict], list[np.ndarray]]]:
+    """The held-out generator's items and images of seed ``seed``: "glyph" (``n_per_bin``
+    a cells bin, seed ``seed``) and, with ``motifs``, each other motif family (seed
+    ``seed`` + 3, + 4, ...). Draw them before torch runs in this process: their workers
+    are forked, and the plane waves' purity check runs torch there, which hangs (OpenMP)
+    once this process has run torch's thread pool."""
+    items = heldout.dataset(n_per_bin, seed, BINS)
+    sets = {"glyph": (items, make_all(items, workers))}
+    for k, motif in enumerate(m for m in heldout.MOTIFS if m != "glyph"):
+        if motifs:
+            more = heldout.dataset(motifs, seed + 3 + k, BINS, motif=motif)
+            sets[motif] = (more, make_all(more, workers))
+    return sets
+
+
 def make_all(items: list[dict], workers: int) -> list[np.ndarray]:
     """The held-out generator's images of `items`, in `workers` processes."""
     if not workers:
@@ -164,15 +180,8 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     t0 = time.time()
-    items = heldout.dataset(a.n_per_bin, a.seed, BINS)
-    glyphs = make_all(items, a.workers)
-    # The other families before the atoms: their purity check runs torch in the forked
-    # workers, which hangs there (OpenMP) once this process has run torch's thread pool.
-    others: dict[str, tuple[list[dict], list[np.ndarray]]] = {}
-    for k, motif in enumerate(m for m in heldout.MOTIFS if m != "glyph"):
-        if a.motifs:
-            more = heldout.dataset(a.motifs, a.seed + 3 + k, BINS, motif=motif)
-            others[motif] = (more, make_all(more, a.workers))
+    others = heldout_sets(a.seed, a.n_per_bin, a.motifs, a.workers)  # before the atoms
+    items, glyphs = others.pop("glyph")
     atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
     domains = domain_images(a.domains, a.seed + 2)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"

@@ -30,10 +30,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import heldout_wallpaper as heldout  # noqa: E402
 import symmetry_eval as evaluation  # noqa: E402
 
-from symcat.embed.symmetry.cell_symmetry import CellSymmetry  # noqa: E402
 from symcat.embed.symmetry.extract import (  # noqa: E402
     WEIGHTS_DIR,
     SymmetryExtractor,
@@ -51,14 +49,10 @@ def images(seeds: list[int], glyphs: int, motifs: int, atoms: int, domains: int,
     hangs once this process has run torch (the atoms generator, the network)."""
     out: dict[int, list[tuple[dict, np.ndarray]]] = {seed: [] for seed in seeds}
     for seed in seeds:
-        for k, family in enumerate(heldout.MOTIFS):
-            n = glyphs if family == "glyph" else motifs
-            if not n:
-                continue
-            items = heldout.dataset(n, seed if family == "glyph" else seed + 2 + k,
-                                    evaluation.BINS, motif=family)
-            out[seed] += [({"family": family, **it}, im) for it, im in
-                          zip(items, evaluation.make_all(items, workers), strict=True)]
+        for family, (items, imgs) in evaluation.heldout_sets(seed, glyphs, motifs,
+                                                             workers).items():
+            out[seed] += [({"family": family, **it}, im)
+                          for it, im in zip(items, imgs, strict=True)]
     for seed in seeds:
         for group, im in evaluation.atoms_images(atoms, seed + 1) if atoms else []:
             out[seed].append(({"family": "atoms", "group": group, "bin": "4-12.8"}, im))
@@ -101,7 +95,7 @@ def _support(ex: SymmetryExtractor, row: dict, group: str) -> float:
     return row["found"].support(group, check.centring, check.glides)
 
 
-def _edge(found: CellSymmetry, lattice: Lattice) -> float:
+def _edge(lattice: Lattice) -> float:
     """A stored cell's shortest vector where it was dumped without one: the lattice's
     (the views' lattice; the band's cell and the refit one are near it)."""
     return min(lattice.periods) if lattice.found else float("nan")
@@ -115,7 +109,7 @@ def decide_again(ex: SymmetryExtractor, row: dict) -> SymmetryResult:
         t = ex.native.temperature
     found = row["found"]
     if found is not None and np.isnan(found.edge_px):  # dumped before edge_px
-        found = dataclasses.replace(found, edge_px=_edge(found, row["lattice"]))
+        found = dataclasses.replace(found, edge_px=_edge(row["lattice"]))
     return ex._decide(row["lattice"], np.zeros((1, ex.dim), np.float32),
                       (row["z"] * t)[None], True, row["seen"], found)
 
