@@ -16,12 +16,17 @@ from training.symmetry import cell_check_replay as replay
 
 
 @pytest.fixture(scope="module")
-def dumped(tmp_path_factory, symmetry_extractor) -> tuple[list[dict], list]:
+def dump_file(tmp_path_factory, symmetry_extractor):
     symmetry_extractor("v19")  # skips where the weights are not installed
     out = tmp_path_factory.mktemp("replay")
     replay.dump(argparse.Namespace(out=str(out), seeds=[5], glyphs=1, motifs=1, atoms=17,
                                    domains=5, workers=0, model="v19", device="cpu"))
-    rows = pickle.loads((out / "v19_5.pkl").read_bytes())["rows"]
+    return out / "v19_5.pkl"
+
+
+@pytest.fixture(scope="module")
+def dumped(dump_file) -> tuple[list[dict], list]:
+    rows = pickle.loads(dump_file.read_bytes())["rows"]
     images = replay.images([5], 1, 1, 17, 5, 0)[5]
     assert [labels["group"] for labels, _ in images] == [r["group"] for r in rows]
     return rows, [img for _, img in images]
@@ -49,3 +54,29 @@ def test_replay_answers_as_the_extractor_does(dumped, symmetry_extractor, change
 def test_replay_refuses_settings_that_change_the_measured_cell() -> None:
     with pytest.raises(SystemExit, match="cannot replay band_min_r2"):
         replay.replay(argparse.Namespace(dumps=[], set=["band_min_r2=0.8", "rescue=0.3"]))
+
+
+def test_replay_compares_with_the_settings_now_not_the_stored_answers(
+        dumped, tmp_path, capsys) -> None:
+    """A dump taken under other settings stores other answers; the replay's "before" is
+    the model's answer under its settings now, so with nothing changed nothing changes."""
+    rows, _ = dumped
+    k = next(i for i, r in enumerate(rows) if r["seen"] and r["symmetry"] != "p3")
+    stale = [dict(r) for r in rows]
+    stale[k]["symmetry"] = "p3"  # as if dumped under other settings
+    path = tmp_path / "v19_5.pkl"
+    path.write_bytes(pickle.dumps({"model": "v19", "rows": stale}))
+    replay.replay(argparse.Namespace(dumps=[str(path)], set=[]))
+    out = capsys.readouterr().out
+    assert "1 stored answers are not the model's" in out
+    assert " 1 changed" not in out and "0 changed" in out
+    family = rows[k]["family"] + (" >= 8" if rows[k].get("bin") in replay.GE8 else "")
+    right = sum(r["symmetry"] == r["group"] for r in rows if r["seen"] and
+                r["family"] + (" >= 8" if r.get("bin") in replay.GE8 else "") == family)
+    assert f"right {right} -> {right}," in out
+
+
+def test_dump_records_the_check_settings_it_ran_under(dump_file, symmetry_extractor) -> None:
+    stored = pickle.loads(dump_file.read_bytes())["cell_check"]
+    assert stored == dataclasses.asdict(symmetry_extractor("v19").cell_check)
+    assert stored["agreement_min"] == 0.97

@@ -6,9 +6,11 @@ runs a model once on the evaluation's images (`benchmarks/symmetry_eval.py`'s se
 seeds: glyph, plane waves, blobs, atoms, non-periodic domains) and stores, per image,
 the labels, the logits, the lattice, the views seen and the measured `CellSymmetry`.
 ``replay`` decides every stored image again under changed `CellCheck` settings and
-prints what changed against the stored answers, by family: settings that act on the
-verdict (``min_support``, ``min_r2``, ``glides``, ``rescue``, ``agreement_min``, ...), not
-those that change which cell is measured (`MEASURING`). A setting worth shipping is
+prints, by family, what changed against the model's answers under its settings now (a
+dump stores the answers of the settings it was taken under, which for a model still
+being tuned are not its final ones). Only settings that act on the verdict can be
+replayed (``min_support``, ``min_r2``, ``glides``, ``rescue``, ``agreement_min``, ...),
+not those that change which cell is measured (`MEASURING`). A setting worth shipping is
 then a new version, measured with `symmetry_eval.py`.
 
     python -m training.symmetry.cell_check_replay dump --model v19 --seeds 17 19 \\
@@ -74,7 +76,8 @@ def dump(a: argparse.Namespace) -> None:
                  "seen": r.seen, "lattice": r.lattice, "z": r.logits, "found": r.cell_symmetry}
                 for (labels, _), r in zip(data, results, strict=True)]
         path = Path(a.out) / f"{a.model}_{seed}.pkl"
-        path.write_bytes(pickle.dumps({"model": a.model, "rows": rows}))
+        path.write_bytes(pickle.dumps({"model": a.model, "rows": rows,
+                                       "cell_check": dataclasses.asdict(ex.cell_check)}))
         right = np.mean([r["symmetry"] == r["group"] for r in rows])
         print(f"{path}: {len(rows)} images, {right:.1%} right, {time.time() - t:.0f} s",
               flush=True)
@@ -124,34 +127,43 @@ def replay(a: argparse.Namespace) -> None:
     if measuring := sorted(set(changes) & set(MEASURING)):
         raise SystemExit(f"cannot replay {', '.join(measuring)}: they change the cell that is "
                          "measured, not only the decision; run symmetry_eval.py instead")
-    extractors: dict[str, SymmetryExtractor] = {}
+    extractors: dict[str, tuple[SymmetryExtractor, SymmetryExtractor]] = {}
     tally: Counter = Counter()
+    stale = 0
     for path in a.dumps:
         stored = pickle.loads(Path(path).read_bytes())
         model = stored["model"]
         if model not in extractors:
+            base = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{model}", verify=False)
             ex = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{model}", verify=False)
             ex.cell_check = dataclasses.replace(ex.cell_check, **changes)
-            extractors[model] = ex
-        ex = extractors[model]
+            extractors[model] = base, ex
+        base, ex = extractors[model]
         for r in stored["rows"]:
             if r["seen"] == "":
                 continue  # refused before the network: nothing for the check to do
+            # against the model's settings now, not the stored answer: a dump taken while
+            # a setting was being chosen stored answers of other settings
+            now = decide_again(base, r).symmetry
+            stale += now != r["symmetry"]
             again = decide_again(ex, r)
             family = r["family"] + (" >= 8" if r.get("bin") in GE8 else "")
-            before, after = r["symmetry"] == r["group"], again.symmetry == r["group"]
+            before, after = now == r["group"], again.symmetry == r["group"]
             tally[family, "n"] += 1
             tally[family, "before"] += before
             tally[family, "after"] += after
-            if again.symmetry != r["symmetry"]:
+            if again.symmetry != now:
                 tally[family, "changed"] += 1
-                print(f"  {Path(path).stem} {family:14s} {r['group']:5s} {r['symmetry']:5s} -> "
+                print(f"  {Path(path).stem} {family:14s} {r['group']:5s} {now:5s} -> "
                       f"{again.symmetry:5s} {'+' if after else '-' if before else '='} "
                       f"r2 {r['found'].r2 if r['found'] else float('nan'):.3f} "
                       f"agreement {r['found'].agreement if r['found'] else float('nan'):.3f} "
                       f"{r['seen']}; support {r['group']} {_support(ex, r, r['group']):.2f}, "
-                      f"{r['symmetry']} {_support(ex, r, r['symmetry']):.2f}")
+                      f"{now} {_support(ex, r, now):.2f}")
     print(f"\nsettings {changes}")
+    if stale:
+        print(f"{stale} stored answers are not the model's under its settings now (dumped "
+              "under others); compared with the model's settings now")
     for family in sorted({f for f, _ in tally}):
         n = tally[family, "n"]
         print(f"{family:16s} {n:5d} images: right {tally[family, 'before']} -> "
