@@ -10,6 +10,11 @@ and signs, a different shape and code from training's "atoms"). It shares
 only the operation table (symcat.embed.symmetry.groups: the ITA definitions). Whole
 images at 192 to 512 px with 2 to 50 cells across, any orientation; optional
 distortions (non-square pixels, shear, drift, line offsets, missing lines, noise).
+
+One more family, "tiled", is built the way many public wallpaper generators build
+their images instead (`tiled`): a cell of a whole number of pixels, its motif smoothed
+noise made symmetric by flipping, turning and shifting the pixel array, repeated by
+tiling, the lattice along the image's axes. It does not use the operation table.
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def blobs(u: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return out
 
 
-MOTIFS = ("glyph", "fourier", "gaussian")
+MOTIFS = ("glyph", "fourier", "gaussian", "tiled")
 
 
 def motif_field(kind: str, group: str, rng: np.random.Generator) -> Any:
@@ -144,6 +149,12 @@ def _draw_motif(kind: str, rng: np.random.Generator) -> Any:
                                    rng.uniform(0.04, 0.12, n),
                                    rng.uniform(0.4, 1.0, n) * rng.choice([-1, 1], n)])
         return lambda u: blobs(u, centres)
+    if kind == "noise":  # dense plane waves: `tiled`'s hexagonal motifs
+        orders = [(k1, k2) for k1 in range(-5, 6) for k2 in range(0, 6)
+                  if (k2 > 0 or k1 > 0) and k1 * k1 + k2 * k2 <= 30]
+        waves = np.array([(k1, k2, rng.normal() * math.exp(-(k1 * k1 + k2 * k2) / 12),
+                           rng.uniform(0, 2 * math.pi)) for k1, k2 in orders])
+        return lambda u: fourier(u, waves)
     raise ValueError(f"unknown motif family {kind!r}; known: {', '.join(MOTIFS)}")
 
 
@@ -202,10 +213,100 @@ def render(group: str, size: int, cells: float, rng: np.random.Generator,
         field = field.reshape(size, samples, size, samples).mean((1, 3))
     img = (field - field.min()) / (np.ptp(field) + 1e-12)
     if distort:
-        img = img + rng.normal(0, rng.uniform(0, 0.05), (size, 1))  # line offsets
-        miss = rng.uniform(size=size) < rng.uniform(0, 0.03)
-        img[miss] = img.mean()
-        img = img + rng.normal(0, rng.uniform(0.01, 0.08), img.shape)
+        img = _scan_faults(img, rng)
+    return img.astype(np.float32)
+
+
+def _scan_faults(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Line offsets, missing lines and noise, as a probe's scan has them."""
+    size = img.shape[0]
+    img = img + rng.normal(0, rng.uniform(0, 0.05), (size, 1))  # line offsets
+    miss = rng.uniform(size=size) < rng.uniform(0, 0.03)
+    img[miss] = img.mean()
+    return img + rng.normal(0, rng.uniform(0.01, 0.08), img.shape)
+
+
+def _flip_x(t: np.ndarray) -> np.ndarray:
+    """The periodic cell array mirrored x -> -x (about its first column)."""
+    return np.roll(t[:, ::-1], 1, axis=1)
+
+
+def _flip_y(t: np.ndarray) -> np.ndarray:
+    return np.roll(t[::-1, :], 1, axis=0)
+
+
+def _half(t: np.ndarray, x: bool = True, y: bool = True) -> np.ndarray:
+    """Moved by half the cell along x and/or y."""
+    return np.roll(t, (t.shape[0] // 2 if y else 0, t.shape[1] // 2 if x else 0), axis=(0, 1))
+
+
+def _quarter(t: np.ndarray) -> np.ndarray:
+    """A square cell array turned by 90 degrees about its first pixel."""
+    return np.roll(t.T[:, ::-1], 1, axis=1)
+
+
+def _turns(t: np.ndarray) -> np.ndarray:
+    return t + _quarter(t) + _quarter(_quarter(t)) + _quarter(_quarter(_quarter(t)))
+
+
+# each group's cell from a motif array by array operations alone (flips, turns, rolls)
+PIXEL_CELLS: dict[str, Any] = {
+    "p1": lambda t: t,
+    "p2": lambda t: t + _flip_x(_flip_y(t)),
+    "pm": lambda t: t + _flip_x(t),
+    "pg": lambda t: t + _half(_flip_x(t), x=False),
+    "cm": lambda t: (lambda s: s + _half(s))(t + _flip_x(t)),
+    "pmm": lambda t: t + _flip_x(t) + _flip_y(t) + _flip_x(_flip_y(t)),
+    "pmg": lambda t: t + _flip_x(_flip_y(t)) + _half(_flip_x(t), y=False)
+    + _half(_flip_y(t), y=False),
+    "pgg": lambda t: t + _flip_x(_flip_y(t)) + _half(_flip_x(t)) + _half(_flip_y(t)),
+    "cmm": lambda t: (lambda s: s + _half(s))(t + _flip_x(t) + _flip_y(t)
+                                              + _flip_x(_flip_y(t))),
+    "p4": _turns,
+    "p4m": lambda t: (lambda s: s + _flip_x(s))(_turns(t)),
+    "p4g": lambda t: (lambda s: s + _half(_flip_x(s)))(_turns(t)),
+}
+
+
+def smooth_noise(h: int, w: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Uniform noise on a periodic h x w array, Gaussian-blurred by ``sigma`` px."""
+    fy, fx = np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]
+    blur = np.exp(-2 * (math.pi * sigma) ** 2 * (fx**2 + fy**2))
+    return np.fft.ifft2(np.fft.fft2(rng.uniform(-1, 1, (h, w))) * blur).real
+
+
+def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
+          distort: bool) -> np.ndarray:
+    """A scan built as many public generators build one: the longer cell edge a whole,
+    even number of pixels (``size / cells`` rounded), the motif smoothed noise (blur 1 px
+    to a tenth of the cell) summed over the group's flips, quarter turns and half-cell
+    shifts of the pixel array (`PIXEL_CELLS`), tiled from a random offset, the lattice
+    along the axes (rectangular cells for p1 and p2). Hexagonal groups, which no array
+    operation makes, are dense plane-wave noise summed over the group's operations on a
+    lattice along the x axis, sampled at pixel centres. ``distort``: line offsets,
+    missing lines and noise (no geometric distortion: the cell stays whole pixels)."""
+    edge = max(4, 2 * round(size / cells / 2))
+    if LATTICE[group] == "hexagonal":
+        basis = np.array([[edge, -edge / 2], [0.0, edge * math.sqrt(3) / 2]])
+        field_of = motif_field("noise", group, rng)
+        yy, xx = np.mgrid[0:size, 0:size].astype(float) + 0.5
+        u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), np.stack([xx, yy])) \
+            + rng.uniform(0, 1, 2)[:, None, None]
+        img = _group_sum(group, field_of, u)
+    else:
+        w, h = edge, edge
+        if LATTICE[group] != "square":
+            h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
+            if rng.uniform() < 0.5:
+                w, h = h, w
+        motif = smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge), rng)
+        cell = PIXEL_CELLS[group](motif)
+        big = np.tile(cell, (size // h + 2, size // w + 2))
+        oy, ox = int(rng.integers(h)), int(rng.integers(w))
+        img = big[oy : oy + size, ox : ox + size]
+    img = (img - img.min()) / (np.ptp(img) + 1e-12)
+    if distort:
+        img = _scan_faults(img, rng)
     return img.astype(np.float32)
 
 
@@ -228,5 +329,7 @@ def dataset(n_per_bin: int, seed: int, bins: tuple[tuple[float, float], ...],
 
 def make(item: dict) -> np.ndarray:
     rng = np.random.default_rng(item["seed"])
+    if item.get("motif") == "tiled":
+        return tiled(item["group"], item["size"], item["cells"], rng, item["distort"])
     return render(item["group"], item["size"], item["cells"], rng, item["distort"],
                   motif=item.get("motif", "glyph"))

@@ -38,6 +38,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v16",
     "symcat.embed.extractors.symmetry_v18",
     "symcat.embed.extractors.symmetry_v19",
+    "symcat.embed.extractors.symmetry_v20",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

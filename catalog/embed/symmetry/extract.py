@@ -104,13 +104,39 @@ class MotifRule:
     # symcat_symmetry.v11: a small cell that explains too little of the scan is averaged
     # again with the scan lines' drift undone (`drift`); None: not tried
     drift: Drift | None = None
+    # symcat_symmetry.v20: the small cell gives way to the autocorrelation's lattice of
+    # ``below_px`` or more where that lattice's averaged cell explains the scan within this
+    # of the small cell (`yields_to`); None: never (v9-v19)
+    lattice_tie: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
+        tie = cfg.get("lattice_tie")
         return cls(float(cfg["below_px"]), float(cfg["min_r2"]), float(cfg["screen_min_r2"]),
                    tuple(float(t) for t in cfg["targets"]),
                    motif.Search.from_config(cfg.get("search", {})),
-                   Drift.from_config(cfg["drift"]) if "drift" in cfg else None)
+                   Drift.from_config(cfg["drift"]) if "drift" in cfg else None,
+                   None if tie is None else float(tie))
+
+    def yields_to(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
+                  ) -> motif.Cell | None:
+        """The averaged cell of the autocorrelation's lattice ``lat`` where the small
+        ``cell`` gives way to it; None where it does not.
+
+        A scan tiled from a cell of a whole number of pixels (as many generators make
+        them, and any pixel-exact repeat) holds only that many pixel values, and lattices
+        much smaller than its cell, taken from its spectrum's peaks, can bin each value
+        into a bin of its own: the averaged cell then explains the scan exactly as well as
+        the true cell does (R^2 equal to many decimals, noise or not), and the smaller
+        wins, its motif scrambled. A true small cell's supercell explains less than it
+        (coarser bins of the same motif). So where the lattice the autocorrelation found
+        is not small and its averaged cell (supercells tried as the check tries them)
+        explains within ``lattice_tie`` of the small cell, it is the scan's lattice.
+        Measured in benchmarks/RESULTS.md (symcat_symmetry.v20)."""
+        if self.lattice_tie is None or not lat.found or min(lat.periods) < self.below_px:
+            return None
+        own = motif.average_on(grey, lat.a1, lat.a2, self.search)
+        return own if own.found and own.r2 >= cell.r2 - self.lattice_tie else None
 
     def estimate(self, grey: np.ndarray) -> motif.Cell:
         """The scan's averaged cell as this rule searches for it (before any drift)."""
@@ -467,7 +493,12 @@ def _views(image: Any, use_lattice: bool, max_aspect: float | None,
         estimated = cell_rule.estimate(grey)
         averaged = cell_rule.views(grey, estimated)
         if averaged is not None:
-            return averaged[0], averaged[1], "", "averaged cell", averaged[2], estimated
+            own = cell_rule.yields_to(grey, lat, averaged[2])
+            if own is None:
+                return averaged[0], averaged[1], "", "averaged cell", averaged[2], estimated
+            # the lattice's own cell, as the cell check would average it again (the same
+            # search); the small cell stands in for nothing (the check's refit)
+            return lat, views(grey, lat), "", "lattice", own, None
         stand_in = spectrum.lattice(grey, lat, estimated) if spectrum is not None else None
         if stand_in is not None:
             return stand_in, views(grey, stand_in), "", "spectrum lattice", None, estimated
