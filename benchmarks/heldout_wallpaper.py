@@ -268,6 +268,53 @@ PIXEL_CELLS: dict[str, Any] = {
 }
 
 
+# the point operations of each lattice's highest group, for `pixel_extra`
+PIXEL_HOLOHEDRY = {"oblique": "p2", "rectangular": "pmm", "centred": "cmm", "square": "p4m"}
+
+
+def pixel_moved(cell: np.ndarray, matrix: tuple, shift: tuple = (0, 0)) -> np.ndarray:
+    """A periodic cell array seen through u -> matrix @ u + shift (u fractional, x along
+    columns); exact on the pixel grid for the matrices of `PIXEL_CELLS`' lattices (those
+    mixing x and y only on square cells)."""
+    h, w = cell.shape
+    y, x = np.mgrid[0:h, 0:w]
+    (a, b), (c, d) = matrix
+    nx = (a * x + b * y + round(float(shift[0]) * w)) % w
+    ny = (c * x + d * y + round(float(shift[1]) * h)) % h
+    return cell[ny, nx]
+
+
+def pixel_extra(group: str, cell: np.ndarray) -> float:
+    """How near a pixel cell comes to a higher group, or to a smaller cell: the best
+    correlation of the cell with itself under a point operation of its lattice that the
+    group lacks (at any translation: a mirror, glide or rotation anywhere), or moved by
+    a fraction i/d of the cell (d up to 6, shifts of 2 px or more) that is not the group's
+    own centring. As `motif_field` screens the other families (`MAX_EXTRA`)."""
+    c = cell - cell.mean()
+    var = float((c**2).sum())
+    if var < 1e-12 * c.size:
+        return 1.0
+    spectrum = np.fft.fft2(c)
+    own = {op.matrix for op in operations(group)}
+    best = -1.0
+    for op in operations(PIXEL_HOLOHEDRY[LATTICE[group]]):
+        if op.matrix in own:
+            continue
+        other = np.fft.fft2(pixel_moved(c, op.matrix))
+        best = max(best, float(np.fft.ifft2(spectrum * np.conj(other)).real.max()) / var)
+    h, w = c.shape
+    auto = np.fft.ifft2(spectrum * np.conj(spectrum)).real / var
+    centring = (h // 2, w // 2) if group in ("cm", "cmm") else None
+    for d in range(2, 7):
+        for i in range(d):
+            for j in range(d):
+                dy, dx = round(i * h / d) % h, round(j * w / d) % w
+                if (dy, dx) in ((0, 0), centring) or min(dy, h - dy) + min(dx, w - dx) < 2:
+                    continue
+                best = max(best, float(auto[dy, dx]))
+    return best
+
+
 def smooth_noise(h: int, w: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Uniform noise on a periodic h x w array, Gaussian-blurred by ``sigma`` px."""
     fy, fx = np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]
@@ -283,7 +330,9 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     shifts of the pixel array (`PIXEL_CELLS`), tiled from a random offset, the lattice
     along the axes (rectangular cells for p1 and p2). Hexagonal groups, which no array
     operation makes, are dense plane-wave noise summed over the group's operations on a
-    lattice along the x axis, sampled at pixel centres. ``distort``: line offsets,
+    lattice along the x axis, sampled at pixel centres. Cells in effect a higher
+    group's or a smaller cell's are drawn again (`pixel_extra`), as the other families'
+    motifs are. ``distort``: line offsets,
     missing lines and noise (no geometric distortion: the cell stays whole pixels)."""
     edge = max(4, 2 * round(size / cells / 2))
     if LATTICE[group] == "hexagonal":
@@ -299,8 +348,14 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
             h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
             if rng.uniform() < 0.5:
                 w, h = h, w
-        motif = smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge), rng)
-        cell = PIXEL_CELLS[group](motif)
+        for _ in range(50):  # redrawn while it is in effect a higher group's or smaller
+            cell = PIXEL_CELLS[group](smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge),
+                                                   rng))
+            if pixel_extra(group, cell) < MAX_EXTRA:
+                break
+        else:
+            raise RuntimeError(f"no tiled {group} cell of {w}x{h} px clear of higher "
+                               "symmetry in 50 draws")
         big = np.tile(cell, (size // h + 2, size // w + 2))
         oy, ox = int(rng.integers(h)), int(rng.integers(w))
         img = big[oy : oy + size, ox : ox + size]

@@ -22,22 +22,6 @@ import heldout_wallpaper as heldout  # noqa: E402
 
 V20 = json.loads((SYMMETRY / "weights_v20" / "config.json").read_text())
 PIXEL_GROUPS = [g for g in GROUPS if LATTICE[g] != "hexagonal"]
-# the point operations of each lattice's highest group, with every half-cell shift
-HOLOHEDRY = {"oblique": "p2", "rectangular": "pmm", "centred": "pmm", "square": "p4m"}
-
-
-def moved(cell: np.ndarray, matrix: tuple, shift: tuple) -> np.ndarray:
-    """``cell`` (rows y, columns x, periodic) seen through u -> matrix @ u + shift, u the
-    fractional coordinates; exact on the pixel grid for the matrices used here."""
-    h, w = cell.shape
-    y, x = np.mgrid[0:h, 0:w]
-    (a, b), (c, d) = matrix
-    # integer pixel arithmetic; b, c are non-zero only on square cells (h == w)
-    nx = (a * x + b * y + round(float(shift[0]) * w)) % w
-    ny = (c * x + d * y + round(float(shift[1]) * h)) % h
-    return cell[ny, nx]
-
-
 @pytest.mark.parametrize("group", PIXEL_GROUPS)
 def test_each_pixel_cell_has_exactly_its_groups_operations(group: str) -> None:
     """`PIXEL_CELLS` builds each cell by flipping, turning and rolling the array, without
@@ -48,14 +32,31 @@ def test_each_pixel_cell_has_exactly_its_groups_operations(group: str) -> None:
     cell = heldout.PIXEL_CELLS[group](heldout.smooth_noise(h, w, 1.5, rng))
     own = {op.matrix for op in operations(group)}
     for op in operations(group):
-        assert np.allclose(moved(cell, op.matrix, op.shift), cell), (group, op)
+        assert np.allclose(heldout.pixel_moved(cell, op.matrix, op.shift), cell), (group, op)
     halves = [(sx, sy) for sx in (0, 0.5) for sy in (0, 0.5)]
-    for op in operations(HOLOHEDRY[LATTICE[group]]):
+    for op in operations(heldout.PIXEL_HOLOHEDRY[LATTICE[group]]):
         if op.matrix in own:
             continue
         for shift in halves:
-            assert not np.allclose(moved(cell, op.matrix, shift), cell, atol=1e-3), \
+            assert not np.allclose(heldout.pixel_moved(cell, op.matrix, shift), cell,
+                                   atol=1e-3), \
                 (group, op.matrix, shift)
+
+
+def test_a_pixel_cell_near_a_higher_group_or_a_smaller_cell_is_measured_so() -> None:
+    """`pixel_extra` scores a p4 cell that also has p4m's mirrors, or repeats by half its
+    diagonal, at 1 (`tiled` draws such a cell again); a generic p4 cell lower; cmm's own
+    centring does not count."""
+    rng = np.random.default_rng(0)
+    generic = heldout.PIXEL_CELLS["p4"](heldout.smooth_noise(24, 24, 1.0, rng))
+    assert heldout.pixel_extra("p4", generic) < heldout.MAX_EXTRA
+    mirrored = heldout.PIXEL_CELLS["p4m"](heldout.smooth_noise(24, 24, 1.0, rng))
+    assert heldout.pixel_extra("p4", mirrored) == pytest.approx(1.0)
+    half = heldout.PIXEL_CELLS["p4"](heldout.smooth_noise(24, 24, 1.0, rng))
+    half = half + np.roll(half, (12, 12), axis=(0, 1))
+    assert heldout.pixel_extra("p4", half) == pytest.approx(1.0)
+    centred = heldout.PIXEL_CELLS["cmm"](heldout.smooth_noise(16, 24, 1.0, rng))
+    assert heldout.pixel_extra("cmm", centred) < heldout.MAX_EXTRA
 
 
 def test_tiled_scans_repeat_on_their_whole_pixel_cell() -> None:

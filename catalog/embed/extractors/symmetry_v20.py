@@ -4,8 +4,9 @@ autocorrelation's lattice where a scan repeats on whole pixels.
 v19's network, views, features and cell check unchanged but for one rule
 (``weights_v20/config.json``, ``motif.lattice_tie``;
 `symcat.embed.symmetry.extract.MotifRule.yields_to`): an averaged cell under 12 px is
-not read where the lattice the autocorrelation found is 12 px or more and its own
-averaged cell explains the scan within 0.002 as well.
+not read where the lattice the autocorrelation found has cells 1.5 times as large or
+more and its own averaged cell explains the scan within 0.002 as well; that lattice's
+cell is read instead (as a small cell's, where it is under 12 px).
 
 Why: a scan tiled from a cell of a whole number of pixels, with the lattice along the
 image's axes (as many public wallpaper generators make them), holds only that many

@@ -104,9 +104,9 @@ class MotifRule:
     # symcat_symmetry.v11: a small cell that explains too little of the scan is averaged
     # again with the scan lines' drift undone (`drift`); None: not tried
     drift: Drift | None = None
-    # symcat_symmetry.v20: the small cell gives way to the autocorrelation's lattice of
-    # ``below_px`` or more where that lattice's averaged cell explains the scan within this
-    # of the small cell (`yields_to`); None: never (v9-v19)
+    # symcat_symmetry.v20: the small cell gives way to the autocorrelation's lattice, of
+    # cells at least 1.5 times as large, where that lattice's averaged cell explains the
+    # scan within this of the small cell (`yields_to`); None: never (v9-v19)
     lattice_tie: float | None = None
 
     @classmethod
@@ -125,16 +125,18 @@ class MotifRule:
 
         A scan tiled from a cell of a whole number of pixels (as many generators make
         them, and any pixel-exact repeat) holds only that many pixel values, and lattices
-        much smaller than its cell, taken from its spectrum's peaks, can bin each value
-        into a bin of its own: the averaged cell then explains the scan exactly as well as
-        the true cell does (R^2 equal to many decimals, noise or not), and the smaller
-        wins, its motif scrambled. A true small cell's supercell explains less than it
-        (coarser bins of the same motif). So where the lattice the autocorrelation found
-        is not small and its averaged cell (supercells tried as the check tries them)
-        explains within ``lattice_tie`` of the small cell, it is the scan's lattice.
-        Measured in benchmarks/RESULTS.md (symcat_symmetry.v20)."""
-        if self.lattice_tie is None or not lat.found or min(lat.periods) < self.below_px:
+        smaller than its cell, taken from its spectrum's peaks, can bin each value into a
+        bin of its own: the averaged cell then explains the scan exactly as well as the
+        true cell does (R^2 equal to many decimals, noise or not), and the smaller wins,
+        its motif scrambled. A true small cell's supercell explains less than it (coarser
+        bins of the same motif). So where the autocorrelation's lattice has cells at
+        least 1.5 times as large and its averaged cell (supercells tried as the check
+        tries them) explains within ``lattice_tie`` of the small cell, it is the scan's
+        lattice. Measured in benchmarks/RESULTS.md (symcat_symmetry.v20)."""
+        if self.lattice_tie is None or not lat.found:
             return None
+        if _area(lat.a1, lat.a2) < 1.5 * _area(*cell.vectors):
+            return None  # the same lattice, or a smaller one: nothing to give way to
         own = motif.average_on(grey, lat.a1, lat.a2, self.search)
         return own if own.found and own.r2 >= cell.r2 - self.lattice_tie else None
 
@@ -159,6 +161,11 @@ class MotifRule:
             return None
         return (Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets),
                 cell)
+
+
+def _area(a1: tuple[float, float], a2: tuple[float, float]) -> float:
+    """The area of the cell of ``a1``, ``a2`` in square pixels."""
+    return abs(a1[0] * a2[1] - a1[1] * a2[0])
 
 
 @dataclass(frozen=True)
@@ -497,7 +504,11 @@ def _views(image: Any, use_lattice: bool, max_aspect: float | None,
             if own is None:
                 return averaged[0], averaged[1], "", "averaged cell", averaged[2], estimated
             # the lattice's own cell, as the cell check would average it again (the same
-            # search); the small cell stands in for nothing (the check's refit)
+            # search), read as the rule reads a small cell where it is one; the small cell
+            # stands in for nothing (the check's refit)
+            if own.period < cell_rule.below_px:
+                return (Lattice(True, "", *own.vectors, score=own.r2),
+                        motif.views(own, cell_rule.targets), "", "averaged cell", own, None)
             return lat, views(grey, lat), "", "lattice", own, None
         stand_in = spectrum.lattice(grey, lat, estimated) if spectrum is not None else None
         if stand_in is not None:
