@@ -332,7 +332,8 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     operation makes, are dense plane-wave noise summed over the group's operations on a
     lattice along the x axis, sampled at pixel centres. Cells in effect a higher
     group's or a smaller cell's are drawn again (`pixel_extra`), as the other families'
-    motifs are. ``distort``: line offsets,
+    motifs are (a cell of a few pixels too small to hold its group clear of a higher
+    one grows by 2 px every 50 draws). ``distort``: line offsets,
     missing lines and noise (no geometric distortion: the cell stays whole pixels)."""
     edge = max(4, 2 * round(size / cells / 2))
     if LATTICE[group] == "hexagonal":
@@ -348,14 +349,16 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
             h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
             if rng.uniform() < 0.5:
                 w, h = h, w
-        for _ in range(50):  # redrawn while it is in effect a higher group's or smaller
+        for draw in range(200):  # redrawn while it is in effect a higher group's or smaller
+            if draw and draw % 50 == 0:  # a few pixels hold too little for the group: grow
+                h, w = h + 2, w + 2
             cell = PIXEL_CELLS[group](smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge),
                                                    rng))
             if pixel_extra(group, cell) < MAX_EXTRA:
                 break
         else:
             raise RuntimeError(f"no tiled {group} cell of {w}x{h} px clear of higher "
-                               "symmetry in 50 draws")
+                               "symmetry in 200 draws")
         big = np.tile(cell, (size // h + 2, size // w + 2))
         oy, ox = int(rng.integers(h)), int(rng.integers(w))
         img = big[oy : oy + size, ox : ox + size]
