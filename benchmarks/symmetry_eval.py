@@ -158,7 +158,7 @@ def main() -> None:
     p.add_argument("--atoms", type=int, default=68, help="training's held-out atoms images")
     p.add_argument("--motifs", type=int, default=0, metavar="N",
                    help="also N images per cells bin of each other held-out motif family "
-                        "(fourier, gaussian: heldout_wallpaper.MOTIFS), reported apart")
+                        "(fourier, gaussian, tiled: heldout_wallpaper.MOTIFS), reported apart")
     p.add_argument("--seed", type=int, default=20261130)
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0, help="processes for images and lattices")
