@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from symcat.embed.symmetry.groups import GROUPS, LATTICE, operations
+from symcat.embed.symmetry.groups import GROUPS, HOLOHEDRY, LATTICE, operations
 
 
 def lattice_basis(group: str, edge: float, rng: np.random.Generator) -> np.ndarray:
@@ -268,10 +268,6 @@ PIXEL_CELLS: dict[str, Any] = {
 }
 
 
-# the point operations of each lattice's highest group, for `pixel_extra`
-PIXEL_HOLOHEDRY = {"oblique": "p2", "rectangular": "pmm", "centred": "cmm", "square": "p4m"}
-
-
 def pixel_moved(cell: np.ndarray, matrix: tuple, shift: tuple = (0, 0)) -> np.ndarray:
     """A periodic cell array seen through u -> matrix @ u + shift (u fractional, x along
     columns); exact on the pixel grid for the matrices of `PIXEL_CELLS`' lattices (those
@@ -297,7 +293,7 @@ def pixel_extra(group: str, cell: np.ndarray) -> float:
     spectrum = np.fft.fft2(c)
     own = {op.matrix for op in operations(group)}
     best = -1.0
-    for op in operations(PIXEL_HOLOHEDRY[LATTICE[group]]):
+    for op in operations(HOLOHEDRY[LATTICE[group]]):
         if op.matrix in own:
             continue
         other = np.fft.fft2(pixel_moved(c, op.matrix))
@@ -322,6 +318,12 @@ def smooth_noise(h: int, w: int, sigma: float, rng: np.random.Generator) -> np.n
     return np.fft.ifft2(np.fft.fft2(rng.uniform(-1, 1, (h, w))) * blur).real
 
 
+def tiled_edge(size: int, cells: float) -> int:
+    """`tiled`'s longer cell edge: ``size / cells`` rounded to an even whole number of
+    pixels, at least 4."""
+    return max(4, 2 * round(size / cells / 2))
+
+
 def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
           distort: bool) -> np.ndarray:
     """A scan built as many public generators build one: the longer cell edge a whole,
@@ -335,7 +337,7 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     motifs are (a cell of a few pixels too small to hold its group clear of a higher
     one grows by 2 px every 50 draws). ``distort``: line offsets,
     missing lines and noise (no geometric distortion: the cell stays whole pixels)."""
-    edge = max(4, 2 * round(size / cells / 2))
+    edge = tiled_edge(size, cells)
     if LATTICE[group] == "hexagonal":
         basis = np.array([[edge, -edge / 2], [0.0, edge * math.sqrt(3) / 2]])
         field_of = motif_field("noise", group, rng)

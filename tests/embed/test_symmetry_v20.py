@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from symcat.embed.symmetry.extract import MotifRule
-from symcat.embed.symmetry.groups import GROUPS, LATTICE, operations
+from symcat.embed.symmetry.groups import GROUPS, HOLOHEDRY, LATTICE, operations
 from symcat.embed.symmetry.lattice import FineSearch, estimate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +22,8 @@ import heldout_wallpaper as heldout  # noqa: E402
 
 V20 = json.loads((SYMMETRY / "weights_v20" / "config.json").read_text())
 PIXEL_GROUPS = [g for g in GROUPS if LATTICE[g] != "hexagonal"]
+
+
 @pytest.mark.parametrize("group", PIXEL_GROUPS)
 def test_each_pixel_cell_has_exactly_its_groups_operations(group: str) -> None:
     """`PIXEL_CELLS` builds each cell by flipping, turning and rolling the array, without
@@ -34,7 +36,7 @@ def test_each_pixel_cell_has_exactly_its_groups_operations(group: str) -> None:
     for op in operations(group):
         assert np.allclose(heldout.pixel_moved(cell, op.matrix, op.shift), cell), (group, op)
     halves = [(sx, sy) for sx in (0, 0.5) for sy in (0, 0.5)]
-    for op in operations(heldout.PIXEL_HOLOHEDRY[LATTICE[group]]):
+    for op in operations(HOLOHEDRY[LATTICE[group]]):
         if op.matrix in own:
             continue
         for shift in halves:
@@ -65,7 +67,7 @@ def test_tiled_scans_repeat_on_their_whole_pixel_cell() -> None:
     items = heldout.dataset(2, 7, ((8, 16),), motif="tiled")
     item = next(it for it in items if it["group"] == "p2")
     img = heldout.make(item)
-    edge = max(4, 2 * round(item["size"] / item["cells"] / 2))
+    edge = heldout.tiled_edge(item["size"], item["cells"])
     assert img.min() == 0.0 and img.max() == pytest.approx(1.0)
     assert img.shape == (item["size"], item["size"])
     # p2's cell is rectangular: one edge `edge`, along x or y

@@ -13,10 +13,7 @@ from functools import lru_cache
 
 import torch
 
-from symcat.embed.symmetry.groups import GROUPS, LATTICE, operations
-
-HOLOHEDRY = {"oblique": "p2", "rectangular": "pmm", "centred": "cmm", "square": "p4m",
-             "hexagonal": "p6m"}
+from symcat.embed.symmetry.groups import GROUPS, HOLOHEDRY, LATTICE, operations
 
 
 @lru_cache(maxsize=4)

@@ -27,6 +27,10 @@ LATTICE: dict[str, str] = {
     "p6": "hexagonal", "p6m": "hexagonal",
 }
 
+# each lattice type's highest group: the point operations the lattice allows
+HOLOHEDRY: dict[str, str] = {"oblique": "p2", "rectangular": "pmm", "centred": "cmm",
+                             "square": "p4m", "hexagonal": "p6m"}
+
 _P3 = ("x,y", "-y,x-y", "-x+y,-x")
 _P4 = ("x,y", "-x,-y", "-y,x", "y,-x")
 
