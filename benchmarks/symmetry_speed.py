@@ -5,10 +5,12 @@ each scan whose whole-scan cell is untrusted; v19 compares the cell's bands of s
 and, where the autocorrelation sees stripes, fits single waves (issue 12).
 
     python benchmarks/symmetry_speed.py                      # v18 against v19, CPU
+    python benchmarks/symmetry_speed.py --baseline v20 --candidate v21
     python benchmarks/symmetry_speed.py --baseline v14 --candidate v16 --repeats 3
 
-Three sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
-waves, 2-50 cells, half of them distorted), its non-periodic domain images, and every
+Four sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
+waves, 2-50 cells, half of them distorted), its scans tiled from whole-pixel cells
+(`heldout_wallpaper.tiled`, v20 and v21's target), its non-periodic domain images, and every
 image channel of the real .ibw files in ../shared/fixtures/ibw (where present). Also
 prints how many answers differ between the two versions on each set.
 """
@@ -29,13 +31,17 @@ FIXTURES = ROOT.parent / "shared" / "fixtures" / "ibw"
 
 
 def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarray]]:
-    """The three sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin)."""
+    """The four sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin;
+    the tiled one: ``per_bin`` pixel-tiled scans a cells bin, seed + 5 as in
+    symmetry_eval.py)."""
     import heldout_wallpaper as heldout
     import symmetry_eval as se
 
     periodic = [heldout.make(it) for motif, k in (("glyph", 0), ("fourier", 3))
                 for it in heldout.dataset(per_bin, seed + k, se.BINS, motif=motif)]
-    sets = {"held-out periodic": periodic,
+    tiled = [heldout.make(it) for it in heldout.dataset(per_bin, seed + 5, se.BINS,
+                                                        motif="tiled")]
+    sets = {"held-out periodic": periodic, "held-out tiled": tiled,
             "non-periodic domains": [img for _, img in se.domain_images(domains, seed + 2)]}
     real = fixture_images()
     if real:

@@ -39,6 +39,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v18",
     "symcat.embed.extractors.symmetry_v19",
     "symcat.embed.extractors.symmetry_v20",
+    "symcat.embed.extractors.symmetry_v21",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

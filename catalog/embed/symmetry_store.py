@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v20"  # v19 + small cells give way on pixel-tiled scans
+SYMMETRY_MODEL = "symcat_symmetry.v21"  # v20 + whole-pixel cells of pixel-tiled scans
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
