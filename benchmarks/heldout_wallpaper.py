@@ -324,6 +324,21 @@ def tiled_edge(size: int, cells: float) -> int:
     return max(4, 2 * round(size / cells / 2))
 
 
+def hexagonal_noise(group: str, size: int, edge: int, rng: np.random.Generator,
+                    finer: int = 1) -> np.ndarray:
+    """`tiled`'s hexagonal scan before scaling: dense plane-wave noise summed over the
+    group's operations on a lattice of ``edge`` px along the x axis, sampled at pixel
+    centres; ``finer`` > 1: the same draws sampled ``finer`` times as densely each way
+    (what the pixels alias: training/symmetry/tiled_aliasing.py)."""
+    basis = np.array([[edge, -edge / 2], [0.0, edge * math.sqrt(3) / 2]])
+    field_of = motif_field("noise", group, rng)
+    n = size * finer
+    yy, xx = (np.mgrid[0:n, 0:n].astype(float) + 0.5) / finer
+    u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), np.stack([xx, yy])) \
+        + rng.uniform(0, 1, 2)[:, None, None]
+    return _group_sum(group, field_of, u)
+
+
 def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
           distort: bool) -> np.ndarray:
     """A scan built as many public generators build one: the longer cell edge a whole,
@@ -339,12 +354,7 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     missing lines and noise (no geometric distortion: the cell stays whole pixels)."""
     edge = tiled_edge(size, cells)
     if LATTICE[group] == "hexagonal":
-        basis = np.array([[edge, -edge / 2], [0.0, edge * math.sqrt(3) / 2]])
-        field_of = motif_field("noise", group, rng)
-        yy, xx = np.mgrid[0:size, 0:size].astype(float) + 0.5
-        u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), np.stack([xx, yy])) \
-            + rng.uniform(0, 1, 2)[:, None, None]
-        img = _group_sum(group, field_of, u)
+        img = hexagonal_noise(group, size, edge, rng)
     else:
         w, h = edge, edge
         if LATTICE[group] != "square":
