@@ -138,3 +138,18 @@ def test_v21_reads_small_tiled_cells_v20_misses(symmetry_extractor, group, h, w,
     v20, v21 = (symmetry_extractor(v).analyse([img])[0] for v in ("v20", "v21"))
     assert v20.symmetry != group
     assert v21.symmetry == group and v21.seen == "averaged cell"
+
+
+def test_tiled_hexagonal_noise_of_small_cells_is_mostly_aliased() -> None:
+    """`training.symmetry.tiled_aliasing`: a tiled p6 of 4 px cells puts much of its
+    variance above the pixels' Nyquist limit, one of 28 px next to none; the hexagonal
+    helper draws `tiled`'s scan exactly (before scaling)."""
+    from training.symmetry.tiled_aliasing import aliased_share
+
+    small = {"group": "p6", "size": 192, "cells": 48.0, "seed": 1}
+    large = {"group": "p6", "size": 192, "cells": 192 / 28, "seed": 1}
+    assert aliased_share(small) > 0.2
+    assert aliased_share(large) < 0.01
+    img = heldout.tiled("p6", 192, 48.0, np.random.default_rng(1), False)
+    raw = heldout.hexagonal_noise("p6", 192, 4, np.random.default_rng(1))
+    assert np.allclose(img, ((raw - raw.min()) / np.ptp(raw)).astype(np.float32))
