@@ -90,6 +90,14 @@ def atoms_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
     return [(GROUPS[int(y)], imgs[i]) for i, y in enumerate(labels)]
 
 
+def family_seed(seed: int, motif: str) -> int:
+    """The seed a run of seed ``seed`` draws held-out family ``motif`` with: glyphs ``seed``,
+    the other families ``seed`` + 3, + 4, ... in `heldout.MOTIFS` order."""
+    if motif == "glyph":
+        return seed
+    return seed + 3 + [m for m in heldout.MOTIFS if m != "glyph"].index(motif)
+
+
 def heldout_sets(seed: int, n_per_bin: int, motifs: int, workers: int,
                  ) -> dict[str, tuple[list[dict], list[np.ndarray]]]:
     """The held-out generator's items and images of seed ``seed``: "glyph" (``n_per_bin``
@@ -97,11 +105,11 @@ def heldout_sets(seed: int, n_per_bin: int, motifs: int, workers: int,
     ``seed`` + 3, + 4, ...). Draw them before torch runs in this process: their workers
     are forked, and the plane waves' purity check runs torch there, which hangs (OpenMP)
     once this process has run torch's thread pool."""
-    items = heldout.dataset(n_per_bin, seed, BINS)
+    items = heldout.dataset(n_per_bin, family_seed(seed, "glyph"), BINS)
     sets = {"glyph": (items, make_all(items, workers))}
-    for k, motif in enumerate(m for m in heldout.MOTIFS if m != "glyph"):
+    for motif in (m for m in heldout.MOTIFS if m != "glyph"):
         if motifs:
-            more = heldout.dataset(motifs, seed + 3 + k, BINS, motif=motif)
+            more = heldout.dataset(motifs, family_seed(seed, motif), BINS, motif=motif)
             sets[motif] = (more, make_all(more, workers))
     return sets
 

@@ -32,15 +32,16 @@ FIXTURES = ROOT.parent / "shared" / "fixtures" / "ibw"
 
 def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarray]]:
     """The four sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin;
-    the tiled one: ``per_bin`` pixel-tiled scans a cells bin, seed + 5 as in
-    symmetry_eval.py)."""
+    the tiled one: ``per_bin`` pixel-tiled scans a cells bin; each family's seed as
+    symmetry_eval.py draws it)."""
     import heldout_wallpaper as heldout
     import symmetry_eval as se
 
-    periodic = [heldout.make(it) for motif, k in (("glyph", 0), ("fourier", 3))
-                for it in heldout.dataset(per_bin, seed + k, se.BINS, motif=motif)]
-    tiled = [heldout.make(it) for it in heldout.dataset(per_bin, seed + 5, se.BINS,
-                                                        motif="tiled")]
+    periodic = [heldout.make(it) for motif in ("glyph", "fourier")
+                for it in heldout.dataset(per_bin, se.family_seed(seed, motif), se.BINS,
+                                          motif=motif)]
+    tiled = [heldout.make(it) for it in heldout.dataset(
+        per_bin, se.family_seed(seed, "tiled"), se.BINS, motif="tiled")]
     sets = {"held-out periodic": periodic, "held-out tiled": tiled,
             "non-periodic domains": [img for _, img in se.domain_images(domains, seed + 2)]}
     real = fixture_images()

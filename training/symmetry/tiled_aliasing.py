@@ -26,8 +26,6 @@ import symmetry_eval  # noqa: E402
 
 from symcat.embed.symmetry.groups import LATTICE  # noqa: E402
 
-TILED_SEED_OFFSET = 5  # symmetry_eval.py's seed for the tiled family: its seed + 5
-
 
 def aliased_share(item: dict, finer: int = 4) -> float:
     """Share of a tiled hexagonal item's variance above its pixels' Nyquist limit."""
@@ -50,7 +48,8 @@ def main() -> None:
     a = p.parse_args()
     run = json.loads(Path(a.json).read_text())
     rows = run[a.model]["rows"]["tiled"]
-    items = heldout.dataset(run["args"]["motifs"], run["args"]["seed"] + TILED_SEED_OFFSET,
+    items = heldout.dataset(run["args"]["motifs"],
+                            symmetry_eval.family_seed(run["args"]["seed"], "tiled"),
                             symmetry_eval.BINS, motif="tiled")
     if len(items) != len(rows):
         sys.exit(f"{a.json}: {len(rows)} tiled rows, but the seed gives {len(items)} items")
