@@ -77,12 +77,13 @@ def test_only_a_lattice_on_whole_pixels_is_rounded(edge: float) -> None:
     prepared, _ = motif.prepared(img)
     off = np.linalg.inv(np.array([[edge + 0.03, 0.02], [-0.01, edge - 0.02]]))
     true = np.linalg.inv(np.diag([edge, edge]))
-    out = motif._whole_pixels(prepared, off)
+    search = motif.Search(whole_pixels=True)
+    out = motif.averaged(prepared, off, search=search).reciprocal
     if edge == 8.0:
         assert np.allclose(np.linalg.inv(out), np.diag([8.0, 8.0]))
     else:
         assert out is off
-        assert motif._whole_pixels(prepared, true) is true
+        assert motif.averaged(prepared, true, search=search).reciprocal is true
 
 
 def test_every_empty_bin_is_filled_from_its_neighbours() -> None:

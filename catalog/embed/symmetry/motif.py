@@ -396,9 +396,7 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
         if gain >= max(r2 + search.supercell_gain, search.harmonic_min_r2):
             rec = _unalias(sample.refine(better, 0.1, side), sample, search.max_q)
             r2 = sample.fit(rec)[0]
-    rec = _extinctions(sample, rec, r2, search, side)
-    return averaged(img, _whole_pixels(img, rec) if search.whole_pixels else rec,
-                    fill_all=search.fill_all)
+    return averaged(img, _extinctions(sample, rec, r2, search, side), search=search)
 
 
 def _extinctions(sample: Binner, rec: np.ndarray, r2: float, search: Search,
@@ -418,11 +416,18 @@ def _extinctions(sample: Binner, rec: np.ndarray, r2: float, search: Search,
 
 
 def averaged(img: np.ndarray, reciprocal: np.ndarray,
-             line_shift: np.ndarray | None = None, fill_all: bool = False) -> Cell:
+             line_shift: np.ndarray | None = None, search: Search | None = None) -> Cell:
     """The `Cell` of ``reciprocal`` averaged over every pixel of a `prepared` image (each
-    scan line moved back by ``line_shift``: `drift`; ``fill_all``: `Search.fill_all`)."""
+    scan line moved back by ``line_shift``: `drift`); with ``search``, its `whole_pixels`
+    and `fill_all`."""
     binner = Binner(img, None, line_shift)
     r2, mean, count = binner.fit(reciprocal)
+    if search is not None and search.whole_pixels:
+        whole = _whole_pixels(binner, reciprocal, r2)
+        if whole is not reciprocal:
+            reciprocal = whole
+            r2, mean, count = binner.fit(reciprocal)
+    fill_all = search is not None and search.fill_all
     return Cell(True, "", reciprocal, r2, filled(mean, count, fill_all), line_shift, binner)
 
 
@@ -438,9 +443,8 @@ def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, floa
     rec = _reciprocal(a1, a2)
     if rec is None:
         return _none("degenerate lattice vectors")
-    rec = _refined(Binner(img, SAMPLE), rec, max(img.shape), search)
-    return averaged(img, _whole_pixels(img, rec) if search and search.whole_pixels else rec,
-                    fill_all=search is not None and search.fill_all)
+    return averaged(img, _refined(Binner(img, SAMPLE), rec, max(img.shape), search),
+                    search=search)
 
 
 def average_band(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
@@ -526,10 +530,11 @@ WHOLE_PIXEL_SLACK = 0.1  # px a cell vector's component may move to a whole pixe
 WHOLE_PIXEL_TIE = 1e-4
 
 
-def _whole_pixels(img: np.ndarray, rec: np.ndarray) -> np.ndarray:
+def _whole_pixels(every: Binner, rec: np.ndarray, r2: float) -> np.ndarray:
     """``rec`` with its cell vectors rounded to whole pixels where each component moves
-    by at most WHOLE_PIXEL_SLACK and the rounded cell explains all of ``img`` at least as
-    well (within WHOLE_PIXEL_TIE); ``rec`` otherwise. All pixels, not a sample: on a
+    by at most WHOLE_PIXEL_SLACK and the rounded cell explains the pixels of ``every``
+    at least as well as ``rec``'s ``r2`` (within WHOLE_PIXEL_TIE); ``rec`` otherwise.
+    All pixels, not a sample: on a
     40,000-pixel sample of a tiled scan a cell 0.005 px off still bins alike values
     together (R^2 1 - 2e-7), over the whole scan it does not (0.998). On a scan not
     tiled from whole pixels the rounded cell drifts off the pattern (0.1 px a cell is
@@ -543,8 +548,7 @@ def _whole_pixels(img: np.ndarray, rec: np.ndarray) -> np.ndarray:
             abs(float(np.linalg.det(whole))) < 1.0:
         return rec
     snapped = np.linalg.inv(whole)
-    every = Binner(img)
-    return snapped if every.fit(snapped)[0] >= every.fit(rec)[0] - WHOLE_PIXEL_TIE else rec
+    return snapped if every.fit(snapped)[0] >= r2 - WHOLE_PIXEL_TIE else rec
 
 
 def render(average: np.ndarray, reciprocal: np.ndarray, target_px: float,
