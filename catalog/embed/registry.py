@@ -40,6 +40,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v19",
     "symcat.embed.extractors.symmetry_v20",
     "symcat.embed.extractors.symmetry_v21",
+    "symcat.embed.extractors.symmetry_v22",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

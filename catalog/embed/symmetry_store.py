@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v21"  # v20 + whole-pixel cells of pixel-tiled scans
+SYMMETRY_MODEL = "symcat_symmetry.v22"  # v21 + small cells on their Fourier peaks
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -108,6 +108,14 @@ class MotifRule:
     # cells at least 1.5 times as large, where that lattice's averaged cell explains the
     # scan within this of the small cell (`yields_to`); None: never (v9-v19)
     lattice_tie: float | None = None
+    # symcat_symmetry.v22: ... or where that lattice's averaged cell explains the scan
+    # within ``fourier_tie`` of the small cell, and explains ``fourier_gain`` more of it
+    # (at least ``fourier_min``) in the frequencies the pixels resolve
+    # (`motif.fourier_r2`): the small cell then bins the pixels as well only through
+    # content above the Nyquist limit; None: never (v9-v21)
+    fourier_gain: float | None = None
+    fourier_min: float = 0.9
+    fourier_tie: float = 0.01
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
@@ -116,7 +124,9 @@ class MotifRule:
                    tuple(float(t) for t in cfg["targets"]),
                    motif.Search.from_config(cfg.get("search", {})),
                    Drift.from_config(cfg["drift"]) if "drift" in cfg else None,
-                   None if tie is None else float(tie))
+                   None if tie is None else float(tie),
+                   None if cfg.get("fourier_gain") is None else float(cfg["fourier_gain"]),
+                   float(cfg.get("fourier_min", 0.9)), float(cfg.get("fourier_tie", 0.01)))
 
     def yields_to(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
                   ) -> motif.Cell | None:
@@ -132,13 +142,32 @@ class MotifRule:
         bins of the same motif). So where the autocorrelation's lattice has cells at
         least 1.5 times as large and its averaged cell (supercells tried as the check
         tries them) explains within ``lattice_tie`` of the small cell, it is the scan's
-        lattice. Measured in benchmarks/RESULTS.md (symcat_symmetry.v20)."""
+        lattice. Measured in benchmarks/RESULTS.md (symcat_symmetry.v20).
+
+        Binned R^2 is biased towards such small cells wherever a bin holds few distinct
+        positions (also a lattice nearly commensurate with the pixels, as an 8.05 px p4
+        at 7.1 degrees: 8 a1 + a2 is 64.94 px along x). With ``fourier_gain`` (v22) the
+        small cell also gives way where the lattice is within ``fourier_tie`` on R^2 and
+        explains ``fourier_gain`` more in the frequencies the pixels resolve: that p4's
+        2.85 px subcell bins it at 0.997 (its lattice 0.993) but resolves 0.41 of it (its
+        lattice 1.00). Measured in benchmarks/RESULTS.md (symcat_symmetry.v22)."""
         if self.lattice_tie is None or not lat.found:
             return None
         if _area(lat.a1, lat.a2) < 1.5 * _area(*cell.vectors):
             return None  # the same lattice, or a smaller one: nothing to give way to
         own = motif.average_on(grey, lat.a1, lat.a2, self.search)
-        return own if own.found and own.r2 >= cell.r2 - self.lattice_tie else None
+        if not own.found:
+            return None
+        if own.r2 >= cell.r2 - self.lattice_tie:
+            return own
+        if self.fourier_gain is None or own.r2 < cell.r2 - self.fourier_tie:
+            return None
+        img, _ = motif.prepared(grey)
+        if img is None:
+            return None
+        theirs = motif.fourier_r2(img, own.reciprocal)
+        mine = motif.fourier_r2(img, cell.reciprocal, cell.line_shift)
+        return own if theirs >= max(self.fourier_min, mine + self.fourier_gain) else None
 
     def estimate(self, grey: np.ndarray) -> motif.Cell:
         """The scan's averaged cell as this rule searches for it (before any drift)."""
