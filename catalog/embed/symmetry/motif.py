@@ -428,7 +428,8 @@ def averaged(img: np.ndarray, reciprocal: np.ndarray,
              line_shift: np.ndarray | None = None, search: Search | None = None) -> Cell:
     """The `Cell` of ``reciprocal`` averaged over every pixel of a `prepared` image (each
     scan line moved back by ``line_shift``: `drift`); with ``search``, its `whole_pixels`
-    and `fill_all`."""
+    and `fill_all`, and for cells of at most its `fourier_max_px2` the lattice refined on
+    the scan's Fourier peaks (`fourier_lattice`) and the cell made exact (`exact_cell`)."""
     exact = search is not None and 0 < _cell_area(reciprocal) <= search.fourier_max_px2
     binner = Binner(img, None, line_shift)
     r2, mean, count = binner.fit(reciprocal)
@@ -487,13 +488,24 @@ def _hann(shape: tuple[int, int]) -> np.ndarray:
     return np.hanning(h + 2)[1:-1][:, None] * np.hanning(w + 2)[1:-1][None, :]
 
 
+def _coefficients(img: np.ndarray, reciprocal: np.ndarray, line_shift: np.ndarray | None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The orders (`_resolved_orders`), their Fourier coefficients in the Hann-windowed
+    scan (mean taken off; a pure wave of amplitude a gives a / 2 at +-q) and `_dft`'s
+    two factors."""
+    window = _hann(img.shape)
+    mn = _resolved_orders(reciprocal)
+    coeff, along_x, per_row = _dft((img - img.mean()) * window, mn @ reciprocal, line_shift)
+    return mn, coeff / window.sum(), along_x, per_row
+
+
 FOURIER_PEAKS = 16  # strongest lattice frequencies `fourier_lattice` locates
 FOURIER_ROUNDS = 2
 FOURIER_PEAK_SHARE = 0.01  # ... those with at least this of the strongest one's power
 # a cell's lattice is refined on its Fourier peaks (`fourier_lattice`) where those peaks
 # hold this share of the scan (a lattice that explains the scan through aliasing has no
 # peaks to refine on), and kept where it loses at most this of R^2 to the lattice binned
-# best (that lattice's R^2 is biased up, by 0.004 for the exact p4 below)
+# best (that lattice's R^2 is biased up: by 0.004 for `fourier_lattice`'s p4)
 FOURIER_LATTICE_MIN_R2 = 0.5
 FOURIER_LATTICE_LOSS = 0.01
 
@@ -546,15 +558,11 @@ def fourier_r2(img: np.ndarray, reciprocal: np.ndarray,
     (R^2 0.997 against 0.993 for an exact p4 of 8 px cells and its 2.85 px alias) but
     explains them only through content above the Nyquist limit (here 0.41 against
     1.00)."""
-    mn = _resolved_orders(reciprocal)
-    if not len(mn):
-        return 0.0
-    centred = img - img.mean()
     window = _hann(img.shape)
-    total = float((centred**2 * window).sum())
+    total = float(((img - img.mean()) ** 2 * window).sum())
     if total <= 0:
         return 0.0
-    coeff = _dft(centred * window, mn @ reciprocal, line_shift)[0] / window.sum()
+    coeff = _coefficients(img, reciprocal, line_shift)[1]
     return float((np.abs(coeff) ** 2).sum()) * float(window.sum()) / total
 
 
@@ -569,14 +577,10 @@ def exact_cell(img: np.ndarray, reciprocal: np.ndarray, line_shift: np.ndarray |
     leaves at each pixel (the motif finer than the pixels, which the positions of many
     cells resolve, and noise) is binned and added, empty bins adding nothing. A bin's
     plain mean would place its pixels' values at its centre."""
-    centred = img - img.mean()
-    window = _hann(img.shape)
-    mn = _resolved_orders(reciprocal)
-    coeff, along_x, per_row = _dft(centred * window, mn @ reciprocal, line_shift)
-    coeff = coeff / window.sum()
+    mn, coeff, along_x, per_row = _coefficients(img, reciprocal, line_shift)
     resolved = ((per_row.conj() * coeff) @ along_x.conj().T).real  # (h, w)
     idx = bin_index(reciprocal, binner.xy)
-    left = np.bincount(idx, (centred - resolved).ravel(), BINS * BINS)
+    left = np.bincount(idx, (img - img.mean() - resolved).ravel(), BINS * BINS)
     count = np.bincount(idx, None, BINS * BINS)
     centres = (np.arange(BINS) + 0.5) / BINS
     u = np.stack(np.meshgrid(centres, centres, indexing="ij"))
