@@ -90,6 +90,13 @@ def test_fourier_lattice_keeps_a_lattice_its_peaks_do_not_fix() -> None:
     assert motif.fourier_lattice(img, start) is start
 
 
+def test_fourier_lattice_keeps_a_lattice_without_power() -> None:
+    """A flat scan (nothing at any frequency) leaves the lattice as it was."""
+    start = np.linalg.inv(np.diag([7.0, 9.0]))
+    assert motif.fourier_lattice(np.zeros((64, 64)), start) is start
+    assert motif.fourier_r2(np.zeros((64, 64)), start) == 0.0
+
+
 def test_the_exact_cell_shows_the_p4s_quarter_turn() -> None:
     """On the p4's true lattice the bins' means (each the motif where its few pixels
     happen to lie) measure its quarter turn at 0.89; the exact cell at 1.00. Where the

@@ -547,6 +547,8 @@ def fourier_lattice(img: np.ndarray, reciprocal: np.ndarray,
             found[:, axis] += step * np.clip(shift, -1.0, 1.0)
         weight = np.sqrt(p[:, 0])[:, None]
         rec = np.linalg.lstsq(mn * weight, found * weight, rcond=None)[0]
+        if not np.isfinite(rec).all() or _cell_area(rec) == 0:
+            return reciprocal  # no power where the peaks were (nothing to fit)
     return rec
 
 
