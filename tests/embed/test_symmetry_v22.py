@@ -169,3 +169,23 @@ def test_a_small_cell_keeps_its_place_against_a_coarse_supercell(symmetry_extrac
     assert motif.fourier_r2(prepared, theirs.reciprocal) >= \
         motif.fourier_r2(prepared, small.reciprocal) + rule.fourier_gain
     assert theirs.r2 < small.r2 - rule.fourier_tie
+
+
+def test_a_drift_undone_cell_is_exact_too() -> None:
+    """Lines bent by 6 px (`drift`): under v22's search the undone cell is `exact_cell`'s
+    (the line shifts in its Fourier coefficients), explains the scan as v21's does, and
+    the bend is tracked as well."""
+    from symcat.embed.symmetry import drift
+    from tests.embed.test_symmetry_drift import bend, bent_dots
+
+    img, shift, _ = bent_dots(256, 7.7, 40.0, bend_px=6.0)
+    old = drift.estimate(img, search=motif.Search.from_config(V21["motif"]["search"]))
+    new = drift.estimate(img, search=motif.Search.from_config(V22["motif"]["search"]))
+    assert old.found and new.found and new.line_shift is not None
+    assert new.r2 > 0.85 and new.r2 >= old.r2 - 0.01
+    assert np.abs(bend(new.line_shift) - bend(-shift)).mean() < 0.15
+    prepared, _ = motif.prepared(img)
+    exact = motif.exact_cell(prepared, new.reciprocal, new.line_shift,
+                             motif.Binner(prepared, None, new.line_shift))
+    assert np.allclose(new.average, exact)
+    assert not np.allclose(new.average, old.average)
