@@ -162,11 +162,14 @@ class MotifRule:
             return own
         if self.fourier_gain is None or own.r2 < cell.r2 - self.fourier_tie:
             return None
-        img, _ = motif.prepared(grey)
-        if img is None:
-            return None
-        theirs = motif.fourier_r2(img, own.reciprocal)
-        mine = motif.fourier_r2(img, cell.reciprocal, cell.line_shift)
+        shares = [c.resolved for c in (own, cell)]
+        if any(math.isnan(x) for x in shares):  # a cell not made exact: no share yet
+            img, _ = motif.prepared(grey)
+            if img is None:
+                return None
+            shares = [motif.fourier_r2(img, c.reciprocal, c.line_shift)
+                      if math.isnan(x) else x for c, x in zip((own, cell), shares, strict=True)]
+        theirs, mine = shares
         return own if theirs >= max(self.fourier_min, mine + self.fourier_gain) else None
 
     def estimate(self, grey: np.ndarray) -> motif.Cell:

@@ -147,6 +147,9 @@ class Cell:
     line_shift: np.ndarray | None = None
     # the pixels it was averaged from, for `agreement` (None: not averaged)
     binner: Binner | None = field(default=None, repr=False, compare=False)
+    # `fourier_r2` of the lattice, where the cell was made exact (`exact_cell`: its
+    # coefficients give it); NaN otherwise
+    resolved: float = math.nan
 
     @property
     def vectors(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -433,22 +436,27 @@ def averaged(img: np.ndarray, reciprocal: np.ndarray,
     exact = search is not None and 0 < _cell_area(reciprocal) <= search.fourier_max_px2
     binner = Binner(img, None, line_shift)
     r2, mean, count = binner.fit(reciprocal)
-    if exact and fourier_r2(img, reciprocal, line_shift) >= FOURIER_LATTICE_MIN_R2:
-        peaks = fourier_lattice(img, reciprocal, line_shift)
-        fit = binner.fit(peaks)
-        if fit[0] >= r2 - FOURIER_LATTICE_LOSS:
-            reciprocal, (r2, mean, count) = peaks, fit
+    if exact:  # the coefficients of this lattice serve the cell too if it is kept
+        coefficients, at = _coefficients(img, reciprocal, line_shift), reciprocal
+        if _resolved_share(img, coefficients[1]) >= FOURIER_LATTICE_MIN_R2:
+            peaks = fourier_lattice(img, reciprocal, line_shift)
+            fit = binner.fit(peaks)
+            if fit[0] >= r2 - FOURIER_LATTICE_LOSS:
+                reciprocal, (r2, mean, count) = peaks, fit
     if search is not None and search.whole_pixels:
         whole = _whole_pixels(binner, reciprocal, r2)
         if whole is not reciprocal:
             reciprocal = whole
             r2, mean, count = binner.fit(reciprocal)
-    fill_all = search is not None and search.fill_all
-    if exact:
-        average = exact_cell(img, reciprocal, line_shift, binner)
-    else:
-        average = filled(mean, count, fill_all)
-    return Cell(True, "", reciprocal, r2, average, line_shift, binner)
+    if not exact:
+        fill_all = search is not None and search.fill_all
+        return Cell(True, "", reciprocal, r2, filled(mean, count, fill_all), line_shift,
+                    binner)
+    if reciprocal is not at:
+        coefficients = _coefficients(img, reciprocal, line_shift)
+    return Cell(True, "", reciprocal, r2,
+                exact_cell(img, reciprocal, line_shift, binner, coefficients), line_shift,
+                binner, _resolved_share(img, coefficients[1]))
 
 
 def _cell_area(reciprocal: np.ndarray) -> float:
@@ -560,16 +568,21 @@ def fourier_r2(img: np.ndarray, reciprocal: np.ndarray,
     (R^2 0.997 against 0.993 for an exact p4 of 8 px cells and its 2.85 px alias) but
     explains them only through content above the Nyquist limit (here 0.41 against
     1.00)."""
+    return _resolved_share(img, _coefficients(img, reciprocal, line_shift)[1])
+
+
+def _resolved_share(img: np.ndarray, coeff: np.ndarray) -> float:
+    """`fourier_r2` from the lattice's coefficients (`_coefficients`)."""
     window = _hann(img.shape)
     total = float(((img - img.mean()) ** 2 * window).sum())
     if total <= 0:
         return 0.0
-    coeff = _coefficients(img, reciprocal, line_shift)[1]
     return float((np.abs(coeff) ** 2).sum()) * float(window.sum()) / total
 
 
 def exact_cell(img: np.ndarray, reciprocal: np.ndarray, line_shift: np.ndarray | None,
-               binner: Binner) -> np.ndarray:
+               binner: Binner, coefficients: tuple[np.ndarray, ...] | None = None,
+               ) -> np.ndarray:
     """The averaged cell of ``reciprocal`` with each pixel at its exact position in it.
 
     The part of the motif the pixels resolve (frequencies of the lattice inside the
@@ -578,8 +591,11 @@ def exact_cell(img: np.ndarray, reciprocal: np.ndarray, line_shift: np.ndarray |
     then leak nothing into it), and is evaluated at the bin centres. Only what that part
     leaves at each pixel (the motif finer than the pixels, which the positions of many
     cells resolve, and noise) is binned and added, empty bins adding nothing. A bin's
-    plain mean would place its pixels' values at its centre."""
-    mn, coeff, along_x, per_row = _coefficients(img, reciprocal, line_shift)
+    plain mean would place its pixels' values at its centre. ``coefficients``:
+    `_coefficients` of this lattice, where the caller has them."""
+    if coefficients is None:
+        coefficients = _coefficients(img, reciprocal, line_shift)
+    mn, coeff, along_x, per_row = coefficients
     resolved = ((per_row.conj() * coeff) @ along_x.conj().T).real  # (h, w)
     idx = bin_index(reciprocal, binner.xy)
     left = np.bincount(idx, (img - img.mean() - resolved).ravel(), BINS * BINS)
