@@ -41,6 +41,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v20",
     "symcat.embed.extractors.symmetry_v21",
     "symcat.embed.extractors.symmetry_v22",
+    "symcat.embed.extractors.symmetry_v23",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -571,6 +571,43 @@ def fourier_r2(img: np.ndarray, reciprocal: np.ndarray,
     return _resolved_share(img, _coefficients(img, reciprocal, line_shift)[1])
 
 
+PEAK_ORDER_TOL = 0.1  # of a cycle: a spectrum peak lies on a lattice's frequency this near
+PEAK_LATTICE_SLACK = 0.02  # of the most peak power a lattice holds: the smallest cell within
+
+
+def peak_lattice(img: np.ndarray) -> np.ndarray | None:
+    """The lattice of the scan's strongest spectrum peaks (`_peaks`), all inside the
+    pixels' Nyquist square: of the lattices two of them span, the smallest cell on whose
+    frequencies lies nearly the most of their power (within PEAK_LATTICE_SLACK of it).
+    Binned R^2 cannot tell a scan's cell from an alias of it that bins each pixel value
+    apart (a tiled 8 x 6 px pmm is binned exactly by a 2.8 px cell, whose frequencies
+    hold 0.01 of the scan in band); its peaks can: every one lies on the true lattice.
+    None where no two peaks span a lattice (a flat scan)."""
+    qs = _peaks(img)
+    if len(qs) < 2:
+        return None
+    q = np.array(qs)
+    weighted = (img - img.mean()) * _hann(img.shape)
+    power = np.abs(_dft(weighted, q, None)[0]) ** 2
+    if not power.sum() > 0:
+        return None
+    held = []
+    for i, j in itertools.combinations(range(len(q)), 2):
+        rec = np.stack([q[i], q[j]])
+        if abs(float(np.linalg.det(rec))) < 0.3 * float(np.prod(np.hypot(q[[i, j], 0],
+                                                                        q[[i, j], 1]))):
+            continue  # nearly collinear
+        rec = _reduce(rec)
+        orders = q @ np.linalg.inv(rec)  # each peak in the lattice's orders
+        on = (np.abs(orders - np.round(orders)) <= PEAK_ORDER_TOL).all(axis=1)
+        held.append((float(power[on].sum()), abs(float(np.linalg.det(rec))), rec))
+    if not held:
+        return None
+    top = max(h[0] for h in held)
+    return max((h for h in held if h[0] >= (1 - PEAK_LATTICE_SLACK) * top),
+               key=lambda h: h[1])[2]
+
+
 def _resolved_share(img: np.ndarray, coeff: np.ndarray) -> float:
     """`fourier_r2` from the lattice's coefficients (`_coefficients`)."""
     window = _hann(img.shape)
