@@ -42,6 +42,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v21",
     "symcat.embed.extractors.symmetry_v22",
     "symcat.embed.extractors.symmetry_v23",
+    "symcat.embed.extractors.symmetry_v24",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -125,6 +125,10 @@ class MotifRule:
     alias_max: float | None = None
     alias_min: float = 0.6
     alias_tie: float = 0.05
+    # symcat_symmetry.v24: a small cell that stands gives way to the lattice of the
+    # spectrum's peaks where that is a supercell of it resolving ``extinction_gain`` more
+    # of the scan in band, within ``alias_tie`` of its R^2 (`supercell`); None: never
+    extinction_gain: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
@@ -137,7 +141,9 @@ class MotifRule:
                    None if cfg.get("fourier_gain") is None else float(cfg["fourier_gain"]),
                    float(cfg.get("fourier_min", 0.9)), float(cfg.get("fourier_tie", 0.01)),
                    None if cfg.get("alias_max") is None else float(cfg["alias_max"]),
-                   float(cfg.get("alias_min", 0.6)), float(cfg.get("alias_tie", 0.05)))
+                   float(cfg.get("alias_min", 0.6)), float(cfg.get("alias_tie", 0.05)),
+                   None if cfg.get("extinction_gain") is None
+                   else float(cfg["extinction_gain"]))
 
     def gives_way(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
                   ) -> tuple[motif.Cell, Lattice] | None:
@@ -150,7 +156,41 @@ class MotifRule:
         unaliased = self.unaliased(grey, lat, cell if own is None else own)
         if unaliased is not None:
             return unaliased
-        return None if own is None else (own, lat)
+        if own is not None:
+            return own, lat
+        return self.supercell(grey, cell)
+
+    def supercell(self, grey: np.ndarray, cell: motif.Cell,
+                  ) -> tuple[motif.Cell, Lattice] | None:
+        """The cell and lattice of the spectrum's peaks (`motif.peak_lattice`) where that
+        lattice is a supercell of the small ``cell``'s that resolves ``extinction_gain``
+        more of the scan in band and explains it within ``alias_tie``; None otherwise.
+
+        Glides cancel a cell's lowest peaks, and on a noisy scan the supercell's coarser
+        bins cost it the binned R^2 that its extra frequencies gain (`Search.
+        supercell_gain` is never reached): a distorted held-out pgg of 9.4 px cells was
+        averaged on a subcell of index 4 (R^2 0.648, in band 0.689) and read cmm; the
+        peaks' lattice, that subcell's supercell, resolves 0.78 at R^2 0.634 and reads pgg.
+        A true cell's supercells resolve nothing more: their extra frequencies hold only
+        noise. Measured in benchmarks/RESULTS.md ("symcat_symmetry.v24")."""
+        mine = cell.resolved
+        if self.extinction_gain is None or math.isnan(mine):
+            return None
+        img, _ = motif.prepared(grey)
+        if img is None:
+            return None
+        peaks = motif.peak_lattice(img)
+        if peaks is None or not motif.is_supercell(peaks, cell.reciprocal):
+            return None
+        # on the small cell's scan lines: with their drift undone where it had them
+        theirs = motif.averaged(img, peaks, cell.line_shift, search=self.search)
+        if not theirs.found or theirs.r2 < cell.r2 - self.alias_tie:
+            return None
+        share = theirs.resolved if not math.isnan(theirs.resolved) else \
+            motif.fourier_r2(img, theirs.reciprocal, cell.line_shift)
+        if share < mine + self.extinction_gain:
+            return None
+        return theirs, Lattice(True, "", *theirs.vectors, score=theirs.r2)
 
     def unaliased(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
                   ) -> tuple[motif.Cell, Lattice] | None:

@@ -608,6 +608,18 @@ def peak_lattice(img: np.ndarray) -> np.ndarray | None:
                key=lambda h: h[1])[2]
 
 
+def is_supercell(reciprocal: np.ndarray, of: np.ndarray, tol: float = 0.05) -> bool:
+    """Whether the lattice of ``reciprocal`` is a supercell (index 2 or more) of the
+    lattice of ``of``: each of ``of``'s frequencies is a whole combination of its own
+    (within ``tol`` of an order)."""
+    try:
+        orders = of @ np.linalg.inv(reciprocal)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.abs(orders - np.round(orders)).max() <= tol) and \
+        _cell_area(reciprocal) >= 1.5 * _cell_area(of)
+
+
 def _resolved_share(img: np.ndarray, coeff: np.ndarray) -> float:
     """`fourier_r2` from the lattice's coefficients (`_coefficients`)."""
     window = _hann(img.shape)
