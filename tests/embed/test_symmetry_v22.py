@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
+from lattice_waves import waves  # noqa: E402
 
 V21 = json.loads((SYMMETRY / "weights_v21" / "config.json").read_text())
 V22 = json.loads((SYMMETRY / "weights_v22" / "config.json").read_text())
@@ -37,17 +38,6 @@ def p4_scan() -> tuple[np.ndarray, np.ndarray]:
                                   np.random.default_rng(P4["seed"]))
     img, _ = motif.prepared(heldout.make(P4))
     return img, np.linalg.inv(basis)
-
-
-def waves(basis: np.ndarray, size: int = 256) -> np.ndarray:
-    """A smooth pattern of the lattice with columns ``basis`` (px): a few low orders."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(float) + 0.5
-    u = np.einsum("ij,jhw->ihw", np.linalg.inv(basis), np.stack([xx, yy]))
-    out = np.zeros((size, size))
-    for (m, n), amp, phase in (((1, 0), 1.0, 0.3), ((0, 1), 0.8, 1.1), ((1, 1), 0.6, 2.0),
-                               ((2, -1), 0.4, 0.7), ((1, 2), 0.3, 2.9)):
-        out += amp * np.cos(2 * math.pi * (m * u[0] + n * u[1]) + phase)
-    return (out - out.min()) / np.ptp(out)
 
 
 def test_v22_is_v21_with_the_fourier_cell() -> None:
