@@ -12,6 +12,7 @@ dropout head ``mc_samples`` times, so it costs almost nothing beyond ``features`
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -153,14 +154,16 @@ class MotifRule:
         own = self.yields_to(grey, lat, cell)
         if self.alias_max is None:
             return None if own is None else (own, lat)
-        unaliased = self.unaliased(grey, lat, cell if own is None else own)
+        spectrum = _Spectrum(grey)  # both rules ask for the same peaks
+        unaliased = self.unaliased(grey, lat, cell if own is None else own, spectrum)
         if unaliased is not None:
             return unaliased
         if own is not None:
             return own, lat
-        return self.supercell(grey, cell)
+        return self.supercell(grey, cell, spectrum)
 
     def supercell(self, grey: np.ndarray, cell: motif.Cell,
+                  spectrum: _Spectrum | None = None,
                   ) -> tuple[motif.Cell, Lattice] | None:
         """The cell and lattice of the spectrum's peaks (`motif.peak_lattice`) where that
         lattice is a supercell of the small ``cell``'s that resolves ``extinction_gain``
@@ -176,23 +179,20 @@ class MotifRule:
         mine = cell.resolved
         if self.extinction_gain is None or math.isnan(mine):
             return None
-        img, _ = motif.prepared(grey)
-        if img is None:
-            return None
-        peaks = motif.peak_lattice(img)
-        if peaks is None or not motif.is_supercell(peaks, cell.reciprocal):
+        spectrum = spectrum or _Spectrum(grey)
+        img, peaks = spectrum.img, spectrum.peaks
+        if img is None or peaks is None or not motif.is_supercell(peaks, cell.reciprocal):
             return None
         # on the small cell's scan lines: with their drift undone where it had them
         theirs = motif.averaged(img, peaks, cell.line_shift, search=self.search)
         if not theirs.found or theirs.r2 < cell.r2 - self.alias_tie:
             return None
-        share = theirs.resolved if not math.isnan(theirs.resolved) else \
-            motif.fourier_r2(img, theirs.reciprocal, cell.line_shift)
-        if share < mine + self.extinction_gain:
+        if motif.in_band(img, theirs) < mine + self.extinction_gain:
             return None
         return theirs, Lattice(True, "", *theirs.vectors, score=theirs.r2)
 
     def unaliased(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
+                  spectrum: _Spectrum | None = None,
                   ) -> tuple[motif.Cell, Lattice] | None:
         """Where the small ``cell`` is an alias (it resolves less than ``alias_max`` of
         the scan in band), the cell and lattice of the autocorrelation's lattice ``lat``
@@ -207,13 +207,13 @@ class MotifRule:
         mine = cell.resolved
         if self.alias_max is None or math.isnan(mine) or mine >= self.alias_max:
             return None
-        img, _ = motif.prepared(grey)
+        spectrum = spectrum or _Spectrum(grey)
+        img, peaks = spectrum.img, spectrum.peaks
         if img is None:
             return None
         candidates: list[tuple[motif.Cell, Lattice]] = []
         if lat.found:
             candidates.append((motif.average_on(grey, lat.a1, lat.a2, self.search), lat))
-        peaks = motif.peak_lattice(img)
         if peaks is not None:
             found = motif.averaged(img, peaks, search=self.search)
             candidates.append((found, Lattice(True, "", *found.vectors, score=found.r2)))
@@ -222,8 +222,7 @@ class MotifRule:
         for theirs, lattice in candidates:
             if not theirs.found or theirs.r2 < cell.r2 - self.alias_tie:
                 continue
-            share = theirs.resolved if not math.isnan(theirs.resolved) else \
-                motif.fourier_r2(img, theirs.reciprocal, theirs.line_shift)
+            share = motif.in_band(img, theirs)
             if share >= bar and (best is None or share > best[0]):
                 best = (share, theirs, lattice)
         return None if best is None else (best[1], best[2])
@@ -267,8 +266,7 @@ class MotifRule:
             img, _ = motif.prepared(grey)
             if img is None:
                 return None
-            shares = [motif.fourier_r2(img, c.reciprocal, c.line_shift)
-                      if math.isnan(x) else x for c, x in zip((own, cell), shares, strict=True)]
+            shares = [motif.in_band(img, c) for c in (own, cell)]
         theirs, mine = shares
         return own if theirs >= max(self.fourier_min, mine + self.fourier_gain) else None
 
@@ -293,6 +291,22 @@ class MotifRule:
             return None
         return (Lattice(True, "", *cell.vectors, score=cell.r2), motif.views(cell, self.targets),
                 cell)
+
+
+class _Spectrum:
+    """A scan's `motif.prepared` square and the lattice of its spectrum's peaks
+    (`motif.peak_lattice`), each computed when first asked, once."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        self.grey = grey
+
+    @functools.cached_property
+    def img(self) -> np.ndarray | None:
+        return motif.prepared(self.grey)[0]
+
+    @functools.cached_property
+    def peaks(self) -> np.ndarray | None:
+        return None if self.img is None else motif.peak_lattice(self.img)
 
 
 def _area(a1: tuple[float, float], a2: tuple[float, float]) -> float:

@@ -290,6 +290,11 @@ def _peaks(img: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _collinear(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two spectrum peaks are too nearly collinear to span a lattice."""
+    return abs(a[0] * b[1] - a[1] * b[0]) < 0.3 * math.hypot(*a) * math.hypot(*b)
+
+
 def _vertex(m: float, z: float, p: float) -> float:
     d = m - 2 * z + p
     return 0.0 if d >= 0 else 0.5 * (m - p) / d
@@ -386,8 +391,8 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     pairs = []
     for i, a in enumerate(qs):
         for b in qs[i + 1 :]:
-            if abs(a[0] * b[1] - a[1] * b[0]) < 0.3 * math.hypot(*a) * math.hypot(*b):
-                continue  # nearly collinear
+            if _collinear(a, b):
+                continue
             rec = np.stack([a, b])
             pairs.append((sample.fit(rec)[0], abs(float(np.linalg.det(rec))), rec))
     if not pairs:
@@ -593,11 +598,9 @@ def peak_lattice(img: np.ndarray) -> np.ndarray | None:
         return None
     held = []
     for i, j in itertools.combinations(range(len(q)), 2):
-        rec = np.stack([q[i], q[j]])
-        if abs(float(np.linalg.det(rec))) < 0.3 * float(np.prod(np.hypot(q[[i, j], 0],
-                                                                        q[[i, j], 1]))):
-            continue  # nearly collinear
-        rec = _reduce(rec)
+        if _collinear(q[i], q[j]):
+            continue
+        rec = _reduce(np.stack([q[i], q[j]]))
         orders = q @ np.linalg.inv(rec)  # each peak in the lattice's orders
         on = (np.abs(orders - np.round(orders)) <= PEAK_ORDER_TOL).all(axis=1)
         held.append((float(power[on].sum()), abs(float(np.linalg.det(rec))), rec))
@@ -618,6 +621,14 @@ def is_supercell(reciprocal: np.ndarray, of: np.ndarray, tol: float = 0.05) -> b
         return False
     return bool(np.abs(orders - np.round(orders)).max() <= tol) and \
         _cell_area(reciprocal) >= 1.5 * _cell_area(of)
+
+
+def in_band(img: np.ndarray, cell: Cell) -> float:
+    """The share of the scan ``cell``'s lattice resolves (`fourier_r2`, on its scan lines):
+    ``cell.resolved`` where the cell was made exact, computed otherwise."""
+    if not math.isnan(cell.resolved):
+        return cell.resolved
+    return fourier_r2(img, cell.reciprocal, cell.line_shift)
 
 
 def _resolved_share(img: np.ndarray, coeff: np.ndarray) -> float:
