@@ -43,6 +43,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v22",
     "symcat.embed.extractors.symmetry_v23",
     "symcat.embed.extractors.symmetry_v24",
+    "symcat.embed.extractors.symmetry_v25",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

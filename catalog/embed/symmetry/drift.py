@@ -123,6 +123,7 @@ def estimate(image: np.ndarray, screen_min: float = 0.2,
     line_shift = np.polyval(coef, np.arange(h) + 0.5 - h / 2)
     sample = Binner(img, SAMPLE, line_shift)
     # only the exact cell of the search (v22 on) applies here: v11-v21 averaged by bins
-    exact = motif.Search(fourier_max_px2=search.fourier_max_px2)
+    exact = motif.Search(fourier_max_px2=search.fourier_max_px2,
+                         hexagonal_disk=search.hexagonal_disk)
     return motif.averaged(img, sample.refine(centre.reciprocal, 0.1, max(h, w)), line_shift,
                           search=exact)
