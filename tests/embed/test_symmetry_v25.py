@@ -77,12 +77,13 @@ def test_hexagonal_lattices_are_told_from_others(degrees: float) -> None:
 
 def test_the_tiled_p6_is_sampled_along_lines_a_turned_lattice_all_over() -> None:
     img, _ = motif.prepared(heldout.make(P6))
-    rec = np.linalg.inv(P6_LATTICE)
-    count = np.bincount(motif.bin_index(rec, motif.Binner(img).xy), None, motif.BINS ** 2)
-    assert motif.sampled_lines(count)
-    turned = np.linalg.inv(hexagonal(8.0, 17.0))
-    count = np.bincount(motif.bin_index(turned, motif.Binner(img).xy), None, motif.BINS ** 2)
-    assert not motif.sampled_lines(count)
+    xy = motif.Binner(img).xy
+
+    def pixels_per_bin(basis: np.ndarray) -> np.ndarray:
+        return np.bincount(motif.bin_index(np.linalg.inv(basis), xy), None, motif.BINS ** 2)
+
+    assert motif.sampled_lines(pixels_per_bin(P6_LATTICE))
+    assert not motif.sampled_lines(pixels_per_bin(hexagonal(8.0, 17.0)))
 
 
 def test_the_disk_restores_the_p6_s_turns() -> None:

@@ -151,10 +151,10 @@ class MotifRule:
         """The cell and lattice the small ``cell`` gives way to (`yields_to`), unless
         that, or ``cell`` where it gives way to nothing, is an alias (`unaliased`); None
         where it stands."""
-        own = self.yields_to(grey, lat, cell)
+        spectrum = _Spectrum(grey)  # the rules ask for the same prepared square and peaks
+        own = self.yields_to(grey, lat, cell, spectrum)
         if self.alias_max is None:
             return None if own is None else (own, lat)
-        spectrum = _Spectrum(grey)  # both rules ask for the same peaks
         unaliased = self.unaliased(grey, lat, cell if own is None else own, spectrum)
         if unaliased is not None:
             return unaliased
@@ -228,7 +228,7 @@ class MotifRule:
         return None if best is None else (best[1], best[2])
 
     def yields_to(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
-                  ) -> motif.Cell | None:
+                  spectrum: _Spectrum | None = None) -> motif.Cell | None:
         """The averaged cell of the autocorrelation's lattice ``lat`` where the small
         ``cell`` gives way to it; None where it does not.
 
@@ -263,7 +263,7 @@ class MotifRule:
             return None
         shares = [c.resolved for c in (own, cell)]
         if any(math.isnan(x) for x in shares):  # a cell not made exact: no share yet
-            img, _ = motif.prepared(grey)
+            img = (spectrum or _Spectrum(grey)).img
             if img is None:
                 return None
             shares = [motif.in_band(img, c) for c in (own, cell)]

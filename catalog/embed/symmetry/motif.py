@@ -675,14 +675,14 @@ def exact_cell(img: np.ndarray, reciprocal: np.ndarray, line_shift: np.ndarray |
     count = np.bincount(idx, None, BINS * BINS)
     centres = (np.arange(BINS) + 0.5) / BINS
     u = np.stack(np.meshgrid(centres, centres, indexing="ij"))
-    if disk > 0 and sampled_lines(count):
-        keep = np.hypot(*(mn @ reciprocal).T) < disk
-        return (np.exp(2j * math.pi * np.einsum("kc,chw->khw", mn[keep], u))
-                * coeff[keep][:, None, None]).sum(0).real + img.mean()
+    lines = disk > 0 and sampled_lines(count)
+    keep = np.hypot(*(mn @ reciprocal).T) < disk if lines else slice(None)
+    cell = (np.exp(2j * math.pi * np.einsum("kc,chw->khw", mn[keep], u))
+            * coeff[keep][:, None, None]).sum(0).real
+    if lines:
+        return cell + img.mean()
     resolved = ((per_row.conj() * coeff) @ along_x.conj().T).real  # (h, w)
     left = np.bincount(idx, (img - img.mean() - resolved).ravel(), BINS * BINS)
-    cell = (np.exp(2j * math.pi * np.einsum("kc,chw->khw", mn, u))
-            * coeff[:, None, None]).sum(0).real
     return cell + (left / np.maximum(count, 1)).reshape(BINS, BINS) + img.mean()
 
 
