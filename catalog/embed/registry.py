@@ -44,6 +44,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v23",
     "symcat.embed.extractors.symmetry_v24",
     "symcat.embed.extractors.symmetry_v25",
+    "symcat.embed.extractors.symmetry_v26",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

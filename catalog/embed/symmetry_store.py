@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v25"  # v24 + hexagonal cells sampled along lines: a disk
+SYMMETRY_MODEL = "symcat_symmetry.v26"  # v25 + whole-pixel cells checked on their pixels
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -73,6 +73,8 @@ class CellSymmetry:
     agreement: float = math.nan
     # the cell's shortest lattice vector in pixels as scanned
     edge_px: float = math.nan
+    # measured on the pixel values of a whole-pixel cell (`pixel_cell`), not the average
+    pixels: bool = False
 
     def support(self, group: str, centring: bool = False, glides: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
@@ -329,6 +331,11 @@ class CellCheck:
     shortest vector is ``agreement_min_px`` or more: noise lowers R^2, not the agreement,
     and a bend lowers both; smaller cells blur within a pixel, which weakens their 3-, 4-
     and 6-fold turns. Such a cell's lattice may be sheared, so it is not judged.
+    ``pixel_slack``: a cell whose vectors lie within this of whole pixels is measured on
+    the scan's pixel values instead (`symcat.embed.symmetry.pixel_cell`), where they
+    explain it as well: a tiled scan's pattern is its pixels, not their interpolation.
+    Such a cell is trusted on its agreement whatever its edge (it does not blur), and
+    its lattice, whole pixels, is judged wherever the cell is trusted.
     """
 
     tol: float = 0.2
@@ -348,6 +355,7 @@ class CellCheck:
     agreement_min: float | None = None
     agreement_min_r2: float = 0.0
     agreement_min_px: float = 0.0
+    pixel_slack: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -367,7 +375,8 @@ class CellCheck:
                    band_tol=float(cfg.get("band_tol", 0.2)),
                    agreement_min=_optional(cfg.get("agreement_min")),
                    agreement_min_r2=float(cfg.get("agreement_min_r2", 0.0)),
-                   agreement_min_px=float(cfg.get("agreement_min_px", 0.0)))
+                   agreement_min_px=float(cfg.get("agreement_min_px", 0.0)),
+                   pixel_slack=_optional(cfg.get("pixel_slack")))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
@@ -377,8 +386,10 @@ class CellCheck:
         bar = self.min_r2 if not found.band else self.band_min_r2
         if bar is not None and found.r2 >= bar:
             return True
+        # a cell measured on its pixels does not blur: ``agreement_min_px`` is not asked
         return self.agreement_min is not None and found.r2 >= self.agreement_min_r2 and \
-            found.agreement >= self.agreement_min and found.edge_px >= self.agreement_min_px
+            found.agreement >= self.agreement_min and \
+            (found.edge_px >= self.agreement_min_px or found.pixels)
 
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the
@@ -388,7 +399,7 @@ class CellCheck:
         if not self.trusts(found):
             return probs
         support = found.supports(self.centring, self.glides)
-        if self.judge_lattice and not found.band and found.r2 >= self.min_r2:
+        if self.judge_lattice and not found.band and (found.r2 >= self.min_r2 or found.pixels):
             support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
         out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN is not < min_support

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from symcat.embed.symmetry import cell_symmetry, drift, motif
+from symcat.embed.symmetry import cell_symmetry, drift, motif, pixel_cell
 from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
 from symcat.embed.symmetry.drift import Drift
 from symcat.embed.symmetry.groups import GROUPS
@@ -611,6 +611,8 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
         if cell.found and cell.average is not None:
             found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2,
                                           cell.agreement)
+            if check.pixel_slack is not None:
+                found = _on_pixels(cell, check, found) or found
         if check.band_min_r2 is not None and (found is None or found.r2 < check.min_r2):
             band = motif.average_band(image, lat.a1, lat.a2,
                                       cell_rule.search if cell_rule else motif.V9_SEARCH)
@@ -620,6 +622,25 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
                                                       check.band_tol, band.r2, band.agreement),
                                 band=True)
     return lat, vs, refused, seen, found
+
+
+def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
+               ) -> CellSymmetry | None:
+    """`pixel_cell.measure` of a cell whose vectors are whole pixels (within the check's
+    ``pixel_slack``) averaged from every pixel of the scan, none of its lines moved; None
+    for any other cell, where the pixel values do not stand for it, or where the pixels
+    obey none of the operations the averaged cell obeys (`pixel_cell.confirms`)."""
+    binner = cell.binner
+    if cell.line_shift is not None or binner is None or binner.values.size != binner.n_pixels:
+        return None
+    whole = pixel_cell.whole_vectors(np.linalg.inv(cell.reciprocal), check.pixel_slack)
+    if whole is None:
+        return None
+    pixels = np.rint(binner.xy - 0.5).astype(np.int64)
+    exact = pixel_cell.measure(pixels, binner.values, whole, check.max_translation, cell.r2,
+                               found.agreement, check.tol)
+    bar = check.min_support if check.min_support is not None else 0.9
+    return exact if exact is not None and pixel_cell.confirms(exact, found, bar) else None
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,

@@ -204,6 +204,7 @@ class Binner:
             xx = xx - line_shift[:, None]
         self.xy = np.stack([xx.ravel(), yy.ravel()])
         self.values = img.ravel()
+        self.n_pixels = self.values.size  # before any sampling
         if most is not None and self.values.size > most:
             keep = np.random.default_rng(0).choice(self.values.size, most, replace=False)
             self.xy, self.values = self.xy[:, keep], self.values[keep]

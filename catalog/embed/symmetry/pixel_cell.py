@@ -1,0 +1,218 @@
+"""The symmetry of a scan tiled from a cell of whole pixels, measured on its pixels.
+
+Many generators (and any pixel-exact repeat) build a scan by tiling a cell of a whole
+number of pixels. Such a scan holds one value per pixel position in the cell, and its
+pattern is those values: a mirror or turn it has maps pixel centres onto pixel centres.
+The averaged cell (`symcat.embed.symmetry.motif`) is the trigonometric interpolation of
+those values, and on a cell of 4 or 6 px that interpolant obeys more than the pixels
+do: a 4 x 6 px cm cell, 0.90 like itself under the mirror it lacks at every pixel
+position, is 1.00 like itself under that mirror a quarter of a pixel off (on 4 rows
+every row pattern is one wave, mirror-symmetric about some point; only the wave at the
+pixels' Nyquist limit, whose phase the pixels do not fix, tells the positions apart).
+
+So where a cell's vectors are whole pixels and those pixels' values explain the scan as
+well as the averaged cell, each point operation is measured on the pixel values: the
+operations of the pixel grid (turns by 90 and 180 degrees, mirrors along the axes and
+diagonals) that map the lattice onto itself, at the translations that map pixel centres
+onto pixel centres. Translations by a part of the cell that the values repeat on are
+taken into the lattice first, so a centred cell is measured on its primitive lattice
+(the averaged cell of a tiled cm is the 4 x 6 px rectangle, a supercell).
+
+Numpy only; runs in the forked workers that estimate lattices.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symcat.embed.symmetry.cell_symmetry import CellSymmetry, _along, admitted, mirror_index
+
+MAX_AREA = 1024  # px^2: the largest cell measured (every translation of every value)
+# px: a cell whose values repeat on a shorter lattice vector is stripes, or smooth
+# enough that a pixel's shift hardly changes it; the pixels measure nothing there
+MIN_EDGE = 2.0
+# R^2 the pixel values may explain less than the averaged cell and still stand for it
+R2_TIE = 0.005
+# the pixel grid's point operations other than the identity (x = column, y = row)
+GRID_OPERATIONS = tuple(np.array(m, dtype=np.int64) for m in (
+    ((-1, 0), (0, -1)), ((0, -1), (1, 0)), ((0, 1), (-1, 0)),  # turns: 180, 90, 270
+    ((-1, 0), (0, 1)), ((1, 0), (0, -1)), ((0, 1), (1, 0)), ((0, -1), (-1, 0))))  # mirrors
+
+
+def whole_vectors(vectors: np.ndarray, slack: float) -> np.ndarray | None:
+    """The cell vectors (columns, px) rounded to whole pixels where each component is
+    within ``slack`` of one and the cell has an area; None otherwise."""
+    whole = np.rint(vectors)
+    if np.abs(vectors - whole).max() > slack or abs(round(float(np.linalg.det(whole)))) < 1:
+        return None
+    return whole.astype(np.int64)
+
+
+class _Classes:
+    """The pixels of a scan grouped by their position in a whole-pixel cell."""
+
+    def __init__(self, pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray) -> None:
+        self.pixels, self.values, self.vectors = pixels, values, vectors
+        det = int(round(float(np.linalg.det(vectors))))
+        self.area = abs(det)
+        # cell coordinates times det(A), whole numbers: adj(A) p = det(A) A^-1 p
+        self._adjugate = np.array([[vectors[1, 1], -vectors[0, 1]],
+                                   [-vectors[1, 0], vectors[0, 0]]], dtype=np.int64)
+        key = self.key(pixels)
+        self._slot = np.full(self.area * self.area, -1, np.int64)
+        present, index = np.unique(key, return_inverse=True)
+        self._slot[present] = np.arange(present.size)
+        self.complete = present.size == self.area
+        counts = np.bincount(index)
+        self.means = np.bincount(index, values) / counts
+        first = np.zeros(present.size, np.int64)
+        first[index[::-1]] = np.arange(index.size)[::-1]
+        self.representatives = pixels[:, first]  # (2, area): one pixel of each position
+
+    def key(self, p: np.ndarray) -> np.ndarray:
+        u = (self._adjugate @ p.reshape(2, -1)) % self.area
+        return (u[0] * self.area + u[1]).reshape(p.shape[1:])
+
+    def r2(self) -> float:
+        """The share of the pixels' variance the values per position explain."""
+        var = float(self.values.var())
+        if var <= 0:
+            return 0.0
+        index = self._slot[self.key(self.pixels)]
+        return 1.0 - float(((self.values - self.means[index]) ** 2).mean()) / var
+
+    def correlations(self, op: np.ndarray) -> np.ndarray:
+        """Pearson correlation of the values with themselves seen through p -> op p + t,
+        for every translation t of `representatives` (the translations that keep pixel
+        centres on pixel centres, one per class of the lattice)."""
+        s = self.means - self.means.mean()
+        norm = float(np.sqrt((s**2).sum()))
+        if norm <= 0:
+            return np.full(self.area, np.nan)
+        s = s / norm
+        moved = (op @ self.representatives)[:, :, None] + self.representatives[:, None, :]
+        index = self._slot[self.key(moved)]  # (values, translations)
+        return (s[:, None] * s[index]).sum(0)
+
+
+def _lattice(generators: list[np.ndarray]) -> np.ndarray:
+    """A reduced basis (columns) of the integer lattice the 2-vectors span."""
+    vecs = [np.asarray(g, dtype=np.int64) for g in generators if np.any(g)]
+    while sum(1 for v in vecs if v[0]) > 1:  # Euclid on the x components
+        pivot = min((v for v in vecs if v[0]), key=lambda v: abs(int(v[0])))
+        vecs = [pivot] + [w for w in (v - (v[0] // pivot[0]) * pivot if v[0] else v
+                                      for v in vecs if v is not pivot) if np.any(w)]
+    first = next(v for v in vecs if v[0])
+    g = math.gcd(*(int(v[1]) for v in vecs if not v[0]))
+    a, b = first, np.array([0, g], dtype=np.int64)
+    while True:  # Gauss reduction
+        if a @ a > b @ b:
+            a, b = b, a
+        m = round(float(a @ b) / float(a @ a))
+        if m == 0:
+            return np.stack([a, b], axis=1)
+        b = b - m * a
+
+
+def _parts(classes: _Classes, vectors: np.ndarray) -> np.ndarray:
+    """Which of ``classes``' representatives are halves, thirds or quarters of the cell
+    (d t a lattice vector for d = 2, 3 or 4; not the lattice itself), as
+    `cell_symmetry.subcell_translation` moves the averaged cell."""
+    cell = np.linalg.inv(vectors.astype(float)) @ classes.representatives
+    whole = (np.abs(cell - np.rint(cell)) < 1e-6).all(axis=0)
+    fraction = np.zeros(cell.shape[1], bool)
+    for d in (2, 3, 4):
+        fraction |= (np.abs(cell * d - np.rint(cell * d)) < 1e-6).all(axis=0)
+    return np.flatnonzero(fraction & ~whole)
+
+
+def _on_grid(basis: np.ndarray, cell_of: np.ndarray, tol: float) -> bool:
+    """Whether every mirror and quarter turn the lattice admits (within ``tol``, as
+    `cell_symmetry.admitted`) is an operation of the pixel grid: the lattice lies along
+    the scan's axes (or its diagonals), so the pixels can measure all of them. (Turns by
+    60 and 120 degrees never are; a lattice of whole pixels admitting them is at best
+    near hexagonal, and its pixels obey no such turn.)"""
+    rotations, mirrors = admitted(cell_of, tol)
+    ops = [m for n, m in rotations.items() if n in (2, 4)] + [m for _, m in mirrors]
+    grid = {op.tobytes() for op in GRID_OPERATIONS}
+    for m in ops:
+        r = basis @ m @ cell_of
+        if np.abs(r - np.rint(r)).max() > 1e-9 or np.rint(r).astype(np.int64).tobytes() \
+                not in grid:
+            return False
+    return True
+
+
+def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
+            repeat: float, r2: float = math.nan, agreement: float = math.nan,
+            tol: float = 0.2) -> CellSymmetry | None:
+    """`CellSymmetry` of a scan from its pixel values on the whole-pixel cell ``vectors``
+    (columns, px; `whole_vectors`), or None where its pixels do not hold every position
+    of a cell of at most MAX_AREA px^2 or explain less than ``r2`` - R2_TIE of it.
+    ``pixels``: the pixels' integer (column, row) (2, N); ``repeat``: translations by
+    part of the cell the values correlate this well with are lattice translations;
+    ``tol``: `cell_symmetry.admitted`'s, for `_on_grid` (None where the lattice admits a
+    mirror or quarter turn off the pixel grid, or its shortest vector is under
+    MIN_EDGE)."""
+    if abs(round(float(np.linalg.det(vectors)))) > MAX_AREA:
+        return None
+    classes = _Classes(pixels, values, vectors)
+    explained = classes.r2() if classes.complete else -1.0
+    if explained < r2 - R2_TIE:
+        return None
+    identity = np.eye(2, dtype=np.int64)
+    parts = _parts(classes, vectors)
+    shifts = classes.correlations(identity)[parts]
+    basis = _lattice([vectors[:, 0], vectors[:, 1],
+                      *classes.representatives[:, parts[shifts >= repeat]].T])
+    if abs(round(float(np.linalg.det(basis)))) != classes.area:
+        classes = _Classes(pixels, values, basis)
+        parts = _parts(classes, basis)
+        shifts = classes.correlations(identity)[parts]
+    a = basis.astype(float)
+    edge = float(min(np.hypot(*v) for v in (a[:, 0], a[:, 1], a[:, 0] + a[:, 1],
+                                             a[:, 0] - a[:, 1])))
+    cell_of = np.linalg.inv(a)
+    if edge < MIN_EDGE or not _on_grid(basis, cell_of, tol):
+        return None
+    rotations: dict[int, float] = {}
+    mirrors: list[tuple[float, int, tuple[float, float]]] = []
+    for op in GRID_OPERATIONS:
+        m = cell_of @ op @ basis
+        if np.abs(m - np.rint(m)).max() > 1e-9:
+            continue  # the operation does not map the lattice onto itself
+        m = np.rint(m)
+        cc = classes.correlations(op)
+        if np.linalg.det(op) > 0:
+            order = 2 if op[0, 0] == -1 else 4
+            rotations[order] = max(rotations.get(order, -1.0), float(cc.max()))
+            continue
+        kind = mirror_index(m)
+        best = (float(cc.max()), float(cc.max()))  # a centred lattice has both everywhere
+        if kind == 1:  # twice applied, p -> op p + t moves by w = (op + I) t along the axis:
+            along = np.array(_along(m), dtype=float)  # an odd number of cells, a glide
+            w = cell_of @ ((op + identity) @ classes.representatives)
+            glide = np.rint(along @ w / float(along @ along)).astype(np.int64) % 2 == 1
+            best = (float(cc[~glide].max()) if (~glide).any() else -1.0,
+                    float(cc[glide].max()) if glide.any() else -1.0)
+        mirrors.append((max(best), kind, best))
+    mirrors.sort(key=lambda t: t[0], reverse=True)
+    return CellSymmetry(rotations, tuple(c for c, _, _ in mirrors), explained,
+                        float(shifts.max()) if shifts.size else -1.0,
+                        tuple(k for _, k, _ in mirrors), tuple(b for _, _, b in mirrors),
+                        agreement=agreement, edge_px=edge, pixels=True)
+
+
+def confirms(on_pixels: CellSymmetry, averaged: CellSymmetry, bar: float) -> bool:
+    """Whether the pixels obey (``bar`` or more) a turn or a mirror the averaged cell
+    obeys too: where the pattern's symmetry sits on the pixel grid, as in a tiled scan.
+    A continuous pattern whose lattice happens to be whole pixels (a p4 of 8.06 px
+    cells along (1, 8) and (8, -1)) has its centres and mirrors off the grid, and its
+    pixels obey none of them (its 4-fold turn 0.86); its averaged cell is measured."""
+    turns = any(c >= bar and averaged.rotations.get(n, -1.0) >= bar
+                for n, c in on_pixels.rotations.items())
+    mirrors = max(on_pixels.mirrors, default=-1.0) >= bar and \
+        max(averaged.mirrors, default=-1.0) >= bar
+    return turns or mirrors
