@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from symcat.client import Catalog
 from symcat.config import Settings
@@ -34,6 +34,27 @@ def mixed(catalog: Catalog, tmp_path: Path) -> Catalog:
     return catalog
 
 
+KILLED = "symcat-test-killed-embed"
+
+
+def _wait_for_backends_to_end(catalog: Catalog, name: str, seconds: float = 30) -> None:
+    """Until the server has no session left named ``name``: a client killed between
+    sending COMMIT and reading the answer leaves its server side to finish the commit
+    (the run stored one more vector than counted right after the kill: 7 new, not 8)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _sessions(catalog, name):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the killed run's sessions ({name}) did not end in {seconds} s")
+
+
+def _sessions(catalog: Catalog, name: str) -> int:
+    with catalog.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                 "WHERE application_name = :n"), {"n": name}).scalar_one()
+
+
 def _stored(catalog: Catalog, family: str) -> int:
     with catalog.engine.connect() as conn:
         return conn.execute(
@@ -42,16 +63,22 @@ def _stored(catalog: Catalog, family: str) -> int:
 
 
 def test_killed_embed_continues_where_it_stopped(mixed: Catalog, settings: Settings) -> None:
-    env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or ""}
+    # the killed run's connections carry this name, to wait for its server side to end
+    env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or "",
+           "PGAPPNAME": KILLED}
     command = [sys.executable, "-m", "symcat.cli", "embed", "--model", NATIVE, "--jobs", "0",
                "--batch-size", "1", "--no-progress"]
     total = len(mixed.scans())
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
+    named = 0  # the run's sessions do carry the name (else the wait below waits for nothing)
     while _stored(mixed, NATIVE) < 2 and process.poll() is None and time.monotonic() < deadline:
+        named = max(named, _sessions(mixed, KILLED))
         time.sleep(0.2)
+    assert named > 0
     process.send_signal(signal.SIGKILL)  # no clean-up at all: a crash, a power cut
     process.wait(timeout=30)
+    _wait_for_backends_to_end(mixed, KILLED)  # a COMMIT sent just before the kill lands
     first = _stored(mixed, NATIVE)
     assert 2 <= first < total, "the run should have been stopped part-way"
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
