@@ -134,14 +134,18 @@ def test_a_continuous_pattern_on_whole_pixels_keeps_its_averaged_cell() -> None:
     image = heldout.make(P4_WAVES)
     # the lattice admits mirrors along (1, 8), off the pixel grid: not measured on pixels
     assert on_pixels(image, [[1, 8], [8, -1]]) is None
-    # and were it measured, its turns (about centres off the grid) would not confirm
+    # and its turns, about centres off the grid, hold on no pixel position: not confirmed
     img, _ = motif.prepared(image)
     binner = motif.Binner(img)
-    pixels = np.rint(binner.xy - 0.5).astype(np.int64)
-    turned = pixel_cell.measure(pixels, binner.values, np.array([[1, 8], [8, -1]]).T,
-                                CHECK.max_translation, 0.0, tol=0.0)
-    assert turned is not None and turned.rotations[4] < 0.9
-    assert not pixel_cell.confirms(turned, averaged(image, [[1.0, 8.0], [8.0, -1.0]]), 0.9)
+    classes = pixel_cell._Classes(np.rint(binner.xy - 0.5).astype(np.int64), binner.values,
+                                  np.array([[1, 8], [8, -1]]).T)
+    half, quarter = pixel_cell.GRID_OPERATIONS[:2]
+    turns = {2: float(classes.correlations(half).max()),
+             4: float(classes.correlations(quarter).max())}
+    assert turns[4] < 0.9 and turns[2] < 0.9
+    average = averaged(image, [[1.0, 8.0], [8.0, -1.0]])
+    assert average.rotations[4] > 0.95  # the pattern has them, off the grid
+    assert not pixel_cell.confirms(cell_symmetry.CellSymmetry(turns, ()), average, 0.9)
 
 
 def test_v26_reads_the_tiled_cm_and_pg_v25_reads_cmm_and_pmg(symmetry_extractor) -> None:
