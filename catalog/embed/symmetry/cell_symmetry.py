@@ -167,7 +167,7 @@ def _primitive(v: tuple[int, int]) -> tuple[int, int]:
     return (v[0] // g, v[1] // g) if g else (0, 0)
 
 
-def _along(m: np.ndarray) -> tuple[int, int]:
+def mirror_axis(m: np.ndarray) -> tuple[int, int]:
     """The primitive lattice vector (cell coordinates) along the axis of the mirror ``m``
     (an involution), which ``m`` leaves in place: the non-zero column of M + I."""
     a, b, c, d = (int(round(x)) for x in m.ravel())
@@ -182,7 +182,7 @@ def mirror_index(m: np.ndarray) -> int:
     a, b, c, d = (int(round(x)) for x in m.ravel())
     if a * a + b * c != 1 or a * b + b * d != 0 or c * a + d * c != 0 or c * b + d * d != 1:
         return 0
-    along = _along(m)
+    along = mirror_axis(m)
     across = _primitive((b, -1 - a) if (b, -1 - a) != (0, 0) else (-1 - d, c))
     return abs(along[0] * across[1] - along[1] * across[0])
 
@@ -237,7 +237,7 @@ def mirror_and_glide(cell: np.ndarray, m: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     if mirror_index(m) != 1:
         return float(cc.max()), float(cc.max())
-    along = np.array(_along(m), dtype=float)
+    along = np.array(mirror_axis(m), dtype=float)
     big = cc.shape[0]
     tau = np.stack(np.meshgrid(np.arange(big), np.arange(big), indexing="ij")) / big
     w = np.einsum("ij,jhw->ihw", m + np.eye(2), tau)

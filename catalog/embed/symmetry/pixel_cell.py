@@ -14,9 +14,11 @@ So where a cell's vectors are whole pixels and those pixels' values explain the 
 well as the averaged cell, each point operation is measured on the pixel values: the
 operations of the pixel grid (turns by 90 and 180 degrees, mirrors along the axes and
 diagonals) that map the lattice onto itself, at the translations that map pixel centres
-onto pixel centres. Translations by a part of the cell that the values repeat on are
-taken into the lattice first, so a centred cell is measured on its primitive lattice
-(the averaged cell of a tiled cm is the 4 x 6 px rectangle, a supercell).
+onto pixel centres. Halves, thirds and quarters of the cell that the values repeat on
+are taken into the lattice first, so a centred cell is measured on its primitive
+lattice (the averaged cell of a tiled cm is the 4 x 6 px rectangle, a supercell).
+Guards keep a pattern drawn continuously on a lattice that happens to be whole pixels on
+its averaged cell (`measure`, `confirms`).
 
 Numpy only; runs in the forked workers that estimate lattices.
 """
@@ -27,7 +29,7 @@ import math
 
 import numpy as np
 
-from symcat.embed.symmetry.cell_symmetry import CellSymmetry, _along, admitted, mirror_index
+from symcat.embed.symmetry.cell_symmetry import CellSymmetry, admitted, mirror_axis, mirror_index
 
 MAX_AREA = 1024  # px^2: the largest cell measured (every translation of every value)
 # px: a cell whose values repeat on a shorter lattice vector is stripes, or smooth
@@ -192,7 +194,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
         kind = mirror_index(m)
         best = (float(cc.max()), float(cc.max()))  # a centred lattice has both everywhere
         if kind == 1:  # twice applied, p -> op p + t moves by w = (op + I) t along the axis:
-            along = np.array(_along(m), dtype=float)  # an odd number of cells, a glide
+            along = np.array(mirror_axis(m), dtype=float)  # an odd number of cells, a glide
             w = cell_of @ ((op + identity) @ classes.representatives)
             glide = np.rint(along @ w / float(along @ along)).astype(np.int64) % 2 == 1
             best = (float(cc[~glide].max()) if (~glide).any() else -1.0,
