@@ -67,8 +67,8 @@ def test_peak_lattice_finds_a_known_lattice(angle: float, edge: float, gamma: fl
     found = np.linalg.inv(motif.peak_lattice(img))
     area = abs(float(np.linalg.det(found)))
     assert area == pytest.approx(abs(a1[0] * a2[1] - a1[1] * a2[0]), rel=0.01)
-    truth = sorted(np.hypot(*v) for v in motif._reduce(np.stack([a1, a2])))
-    got = sorted(np.hypot(*v) for v in motif._reduce(found.T))
+    truth = sorted(np.hypot(*v) for v in motif.gauss_reduced(np.stack([a1, a2])))
+    got = sorted(np.hypot(*v) for v in motif.gauss_reduced(found.T))
     assert np.allclose(got, truth, atol=0.1)
 
 
@@ -106,7 +106,7 @@ def test_a_smooth_pattern_s_alias_gives_way(basis: list[list[float]]) -> None:
     cell, lattice = rule.gives_way(grey, Lattice(False, ""), small)
     assert cell.resolved > 0.999
     assert sorted(lattice.periods) == pytest.approx(
-        sorted(np.hypot(*v) for v in motif._reduce(basis_.T)), abs=0.02)
+        sorted(np.hypot(*v) for v in motif.gauss_reduced(basis_.T)), abs=0.02)
 
 
 def test_a_true_small_cell_is_no_alias() -> None:

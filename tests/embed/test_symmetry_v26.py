@@ -74,9 +74,9 @@ def test_the_lattice_a_cell_repeats_on() -> None:
     basis = pixel_cell._lattice([np.array([0, 4]), np.array([6, 0]), np.array([3, 2])])
     assert abs(round(np.linalg.det(basis))) == 12  # the centred lattice of a 4 x 6 cell
     assert sorted(np.hypot(*basis).round(3)) == [3.606, 3.606]
-    assert pixel_cell.whole_vectors(np.array([[6.01, 0.0], [0.0, 3.99]]), 0.02).tolist() == \
+    assert motif.whole_vectors(np.array([[6.01, 0.0], [0.0, 3.99]]), 0.02).tolist() == \
         [[6, 0], [0, 4]]
-    assert pixel_cell.whole_vectors(np.array([[6.05, 0.0], [0.0, 4.0]]), 0.02) is None
+    assert motif.whole_vectors(np.array([[6.05, 0.0], [0.0, 4.0]]), 0.02) is None
 
 
 def test_a_tiled_cm_lacks_on_its_pixels_the_mirror_its_average_has() -> None:

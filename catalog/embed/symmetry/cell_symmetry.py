@@ -252,22 +252,38 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
     ``reciprocal``'s rows, as `symcat.embed.symmetry.motif.Cell.average`)."""
     rotations, mirrors = admitted(reciprocal, tol)
     rot = {n: best_correlation(average, _moved(average, m)) for n, m in rotations.items()}
-    mir = sorted(((max(mg), mirror_index(m), mg) for m, mg in
-                  ((m, mirror_and_glide(average, m)) for _, m in mirrors)),
-                 key=lambda t: t[0], reverse=True)
-    mir = [t for t in mir if not math.isnan(t[0])]
-    return CellSymmetry(rot, tuple(c for c, _, _ in mir), r2, subcell_translation(average),
+    mir = [(max(mg), mirror_index(m), mg) for m, mg in
+           ((m, mirror_and_glide(average, m)) for _, m in mirrors)]
+    return from_operations(rot, [t for t in mir if not math.isnan(t[0])], r2,
+                           subcell_translation(average), agreement,
+                           shortest_vector(reciprocal))
+
+
+def from_operations(rotations: dict[int, float],
+                    mirrors: list[tuple[float, int, tuple[float, float]]], r2: float,
+                    translation: float, agreement: float, edge_px: float,
+                    pixels: bool = False) -> CellSymmetry:
+    """A `CellSymmetry` from its measured turns and mirrors, each mirror as (best, kind,
+    (as a mirror, as a glide)), the strongest mirror first."""
+    mir = sorted(mirrors, key=lambda t: t[0], reverse=True)
+    return CellSymmetry(rotations, tuple(c for c, _, _ in mir), r2, translation,
                         tuple(k for _, k, _ in mir), tuple(mg for _, _, mg in mir),
-                        agreement=agreement, edge_px=shortest_vector(reciprocal))
+                        agreement=agreement, edge_px=edge_px, pixels=pixels)
 
 
 def shortest_vector(reciprocal: np.ndarray) -> float:
-    """The length (px) of the shortest of a cell's vectors, their sum and difference: the
-    lattice's shortest vector, for the nearly reduced bases the averaged cell keeps."""
+    """`shortest_of` the cell of ``reciprocal``."""
     try:
         a = np.linalg.inv(np.asarray(reciprocal, dtype=float))
     except np.linalg.LinAlgError:
         return math.nan
+    return shortest_of(a)
+
+
+def shortest_of(a: np.ndarray) -> float:
+    """The length (px) of the shortest of a cell's vectors (columns of ``a``), their sum
+    and difference: the lattice's shortest vector, for the nearly reduced bases the
+    averaged cell keeps."""
     return float(min(np.hypot(*v) for v in (a[:, 0], a[:, 1], a[:, 0] + a[:, 1],
                                              a[:, 0] - a[:, 1])))
 

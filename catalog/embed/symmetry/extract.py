@@ -631,16 +631,17 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
     for any other cell, where the pixel values do not stand for it, or where the pixels
     obey none of the operations the averaged cell obeys (`pixel_cell.confirms`)."""
     binner = cell.binner
-    if cell.line_shift is not None or binner is None or binner.values.size != binner.n_pixels:
-        return None
-    whole = pixel_cell.whole_vectors(np.linalg.inv(cell.reciprocal), check.pixel_slack)
+    if check.min_support is None or cell.line_shift is not None or binner is None or \
+            binner.values.size != binner.n_pixels:
+        return None  # (without a bar the check moves no answer)
+    whole = motif.whole_vectors(np.linalg.inv(cell.reciprocal), check.pixel_slack)
     if whole is None:
         return None
     pixels = np.rint(binner.xy - 0.5).astype(np.int64)
-    exact = pixel_cell.measure(pixels, binner.values, whole, check.max_translation, cell.r2,
-                               found.agreement, check.tol)
-    bar = check.min_support if check.min_support is not None else 0.9
-    return exact if exact is not None and pixel_cell.confirms(exact, found, bar) else None
+    exact = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
+                               check.max_translation, cell.r2, found.agreement, check.tol)
+    confirmed = exact is not None and pixel_cell.confirms(exact, found, check.min_support)
+    return exact if confirmed else None
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,

@@ -311,7 +311,7 @@ def _vertex(m: float, z: float, p: float) -> float:
     return 0.0 if d >= 0 else 0.5 * (m - p) / d
 
 
-def _reduce(rec: np.ndarray) -> np.ndarray:
+def gauss_reduced(rec: np.ndarray) -> np.ndarray:
     """Gauss reduction of the two rows (the same lattice, shortest basis)."""
     a, b = rec[0].copy(), rec[1].copy()
     if a @ a > b @ b:
@@ -332,7 +332,7 @@ def _unalias(rec: np.ndarray, binner: Binner, max_q: float | None = None) -> np.
     cell). ``max_q``: see `Search`."""
     found = []
     for k in np.ndindex(3, 3, 3, 3):
-        cand = _reduce(rec - np.round(rec) + (np.array(k, dtype=float).reshape(2, 2) - 1))
+        cand = gauss_reduced(rec - np.round(rec) + (np.array(k, dtype=float).reshape(2, 2) - 1))
         det = abs(float(np.linalg.det(cand)))
         if det < 1e-9 or np.abs(cand).max() > 0.5:
             continue  # cells under ~2 px cannot be the scan's own
@@ -340,7 +340,7 @@ def _unalias(rec: np.ndarray, binner: Binner, max_q: float | None = None) -> np.
             continue
         found.append((binner.fit(cand)[0], det, cand))
     if not found:
-        return _reduce(rec - np.round(rec))
+        return gauss_reduced(rec - np.round(rec))
     top = max(f[0] for f in found)
     return max((f for f in found if f[0] >= top - 0.01), key=lambda f: f[1])[2]
 
@@ -418,7 +418,7 @@ def estimate_prepared(img: np.ndarray, screen_min: float = 0.2,
     if search.harmonic_index > 1:  # harmonics: supercells of any index up to harmonic_index
         bases = (refined,) if np.array_equal(refined, rec) else (refined, rec)  # fit once
         tries = [(sample.fit(c)[0], c) for c in
-                 (_reduce(m @ base) for base in bases
+                 (gauss_reduced(m @ base) for base in bases
                   for m in supercells_up_to(search.harmonic_index))]
         gain, better = max(tries, key=lambda t: t[0])
         if gain >= max(r2 + search.supercell_gain, search.harmonic_min_r2):
@@ -613,7 +613,7 @@ def peak_lattice(img: np.ndarray) -> np.ndarray | None:
     for i, j in itertools.combinations(range(len(q)), 2):
         if _collinear(q[i], q[j]):
             continue
-        rec = _reduce(np.stack([q[i], q[j]]))
+        rec = gauss_reduced(np.stack([q[i], q[j]]))
         orders = q @ np.linalg.inv(rec)  # each peak in the lattice's orders
         on = (np.abs(orders - np.round(orders)) <= PEAK_ORDER_TOL).all(axis=1)
         held.append((float(power[on].sum()), abs(float(np.linalg.det(rec))), rec))
@@ -701,7 +701,7 @@ def sampled_lines(count: np.ndarray) -> bool:
 def is_hexagonal(reciprocal: np.ndarray, tol: float = HEXAGONAL_TOL) -> bool:
     """Whether the lattice is hexagonal: its shortest two vectors alike in length, at 60
     or 120 degrees."""
-    r = _reduce(reciprocal)
+    r = gauss_reduced(reciprocal)
     la, lb = float(np.hypot(*r[0])), float(np.hypot(*r[1]))
     if la <= 0 or lb <= 0:
         return False
@@ -807,6 +807,15 @@ WHOLE_PIXEL_SLACK = 0.1  # px a cell vector's component may move to a whole pixe
 WHOLE_PIXEL_TIE = 1e-4
 
 
+def whole_vectors(vectors: np.ndarray, slack: float) -> np.ndarray | None:
+    """The cell vectors (columns, px) rounded to whole pixels where each component is
+    within ``slack`` of one and the rounded cell has an area; None otherwise."""
+    whole = np.round(vectors)
+    if np.abs(vectors - whole).max() > slack or abs(float(np.linalg.det(whole))) < 1.0:
+        return None
+    return whole
+
+
 def _whole_pixels(every: Binner, rec: np.ndarray, r2: float) -> np.ndarray:
     """``rec`` with its cell vectors rounded to whole pixels where each component moves
     by at most WHOLE_PIXEL_SLACK and the rounded cell explains the pixels of ``every``
@@ -820,9 +829,8 @@ def _whole_pixels(every: Binner, rec: np.ndarray, r2: float) -> np.ndarray:
         vectors = np.linalg.inv(rec)
     except np.linalg.LinAlgError:
         return rec
-    whole = np.round(vectors)
-    if np.abs(vectors - whole).max() > WHOLE_PIXEL_SLACK or \
-            abs(float(np.linalg.det(whole))) < 1.0:
+    whole = whole_vectors(vectors, WHOLE_PIXEL_SLACK)
+    if whole is None:
         return rec
     snapped = np.linalg.inv(whole)
     return snapped if every.fit(snapped)[0] >= r2 - WHOLE_PIXEL_TIE else rec

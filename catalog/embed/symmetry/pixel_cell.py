@@ -20,7 +20,7 @@ lattice (the averaged cell of a tiled cm is the 4 x 6 px rectangle, a supercell)
 Guards keep a pattern drawn continuously on a lattice that happens to be whole pixels on
 its averaged cell (`measure`, `confirms`).
 
-Numpy only; runs in the forked workers that estimate lattices.
+Numpy (and motif's scipy), no torch; runs in the forked workers that estimate lattices.
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ import math
 
 import numpy as np
 
-from symcat.embed.symmetry.cell_symmetry import CellSymmetry, admitted, mirror_axis, mirror_index
+from symcat.embed.symmetry.cell_symmetry import (
+    CellSymmetry,
+    admitted,
+    from_operations,
+    mirror_axis,
+    mirror_index,
+    shortest_of,
+)
+from symcat.embed.symmetry.motif import gauss_reduced
 
 MAX_AREA = 1024  # px^2: the largest cell measured (every translation of every value)
 # px: a cell whose values repeat on a shorter lattice vector is stripes, or smooth
@@ -41,15 +49,6 @@ R2_TIE = 0.005
 GRID_OPERATIONS = tuple(np.array(m, dtype=np.int64) for m in (
     ((-1, 0), (0, -1)), ((0, -1), (1, 0)), ((0, 1), (-1, 0)),  # turns: 180, 90, 270
     ((-1, 0), (0, 1)), ((1, 0), (0, -1)), ((0, 1), (1, 0)), ((0, -1), (-1, 0))))  # mirrors
-
-
-def whole_vectors(vectors: np.ndarray, slack: float) -> np.ndarray | None:
-    """The cell vectors (columns, px) rounded to whole pixels where each component is
-    within ``slack`` of one and the cell has an area; None otherwise."""
-    whole = np.rint(vectors)
-    if np.abs(vectors - whole).max() > slack or abs(round(float(np.linalg.det(whole)))) < 1:
-        return None
-    return whole.astype(np.int64)
 
 
 class _Classes:
@@ -64,13 +63,12 @@ class _Classes:
                                    [-vectors[1, 0], vectors[0, 0]]], dtype=np.int64)
         key = self.key(pixels)
         self._slot = np.full(self.area * self.area, -1, np.int64)
-        present, index = np.unique(key, return_inverse=True)
+        present, self._index = np.unique(key, return_inverse=True)  # each pixel's position
         self._slot[present] = np.arange(present.size)
         self.complete = present.size == self.area
-        counts = np.bincount(index)
-        self.means = np.bincount(index, values) / counts
+        self.means = np.bincount(self._index, values) / np.bincount(self._index)
         first = np.zeros(present.size, np.int64)
-        first[index[::-1]] = np.arange(index.size)[::-1]
+        first[self._index[::-1]] = np.arange(self._index.size)[::-1]
         self.representatives = pixels[:, first]  # (2, area): one pixel of each position
 
     def key(self, p: np.ndarray) -> np.ndarray:
@@ -82,8 +80,7 @@ class _Classes:
         var = float(self.values.var())
         if var <= 0:
             return 0.0
-        index = self._slot[self.key(self.pixels)]
-        return 1.0 - float(((self.values - self.means[index]) ** 2).mean()) / var
+        return 1.0 - float(((self.values - self.means[self._index]) ** 2).mean()) / var
 
     def correlations(self, op: np.ndarray) -> np.ndarray:
         """Pearson correlation of the values with themselves seen through p -> op p + t,
@@ -108,14 +105,8 @@ def _lattice(generators: list[np.ndarray]) -> np.ndarray:
                                       for v in vecs if v is not pivot) if np.any(w)]
     first = next(v for v in vecs if v[0])
     g = math.gcd(*(int(v[1]) for v in vecs if not v[0]))
-    a, b = first, np.array([0, g], dtype=np.int64)
-    while True:  # Gauss reduction
-        if a @ a > b @ b:
-            a, b = b, a
-        m = round(float(a @ b) / float(a @ a))
-        if m == 0:
-            return np.stack([a, b], axis=1)
-        b = b - m * a
+    rows = gauss_reduced(np.stack([first, [0, g]]).astype(float))
+    return np.rint(rows).astype(np.int64).T
 
 
 def _parts(classes: _Classes, vectors: np.ndarray) -> np.ndarray:
@@ -151,7 +142,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
             repeat: float, r2: float = math.nan, agreement: float = math.nan,
             tol: float = 0.2) -> CellSymmetry | None:
     """`CellSymmetry` of a scan from its pixel values on the whole-pixel cell ``vectors``
-    (columns, px; `whole_vectors`), or None where its pixels do not hold every position
+    (columns, px; `motif.whole_vectors`), or None where its pixels do not hold every position
     of a cell of at most MAX_AREA px^2 or explain less than ``r2`` - R2_TIE of it.
     ``pixels``: the pixels' integer (column, row) (2, N); ``repeat``: translations by
     part of the cell the values correlate this well with are lattice translations;
@@ -174,8 +165,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
         parts = _parts(classes, basis)
         shifts = classes.correlations(identity)[parts]
     a = basis.astype(float)
-    edge = float(min(np.hypot(*v) for v in (a[:, 0], a[:, 1], a[:, 0] + a[:, 1],
-                                             a[:, 0] - a[:, 1])))
+    edge = shortest_of(a)
     cell_of = np.linalg.inv(a)
     if edge < MIN_EDGE or not _on_grid(basis, cell_of, tol):
         return None
@@ -200,11 +190,9 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
             best = (float(cc[~glide].max()) if (~glide).any() else -1.0,
                     float(cc[glide].max()) if glide.any() else -1.0)
         mirrors.append((max(best), kind, best))
-    mirrors.sort(key=lambda t: t[0], reverse=True)
-    return CellSymmetry(rotations, tuple(c for c, _, _ in mirrors), explained,
-                        float(shifts.max()) if shifts.size else -1.0,
-                        tuple(k for _, k, _ in mirrors), tuple(b for _, _, b in mirrors),
-                        agreement=agreement, edge_px=edge, pixels=True)
+    return from_operations(rotations, mirrors, explained,
+                           float(shifts.max()) if shifts.size else -1.0, agreement, edge,
+                           pixels=True)
 
 
 def confirms(on_pixels: CellSymmetry, averaged: CellSymmetry, bar: float) -> bool:
