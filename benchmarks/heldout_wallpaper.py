@@ -15,6 +15,8 @@ One more family, "tiled", is built the way many public wallpaper generators buil
 their images instead (`tiled`): a cell of a whole number of pixels, its motif smoothed
 noise made symmetric by flipping, turning and shifting the pixel array, repeated by
 tiling, the lattice along the image's axes. It does not use the operation table.
+"styled" (`styled`) is "tiled" as other generators style it: two-tone cells, pixels
+repeated to enlarge them, non-square images, 8-bit RGB colour maps.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def blobs(u: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return out
 
 
-MOTIFS = ("glyph", "fourier", "gaussian", "tiled")
+MOTIFS = ("glyph", "fourier", "gaussian", "tiled", "styled")
 
 
 def motif_field(kind: str, group: str, rng: np.random.Generator) -> Any:
@@ -280,12 +282,14 @@ def pixel_moved(cell: np.ndarray, matrix: tuple, shift: tuple = (0, 0)) -> np.nd
     return cell[ny, nx]
 
 
-def pixel_extra(group: str, cell: np.ndarray) -> float:
+def pixel_extra(group: str, cell: np.ndarray, lattice: str | None = None) -> float:
     """How near a pixel cell comes to a higher group, or to a smaller cell: the best
     correlation of the cell with itself under a point operation of its lattice that the
     group lacks (at any translation: a mirror, glide or rotation anywhere), or moved by
     a fraction i/d of the cell (d up to 6, shifts of 2 px or more) that is not the group's
-    own centring. As `motif_field` screens the other families (`MAX_EXTRA`)."""
+    own centring. As `motif_field` screens the other families (`MAX_EXTRA`).
+    ``lattice``: the lattice whose operations are tried, where not the group's own ("square"
+    for a square cell of a rectangular group, which may nearly have quarter turns)."""
     c = cell - cell.mean()
     var = float((c**2).sum())
     if var < 1e-12 * c.size:
@@ -293,7 +297,7 @@ def pixel_extra(group: str, cell: np.ndarray) -> float:
     spectrum = np.fft.fft2(c)
     own = {op.matrix for op in operations(group)}
     best = -1.0
-    for op in operations(HOLOHEDRY[LATTICE[group]]):
+    for op in operations(HOLOHEDRY[lattice or LATTICE[group]]):
         if op.matrix in own:
             continue
         other = np.fft.fft2(pixel_moved(c, op.matrix))
@@ -380,6 +384,80 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     return img.astype(np.float32)
 
 
+def styled(group: str, size: int, cells: float, rng: np.random.Generator,
+           distort: bool) -> np.ndarray:
+    """A `tiled` scan as other generators style theirs: the cell two-tone (thresholded at
+    its median) half the time, enlarged 1 to 3 times by repeating pixels (where it keeps
+    4 px or more before), the image non-square (``size`` rows, 0.75 to 1.33 times as many
+    columns), and half the time colour-mapped to 8-bit RGB (a map of three random
+    colours, darkest to brightest).
+    Hexagonal groups are `tiled`'s plane-wave noise, styled alike. A cell is drawn again
+    while thresholding left it short of its group, or it is in effect a higher group's
+    (`pixel_extra`, under the operations of the array's shape: the square lattice's for a
+    square cell, the rectangular one's for p1 and p2, whose cells are rectangles)."""
+    up = int(rng.choice([1, 1, 2, 3]))
+    up = max(1, min(up, int(size / cells / 4)))  # no fewer cells than asked: 4 px or more
+    two_tone = bool(rng.uniform() < 0.5)
+    width = int(round(size * rng.uniform(0.75, 1.33)))
+    edge = tiled_edge(size // up, cells)
+    if LATTICE[group] == "hexagonal":
+        base = hexagonal_noise(group, -(-max(size, width) // up), edge, rng)
+        if two_tone:
+            base = _two_tone(base)
+        img = np.kron(base, np.ones((up, up)))[:size, :width]
+    else:
+        w, h = edge, edge
+        if LATTICE[group] != "square":
+            h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
+            if rng.uniform() < 0.5:
+                w, h = h, w
+        for draw in range(200):
+            if draw and draw % 50 == 0:
+                h, w = h + 2, w + 2
+            cell = PIXEL_CELLS[group](smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge),
+                                                   rng))
+            if two_tone:
+                cell = _two_tone(cell)
+            kept = np.ptp(cell) > 0 and np.corrcoef(PIXEL_CELLS[group](cell).ravel(),
+                                                    cell.ravel())[0, 1] > 0.9999
+            screen = "square" if h == w else "rectangular" if LATTICE[group] == "oblique" \
+                else None  # the operations the array's own shape allows
+            if kept and pixel_extra(group, cell, screen) < MAX_EXTRA:
+                break
+        else:
+            raise RuntimeError(f"no styled {group} cell of {w}x{h} px clear of higher "
+                               "symmetry in 200 draws")
+        cell = np.kron(cell, np.ones((up, up)))
+        h, w = cell.shape
+        big = np.tile(cell, (size // h + 2, width // w + 2))
+        oy, ox = int(rng.integers(h)), int(rng.integers(w))
+        img = big[oy : oy + size, ox : ox + width]
+    img = (img - img.min()) / (np.ptp(img) + 1e-12)
+    if distort:
+        img = _scan_faults(img, rng)
+    if rng.uniform() < 0.5:
+        return _colour_mapped(img, rng)
+    return img.astype(np.float32)
+
+
+def _two_tone(values: np.ndarray) -> np.ndarray:
+    """1 above the median, 0 elsewhere; values equal but for rounding (a pixel and its
+    image under the group, summed in another order) fall on the same side."""
+    rounded = np.round(values, 9)
+    return (rounded > np.median(rounded)).astype(float)
+
+
+def _colour_mapped(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``img`` (about 0..1) through a map of three random colours, darkest to brightest,
+    as 8-bit RGB."""
+    anchors = rng.uniform(0, 255, (3, 3))
+    anchors = anchors[np.argsort(anchors @ np.array([0.299, 0.587, 0.114]))]
+    t = np.clip(img, 0, 1)[..., None] * 2
+    rgb = np.where(t < 1, anchors[0] + t * (anchors[1] - anchors[0]),
+                   anchors[1] + (t - 1) * (anchors[2] - anchors[1]))
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
 def dataset(n_per_bin: int, seed: int, bins: tuple[tuple[float, float], ...],
             distort_frac: float = 0.5, motif: str = "glyph") -> list[dict]:
     """Images spread evenly over cell bins and groups; each with its labels."""
@@ -401,5 +479,7 @@ def make(item: dict) -> np.ndarray:
     rng = np.random.default_rng(item["seed"])
     if item.get("motif") == "tiled":
         return tiled(item["group"], item["size"], item["cells"], rng, item["distort"])
+    if item.get("motif") == "styled":
+        return styled(item["group"], item["size"], item["cells"], rng, item["distort"])
     return render(item["group"], item["size"], item["cells"], rng, item["distort"],
                   motif=item.get("motif", "glyph"))

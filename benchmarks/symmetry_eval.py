@@ -99,16 +99,17 @@ def family_seed(seed: int, motif: str) -> int:
 
 
 def heldout_sets(seed: int, n_per_bin: int, motifs: int, workers: int,
+                 families: tuple[str, ...] | None = None,
                  ) -> dict[str, tuple[list[dict], list[np.ndarray]]]:
     """The held-out generator's items and images of seed ``seed``: "glyph" (``n_per_bin``
     a cells bin, seed ``seed``) and, with ``motifs``, each other motif family (seed
-    ``seed`` + 3, + 4, ...). Draw them before torch runs in this process: their workers
-    are forked, and the plane waves' purity check runs torch there, which hangs (OpenMP)
-    once this process has run torch's thread pool."""
+    ``seed`` + 3, + 4, ...; only ``families`` where given). Draw them before torch runs
+    in this process: their workers are forked, and the plane waves' purity check runs
+    torch there, which hangs (OpenMP) once this process has run torch's thread pool."""
     items = heldout.dataset(n_per_bin, family_seed(seed, "glyph"), BINS)
     sets = {"glyph": (items, make_all(items, workers))}
     for motif in (m for m in heldout.MOTIFS if m != "glyph"):
-        if motifs:
+        if motifs and (families is None or motif in families):
             more = heldout.dataset(motifs, family_seed(seed, motif), BINS, motif=motif)
             sets[motif] = (more, make_all(more, workers))
     return sets
@@ -166,7 +167,9 @@ def main() -> None:
     p.add_argument("--atoms", type=int, default=68, help="training's held-out atoms images")
     p.add_argument("--motifs", type=int, default=0, metavar="N",
                    help="also N images per cells bin of each other held-out motif family "
-                        "(fourier, gaussian, tiled: heldout_wallpaper.MOTIFS), reported apart")
+                        "(fourier, gaussian, tiled, styled: heldout_wallpaper.MOTIFS), "
+                        "reported apart")
+    p.add_argument("--families", help="with --motifs, only these families (comma-separated)")
     p.add_argument("--seed", type=int, default=20261130)
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=0, help="processes for images and lattices")
@@ -188,7 +191,12 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     t0 = time.time()
-    others = heldout_sets(a.seed, a.n_per_bin, a.motifs, a.workers)  # before the atoms
+    families = tuple(a.families.split(",")) if a.families else None
+    unknown = set(families or ()) - set(heldout.MOTIFS)
+    if unknown:
+        p.error(f"unknown families {', '.join(sorted(unknown))}; known: "
+                f"{', '.join(m for m in heldout.MOTIFS if m != 'glyph')}")
+    others = heldout_sets(a.seed, a.n_per_bin, a.motifs, a.workers, families)  # before atoms
     items, glyphs = others.pop("glyph")
     atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
     domains = domain_images(a.domains, a.seed + 2)

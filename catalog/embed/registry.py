@@ -45,6 +45,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v24",
     "symcat.embed.extractors.symmetry_v25",
     "symcat.embed.extractors.symmetry_v26",
+    "symcat.embed.extractors.symmetry_v27",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v26"  # v25 + whole-pixel cells checked on their pixels
+SYMMETRY_MODEL = "symcat_symmetry.v27"  # v26 + exact pixel operations rule out subgroups
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -15,9 +15,9 @@ from symcat.embed.symmetry.groups import GROUPS, operations
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
-# the families drawn as a motif of fractional coordinates ("tiled" is built on the pixel
-# array, its hexagonal groups from the "noise" motif)
-OTHER_MOTIFS = [m for m in heldout.MOTIFS if m not in ("glyph", "tiled")] + ["noise"]
+# the families drawn as a motif of fractional coordinates ("tiled" and "styled" are built
+# on the pixel array, their hexagonal groups from the "noise" motif)
+OTHER_MOTIFS = [m for m in heldout.MOTIFS if m not in ("glyph", "tiled", "styled")] + ["noise"]
 GRID = np.mgrid[0:12, 0:12].astype(float) / 12 + 0.013  # off the special points
 
 

@@ -43,6 +43,10 @@ MIRROR_KIND = {"pm": 1, "pg": 1, "pmm": 1, "pmg": 1, "pgg": 1, "cm": 2, "cmm": 2
 # the same way along a square's edges, but are left out: atoms p4g patterns that nearly
 # repeat on half a cell look like mirrors there (3 right answers lost, RESULTS.md v17)
 GLIDE_NEEDS = {"pm": "m", "pg": "g", "pmm": "mm", "pmg": "mg", "pgg": "gg"}
+# the primitive rectangular and square groups' mirrors (not glides) along their cell's
+# edges (kind 1): pg, pgg and p4g have glides there. (cm and cmm are left out: on a cell
+# the pixels do not reduce to its primitive one, their mirrors lie along its edges.)
+EDGE_MIRRORS = {"pm": 1, "pg": 0, "pmm": 2, "pmg": 1, "pgg": 0, "p4m": 2, "p4g": 0}
 UPSAMPLE = 4  # translations tried at a quarter of a bin
 
 
@@ -119,6 +123,25 @@ class CellSymmetry:
     def supports(self, centring: bool = False, glides: bool = False) -> np.ndarray:
         """`support` of every plane group, in `GROUPS` order."""
         return np.array([self.support(g, centring, glides) for g in GROUPS])
+
+    def lacking(self, exact: float) -> np.ndarray:
+        """Which plane groups (`GROUPS` order) lack an operation the cell obeys at
+        ``exact`` or more: a turn of an order the group has none of, or more mirror or
+        glide directions than it has, or (`EDGE_MIRRORS`) more mirrors, not glides,
+        along the cell's edges (p4m's, not p4g's, where both have four directions).
+        `support` asks whether a group's operations hold; this whether the pattern holds
+        more than the group: on a tiled scan's pixels an operation it has holds exactly,
+        and the network, reading views resampled from a cell of a few sharp pixels, can
+        miss it (a two-tone pmg read as p2 at p 0.99)."""
+        orders = [n for n, c in self.rotations.items() if c >= exact]
+        directions = sum(1 for c in self.mirrors if c >= exact)
+        edges = 0
+        if len(self.mirror_glide) == len(self.mirror_kinds):  # measured apart
+            edges = sum(1 for (m, _), k in zip(self.mirror_glide, self.mirror_kinds,
+                                               strict=True) if k == 1 and m >= exact)
+        return np.array([any(n not in IMPLIED[ROTATION_ORDER[g]] for n in orders)
+                         or directions > MIRROR_DIRECTIONS[g]
+                         or edges > EDGE_MIRRORS.get(g, edges) for g in GROUPS])
 
 
 def _candidates() -> list[np.ndarray]:
@@ -352,6 +375,16 @@ class CellCheck:
     explain it as well: a tiled scan's pattern is its pixels, not their interpolation.
     Such a cell is trusted on its agreement whatever its edge (it does not blur), and
     its lattice, whole pixels, is judged wherever the cell is trusted.
+    ``pixel_slack_share``: the slack is this share of a cell vector's length where that
+    is more (a lattice estimated from a few sharp cells errs by 0.02-0.06 px on 16-30).
+    ``pixel_exact``: on such a cell, an operation the pixels obey at this or more is the
+    pattern's: groups lacking it are contradicted too (`CellSymmetry.lacking`), and it
+    alone lets the pixels stand for the cell (`pixel_cell.confirms`): the averaged cell,
+    24 bins a side, blurs a cell of 20 px or more of sharp pixels below the bar.
+    ``pixel_over_band``: a trusted cell measured on its pixels is kept, not replaced by
+    its central band's cell (a scan tiled from whole pixels whose bands of lines agree
+    does not drift; line offsets and missing lines lower its R^2 under ``min_r2``, and the
+    band of a distorted pmm of 4 x 6 px averaged into a 2.4 px alias read p2).
     """
 
     tol: float = 0.2
@@ -372,6 +405,9 @@ class CellCheck:
     agreement_min_r2: float = 0.0
     agreement_min_px: float = 0.0
     pixel_slack: float | None = None
+    pixel_slack_share: float = 0.0
+    pixel_exact: float | None = None
+    pixel_over_band: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -392,7 +428,10 @@ class CellCheck:
                    agreement_min=_optional(cfg.get("agreement_min")),
                    agreement_min_r2=float(cfg.get("agreement_min_r2", 0.0)),
                    agreement_min_px=float(cfg.get("agreement_min_px", 0.0)),
-                   pixel_slack=_optional(cfg.get("pixel_slack")))
+                   pixel_slack=_optional(cfg.get("pixel_slack")),
+                   pixel_slack_share=float(cfg.get("pixel_slack_share", 0.0)),
+                   pixel_exact=_optional(cfg.get("pixel_exact")),
+                   pixel_over_band=bool(cfg.get("pixel_over_band", False)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
@@ -409,7 +448,8 @@ class CellCheck:
 
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the
-        cell contradicts set to zero and the rest renormalised; unchanged where the cell
+        cell contradicts (on pixels, also those lacking an operation they obey at
+        ``pixel_exact``) set to zero and the rest renormalised; unchanged where the cell
         is not trusted, or where nothing would be left (p1 needs no operation, so only
         where the network gave every allowed group and "none" no probability at all)."""
         if not self.trusts(found):
@@ -419,6 +459,10 @@ class CellCheck:
             support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
         out[: len(GROUPS)][support < self.min_support] = 0.0  # NaN is not < min_support
+        if self.pixel_exact is not None and found.pixels:
+            fuller = out.copy()
+            fuller[: len(GROUPS)][found.lacking(self.pixel_exact)] = 0.0
+            out = fuller if fuller.sum() > 0 else out
         return out / out.sum() if out.sum() > 0 else probs
 
 

@@ -613,7 +613,10 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
                                           cell.agreement)
             if check.pixel_slack is not None:
                 found = _on_pixels(cell, check, found) or found
-        if check.band_min_r2 is not None and (found is None or found.r2 < check.min_r2):
+        kept = check.pixel_over_band and found is not None and found.pixels and \
+            check.trusts(found)  # whole pixels, its bands agreeing: the scan does not drift
+        if check.band_min_r2 is not None and (found is None or found.r2 < check.min_r2) and \
+                not kept:
             band = motif.average_band(image, lat.a1, lat.a2,
                                       cell_rule.search if cell_rule else motif.V9_SEARCH)
             if band.found and band.average is not None and \
@@ -627,21 +630,24 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
 def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
                ) -> CellSymmetry | None:
     """`pixel_cell.measure` of a cell whose vectors are whole pixels (within the check's
-    ``pixel_slack``) averaged from every pixel of the scan, none of its lines moved; None
-    for any other cell, where the pixel values do not stand for it, or where the pixels
-    obey none of the operations the averaged cell obeys (`pixel_cell.confirms`)."""
+    ``pixel_slack`` and ``pixel_slack_share``) averaged from every pixel of the scan, none
+    of its lines moved; None for any other cell, where the pixel values do not stand for
+    it, or where the pixels obey none of the operations the averaged cell obeys nor one
+    exactly (`pixel_cell.confirms`)."""
     binner = cell.binner
     if check.min_support is None or cell.line_shift is not None or binner is None or \
             binner.values.size != binner.n_pixels:
         return None  # (without a bar the check moves no answer)
-    whole = motif.whole_vectors(np.linalg.inv(cell.reciprocal), check.pixel_slack)
+    whole = motif.whole_vectors(np.linalg.inv(cell.reciprocal), check.pixel_slack,
+                                check.pixel_slack_share)
     if whole is None:
         return None
     pixels = np.rint(binner.xy - 0.5).astype(np.int64)
-    exact = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
-                               check.max_translation, cell.r2, found.agreement, check.tol)
-    confirmed = exact is not None and pixel_cell.confirms(exact, found, check.min_support)
-    return exact if confirmed else None
+    measured = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
+                                  check.max_translation, cell.r2, found.agreement, check.tol)
+    confirmed = measured is not None and pixel_cell.confirms(
+        measured, found, check.min_support, check.pixel_exact)
+    return measured if confirmed else None
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,

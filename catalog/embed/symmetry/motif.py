@@ -807,11 +807,16 @@ WHOLE_PIXEL_SLACK = 0.1  # px a cell vector's component may move to a whole pixe
 WHOLE_PIXEL_TIE = 1e-4
 
 
-def whole_vectors(vectors: np.ndarray, slack: float) -> np.ndarray | None:
+def whole_vectors(vectors: np.ndarray, slack: float, share: float = 0.0,
+                  ) -> np.ndarray | None:
     """The cell vectors (columns, px) rounded to whole pixels where each component is
-    within ``slack`` of one and the rounded cell has an area; None otherwise."""
+    within ``slack`` of one, or within ``share`` of its vector's length where that is
+    more (a lattice estimated over a few large cells errs by a share of them, not by a
+    fixed part of a pixel), and the rounded cell has an area; None otherwise."""
     whole = np.round(vectors)
-    if np.abs(vectors - whole).max() > slack or abs(float(np.linalg.det(whole))) < 1.0:
+    allowed = np.maximum(slack, share * np.linalg.norm(vectors, axis=0))
+    if (np.abs(vectors - whole) > allowed[None, :]).any() or \
+            abs(float(np.linalg.det(whole))) < 1.0:
         return None
     return whole
 
