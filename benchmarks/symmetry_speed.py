@@ -8,9 +8,10 @@ and, where the autocorrelation sees stripes, fits single waves (issue 12).
     python benchmarks/symmetry_speed.py --baseline v20 --candidate v21
     python benchmarks/symmetry_speed.py --baseline v14 --candidate v16 --repeats 3
 
-Four sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
+Five sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
 waves, 2-50 cells, half of them distorted), its scans tiled from whole-pixel cells
-(`heldout_wallpaper.tiled`, v20 and v21's target), its non-periodic domain images, and every
+(`heldout_wallpaper.tiled`, v20 and v21's target) and the same styled as other generators
+style them (`heldout_wallpaper.styled`, v27's), its non-periodic domain images, and every
 image channel of the real .ibw files in ../shared/fixtures/ibw (where present). Also
 prints how many answers differ between the two versions on each set.
 """
@@ -31,9 +32,9 @@ FIXTURES = ROOT.parent / "shared" / "fixtures" / "ibw"
 
 
 def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarray]]:
-    """The four sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin;
-    the tiled one: ``per_bin`` pixel-tiled scans a cells bin; each family's seed as
-    symmetry_eval.py draws it)."""
+    """The five sets (the periodic one: ``per_bin`` glyphs and plane waves a cells bin;
+    the tiled and styled ones: ``per_bin`` pixel-tiled scans a cells bin; each family's
+    seed as symmetry_eval.py draws it)."""
     import heldout_wallpaper as heldout
     import symmetry_eval as se
 
@@ -42,7 +43,9 @@ def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarr
                                           motif=motif)]
     tiled = [heldout.make(it) for it in heldout.dataset(
         per_bin, se.family_seed(seed, "tiled"), se.BINS, motif="tiled")]
-    sets = {"held-out periodic": periodic, "held-out tiled": tiled,
+    styled = [heldout.make(it) for it in heldout.dataset(
+        per_bin, se.family_seed(seed, "styled"), se.BINS, motif="styled")]
+    sets = {"held-out periodic": periodic, "held-out tiled": tiled, "held-out styled": styled,
             "non-periodic domains": [img for _, img in se.domain_images(domains, seed + 2)]}
     real = fixture_images()
     if real:

@@ -7,9 +7,10 @@ CellCheck`): on a cell measured on the scan's pixel values, an operation the pix
 at 0.98 or more contradicts the groups that lack it (``pixel_exact``; `CellSymmetry.
 lacking`: a turn the group has none of, more mirror or glide directions, or mirrors
 where it has glides along the cell's edges) and confirms the pixels on its own
-(`symcat.embed.symmetry.pixel_cell.confirms`); and a cell vector within 0.1% of its
-length of whole pixels counts as whole where that is more than 0.02 px
-(``pixel_slack_share``).
+(`symcat.embed.symmetry.pixel_cell.confirms`); a cell vector within 0.3% of its length
+of whole pixels counts as whole where that is more than 0.02 px (``pixel_slack_share``);
+and a trusted cell measured on its pixels is not replaced by its central band's cell
+(``pixel_over_band``: a scan of whole-pixel cells whose bands agree does not drift).
 
 Why: v26 only removed groups whose operations the pixels deny. On scans tiled from a few
 sharp pixels (two-tone cells, cells upscaled by repeating pixels) the network, reading
