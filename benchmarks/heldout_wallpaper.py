@@ -360,21 +360,9 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     if LATTICE[group] == "hexagonal":
         img = hexagonal_noise(group, size, edge, rng)
     else:
-        w, h = edge, edge
-        if LATTICE[group] != "square":
-            h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
-            if rng.uniform() < 0.5:
-                w, h = h, w
-        for draw in range(200):  # redrawn while it is in effect a higher group's or smaller
-            if draw and draw % 50 == 0:  # a few pixels hold too little for the group: grow
-                h, w = h + 2, w + 2
-            cell = PIXEL_CELLS[group](smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge),
-                                                   rng))
-            if pixel_extra(group, cell) < MAX_EXTRA:
-                break
-        else:
-            raise RuntimeError(f"no tiled {group} cell of {w}x{h} px clear of higher "
-                               "symmetry in 200 draws")
+        cell = pixel_cell(group, edge, rng, "tiled",
+                          lambda c: (c, pixel_extra(group, c) < MAX_EXTRA))
+        h, w = cell.shape
         big = np.tile(cell, (size // h + 2, size // w + 2))
         oy, ox = int(rng.integers(h)), int(rng.integers(w))
         img = big[oy : oy + size, ox : ox + size]
@@ -406,27 +394,8 @@ def styled(group: str, size: int, cells: float, rng: np.random.Generator,
             base = _two_tone(base)
         img = np.kron(base, np.ones((up, up)))[:size, :width]
     else:
-        w, h = edge, edge
-        if LATTICE[group] != "square":
-            h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
-            if rng.uniform() < 0.5:
-                w, h = h, w
-        for draw in range(200):
-            if draw and draw % 50 == 0:
-                h, w = h + 2, w + 2
-            cell = PIXEL_CELLS[group](smooth_noise(h, w, rng.uniform(1.0, 1.0 + 0.1 * edge),
-                                                   rng))
-            if two_tone:
-                cell = _two_tone(cell)
-            kept = np.ptp(cell) > 0 and np.corrcoef(PIXEL_CELLS[group](cell).ravel(),
-                                                    cell.ravel())[0, 1] > 0.9999
-            screen = "square" if h == w else "rectangular" if LATTICE[group] == "oblique" \
-                else None  # the operations the array's own shape allows
-            if kept and pixel_extra(group, cell, screen) < MAX_EXTRA:
-                break
-        else:
-            raise RuntimeError(f"no styled {group} cell of {w}x{h} px clear of higher "
-                               "symmetry in 200 draws")
+        cell = pixel_cell(group, edge, rng, "styled",
+                          lambda c: _styled_cell(group, c, two_tone))
         cell = np.kron(cell, np.ones((up, up)))
         h, w = cell.shape
         big = np.tile(cell, (size // h + 2, width // w + 2))
@@ -438,6 +407,42 @@ def styled(group: str, size: int, cells: float, rng: np.random.Generator,
     if rng.uniform() < 0.5:
         return _colour_mapped(img, rng)
     return img.astype(np.float32)
+
+
+def pixel_cell(group: str, edge: int, rng: np.random.Generator, family: str,
+               judge: Any) -> np.ndarray:
+    """A cell array of ``group`` for the `tiled` and `styled` families: ``edge`` px square,
+    or a rectangle with one side 0.6-0.85 of it (its long side along x or y) for the other
+    lattices; smoothed noise made the group's by `PIXEL_CELLS`. ``judge(cell)`` gives the
+    cell as the family keeps it and whether it is clear of higher symmetry; it is drawn
+    again until it is (a cell of a few pixels too small to hold its group clear of a higher
+    one grows by 2 px every 50 draws)."""
+    w, h = edge, edge
+    if LATTICE[group] != "square":
+        h = max(4, 2 * round(edge * rng.uniform(0.6, 0.85) / 2))
+        if rng.uniform() < 0.5:
+            w, h = h, w
+    for draw in range(200):
+        if draw and draw % 50 == 0:
+            h, w = h + 2, w + 2
+        cell, clear = judge(PIXEL_CELLS[group](smooth_noise(
+            h, w, rng.uniform(1.0, 1.0 + 0.1 * edge), rng)))
+        if clear:
+            return cell
+    raise RuntimeError(f"no {family} {group} cell of {w}x{h} px clear of higher symmetry "
+                       "in 200 draws")
+
+
+def _styled_cell(group: str, cell: np.ndarray, two_tone: bool) -> tuple[np.ndarray, bool]:
+    """`styled`'s judge: the cell two-tone where asked; clear where it still has its group
+    and is no higher group's under the operations its array's shape allows."""
+    if two_tone:
+        cell = _two_tone(cell)
+    kept = np.ptp(cell) > 0 and np.corrcoef(PIXEL_CELLS[group](cell).ravel(),
+                                            cell.ravel())[0, 1] > 0.9999
+    h, w = cell.shape
+    screen = "square" if h == w else "rectangular" if LATTICE[group] == "oblique" else None
+    return cell, bool(kept) and pixel_extra(group, cell, screen) < MAX_EXTRA
 
 
 def _two_tone(values: np.ndarray) -> np.ndarray:
