@@ -362,10 +362,7 @@ def tiled(group: str, size: int, cells: float, rng: np.random.Generator,
     else:
         cell = pixel_cell(group, edge, rng, "tiled",
                           lambda c: (c, pixel_extra(group, c) < MAX_EXTRA))
-        h, w = cell.shape
-        big = np.tile(cell, (size // h + 2, size // w + 2))
-        oy, ox = int(rng.integers(h)), int(rng.integers(w))
-        img = big[oy : oy + size, ox : ox + size]
+        img = _tiled_from(cell, size, size, rng)
     img = (img - img.min()) / (np.ptp(img) + 1e-12)
     if distort:
         img = _scan_faults(img, rng)
@@ -396,11 +393,7 @@ def styled(group: str, size: int, cells: float, rng: np.random.Generator,
     else:
         cell = pixel_cell(group, edge, rng, "styled",
                           lambda c: _styled_cell(group, c, two_tone))
-        cell = np.kron(cell, np.ones((up, up)))
-        h, w = cell.shape
-        big = np.tile(cell, (size // h + 2, width // w + 2))
-        oy, ox = int(rng.integers(h)), int(rng.integers(w))
-        img = big[oy : oy + size, ox : ox + width]
+        img = _tiled_from(np.kron(cell, np.ones((up, up))), size, width, rng)
     img = (img - img.min()) / (np.ptp(img) + 1e-12)
     if distort:
         img = _scan_faults(img, rng)
@@ -431,6 +424,15 @@ def pixel_cell(group: str, edge: int, rng: np.random.Generator, family: str,
             return cell
     raise RuntimeError(f"no {family} {group} cell of {w}x{h} px clear of higher symmetry "
                        "in 200 draws")
+
+
+def _tiled_from(cell: np.ndarray, rows: int, columns: int, rng: np.random.Generator,
+                ) -> np.ndarray:
+    """A ``rows`` x ``columns`` image tiled from ``cell``, starting at a random offset."""
+    h, w = cell.shape
+    big = np.tile(cell, (rows // h + 2, columns // w + 2))
+    oy, ox = int(rng.integers(h)), int(rng.integers(w))
+    return big[oy : oy + rows, ox : ox + columns]
 
 
 def _styled_cell(group: str, cell: np.ndarray, two_tone: bool) -> tuple[np.ndarray, bool]:
