@@ -1,7 +1,7 @@
 """``symcat_symmetry.v27``: v26, whose cell measured on its pixels also says what the
 pattern holds beyond a group.
 
-v26's network, views, features, averaged cells and rules unchanged but for two settings
+v26's network, views, features, averaged cells and rules unchanged but for three settings
 of the cell check (``weights_v27/config.json``; `symcat.embed.symmetry.cell_symmetry.
 CellCheck`): on a cell measured on the scan's pixel values, an operation the pixels obey
 at 0.98 or more contradicts the groups that lack it (``pixel_exact``; `CellSymmetry.
