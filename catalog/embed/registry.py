@@ -46,6 +46,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v25",
     "symcat.embed.extractors.symmetry_v26",
     "symcat.embed.extractors.symmetry_v27",
+    "symcat.embed.extractors.symmetry_v28",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v27"  # v26 + exact pixel operations rule out subgroups
+SYMMETRY_MODEL = "symcat_symmetry.v28"  # v27 + hexagonal cells checked through a pixel footprint
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -610,7 +610,7 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
                 cell = estimated  # the spectrum's cell explains the scan better
         if cell.found and cell.average is not None:
             found = cell_symmetry.measure(cell.average, cell.reciprocal, check.tol, cell.r2,
-                                          cell.agreement)
+                                          cell.agreement, _footprint(check, cell.reciprocal))
             if check.pixel_slack is not None:
                 found = _on_pixels(cell, check, found) or found
         kept = check.pixel_over_band and found is not None and found.pixels and \
@@ -622,9 +622,21 @@ def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
             if band.found and band.average is not None and \
                     band.r2 >= (cell.r2 if cell.found else 0.0) + check.band_gain:
                 found = replace(cell_symmetry.measure(band.average, band.reciprocal,
-                                                      check.band_tol, band.r2, band.agreement),
+                                                      check.band_tol, band.r2, band.agreement,
+                                                      _footprint(check, band.reciprocal)),
                                 band=True)
     return lat, vs, refused, seen, found
+
+
+def _footprint(check: CellCheck, reciprocal: np.ndarray) -> float:
+    """The pixel footprint (px) the check measures a cell of ``reciprocal`` through: its
+    ``footprint_px`` on hexagonal lattices (or on every lattice) whose shortest vector is
+    ``footprint_min_px`` or more, else none."""
+    if check.footprint_px <= 0 or (check.footprint_hexagonal and
+                                   not motif.is_hexagonal(reciprocal)) or \
+            cell_symmetry.shortest_vector(reciprocal) < check.footprint_min_px:
+        return 0.0
+    return check.footprint_px
 
 
 def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
