@@ -31,6 +31,6 @@ from symcat.embed.extractors.symmetry_v5 import FOLDER as V5_FOLDER
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v28"
 SYMMETRY_V28 = register_delta_recipe(
     "symcat_symmetry.v28", FOLDER, V5_FOLDER,
-    "symcat_symmetry.v27's recipe and network; on a hexagonal lattice the cell check "
-    "measures turns and mirrors through a common 2 px pixel footprint; calibrated groups "
-    "with a 'none' outcome")
+    "symcat_symmetry.v27's recipe and network; on a hexagonal lattice of cells 4 px or "
+    "more the cell check measures turns and mirrors through a common 2 px pixel footprint; "
+    "calibrated groups with a 'none' outcome")
