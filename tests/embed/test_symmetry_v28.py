@@ -1,5 +1,5 @@
 """symcat_symmetry.v28: on a hexagonal lattice the cell check measures turns and mirrors
-through a common square pixel footprint (`cell_symmetry.footprint_pair`,
+through a common square pixel footprint (`cell_symmetry.footprint_pairs`,
 `CellCheck.footprint_px`), so a square pixel's lack of 3-fold symmetry no longer rules
 out the group of a sharp hexagonal pattern.
 """

@@ -6,7 +6,7 @@ the cell check (``weights_v28/config.json``; `symcat.embed.symmetry.cell_symmetr
 CellCheck`): on a hexagonal lattice of cells 4 px or more each turn and mirror of the
 averaged cell is measured as if both sides had been seen through the same square of 2 px
 (``footprint_px``, ``footprint_hexagonal``, ``footprint_min_px``; `symcat.embed.
-symmetry.cell_symmetry.footprint_pair`): the cell blurred by the square turned by R is
+symmetry.cell_symmetry.footprint_pairs`): the cell blurred by the square turned by R is
 compared with the cell moved by R and blurred by the square itself, which are equal where
 the pattern obeys R whatever the square does.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -278,18 +279,14 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
     ``reciprocal``'s rows, as `symcat.embed.symmetry.motif.Cell.average`).
 
     ``footprint_px`` > 0: each operation is measured as if both sides had been seen
-    through the same square pixel of that many px (`footprint_pair`). A square pixel is
+    through the same square pixel of that many px (`footprint_pairs`). A square pixel is
     not turned onto itself by a third of a turn, so a pattern that holds its 3-fold turn
     sampled by pixels (and the averaged cell filling its bins from them) does not hold it
     at the pixel scale: a p3 of 16 px cells enlarged 2x by repeating pixels measured 0.79,
     0.97 seen through 2 px."""
     rotations, mirrors = admitted(reciprocal, tol)
-
-    def pair(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if footprint_px <= 0:
-            return average, average
-        return footprint_pair(average, reciprocal, m, footprint_px)
-
+    pair = footprint_pairs(average, reciprocal, footprint_px) if footprint_px > 0 else \
+        (lambda m: (average, average))
     rot = {}
     for n, m in rotations.items():
         one, other = pair(m)
@@ -304,15 +301,15 @@ def measure(average: np.ndarray, reciprocal: np.ndarray, tol: float = 0.2,
                            shortest_vector(reciprocal))
 
 
-def footprint_pair(average: np.ndarray, reciprocal: np.ndarray, m: np.ndarray,
-                   px: float) -> tuple[np.ndarray, np.ndarray]:
-    """The averaged cell ``c`` blurred by a square of ``px`` pixels turned by R and by
-    R^-1 (R the operation ``m`` in pixels): ``c * (B o R)`` and ``c * (B o R^-1)``,
-    whose second, moved by ``m``, is ``(c o R) * B``. Where the pattern f obeys R and the
-    cell is f seen through B, both are f * B * (B o R): the test no longer asks the
-    square pixel to obey R."""
+def footprint_pairs(average: np.ndarray, reciprocal: np.ndarray, px: float,
+                    ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """For an operation ``m`` (cell coordinates; R in pixels), the averaged cell ``c``
+    blurred by a square of ``px`` pixels turned by R and by R^-1: ``c * (B o R)`` and
+    ``c * (B o R^-1)``, whose second, moved by ``m``, is ``(c o R) * B``. Where the
+    pattern f obeys R and the cell is f seen through B, both are f * B * (B o R): the test
+    no longer asks the square pixel to obey R. The cell's spectrum is taken once for all
+    of its operations."""
     a = np.linalg.inv(reciprocal)
-    r = a @ m @ reciprocal  # x' = R x
     n = average.shape[0]
     f = np.fft.fftfreq(n) * n
     hk = np.stack(np.meshgrid(f, f, indexing="ij"), -1)
@@ -323,7 +320,11 @@ def footprint_pair(average: np.ndarray, reciprocal: np.ndarray, m: np.ndarray,
         tq = q @ turn.T
         return np.fft.ifft2(spectrum * np.sinc(px * tq[..., 0]) * np.sinc(px * tq[..., 1])).real
 
-    return seen(r), seen(np.linalg.inv(r))
+    def pair(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r = a @ m @ reciprocal  # x' = R x
+        return seen(r), seen(np.linalg.inv(r))
+
+    return pair
 
 
 def from_operations(rotations: dict[int, float],
@@ -430,7 +431,7 @@ class CellCheck:
     does not drift; line offsets and missing lines lower its R^2 under ``min_r2``, and the
     band of a distorted pmm of 4 x 6 px averaged into a 2.4 px alias read p2).
     ``footprint_px``: each operation is measured through a common square footprint of
-    this many px (`measure`, `footprint_pair`), on hexagonal lattices only where
+    this many px (`measure`, `footprint_pairs`), on hexagonal lattices only where
     ``footprint_hexagonal``: a scan's square pixels (larger where it was enlarged by
     repeating them) obey no 3- or 6-fold turn, and a sharp hexagonal pattern's averaged
     cell lost 10-30% of its turns' correlation to them. On a square or rectangular lattice
