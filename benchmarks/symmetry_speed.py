@@ -38,14 +38,13 @@ def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarr
     import heldout_wallpaper as heldout
     import symmetry_eval as se
 
-    periodic = [heldout.make(it) for motif in ("glyph", "fourier")
+    def drawn(*motifs: str) -> list[np.ndarray]:
+        return [heldout.make(it) for motif in motifs
                 for it in heldout.dataset(per_bin, se.family_seed(seed, motif), se.BINS,
                                           motif=motif)]
-    tiled = [heldout.make(it) for it in heldout.dataset(
-        per_bin, se.family_seed(seed, "tiled"), se.BINS, motif="tiled")]
-    styled = [heldout.make(it) for it in heldout.dataset(
-        per_bin, se.family_seed(seed, "styled"), se.BINS, motif="styled")]
-    sets = {"held-out periodic": periodic, "held-out tiled": tiled, "held-out styled": styled,
+
+    sets = {"held-out periodic": drawn("glyph", "fourier"), "held-out tiled": drawn("tiled"),
+            "held-out styled": drawn("styled"),
             "non-periodic domains": [img for _, img in se.domain_images(domains, seed + 2)]}
     real = fixture_images()
     if real:
