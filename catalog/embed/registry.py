@@ -47,6 +47,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v26",
     "symcat.embed.extractors.symmetry_v27",
     "symcat.embed.extractors.symmetry_v28",
+    "symcat.embed.extractors.symmetry_v29",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 
