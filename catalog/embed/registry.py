@@ -48,6 +48,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v27",
     "symcat.embed.extractors.symmetry_v28",
     "symcat.embed.extractors.symmetry_v29",
+    "symcat.embed.extractors.symmetry_v30",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -38,6 +38,7 @@ from symcat.embed.symmetry.lattice import (
     reduced,
     resize,
     views,
+    within_aspect,
 )
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
@@ -412,6 +413,8 @@ class SymmetryExtractor:
         self.abstain_below = float(self.config.get("abstain_below", 0.0))
         lattice_cfg = self.config.get("lattice", {})
         self.max_aspect: float | None = lattice_cfg.get("max_aspect")
+        # v30: ``max_aspect`` also refuses the lattice of an averaged cell (stripes)
+        self.aspect_everywhere = bool(lattice_cfg.get("max_aspect_everywhere", False))
         self.fine = FineSearch(**lattice_cfg["fine"]) if "fine" in lattice_cfg else None
         self.native = NativeRule.from_config(self.config["native"]) \
             if "native" in self.config else None
@@ -519,7 +522,7 @@ class SymmetryExtractor:
         if use_lattice is None:
             use_lattice = self.has_none_class
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
-                 self.cell_check, self.spectrum) for img in images]
+                 self.cell_check, self.spectrum, self.aspect_everywhere) for img in images]
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
@@ -594,12 +597,20 @@ class SymmetryExtractor:
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
              fine: FineSearch | None = None, native: NativeRule | None = None,
              cell_rule: MotifRule | None = None, check: CellCheck | None = None,
-             spectrum: SpectrumRule | None = None,
+             spectrum: SpectrumRule | None = None, aspect_everywhere: bool = False,
              ) -> tuple[Lattice, list[np.ndarray], str, str, CellSymmetry | None]:
     """Lattice and network views of one image (and which views: ``SymmetryResult.seen``;
-    what its averaged cell obeys, where ``check`` asks), or the reason it cannot have any."""
+    what its averaged cell obeys, where ``check`` asks), or the reason it cannot have any.
+
+    ``aspect_everywhere``: ``max_aspect`` also refuses the lattice the views came from
+    where that is not the autocorrelation's (an averaged cell's): the network still reads
+    the views (their features are kept), and the answer is `none` for that reason. The
+    harmonics of a non-periodic stripe scan on the pixel grid average into pseudo-cells
+    of 2-4 x 8-16 px that explain 0.9 of it, read pmm or pmg at 0.6-0.9."""
     lat, vs, refused, seen, cell, estimated = _views(image, use_lattice, max_aspect, fine,
                                                      native, cell_rule, spectrum)
+    if aspect_everywhere and max_aspect is not None and not refused:
+        lat = within_aspect(lat, max_aspect)
     found = None
     if check is not None and not refused and lat.found:
         if cell is None:

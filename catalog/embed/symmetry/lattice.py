@@ -165,6 +165,19 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
                    (found.a2[0] * scale, found.a2[1] * scale), found.score)
 
 
+def within_aspect(lat: Lattice, max_aspect: float) -> Lattice:
+    """``lat``, or the refusal `estimate` gives where a lattice's longer period is more than
+    ``max_aspect`` times its shorter: for a lattice found another way (an averaged cell's),
+    which `estimate`'s own test did not see."""
+    if not lat.found:
+        return lat
+    short, long_ = sorted(lat.periods)
+    if long_ <= max_aspect * short:
+        return lat
+    return none(f"{NO_LATTICE}: one period direction dominates (periods {short:.1f} and "
+                f"{long_:.1f} px, more than {max_aspect:g}:1; stripes?)", one_direction=True)
+
+
 def _estimate(img: np.ndarray, fine: FineSearch | None = None) -> Lattice:
     h, w = img.shape
     if fine is not None and fine.blur_px > 0:
