@@ -49,6 +49,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v28",
     "symcat.embed.extractors.symmetry_v29",
     "symcat.embed.extractors.symmetry_v30",
+    "symcat.embed.extractors.symmetry_v31",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

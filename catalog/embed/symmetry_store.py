@@ -26,7 +26,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v30"  # v29 + a stripe's pseudo-lattice refused
+SYMMETRY_MODEL = "symcat_symmetry.v31"  # v30 + p4m needs mirrors along a square's edges
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -95,7 +95,7 @@ def _support(ex: SymmetryExtractor, row: dict, group: str) -> float:
     if row["found"] is None or group == "none":
         return float("nan")
     check = ex.cell_check
-    return row["found"].support(group, check.centring, check.glides)
+    return row["found"].support(group, check.centring, check.glides, check.square_edges)
 
 
 def _edge(lattice: Lattice) -> float:

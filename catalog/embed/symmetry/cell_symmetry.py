@@ -42,7 +42,8 @@ MIRROR_KIND = {"pm": 1, "pg": 1, "pmm": 1, "pmg": 1, "pgg": 1, "cm": 2, "cmm": 2
 # with ``glides``: what each primitive rectangular group needs along the mirror
 # directions of kind 1 ("m" a mirror, "g" a glide; one direction each). p4m and p4g differ
 # the same way along a square's edges, but are left out: atoms p4g patterns that nearly
-# repeat on half a cell look like mirrors there (3 right answers lost, RESULTS.md v17)
+# repeat on half a cell look like mirrors there (3 right answers lost, RESULTS.md v17);
+# ``square_edges`` (v31) asks p4m's mirrors there, and p4g nothing
 GLIDE_NEEDS = {"pm": "m", "pg": "g", "pmm": "mm", "pmg": "mg", "pgg": "gg"}
 # the primitive rectangular and square groups' mirrors (not glides) along their cell's
 # edges (kind 1): pg, pgg and p4g have glides there. (cm and cmm are left out: on a cell
@@ -81,7 +82,8 @@ class CellSymmetry:
     # measured on the pixel values of a whole-pixel cell (`pixel_cell`), not the average
     pixels: bool = False
 
-    def support(self, group: str, centring: bool = False, glides: bool = False) -> float:
+    def support(self, group: str, centring: bool = False, glides: bool = False,
+                square_edges: bool = False) -> float:
         """How well the weakest operation ``group`` needs holds; NaN where the lattice does
         not admit one of them (whether that contradicts the group is `CellCheck`'s call:
         ``judge_lattice``).
@@ -95,8 +97,14 @@ class CellSymmetry:
         ``glides`` (with centring): along a primitive rectangular cell's edges a mirror
         and a glide differ, so pm needs a mirror and pg a glide, pmg one of each on the
         two edges (`GLIDE_NEEDS`).
+
+        ``square_edges`` (with measured kinds): p4m needs mirrors, not glides, along both
+        of a square cell's edges (`_edge_mirrors`). p4g is asked nothing there (see
+        `GLIDE_NEEDS`), so only p4m can lose by it.
         """
         need = [self.rotations.get(n, math.nan) for n in IMPLIED[ROTATION_ORDER[group]]]
+        if square_edges and group == "p4m" and (edges := self._edge_mirrors()):
+            need.append(min(edges))
         m = MIRROR_DIRECTIONS[group]
         mirrors = self.mirrors
         if centring and glides and group in GLIDE_NEEDS and self.mirror_glide:
@@ -108,6 +116,14 @@ class CellSymmetry:
         elif m:
             need.append(mirrors[m - 1] if len(mirrors) >= m else math.nan)
         return math.nan if any(math.isnan(x) for x in need) else min(need, default=1.0)
+
+    def _edge_mirrors(self) -> list[float]:
+        """The mirror part (`mirror_and_glide`) of each mirror direction along the cell's
+        edges (kind 1), where mirrors and glides were measured apart; [] otherwise."""
+        if not self.mirror_glide or len(self.mirror_glide) != len(self.mirror_kinds):
+            return []
+        return [m for (m, _), k in zip(self.mirror_glide, self.mirror_kinds, strict=True)
+                if k == 1]
 
     def _glide_support(self, group: str) -> list[float]:
         """The mirror-or-glide part of `support` under ``glides``: the best assignment of
@@ -121,9 +137,10 @@ class CellSymmetry:
                      for pick in itertools.permutations(range(len(edges)), len(letters))),
                     default=-1.0)]
 
-    def supports(self, centring: bool = False, glides: bool = False) -> np.ndarray:
+    def supports(self, centring: bool = False, glides: bool = False,
+                 square_edges: bool = False) -> np.ndarray:
         """`support` of every plane group, in `GROUPS` order."""
-        return np.array([self.support(g, centring, glides) for g in GROUPS])
+        return np.array([self.support(g, centring, glides, square_edges) for g in GROUPS])
 
     def lacking(self, exact: float) -> np.ndarray:
         """Which plane groups (`GROUPS` order) lack an operation the cell obeys at
@@ -439,6 +456,9 @@ class CellCheck:
     whose shortest vector is ``footprint_min_px`` or more: a 2 px square blurs a cell of
     under two footprints away (a blob cm checked on a 2.4 px alias cell lost its mirror
     and read p1).
+    ``square_edges`` (with ``centring`` and ``glides``): p4m needs mirrors, not glides,
+    along a square cell's edges (`CellSymmetry.support`): a plane-wave p4g whose edges
+    obey a glide at 0.999 and a mirror at 0.86 was read p4m at 0.55.
     """
 
     tol: float = 0.2
@@ -465,6 +485,7 @@ class CellCheck:
     footprint_px: float = 0.0
     footprint_hexagonal: bool = True
     footprint_min_px: float = 0.0
+    square_edges: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -491,7 +512,8 @@ class CellCheck:
                    pixel_over_band=bool(cfg.get("pixel_over_band", False)),
                    footprint_px=float(cfg.get("footprint_px", 0.0)),
                    footprint_hexagonal=bool(cfg.get("footprint_hexagonal", True)),
-                   footprint_min_px=float(cfg.get("footprint_min_px", 0.0)))
+                   footprint_min_px=float(cfg.get("footprint_min_px", 0.0)),
+                   square_edges=bool(cfg.get("square_edges", False)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
@@ -514,7 +536,7 @@ class CellCheck:
         where the network gave every allowed group and "none" no probability at all)."""
         if not self.trusts(found):
             return probs
-        support = found.supports(self.centring, self.glides)
+        support = found.supports(self.centring, self.glides, self.square_edges)
         if self.judge_lattice and not found.band and (found.r2 >= self.min_r2 or found.pixels):
             support = np.nan_to_num(support, nan=-1.0)
         out = probs.copy()
