@@ -102,7 +102,29 @@ def _similarity(
     shown = hits[["rank", "distance", "sample_name", "file_name"]].copy()
     shown["distance"] = shown["distance"].round(4)
     echo(shown.to_string(index=False))
+    _plane_groups(catalog, echo, progress)
     return demo_projections(catalog, out_dir, echo, model=model, seed=seed)
+
+
+def _plane_groups(catalog: Catalog, echo: Echo, progress: bool) -> None:
+    """Store the default symmetry model's plane groups and say how many scans got each:
+    the demo's domain patterns are not periodic, so most should be `none`."""
+    from sqlalchemy import text
+
+    from symcat.embed.registry import get_cfg
+    from symcat.embed.symmetry_store import SYMMETRY_MODEL, predict_catalog
+
+    echo(f"\nplane groups with {SYMMETRY_MODEL} ...")
+    predict_catalog(catalog.engine, SYMMETRY_MODEL, progress=progress)
+    with catalog.engine.connect() as conn:
+        counts = conn.execute(text(
+            "SELECT p.symmetry, count(*) FROM symmetry_predictions p "
+            "JOIN embedding_models m ON m.id = p.model_id WHERE m.name = :name "
+            "GROUP BY p.symmetry ORDER BY count(*) DESC, p.symmetry"),
+            {"name": get_cfg(SYMMETRY_MODEL).model_id}).fetchall()
+    echo("  " + ", ".join(f"{group} {n}" for group, n in counts)
+         + "  (none: no lattice, too few cells or low confidence)")
+    echo('  filter by them: symcat scans --where "symmetry = none"')
 
 
 def _tour(catalog: Catalog, echo: Echo) -> None:
