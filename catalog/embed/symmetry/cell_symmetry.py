@@ -153,10 +153,7 @@ class CellSymmetry:
         miss it (a two-tone pmg read as p2 at p 0.99)."""
         orders = [n for n, c in self.rotations.items() if c >= exact]
         directions = sum(1 for c in self.mirrors if c >= exact)
-        edges = 0
-        if len(self.mirror_glide) == len(self.mirror_kinds):  # measured apart
-            edges = sum(1 for (m, _), k in zip(self.mirror_glide, self.mirror_kinds,
-                                               strict=True) if k == 1 and m >= exact)
+        edges = sum(1 for m in self._edge_mirrors() if m >= exact)
         return np.array([any(n not in IMPLIED[ROTATION_ORDER[g]] for n in orders)
                          or directions > MIRROR_DIRECTIONS[g]
                          or edges > EDGE_MIRRORS.get(g, edges) for g in GROUPS])
