@@ -47,23 +47,11 @@ from symcat.embed.symmetry.extract import (  # noqa: E402
     SymmetryExtractor,
 )
 from symcat.embed.symmetry.groups import GROUPS  # noqa: E402
+from symcat.labels.plane_group_score import ece  # noqa: E402  (the one users score with)
 
 BINS = ((2, 4), (4, 8), (8, 16), (16, 50))
 NON_PERIODIC = ("bubble", "labyrinth", "written_box", "featureless", "stripe")
 EDGE_BINS = ((0, 6), (6, 10), (10, 20), (20, 40), (40, 1000))  # cell edge in px, as scanned
-
-
-def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """Expected calibration error: bin-weighted |accuracy - confidence|."""
-    if len(conf) == 0:
-        return float("nan")
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        m = (conf > lo) & (conf <= hi)
-        if m.any():
-            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
-    return float(total)
 
 
 def domain_images(n: int, seed: int) -> list[tuple[str, np.ndarray]]:

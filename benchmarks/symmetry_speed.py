@@ -54,7 +54,7 @@ def image_sets(per_bin: int, domains: int, seed: int) -> dict[str, list[np.ndarr
 
 def fixture_images() -> list[np.ndarray]:
     """Every image channel of the real fixture files (none where ../shared is absent)."""
-    from symcat.labels.folder import read_ibw_image
+    from symcat.ingest.pictures import read_ibw_image
 
     out = []
     for path in sorted(FIXTURES.rglob("*.ibw")):

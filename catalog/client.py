@@ -284,6 +284,60 @@ class Catalog:
                                   units)
         return embed_channels(extractor, image)
 
+    # -- plane groups of any image (docs/embeddings.md#plane-groups-of-any-image) ---------
+    def plane_groups(self, images: Any, *, model: str | None = None,
+                     device: str | None = None, workers: int | None = None,
+                     progress: bool = False) -> pd.DataFrame:
+        """The plane group (or "none", with the reason) of each image, under a symmetry
+        model (default: the newest): files or folders (PNG, JPEG, TIFF, .npy, .ibw), 2-D
+        or colour arrays, {channel: array}, `ScanData`, or scan ids; one of them or a list.
+        One row per image (`symcat.embed.plane_groups.COLUMNS`): calibrated p, top 3,
+        lattice; an image that cannot be read or used has its reason in ``error``."""
+        from symcat.embed.plane_groups import (
+            COLUMNS,
+            ImageInput,
+            classify,
+            image_files,
+            read_inputs,
+            symmetry_model,
+        )
+        from symcat.embed.run import resolve_device
+
+        one = isinstance(images, str | Path | uuid.UUID | np.ndarray | dict | ScanData)
+        inputs: list[ImageInput] = []
+        for i, item in enumerate([images] if one else list(images)):
+            if isinstance(item, str | Path) and (isinstance(item, Path) or _looks_like_path(item)):
+                inputs += read_inputs((str(p), p) for _, p in image_files([item])) \
+                    if Path(item).exists() else \
+                    [ImageInput(str(item), error="cannot read: no such file or folder")]
+                continue
+            if isinstance(item, str | uuid.UUID):
+                item = self.scan(item)  # a scan id (or a clear IdError)
+            if isinstance(item, ScanData):
+                units = {c["name"]: c.get("unit") for c in item.document.get("channels", [])}
+                inputs.append(ImageInput(str(item.id), item.channels,
+                                         item.document.get("imaging_mode"), units))
+            elif isinstance(item, np.ndarray | dict):
+                inputs.append(ImageInput(f"image {i}", item))
+            else:
+                inputs.append(ImageInput(f"image {i}", error=f"cannot read a "
+                                         f"{type(item).__name__}; give a file, an array or "
+                                         "a scan id"))
+        name, dev = symmetry_model(model), resolve_device(device)
+        key = f"plane groups {name} {dev}"
+        if key not in self._extractors:
+            from symcat.embed.registry import get_cfg
+            from symcat.embed.symmetry.extract import SymmetryExtractor
+
+            cfg = get_cfg(name)
+            cfg.weight_files()
+            self._extractors[key] = SymmetryExtractor(cfg.details["weights_dir"], device=dev)
+        rows = classify(inputs, name, workers=workers, progress=progress, total=len(inputs),
+                        extractor=self._extractors[key])
+        frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
+        frame.attrs.update(model=name)
+        return frame
+
     # -- federation (docs/federation.md) ---------------------------------------------
     @property
     def federation(self) -> Any:
@@ -346,6 +400,12 @@ class Catalog:
         with self.engine.connect() as conn:
             key = resolve_id(conn, ProjectionRow.id, projection_id, what="projection")
         return Projection.load(self.engine, key)
+
+
+def _looks_like_path(text: str) -> bool:
+    """A string naming a file or folder rather than a scan id (hex digits and dashes)."""
+    return os.sep in text or "/" in text or Path(text).exists() or \
+        not all(c in "0123456789abcdefABCDEF-" for c in text)
 
 
 def _unique_name(name: str, taken: dict[str, Any]) -> str:

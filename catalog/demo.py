@@ -125,6 +125,7 @@ def _plane_groups(catalog: Catalog, echo: Echo, progress: bool) -> None:
     echo("  " + ", ".join(f"{group} {n}" for group, n in counts)
          + "  (none: no lattice, too few cells or low confidence)")
     echo('  filter by them: symcat scans --where "symmetry = none"')
+    echo("  images outside the catalog (PNG, TIFF, .npy, .ibw): symcat symmetry FILES_OR_FOLDERS")
 
 
 def _tour(catalog: Catalog, echo: Echo) -> None:

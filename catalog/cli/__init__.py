@@ -87,6 +87,7 @@ def main() -> None:
         roles,
         selections,
         serve,
+        symmetry,
         thumbnails,
     )
 

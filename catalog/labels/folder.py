@@ -1,9 +1,9 @@
 """A folder of labelled images (`labels.csv`: file,label) read for evaluation.
 
-Pictures (JPEG, PNG, TIFF; grey, RGB or 16-bit) become one 2-D array, converted to grey
-the way a query image would be given; `.ibw` files go through the ingest reader and
-keep their channels, units and imaging mode. Anything unreadable is skipped and listed
-with the reason, never fatal.
+Files are read by `symcat.ingest.pictures`: pictures (JPEG, PNG, TIFF; grey, RGB or
+16-bit) and `.npy` arrays become one 2-D array, converted to grey the way a query image
+would be given; `.ibw` files go through the ingest reader and keep their channels, units
+and imaging mode. Anything unreadable is skipped and listed with the reason, never fatal.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
-SUFFIXES = (*PICTURE_SUFFIXES, ".ibw")
+from symcat.ingest.pictures import SUFFIXES, read_image, reason_of
+
 LABELS_FILE = "labels.csv"
 
 
@@ -39,12 +39,14 @@ class LabelledFolder:
     skipped: list[tuple[str, str]]  # (file, reason)
 
 
-def read_labels_csv(folder: Path) -> list[tuple[int, str, str]]:
-    path = folder / LABELS_FILE
+def read_labels_csv(folder: Path, file: str = LABELS_FILE) -> list[tuple[int, str, str]]:
+    """(line, file, label) of each row of ``folder``/``file`` (a header row file,label is
+    skipped); a clear `FolderError` where it cannot be used."""
+    path = folder / file
     if not folder.is_dir():
         raise FolderError(f"{folder} is not a folder")
     if not path.is_file():
-        raise FolderError(f"{folder} has no {LABELS_FILE} (two columns: file,label)")
+        raise FolderError(f"{folder} has no {file} (two columns: file,label)")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i, row) for i, row in enumerate(csv.reader(f), start=1)]
@@ -64,41 +66,6 @@ def read_labels_csv(folder: Path) -> list[tuple[int, str, str]]:
     return out
 
 
-def read_picture(path: Path) -> np.ndarray:
-    """One picture as a 2-D float array: colour -> luminance, any bit depth kept."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.seek(0)
-        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            array = np.asarray(image, dtype=np.float32)
-        else:
-            array = np.asarray(image.convert("L"), dtype=np.float32)
-    if array.ndim != 2 or min(array.shape) < 8:
-        raise ValueError(f"image of shape {array.shape} is too small (at least 8x8 pixels)")
-    return array
-
-
-def read_ibw_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
-                                        dict[str, str | None]]:
-    from symcat.ingest.read import read_file
-    from symcat.ingest.records import Refused
-
-    result = read_file(path)
-    if isinstance(result, Refused):
-        raise ValueError(result.reason)
-    if result.kind != "image":
-        raise ValueError(f"a {result.kind}, not an image")
-    metas = result.document.get("channels", [])
-    channels: dict[str, np.ndarray] = {}
-    units: dict[str, str | None] = {}
-    for meta, array in zip(metas, result.arrays, strict=True):
-        name = meta["name"] if meta["name"] not in channels else f"{meta['name']}#{meta['index']}"
-        channels[name] = np.asarray(array)
-        units[name] = meta.get("unit")
-    return channels, result.document.get("imaging_mode"), units
-
-
 def read_folder(folder: str | Path) -> LabelledFolder:
     """Every image labels.csv lists, read; the ones that cannot be read, with reasons."""
     root = Path(folder)
@@ -115,14 +82,10 @@ def read_folder(folder: str | Path) -> LabelledFolder:
             skipped.append((name, "not found"))
             continue
         try:
-            if suffix == ".ibw":
-                channels, mode, units = read_ibw_image(path)
-                images.append(FolderImage(name, label, channels, mode, units))
-            else:
-                images.append(FolderImage(name, label, {"Height": read_picture(path)}))
+            channels, mode, units = read_image(path)
+            images.append(FolderImage(name, label, channels, mode, units))
         except Exception as exc:  # noqa: BLE001  (any unreadable file is listed, not fatal)
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            skipped.append((name, reason))
+            skipped.append((name, reason_of(exc)))
     return LabelledFolder(images, skipped)
 
 

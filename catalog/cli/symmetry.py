@@ -1,0 +1,177 @@
+"""`symcat symmetry`: the plane group of images that are not in the catalog, and, with
+labels, how well the model reads them (docs/embeddings.md, "Plane groups of any image")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from symcat.cli import cli, friendly_errors, progress_default
+
+FORMATS = {".csv": "csv", ".json": "json"}
+
+
+@cli.command("symmetry")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-m", "--model", default=None, metavar="NAME",
+              help="Symmetry model: a version (v31) or full name (symcat_symmetry.v31). "
+                   "Default: the newest.")
+@click.option("--labels", "labels_csv", default=None, metavar="CSV",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Score the answers against labels: a CSV of file,label (paths relative "
+                   "to the CSV's folder; label a plane group such as p4m or p4mm, or none). "
+                   "Without PATHS, the files it lists. A folder's own labels.csv is used "
+                   "without this option.")
+@click.option("--folder-labels", is_flag=True,
+              help="Score against labels taken from each image's folder name "
+                   "(p4m/0001.png is labelled p4m).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every answer to this .csv or .json file (and the scores, "
+                   "with labels, to FILE.scores.json).")
+@click.option("--device", default=None, metavar="DEV",
+              help="cpu, cuda, cuda:1 ... Default: the GPU when there is one.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+              help="Processes estimating lattices (default: all cores but one, up to 16; "
+                   "none on a machine of 2 cores).")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar.")
+@friendly_errors
+def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None,
+             folder_labels: bool, fmt: str, out: Path | None, device: str | None,
+             jobs: int | None, progress: bool | None) -> None:
+    """The plane group (or "none") of each image in PATHS: files or folders (searched
+    with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images. Each answer comes
+    with its calibrated probability, the lattice found and, where the model abstains, why.
+    With labels it also prints top-1, top-3, ECE and non-periodic abstention."""
+    from symcat.embed.plane_groups import classify, read_inputs, symmetry_model
+    from symcat.embed.registry import ExtractorUnavailable, UnknownExtractor
+    from symcat.labels.plane_group_score import LabelError, format_score, score
+
+    if out is not None and out.suffix.lower() not in FORMATS:
+        raise click.UsageError(f"--out {out}: give a .csv or .json file")
+    if labels_csv is not None and folder_labels:
+        raise click.UsageError("give --labels CSV or --folder-labels, not both")
+    try:
+        name = symmetry_model(model)
+        files, labels, note = _files_and_labels(paths, labels_csv, folder_labels)
+    except (UnknownExtractor, LabelError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not files:
+        raise click.ClickException("no image files found (PNG, JPEG, TIFF, .npy or .ibw) "
+                                   f"in {', '.join(map(str, paths)) or labels_csv}")
+    if note:
+        click.echo(note, err=True)
+    show = progress_default() if progress is None else progress
+    rows: list[dict[str, Any]] = []
+    width = min(48, max(len(n) for n, _ in files))
+    if fmt == "table":
+        click.echo(f"{'file':<{width}}  {'group':<5} {'p':<4}  {'lattice: cell edges, angle':<26} "
+                   "why 'none', or the top 3")
+    try:
+        for row in classify(read_inputs(files), name, device=device, workers=jobs,
+                            progress=show, total=len(files)):
+            rows.append(row)
+            if fmt == "table":
+                click.echo(_table_line(row, width, labels.get(row["file"])))
+    except ExtractorUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fmt != "table":
+        import pandas as pd
+
+        from symcat.cli import emit_frame
+
+        frame = pd.DataFrame(rows)
+        if labels:
+            frame.insert(1, "label", [labels.get(f) for f in frame["file"]])
+        emit_frame(frame, fmt, "")
+    result = score(rows, labels) if labels else None
+    if out is not None:
+        _write(out, rows, labels)
+        if result is not None:
+            scores = out.with_name(out.name + ".scores.json")
+            scores.write_text(json.dumps({"model": name, **result}, indent=2))
+    answered = [r for r in rows if r["error"] is None]
+    if fmt == "table" or result is not None:
+        counts: dict[str, int] = {}
+        for r in answered:
+            counts[r["symmetry"]] = counts.get(r["symmetry"], 0) + 1
+        summary = ", ".join(f"{g} {n}" for g, n in sorted(counts.items(), key=lambda x: -x[1]))
+        echo = click.echo if fmt == "table" else (lambda t: click.echo(t, err=True))
+        unread = len(rows) - len(answered)
+        echo(f"{name}, {len(rows)} images: {summary or '-'}"
+             + (f"; {unread} could not be read or used" if unread else ""))
+        if result is not None:
+            echo(format_score(result))
+    if not answered:
+        raise click.ClickException("no image could be read; see the reasons above")
+
+
+def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_labels: bool,
+                      ) -> tuple[list[tuple[str, Path]], dict[str, str], str]:
+    """The image files, their labels (shown name -> plane group) and a note on where the
+    labels came from."""
+    from symcat.embed.plane_groups import image_files
+    from symcat.labels.folder import LABELS_FILE, FolderError, read_labels_csv
+    from symcat.labels.plane_group_score import LabelError, plane_group
+
+    if not paths and labels_csv is None:
+        raise click.UsageError("give image files or folders, or --labels CSV")
+    if labels_csv is None and not folder_labels and len(paths) == 1 and \
+            (paths[0] / LABELS_FILE).is_file():
+        labels_csv = paths[0] / LABELS_FILE
+    note = f"labels: {labels_csv}" if labels_csv is not None else ""
+    if labels_csv is not None:
+        try:
+            listed = read_labels_csv(labels_csv.parent, labels_csv.name)
+        except FolderError as exc:
+            raise click.ClickException(str(exc)) from exc
+        by_path: dict[Path, str] = {}
+        for line, file, label in listed:
+            try:
+                by_path[(labels_csv.parent / file).resolve()] = plane_group(label)
+            except LabelError as exc:
+                raise LabelError(f"{labels_csv} line {line}: {exc}") from None
+        files = image_files(paths) if paths else \
+            [(file, labels_csv.parent / file) for _, file, _ in listed]
+        labels = {n: by_path[p.resolve()] for n, p in files if p.resolve() in by_path}
+        return files, labels, note
+    files = image_files(paths)
+    if not folder_labels:
+        return files, {}, note
+    labels = {}
+    for n, p in files:
+        try:
+            labels[n] = plane_group(p.parent.name)
+        except LabelError as exc:
+            raise LabelError(f"{p}: its folder's name {exc}") from None
+    return files, labels, "labels: each image's folder name"
+
+
+def _table_line(row: dict[str, Any], width: int, label: str | None) -> str:
+    name = row["file"] if len(row["file"]) <= width else "..." + row["file"][-(width - 3):]
+    mark = "" if label is None else f"  [{label}{' ok' if row['symmetry'] == label else ''}]"
+    if row["error"] is not None:
+        return f"{name:<{width}}  -      {row['error']}{mark}"
+    if row["period_a_px"] is not None:
+        cell = (f"{row['period_a_px']:.1f} x {row['period_b_px']:.1f} px, "
+                f"{row['gamma_deg']:.0f} deg")
+    else:
+        cell = "no lattice"
+    note = row["reason"] or row["top3"]
+    return f"{name:<{width}}  {row['symmetry']:<5} {row['p']:.2f}  {cell:<26} {note}{mark}"
+
+
+def _write(out: Path, rows: list[dict[str, Any]], labels: dict[str, str]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    if labels:
+        frame.insert(1, "label", [labels.get(f) for f in frame["file"]])
+    if FORMATS[out.suffix.lower()] == "csv":
+        frame.to_csv(out, index=False)
+    else:
+        out.write_text(frame.to_json(orient="records", indent=2))

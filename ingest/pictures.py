@@ -1,0 +1,106 @@
+"""Image files a user hands in without cataloguing them: pictures, arrays and `.ibw` files.
+
+A query image, a folder of labelled images for `symcat evaluate`, or images whose plane
+group is asked (`symcat symmetry`) arrive as files of other programs: JPEG, PNG or TIFF
+(grey, RGB or 16-bit), numpy `.npy` arrays, or Asylum `.ibw` files. Pictures and arrays
+become one 2-D float array (colour -> the mean of R, G and B); `.ibw` files go through
+the ingest reader and keep their channels, units and imaging mode. Readers raise
+`ValueError` with a one-line reason; callers list the file as skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+ARRAY_SUFFIXES = (".npy",)
+SUFFIXES = (*PICTURE_SUFFIXES, *ARRAY_SUFFIXES, ".ibw")
+MIN_SIDE = 8  # smaller is no image of a pattern: refused, not guessed at
+
+
+def read_picture(path: Path) -> np.ndarray:
+    """One picture as a 2-D float array, any bit depth kept; colour as the mean of R, G
+    and B, as a colour array handed to the client or a model is read (`embed.run.as_grey`,
+    `symmetry.lattice.as_grey`): a file and the array it holds get the same answer."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.seek(0)
+            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                array = np.asarray(image, dtype=np.float32)
+            elif image.mode in ("1", "L", "LA", "La"):
+                array = np.asarray(image.convert("L"), dtype=np.float32)
+            else:  # colour (RGB, RGBA, CMYK, palette, ...): the mean of R, G and B
+                array = np.asarray(image.convert("RGB"), dtype=np.float32).mean(-1)
+    except (OSError, Image.DecompressionBombError) as exc:  # not a picture, cut short, huge
+        raise ValueError(f"cannot read the picture: {reason_of(exc)}") from None
+    return _checked(array)
+
+
+def read_array(path: Path) -> np.ndarray:
+    """A `.npy` array as a 2-D float array: (H, W), or (H, W, 3|4) / (3, H, W) colour ->
+    the mean of the colour channels. Pickled objects are refused (they can run code)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"not a plain numeric .npy array ({exc})") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"a .npy array of {array.dtype}, not numbers")
+    array = np.asarray(array, dtype=np.float32)
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        array = array[..., :3].mean(-1)
+    elif array.ndim == 3 and array.shape[0] in (1, 3):
+        array = array.mean(0)
+    return _checked(array)
+
+
+def _checked(array: np.ndarray) -> np.ndarray:
+    if array.ndim != 2:
+        raise ValueError(f"an array of shape {array.shape}, not one image (H x W)")
+    if min(array.shape) < MIN_SIDE:
+        raise ValueError(f"image of shape {array.shape} is too small "
+                         f"(at least {MIN_SIDE}x{MIN_SIDE} pixels)")
+    return array
+
+
+def read_ibw_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
+                                        dict[str, str | None]]:
+    """An `.ibw` image's channels (name -> array), imaging mode and channel units."""
+    from symcat.ingest.read import read_file
+    from symcat.ingest.records import Refused
+
+    result = read_file(path)
+    if isinstance(result, Refused):
+        raise ValueError(result.reason)
+    if result.kind != "image":
+        raise ValueError(f"a {result.kind}, not an image")
+    metas = result.document.get("channels", [])
+    channels: dict[str, np.ndarray] = {}
+    units: dict[str, str | None] = {}
+    for meta, array in zip(metas, result.arrays, strict=True):
+        name = meta["name"] if meta["name"] not in channels else f"{meta['name']}#{meta['index']}"
+        channels[name] = np.asarray(array)
+        units[name] = meta.get("unit")
+    return channels, result.document.get("imaging_mode"), units
+
+
+def read_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
+                                    dict[str, str | None]]:
+    """Any supported file as (channels, imaging mode, units); a picture or an array is one
+    channel, "Height", of unknown mode and unit."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"unsupported type {suffix or '(none)'}; expected {', '.join(SUFFIXES)}")
+    if suffix == ".ibw":
+        return read_ibw_image(path)
+    array = read_array(path) if suffix in ARRAY_SUFFIXES else read_picture(path)
+    return {"Height": array}, None, {"Height": None}
+
+
+def reason_of(exc: BaseException) -> str:
+    """The first line of an error, as a skipped file's reason."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

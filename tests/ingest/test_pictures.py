@@ -1,0 +1,76 @@
+"""Image files handed in without cataloguing (`symcat.ingest.pictures`): every supported
+format becomes the same 2-D array, colour becomes grey, and anything else is refused with
+a one-line reason (a pickled .npy is never loaded)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from symcat.ingest.pictures import read_array, read_image, read_picture
+
+
+def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (40, 56)).astype(np.uint8)
+    Image.fromarray(grey).save(tmp_path / "a.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "b.tif")
+    np.save(tmp_path / "c.npy", grey.astype(np.float64))
+    np.save(tmp_path / "d.npy", np.repeat(grey[..., None], 3, axis=2))  # (H, W, 3)
+    np.save(tmp_path / "e.npy", np.repeat(grey[None], 3, axis=0))  # (3, H, W)
+    assert np.array_equal(read_picture(tmp_path / "a.png"), grey)
+    assert np.array_equal(read_picture(tmp_path / "b.tif"), grey.astype(np.float32) * 257)
+    for name in ("c.npy", "d.npy", "e.npy"):
+        out = read_array(tmp_path / name)
+        assert out.dtype == np.float32 and np.array_equal(out, grey), name
+    channels, mode, units = read_image(tmp_path / "c.npy")
+    assert list(channels) == ["Height"] and mode is None and units == {"Height": None}
+
+
+def test_bad_files_get_one_line_reasons(tmp_path: Path) -> None:
+    np.save(tmp_path / "tiny.npy", np.zeros((4, 40)))
+    np.save(tmp_path / "cube.npy", np.zeros((5, 20, 20)))
+    np.save(tmp_path / "words.npy", np.array([["a", "b"]] * 10))
+    with open(tmp_path / "pickled.npy", "wb") as f:  # an object array: pickle inside
+        np.save(f, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "junk.png").write_bytes(b"not a picture")
+    (tmp_path / "sheet.xlsx").write_bytes(b"")
+    (tmp_path / "raw.npy").write_bytes(pickle.dumps([1, 2, 3]))
+    expected = {"tiny.npy": "too small", "cube.npy": "not one image",
+                "words.npy": "not numbers", "pickled.npy": "not a plain numeric",
+                "junk.png": "cannot identify", "sheet.xlsx": "unsupported type .xlsx",
+                "raw.npy": "not a plain numeric"}
+    for name, reason in expected.items():
+        with pytest.raises(ValueError, match=reason) as info:
+            read_image(tmp_path / name)
+        assert "\n" not in str(info.value), name
+
+
+def test_a_real_ibw_keeps_its_channels_and_mode(fixtures_root: Path) -> None:
+    channels, mode, units = read_image(fixtures_root / "dart_pfm" / "mfp3d_dart_scan_0001.ibw")
+    assert mode == "dart_pfm" and len(channels) > 3
+    assert all(a.ndim == 2 for a in channels.values()) and set(units) == set(channels)
+    with pytest.raises(ValueError, match="not an image"):
+        read_image(fixtures_root / "curves" / "mfp3d_fd_SiN.ibw")
+
+
+def test_a_colour_picture_reads_as_its_array_does(tmp_path: Path) -> None:
+    """Colour is the mean of R, G and B, as a colour array is read by the models
+    (`symcat.embed.run.as_grey`, `symmetry.lattice.as_grey`): same file, same answer."""
+    from symcat.embed.run import as_grey
+    from symcat.embed.symmetry.lattice import as_grey as lattice_grey
+
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (24, 30, 3)).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "c.png")
+    Image.fromarray(np.dstack([rgb, np.full((24, 30), 255, np.uint8)])).save(tmp_path / "d.png")
+    Image.fromarray(rgb).convert("P").save(tmp_path / "e.png")  # a palette picture
+    for name in ("c.png", "d.png"):
+        read = read_picture(tmp_path / name)
+        assert np.allclose(read, as_grey(rgb)) and np.allclose(read, lattice_grey(rgb)), name
+    palette = np.asarray(Image.open(tmp_path / "e.png").convert("RGB"))
+    assert np.allclose(read_picture(tmp_path / "e.png"), palette.mean(-1))
