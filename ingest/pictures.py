@@ -10,6 +10,7 @@ the ingest reader and keep their channels, units and imaging mode. Readers raise
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,16 @@ def read_picture(path: Path) -> np.ndarray:
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            image.seek(0)
-            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                array = np.asarray(image, dtype=np.float32)
-            elif image.mode in ("1", "L", "LA", "La"):
-                array = np.asarray(image.convert("L"), dtype=np.float32)
-            else:  # colour (RGB, RGBA, CMYK, palette, ...): the mean of R, G and B
-                array = np.asarray(image.convert("RGB"), dtype=np.float32).mean(-1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged tag is PIL's to skip, not the user's
+            with Image.open(path) as image:
+                image.seek(0)
+                if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                    array = np.asarray(image, dtype=np.float32)
+                elif image.mode in ("1", "L", "LA", "La"):
+                    array = np.asarray(image.convert("L"), dtype=np.float32)
+                else:  # colour (RGB, RGBA, CMYK, palette, ...): the mean of R, G and B
+                    array = np.asarray(image.convert("RGB"), dtype=np.float32).mean(-1)
     except (OSError, Image.DecompressionBombError) as exc:  # not a picture, cut short, huge
         raise ValueError(f"cannot read the picture: {reason_of(exc)}") from None
     return _checked(array)
@@ -45,8 +48,8 @@ def read_array(path: Path) -> np.ndarray:
     the mean of the colour channels. Pickled objects are refused (they can run code)."""
     try:
         array = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"not a plain numeric .npy array ({exc})") from None
+    except Exception as exc:  # noqa: BLE001  (a damaged header fails in numpy's parser)
+        raise ValueError(f"not a plain numeric .npy array ({reason_of(exc)})") from None
     if array.dtype.kind not in "biuf":
         raise ValueError(f"a .npy array of {array.dtype}, not numbers")
     array = np.asarray(array, dtype=np.float32)
