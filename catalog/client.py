@@ -24,7 +24,7 @@ from symcat.config import Settings
 from symcat.query.expr import scan_conditions
 from symcat.query.ids import IdError as IdError  # re-exported: what id mistakes raise
 from symcat.query.ids import ScanNotFound, resolve_id
-from symcat.query.listing import STANDARD_COLUMNS, scan_rows
+from symcat.query.listing import STANDARD_COLUMNS, newest_symmetry, scan_rows
 from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import dequantize_u16
@@ -113,10 +113,18 @@ class Catalog:
         `where` is the filter language of `symcat.query.expr` ("mode in (pfm,
         dart_pfm) and scan_size_x_m >= 2um"); keyword filters are described in
         `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
-        `with_labels` adds `label.<set>`, `predicted.<set>` and `predicted_p.<set>` columns.
+        `symmetry` and `symmetry_p` are each scan's plane group (or "none") and its
+        calibrated probability under the newest symmetry model that answered for it (empty
+        where none has: `symcat embed` stores them). `with_labels` adds `label.<set>`,
+        `predicted.<set>` and `predicted_p.<set>` columns.
         """
         rows = scan_rows(self.engine, where, filters, limit=limit)
         frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+        with self.engine.connect() as conn:
+            groups = newest_symmetry(conn, list(frame["id"]))
+        frame["symmetry"] = [groups.get(i, (None, None))[0] for i in frame["id"]]
+        frame["symmetry_p"] = np.array([groups.get(i, (None, np.nan))[1] for i in frame["id"]],
+                                       dtype=float)
         if with_labels:
             from symcat.labels.store import wide_labels
 

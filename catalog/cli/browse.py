@@ -37,7 +37,7 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
           with_labels: bool) -> None:
     """List catalogued scans, newest first."""
-    from symcat.query.listing import STANDARD_COLUMNS, scan_rows
+    from symcat.query.listing import STANDARD_COLUMNS, newest_symmetry, scan_rows
     from symcat.store.engine import get_engine
 
     engine = get_engine(settings)  # no pandas or Catalog: this command must start fast
@@ -48,10 +48,14 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
         total = count_scans(engine, expression)
         click.echo(f"showing the newest {limit} of {total} scans; `--limit {total}` (or "
                    "`--limit 0`) lists them all", err=True)
+    with engine.connect() as conn:
+        groups = newest_symmetry(conn, [r.id for r in rows])
     if fmt in ("csv", "json"):
         import pandas as pd
 
         frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+        frame["symmetry"] = [groups.get(i, (None, None))[0] for i in frame["id"]]
+        frame["symmetry_p"] = [groups.get(i, (None, None))[1] for i in frame["id"]]
         if with_labels:
             from symcat.labels.store import wide_labels
 
@@ -63,7 +67,7 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
         else:
             click.echo(frame.to_json(orient="records", date_format="iso", default_handler=str))
     else:
-        click.echo(format_table(rows, short_ids(engine, [r.id for r in rows])))
+        click.echo(format_table(rows, short_ids(engine, [r.id for r in rows]), groups))
 
 
 def count_scans(engine: Any, expression: str | None) -> int:
@@ -102,13 +106,20 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
-def format_table(rows: list[Any], shown_ids: dict[Any, str]) -> str:
-    """The listing as aligned columns (ids as their shortest unique prefix)."""
+def format_table(rows: list[Any], shown_ids: dict[Any, str],
+                 groups: dict[Any, tuple[str, float]] | None = None) -> str:
+    """The listing as aligned columns (ids as their shortest unique prefix), with a plane
+    group column where any listed scan has one (``groups``: `listing.newest_symmetry`)."""
     if not rows:
         return "no scans match"
     cells = [[shown_ids.get(row.id, str(row.id)[:8])]
              + [_cell(column, getattr(row, column)) for _, column in TABLE[1:]] for row in rows]
     header = [title for title, _ in TABLE]
+    if groups:
+        header.insert(-1, "symmetry")
+        for line, row in zip(cells, rows, strict=True):
+            group, p = groups.get(row.id, ("-", None))
+            line.insert(-1, group if group in ("-", "none") else f"{group} {p:.2f}")
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     right = {TABLE.index(("size_um", "scan_size_x_m"))}
     return "\n".join(

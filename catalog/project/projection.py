@@ -34,6 +34,7 @@ from symcat.project.run import (
     point_metadata,
     run_projection,
 )
+from symcat.query.listing import SYMMETRY_COLUMNS
 
 
 class Projection:
@@ -53,7 +54,7 @@ class Projection:
         """The projection with its points' metadata: taken from `known` (a parent's frame
         holding these points, in this order) when it does, else read from the catalog."""
         meta = None
-        wanted = ["id", *POINT_COLUMNS]
+        wanted = ["id", *POINT_COLUMNS, *SYMMETRY_COLUMNS]
         if (known is not None and len(known) == len(stored.ids)
                 and set(wanted) <= set(known.columns)):
             candidate = known[wanted].reset_index(drop=True)

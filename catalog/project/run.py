@@ -36,6 +36,7 @@ from symcat.project.layout import (
 )
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model
+from symcat.query.listing import newest_symmetry
 from symcat.store.models import (
     Embedding,
     EmbeddingModel,
@@ -115,12 +116,18 @@ def fetch_vectors(conn: Connection, model: StoredModel, ids: Sequence[uuid.UUID]
 
 
 def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
-    """`POINT_COLUMNS` of the scans `ids`, in that order (`id` column first)."""
+    """`POINT_COLUMNS` of the scans `ids`, in that order (`id` column first), then each
+    one's plane group and its p (`SYMMETRY_COLUMNS`; empty where none is stored), so a
+    map can be coloured by plane group."""
     columns = [Scan.id, *(getattr(Scan, name) for name in POINT_COLUMNS)]
     with engine.connect() as conn:
         wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
         rows = conn.execute(select(*columns).where(Scan.id == any_(wanted))).all()
+        groups = newest_symmetry(conn, list(ids))
     frame = pd.DataFrame(rows, columns=["id", *POINT_COLUMNS])
+    frame["symmetry"] = [groups.get(i, (None, np.nan))[0] for i in frame["id"]]
+    frame["symmetry_p"] = np.array([groups.get(i, (None, np.nan))[1] for i in frame["id"]],
+                                   dtype=float)
     order = pd.DataFrame({"id": list(ids)})
     return order.merge(frame, on="id", how="left")
 

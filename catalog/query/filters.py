@@ -64,13 +64,19 @@ def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
     and re-running an older version to compare must not change what the filter answers.
     Names without a version come after versioned ones, the one registered last first.
     """
-    version = func.substring(EmbeddingModel.name, r"\.v([0-9]+)(?:@[^@]*)?$").cast(Integer)
     return (select(column)
             .join(EmbeddingModel, EmbeddingModel.id == SymmetryPrediction.model_id)
             .where(SymmetryPrediction.scan_id == Scan.id)
-            .order_by(version.desc().nulls_last(), EmbeddingModel.created_at.desc(),
-                      SymmetryPrediction.model_id.desc())
+            .order_by(*newest_symmetry_first())
             .limit(1).scalar_subquery())
+
+
+def newest_symmetry_first() -> list[Any]:
+    """ORDER BY terms that put a scan's newest symmetry model's prediction first (joined
+    with `EmbeddingModel`), as `_newest_symmetry` and `listing.newest_symmetry` read it."""
+    version = func.substring(EmbeddingModel.name, r"\.v([0-9]+)(?:@[^@]*)?$").cast(Integer)
+    return [version.desc().nulls_last(), EmbeddingModel.created_at.desc(),
+            SymmetryPrediction.model_id.desc()]
 
 
 # Symmetry predictions (issue 12): `symmetry = p4m and symmetry_p >= 0.9`, `symmetry = none`.

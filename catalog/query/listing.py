@@ -1,4 +1,5 @@
-"""Listing scans: the standard columns of those passing a filter, newest first.
+"""Listing scans: the standard columns of those passing a filter, newest first, and
+each scan's plane group under the newest symmetry model that answered for it.
 
 Plain rows, no pandas, so that `symcat scans` starts fast; `Catalog.scans`
 wraps the same rows in a DataFrame.
@@ -6,13 +7,16 @@ wraps the same rows in a DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, distinct_on
 
 from symcat.query.expr import scan_conditions
-from symcat.store.models import Scan
+from symcat.query.filters import newest_symmetry_first
+from symcat.store.models import EmbeddingModel, Scan, SymmetryPrediction
 
 STANDARD_COLUMNS = (
     "id",
@@ -55,4 +59,25 @@ def scan_rows(engine: Engine, where: str | None = None, filters: Mapping[str, An
         return list(conn.execute(query).all())
 
 
-__all__ = ["STANDARD_COLUMNS", "scan_rows"]
+# the `symmetry` and `symmetry_p` filters' values, shown beside the standard columns
+SYMMETRY_COLUMNS = ("symmetry", "symmetry_p")
+
+
+def newest_symmetry(conn: Connection, ids: Sequence[uuid.UUID]
+                    ) -> dict[uuid.UUID, tuple[str, float]]:
+    """(plane group or "none", calibrated p) of each of ``ids`` that has a prediction,
+    under its newest symmetry model (as the `symmetry` filter reads it); one query."""
+    if not ids:
+        return {}
+    wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+    query = (select(SymmetryPrediction.scan_id, SymmetryPrediction.symmetry,
+                    SymmetryPrediction.probability)
+             .join(EmbeddingModel, EmbeddingModel.id == SymmetryPrediction.model_id)
+             .where(SymmetryPrediction.scan_id == any_(wanted))
+             .order_by(SymmetryPrediction.scan_id, *newest_symmetry_first())
+             .ext(distinct_on(SymmetryPrediction.scan_id)))
+    return {row.scan_id: (row.symmetry, float(row.probability))
+            for row in conn.execute(query)}
+
+
+__all__ = ["STANDARD_COLUMNS", "SYMMETRY_COLUMNS", "newest_symmetry", "scan_rows"]

@@ -111,7 +111,12 @@ def card_lines(row: pd.Series, colour: str | None) -> list[str]:
              f"size: {size * 1e6:.2f} µm" if isinstance(size, float) and size == size else
              "size: ?",
              "acquired: " + ("" if pd.isna(acquired) else acquired.strftime("%Y-%m-%d %H:%M"))]
-    if colour and colour in row.index:
+    group = row.get("symmetry")
+    if isinstance(group, str):
+        p = row.get("symmetry_p")
+        lines.append(f"plane group: {group}" + ("" if group == "none" or pd.isna(p)
+                                                 else f" (p {p:.2f})"))
+    if colour and colour in row.index and colour not in ("symmetry", "symmetry_p"):
         lines.append(f"{colour}: {_text(row.get(colour))}")
     return lines
 

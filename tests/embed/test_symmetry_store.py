@@ -99,3 +99,28 @@ def test_the_filter_reads_the_newest_version(catalog: Catalog, domain_files: Pat
         predict("lab.custom_symmetry", "p2", 0.99)  # no version: after versioned ones
     assert list(catalog.scans("symmetry = p4m and symmetry_p >= 0.9")["id"]) == [scan]
     assert catalog.scans("symmetry = pmm").empty and catalog.scans("symmetry = p2").empty
+    # what a scientist sees is what the filter reads: the listing, the CLI and map points
+    frame = catalog.scans()
+    shown = frame.set_index("id")
+    assert (shown.loc[scan, "symmetry"], shown.loc[scan, "symmetry_p"]) == ("p4m", 0.95)
+    others = frame[frame["id"] != scan]
+    assert len(others) == 3 and others["symmetry"].isna().all()
+    assert others["symmetry_p"].isna().all()
+    from click.testing import CliRunner
+
+    import symcat.cli.browse  # noqa: F401  (registers the command)
+    from symcat.cli import cli
+    from symcat.project.run import point_metadata
+
+    url = catalog.settings.database_url
+    table = CliRunner().invoke(cli, ["--database-url", url, "scans"])
+    assert table.exit_code == 0 and table.output.splitlines()[0].split()[-2:] == \
+        ["symmetry", "file_name"]
+    assert sum("p4m 0.95" in line for line in table.output.splitlines()) == 1
+    rows = CliRunner().invoke(cli, ["--database-url", url, "scans", "--format", "json"])
+    import json
+
+    listed = {r["id"]: r for r in json.loads(rows.output)}
+    assert listed[str(scan)]["symmetry"] == "p4m" and listed[str(scan)]["symmetry_p"] == 0.95
+    points = point_metadata(catalog.engine, list(frame["id"])).set_index("id")
+    assert points.loc[scan, "symmetry"] == "p4m" and points["symmetry"].notna().sum() == 1

@@ -16,7 +16,8 @@ from bokeh.models import Column, ColumnDataSource, DataTable, Div, NumberFormatt
 
 TABLE_COLUMNS = (("file_name", "file", 200), ("sample_name", "sample", 90),
                  ("material", "material", 80), ("imaging_mode", "mode", 80),
-                 ("site", "site", 70), ("size_um", "size µm", 60), ("acquired", "acquired", 120))
+                 ("site", "site", 70), ("size_um", "size µm", 60), ("acquired", "acquired", 120),
+                 ("symmetry", "plane group", 80))
 TABLE_LIMIT = 5000
 # A click on a neighbour asks the server to open it through this hidden model's value.
 OPEN_JS = ("Bokeh.documents[0].get_model_by_name('open-request').value="
@@ -87,7 +88,7 @@ def table_columns(rows: pd.DataFrame) -> dict[str, list[Any]]:
                           errors="coerce").to_numpy(dtype=np.float64) * 1e6
     return {"file_name": text("file_name"), "sample_name": text("sample_name"),
             "material": text("material"), "imaging_mode": text("imaging_mode"),
-            "site": text("site"), "size_um": list(sizes),
+            "site": text("site"), "size_um": list(sizes), "symmetry": text("symmetry"),
             "acquired": [t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else ""
                          for t in acquired],
             "id": [str(i) for i in rows["id"]] if "id" in rows.columns else []}
