@@ -38,11 +38,14 @@ FORMATS = {".csv": "csv", ".json": "json"}
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Processes estimating lattices (default: all cores but one, up to 16; "
                    "none on a machine of 2 cores).")
+@click.option("--explain", is_flag=True,
+              help="Under each answer, what the image's averaged cell obeys: the share of "
+                   "the image it explains and its turns' and mirrors' correlations.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar.")
 @friendly_errors
 def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None,
              folder_labels: bool, fmt: str, out: Path | None, device: str | None,
-             jobs: int | None, progress: bool | None) -> None:
+             jobs: int | None, explain: bool, progress: bool | None) -> None:
     """The plane group (or "none") of each image in PATHS: files or folders (searched
     with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images. Each answer comes
     with its calibrated probability, the lattice found and, where the model abstains, why.
@@ -77,6 +80,9 @@ def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None
             rows.append(row)
             if fmt == "table":
                 click.echo(_table_line(row, width, labels.get(row["file"])))
+                if explain and row["cell_r2"] is not None:
+                    click.echo(f"{'':<{width}}  cell explains {row['cell_r2']:.0%} of the "
+                               f"image; {row['operations']}")
     except ExtractorUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt != "table":

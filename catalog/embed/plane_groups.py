@@ -31,8 +31,12 @@ FAMILY = "symcat_symmetry."
 # periods: the lattice's two cell edges (shorter first); gamma_deg: the angle between them
 # (90 square or rectangular, 60 or 120 hexagonal); angle_deg: the direction of the first
 # cell vector, counter-clockwise from the image's x axis
+# cell_r2: the share of the image's variance its averaged cell explains (how periodic it
+# is); operations: how well that cell obeys each turn and mirror direction its lattice
+# admits (correlation, 1 = exactly), the evidence the model's cell check weighs
 COLUMNS = ("file", "symmetry", "p", "top_group", "top3", "p_none", "reason", "period_a_px",
-           "period_b_px", "gamma_deg", "angle_deg", "channel", "error")
+           "period_b_px", "gamma_deg", "angle_deg", "cell_r2", "operations", "channel",
+           "error")
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,20 @@ def answer_row(name: str, result: Any, channel: str = "") -> dict[str, Any]:
             "period_b_px": None if periods[1] is None else round(float(periods[1]), 2),
             "gamma_deg": round(float(lat.gamma_deg), 1) if lat.found else None,
             "angle_deg": round(float(lat.angle_deg), 1) % 180.0 if lat.found else None,
+            **_cell_evidence(getattr(result, "cell_symmetry", None)),
             "channel": channel, "error": None}
+
+
+def _cell_evidence(cell: Any) -> dict[str, Any]:
+    """`cell_r2` and `operations` of a measured averaged cell; empty where the model
+    measured none (no lattice, or a model without a cell check)."""
+    if cell is None:
+        return {"cell_r2": None, "operations": None}
+    turns = [f"{n}-fold {c:.2f}" for n, c in sorted(cell.rotations.items())]
+    mirrors = ["mirrors " + " ".join(f"{c:.2f}" for c in cell.mirrors)] if cell.mirrors else []
+    r2 = float(cell.r2)
+    return {"cell_r2": None if r2 != r2 else round(r2, 3),
+            "operations": ", ".join(turns + mirrors) or None}
 
 
 def error_row(name: str, reason: str) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
     written = _labelled_folder(tmp_path / "set")
     out = tmp_path / "answers.csv"
     result = CliRunner().invoke(cli, ["symmetry", str(tmp_path / "set"), "--folder-labels",
-                                      "--out", str(out), "--no-progress", "-j", "0"])
+                                      "--out", str(out), "--no-progress", "-j", "0",
+                                      "--explain"])
     assert result.exit_code == 0, result.output
     rows = {r["file"]: r for r in csv.DictReader(out.open())}
     assert set(rows) == {*written, "p1/junk.png"}
@@ -75,6 +76,9 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
     for (name, _), r in zip(written.items(), direct, strict=True):
         assert rows[name]["symmetry"] == r.symmetry and \
             float(rows[name]["p"]) == pytest.approx(r.p, abs=1e-4), name
+        cell = r.cell_symmetry  # the evidence shown is what the model's check measured
+        assert float(rows[name]["cell_r2"]) == pytest.approx(cell.r2, abs=1e-3)
+        assert rows[name]["operations"].startswith(f"2-fold {cell.rotations[2]:.2f}")
     labels = {f"{folder}/{name}": group for folder, group, name in IMAGES}
     assert all(rows[f]["label"] == g for f, g in labels.items())
     right = np.mean([rows[f]["symmetry"] == g for f, g in labels.items()])
@@ -84,6 +88,7 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
     assert scores["periodic"]["n"] == 4 and scores["periodic"]["top1"] == right
     assert f"top-1 {right:.1%}" in result.output
     assert "p4mm/a.png" in result.output and "could not be read" in result.output
+    assert result.output.count("cell explains") == 4
 
 
 def test_bad_requests_get_one_line_errors(tmp_path: Path) -> None:
