@@ -64,3 +64,7 @@ def test_the_tutorial_runs_and_shows_its_pictures(fresh_database_url: str,
     printed = capsys.readouterr().out
     assert "ScanData(" in printed and len(printed.splitlines()[0]) < 400
     assert len(namespace["catalog"].scans('selection = "tutorial-pick"')) == 4
+    groups = namespace["groups"]  # an array and a catalogued scan, one row each
+    assert groups["symmetry"][0] == "p4m" and groups["file"][1] == str(namespace["scans"].id[0])
+    assert groups["symmetry"][1] == namespace["catalog"].scans(id=[groups["file"][1]])[
+        "symmetry"][0]  # the answer `embed` stored for it
