@@ -22,6 +22,7 @@ from symcat.federation import FederationError
 from symcat.federation.password import new_password, scram_verifier
 from symcat.store import network as net
 from symcat.store.engine import get_engine, restart_embedded
+from symcat.store.sharing import flagged_tables
 
 PUBLICATION = "symcat_share"
 REPLICATION_ROLE = "symcat_replicator"
@@ -34,6 +35,7 @@ PUBLISHED_TABLES = {
     "scan_labels": "shared",
     "predictions": "shared",
     "propagation_runs": "shared",
+    "symmetry_predictions": "shared",  # plane groups (migration 0016)
     "embedding_models": None,  # model names and sizes: every hub needs them, nothing private
     "label_sets": None,  # vocabularies (names and classes); a hub merges same-named sets
 }
@@ -144,19 +146,23 @@ def _ensure_role(conn: Connection, database: str, password: str | None) -> None:
     conn.execute(text(f"GRANT EXECUTE ON FUNCTION pg_control_system() TO {REPLICATION_ROLE}"))
 
 
-def _publication_tables() -> str:
+def _publication_tables(flagged: set[str]) -> str:
+    """The published tables with their row filters; a filtered table only where it has
+    its flag (`sharing.flagged_tables`: a catalog a revision behind publishes the rest)."""
     return ", ".join(f"{table} WHERE ({where})" if where else table
-                     for table, where in PUBLISHED_TABLES.items())
+                     for table, where in PUBLISHED_TABLES.items()
+                     if where is None or table in flagged)
 
 
 def _ensure_publication(conn: Connection) -> None:
     exists = conn.execute(text("SELECT 1 FROM pg_publication WHERE pubname = :p"),
                           {"p": PUBLICATION}).first()
+    tables = _publication_tables(flagged_tables(conn))
     if exists:
-        conn.execute(text(f"ALTER PUBLICATION {PUBLICATION} SET TABLE {_publication_tables()}"))
+        conn.execute(text(f"ALTER PUBLICATION {PUBLICATION} SET TABLE {tables}"))
     else:
         # No TRUNCATE: a lab emptying a table must not empty the hub's (all labs' rows).
-        conn.execute(text(f"CREATE PUBLICATION {PUBLICATION} FOR TABLE {_publication_tables()} "
+        conn.execute(text(f"CREATE PUBLICATION {PUBLICATION} FOR TABLE {tables} "
                           "WITH (publish = 'insert, update, delete')"))
 
 

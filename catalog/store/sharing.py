@@ -119,6 +119,9 @@ _REFRESH = (
        FROM (SELECT r2.id, EXISTS (SELECT 1 FROM predictions p WHERE p.run_id = r2.id
                  AND p.shared) AS share FROM propagation_runs r2) f
        WHERE f.id = r.id AND r.shared <> f.share""",
+    # Plane groups follow their scan too (migration 0016).
+    """UPDATE symmetry_predictions p SET shared = s.shared
+       FROM scans s WHERE s.id = p.scan_id AND p.shared <> s.shared""",
     # Last: a hub keeps an original that another lab still shares (migration 0005).
     """UPDATE original_files o SET shared = f.share,
            content = CASE WHEN f.share THEN o.content || ''::bytea ELSE o.content END
@@ -129,7 +132,16 @@ _REFRESH = (
 
 
 TABLES = ("scans", "channels", "embeddings", "scan_labels", "predictions", "propagation_runs",
-          "original_files")
+          "symmetry_predictions", "original_files")
+
+
+def flagged_tables(conn: Connection) -> set[str]:
+    """The tables of this catalog that have a `shared` flag: a catalog served by URL is
+    upgraded only when asked, and one revision behind (before migration 0016) lacks
+    `symmetry_predictions.shared`; its other tables are shared as before."""
+    return set(conn.execute(text(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND column_name = 'shared'")).scalars())
 
 
 def refresh(conn: Connection) -> dict[str, int]:
@@ -141,7 +153,11 @@ def refresh(conn: Connection) -> dict[str, int]:
     first = _REFRESH[0].format(sets=sets, shared=expressions["shared"], flags=", ".join(FLAGS),
                                values=", ".join(expressions.values()))
     changed = {}
+    flagged = flagged_tables(conn)
     for table, statement in zip(TABLES, (first, *_REFRESH[1:]), strict=True):
+        if table not in flagged:
+            changed[table] = 0
+            continue
         # Colons escaped: text() would read ':word' inside a rule's quoted value as a bind.
         changed[table] = int(conn.execute(text(statement.replace(":", r"\:"))).rowcount or 0)
     return changed
