@@ -1,8 +1,9 @@
 """`symcat demo --federation`: three small labs and a hub, all embedded, on this machine.
 
 Each lab generates its own synthetic DART-PFM files, states its own sharing rules,
-embeds its images and publishes; the hub subscribes to the three and answers a cross-lab
-query, a cross-lab kNN (each neighbour with its lab) and a projection coloured by lab.
+embeds its images, stores their plane groups and publishes; the hub subscribes to the
+three and answers a cross-lab query, the plane groups by lab, a cross-lab kNN (each
+neighbour with its lab) and a projection coloured by lab.
 Everything lives in `<data dir>/federation-demo`, recreated at each run.
 """
 
@@ -54,6 +55,7 @@ def run_federation_demo(settings: Settings, *, echo: Echo = print,
                         out_dir: Path | None = None) -> dict[str, Any]:
     """Build the labs and the hub, print the cross-lab results, write the map PNG."""
     from symcat.embed.registry import default_extractor
+    from symcat.embed.symmetry_store import SYMMETRY_MODEL, predict_catalog
     from symcat.ingest.synth.dataset import generate_dataset
 
     root = settings.data_dir / "federation-demo"
@@ -73,6 +75,7 @@ def run_federation_demo(settings: Settings, *, echo: Echo = print,
         catalog.federation.share("demo", lab.rule, lab.parts)
         summary = catalog.ingest([files])
         catalog.embed(model)
+        predict_catalog(catalog.engine)  # plane groups travel with the scans' metadata
         shared = _scalar(catalog.engine, "SELECT count(*) FROM scans WHERE shared")
         echo(f"lab {lab.site}: {summary.new} scans, shares {shared} ({lab.rule!r}, with "
              f"{', '.join(lab.parts)})")
@@ -91,6 +94,9 @@ def run_federation_demo(settings: Settings, *, echo: Echo = print,
     wide = hub.scans(where="scan_size_x_m >= 2um")
     echo(f"\nscans of 2 um or more, all labs: {len(wide)} "
          f"({', '.join(f'{s} {n}' for s, n in wide['site'].value_counts().sort_index().items())})")
+    groups = frame.groupby("site")["symmetry"].value_counts().rename("scans")
+    echo(f"\nplane groups at the hub ({SYMMETRY_MODEL}, computed at each lab), by lab:")
+    echo(groups.to_string())
     query = frame[frame["site"] == "south"].iloc[0]
     hits = hub.neighbors(query["id"], k=8, model=model)
     echo(f"\nthe 8 scans most like {query['file_name']} (lab south), from every lab:")
