@@ -289,6 +289,8 @@ def rows_per_table(conn: Connection, sites: list[str]) -> dict[str, int]:
         " WHERE s.site = ANY(:s)) AS channels, "
         "(SELECT count(*) FROM embeddings e JOIN scans s ON s.id = e.scan_id "
         " WHERE s.site = ANY(:s)) AS embeddings, "
+        "(SELECT count(*) FROM symmetry_predictions p JOIN scans s ON s.id = p.scan_id "
+        " WHERE s.site = ANY(:s)) AS plane_groups, "
         "(SELECT count(DISTINCT o.file_sha256) FROM original_files o JOIN scans s "
         " ON s.file_sha256 = o.file_sha256 WHERE s.site = ANY(:s)) AS original_files"),
         {"s": sites}).one()

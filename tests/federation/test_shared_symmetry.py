@@ -8,6 +8,7 @@ from __future__ import annotations
 from federation_harness import Federation, Member, wait_for
 from sqlalchemy import text
 
+from symcat.federation import hub as hub_mod
 from symcat.federation import rules
 
 MODEL = "symcat_symmetry.v31@0123456789ab-pp1"  # a stored name: weights and recipe
@@ -58,6 +59,8 @@ def test_plane_groups_follow_their_scans_to_the_hub(hub_with_labs: Federation) -
     shown = hub.catalog.scans(site="north").set_index("id")
     assert {str(i) for i, g in shown["symmetry"].items() if g == "p4m"} == set(public)
     assert not set(private) & set(_at_hub(fed, "north"))  # private rows stay home
+    report = {s.name: s for s in hub_mod.status(hub.engine)}["north"]
+    assert report.rows["plane_groups"] == len(public)  # `symcat federation status` counts them
 
     # The hub's own answer for a scan wins over what the lab sends later for it.
     own = _predict(fed.lab_b, "source_path LIKE '%/public/%'", "p2", 0.8)
