@@ -304,6 +304,7 @@ class Catalog:
         from symcat.embed.plane_groups import (
             COLUMNS,
             ImageInput,
+            catalogued_input,
             classify,
             image_files,
             read_inputs,
@@ -322,9 +323,7 @@ class Catalog:
             if isinstance(item, str | uuid.UUID):
                 item = self.scan(item)  # a scan id (or a clear IdError)
             if isinstance(item, ScanData):
-                units = {c["name"]: c.get("unit") for c in item.document.get("channels", [])}
-                inputs.append(ImageInput(str(item.id), item.channels,
-                                         item.document.get("imaging_mode"), units))
+                inputs.append(catalogued_input(str(item.id), item.channels, item.document))
             elif isinstance(item, np.ndarray | dict):
                 inputs.append(ImageInput(f"image {i}", item))
             else:

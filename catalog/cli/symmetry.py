@@ -4,12 +4,14 @@ labels, how well the model reads them (docs/embeddings.md, "Plane groups of any 
 from __future__ import annotations
 
 import json
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
+from symcat.config import Settings
 
 FORMATS = {".csv": "csv", ".json": "json"}
 
@@ -41,15 +43,22 @@ FORMATS = {".csv": "csv", ".json": "json"}
 @click.option("--explain", is_flag=True,
               help="Under each answer, what the image's averaged cell obeys: the share of "
                    "the image it explains and its turns' and mirrors' correlations.")
+@click.option("-w", "--where", "where", multiple=True, metavar="EXPR",
+              help="Also the catalogued scans passing this filter (repeatable, ANDed; "
+                   "see docs/filters.md), answered again as `symcat embed` did: with "
+                   "--explain, why each got its stored plane group.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar.")
+@click.pass_obj
 @friendly_errors
-def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None,
-             folder_labels: bool, fmt: str, out: Path | None, device: str | None,
-             jobs: int | None, explain: bool, progress: bool | None) -> None:
+def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
+             labels_csv: Path | None, folder_labels: bool, fmt: str, out: Path | None,
+             device: str | None, jobs: int | None, explain: bool, where: tuple[str, ...],
+             progress: bool | None) -> None:
     """The plane group (or "none") of each image in PATHS: files or folders (searched
-    with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images. Each answer comes
-    with its calibrated probability, the lattice found and, where the model abstains, why.
-    With labels it also prints top-1, top-3, ECE and non-periodic abstention."""
+    with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images, and of the catalogued
+    scans --where selects. Each answer comes with its calibrated probability, the lattice
+    found and, where the model abstains, why. With labels it also prints top-1, top-3,
+    ECE and non-periodic abstention."""
     from symcat.embed.plane_groups import classify, read_inputs, symmetry_model
     from symcat.embed.registry import ExtractorUnavailable, UnknownExtractor
     from symcat.labels.plane_group_score import LabelError, format_score, score
@@ -58,25 +67,37 @@ def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None
         raise click.UsageError(f"--out {out}: give a .csv or .json file")
     if labels_csv is not None and folder_labels:
         raise click.UsageError("give --labels CSV or --folder-labels, not both")
+    scans: list[Any] = []
+    catalog = None
+    if where:
+        from symcat.cli.browse import where_expression
+        from symcat.client import Catalog
+
+        catalog = Catalog(settings=settings)
+        scans = list(catalog.scans(where_expression(where), limit=None, kind="image")["id"])
+        if not scans:
+            raise click.ClickException(f"no catalogued image scans match {' and '.join(where)}")
     try:
         name = symmetry_model(model)
-        files, labels, note = _files_and_labels(paths, labels_csv, folder_labels)
+        files, labels, note = _files_and_labels(paths, labels_csv, folder_labels) \
+            if paths or labels_csv is not None or not where else ([], {}, "")
     except (UnknownExtractor, LabelError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if not files:
+    if not files and not scans:
         raise click.ClickException("no image files found (PNG, JPEG, TIFF, .npy or .ibw) "
                                    f"in {', '.join(map(str, paths)) or labels_csv}")
     if note:
         click.echo(note, err=True)
     show = progress_default() if progress is None else progress
     rows: list[dict[str, Any]] = []
-    width = min(48, max(len(n) for n, _ in files))
+    width = min(48, max([len(n) for n, _ in files] + [36 if scans else 0]))
+    inputs = chain(read_inputs(files), (_scan_input(catalog, i) for i in scans))
     if fmt == "table":
         click.echo(f"{'file':<{width}}  {'group':<5} {'p':<4}  {'lattice: cell edges, angle':<26} "
                    "why 'none', or the top 3")
     try:
-        for row in classify(read_inputs(files), name, device=device, workers=jobs,
-                            progress=show, total=len(files)):
+        for row in classify(inputs, name, device=device, workers=jobs,
+                            progress=show, total=len(files) + len(scans)):
             rows.append(row)
             if fmt == "table":
                 click.echo(_table_line(row, width, labels.get(row["file"])))
@@ -116,6 +137,15 @@ def symmetry(paths: tuple[Path, ...], model: str | None, labels_csv: Path | None
         raise click.ClickException("no image could be read; see the reasons above")
 
 
+def _scan_input(catalog: Any, scan_id: Any) -> Any:
+    """A catalogued scan as `classify` reads it (read one at a time: the stream keeps the
+    memory of one batch)."""
+    from symcat.embed.plane_groups import catalogued_input
+
+    scan = catalog.scan(scan_id)
+    return catalogued_input(str(scan.id), scan.channels, scan.document)
+
+
 def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_labels: bool,
                       ) -> tuple[list[tuple[str, Path]], dict[str, str], str]:
     """The image files, their labels (shown name -> plane group) and a note on where the
@@ -125,7 +155,7 @@ def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_l
     from symcat.labels.plane_group_score import LabelError, plane_group
 
     if not paths and labels_csv is None:
-        raise click.UsageError("give image files or folders, or --labels CSV")
+        raise click.UsageError("give image files or folders, --labels CSV, or --where EXPR")
     if labels_csv is None and not folder_labels and len(paths) == 1 and \
             (paths[0] / LABELS_FILE).is_file():
         labels_csv = paths[0] / LABELS_FILE

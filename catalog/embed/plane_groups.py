@@ -91,6 +91,14 @@ def image_files(paths: Sequence[str | Path]) -> list[tuple[str, Path]]:
     return out
 
 
+def catalogued_input(name: str, channels: Mapping[str, np.ndarray],
+                     document: Mapping[str, Any]) -> ImageInput:
+    """A catalogued scan (its channels and metadata document) as an `ImageInput`, with the
+    imaging mode and channel units `predict_catalog` reads it with."""
+    units = {c["name"]: c.get("unit") for c in document.get("channels", [])}
+    return ImageInput(name, channels, document.get("imaging_mode"), units)
+
+
 def read_inputs(files: Iterable[tuple[str, Path]]) -> Iterator[ImageInput]:
     """Each file read (`symcat.ingest.pictures`), lazily; an unreadable one as an
     `ImageInput` with its reason."""

@@ -144,6 +144,17 @@ def test_a_catalogued_scan_gets_the_answer_embed_stored(catalog: Catalog,
     assert frame["error"][2] == "cannot read: no such file or folder"
     assert frame["channel"][3] == frame["channel"][0] and not isinstance(frame["error"][3], str)
     assert frame.attrs["model"] == SYMMETRY_MODEL
+    # the command line answers catalogued scans too, chosen by a filter
+    url = catalog.settings.database_url
+    chosen = CliRunner().invoke(cli, ["--database-url", url, "symmetry", "-w",
+                                      "mode = dart_pfm", "--format", "json", "--no-progress"])
+    assert chosen.exit_code == 0, chosen.output
+    row = json.loads(chosen.output)[0]
+    assert (row["file"], row["symmetry"]) == (str(scan["id"][0]), scan["symmetry"][0])
+    assert row["channel"] == frame["channel"][0]
+    nothing = CliRunner().invoke(cli, ["--database-url", url, "symmetry", "-w", "mode = ac"])
+    assert nothing.exit_code == 1 and "no catalogued image scans match mode = ac" in \
+        nothing.output
 
 
 def test_objects_that_are_no_image_get_reasons_not_exceptions() -> None:
