@@ -24,7 +24,12 @@ from symcat.config import Settings
 from symcat.query.expr import scan_conditions
 from symcat.query.ids import IdError as IdError  # re-exported: what id mistakes raise
 from symcat.query.ids import ScanNotFound, resolve_id
-from symcat.query.listing import STANDARD_COLUMNS, newest_symmetry, scan_rows
+from symcat.query.listing import (
+    STANDARD_COLUMNS,
+    newest_symmetry,
+    scan_rows,
+    symmetry_columns,
+)
 from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 from symcat.store.pixels import dequantize_u16
@@ -121,10 +126,10 @@ class Catalog:
         rows = scan_rows(self.engine, where, filters, limit=limit)
         frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
         with self.engine.connect() as conn:
-            groups = newest_symmetry(conn, list(frame["id"]))
-        frame["symmetry"] = [groups.get(i, (None, None))[0] for i in frame["id"]]
-        frame["symmetry_p"] = np.array([groups.get(i, (None, np.nan))[1] for i in frame["id"]],
-                                       dtype=float)
+            ids = list(frame["id"])
+            columns = symmetry_columns(newest_symmetry(conn, ids), ids)
+        frame["symmetry"] = columns["symmetry"]
+        frame["symmetry_p"] = np.array(columns["symmetry_p"], dtype=float)
         if with_labels:
             from symcat.labels.store import wide_labels
 
@@ -307,6 +312,7 @@ class Catalog:
             catalogued_input,
             classify,
             image_files,
+            load_extractor,
             read_inputs,
             symmetry_model,
         )
@@ -333,12 +339,7 @@ class Catalog:
         name, dev = symmetry_model(model), resolve_device(device)
         key = f"plane groups {name} {dev}"
         if key not in self._extractors:
-            from symcat.embed.registry import get_cfg
-            from symcat.embed.symmetry.extract import SymmetryExtractor
-
-            cfg = get_cfg(name)
-            cfg.weight_files()
-            self._extractors[key] = SymmetryExtractor(cfg.details["weights_dir"], device=dev)
+            self._extractors[key] = load_extractor(name, dev)
         rows = classify(inputs, name, workers=workers, progress=progress, total=len(inputs),
                         extractor=self._extractors[key])
         frame = pd.DataFrame(list(rows), columns=list(COLUMNS))

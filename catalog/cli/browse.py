@@ -37,7 +37,12 @@ def where_expression(items: tuple[str, ...]) -> str | None:
 def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
           with_labels: bool) -> None:
     """List catalogued scans, newest first."""
-    from symcat.query.listing import STANDARD_COLUMNS, newest_symmetry, scan_rows
+    from symcat.query.listing import (
+        STANDARD_COLUMNS,
+        newest_symmetry,
+        scan_rows,
+        symmetry_columns,
+    )
     from symcat.store.engine import get_engine
 
     engine = get_engine(settings)  # no pandas or Catalog: this command must start fast
@@ -54,8 +59,7 @@ def scans(settings: Settings, where: tuple[str, ...], limit: int, fmt: str,
         import pandas as pd
 
         frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
-        frame["symmetry"] = [groups.get(i, (None, None))[0] for i in frame["id"]]
-        frame["symmetry_p"] = [groups.get(i, (None, None))[1] for i in frame["id"]]
+        frame = frame.assign(**symmetry_columns(groups, list(frame["id"])))
         if with_labels:
             from symcat.labels.store import wide_labels
 

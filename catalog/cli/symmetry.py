@@ -107,17 +107,16 @@ def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
     except ExtractorUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt != "table":
-        import pandas as pd
-
         from symcat.cli import emit_frame
 
-        frame = pd.DataFrame(rows)
-        if labels:
-            frame.insert(1, "label", [labels.get(f) for f in frame["file"]])
-        emit_frame(frame, fmt, "")
+        emit_frame(_frame(rows, labels), fmt, "")
     result = score(rows, labels) if labels else None
     if out is not None:
-        _write(out, rows, labels)
+        frame = _frame(rows, labels)
+        if FORMATS[out.suffix.lower()] == "csv":
+            frame.to_csv(out, index=False)
+        else:
+            out.write_text(frame.to_json(orient="records", indent=2))
         if result is not None:
             scores = out.with_name(out.name + ".scores.json")
             scores.write_text(json.dumps({"model": name, **result}, indent=2))
@@ -201,13 +200,11 @@ def _table_line(row: dict[str, Any], width: int, label: str | None) -> str:
     return f"{name:<{width}}  {row['symmetry']:<5} {row['p']:.2f}  {cell:<26} {note}{mark}"
 
 
-def _write(out: Path, rows: list[dict[str, Any]], labels: dict[str, str]) -> None:
+def _frame(rows: list[dict[str, Any]], labels: dict[str, str]) -> Any:
+    """The answers as a DataFrame, with each file's label beside its name where given."""
     import pandas as pd
 
     frame = pd.DataFrame(rows)
     if labels:
         frame.insert(1, "label", [labels.get(f) for f in frame["file"]])
-    if FORMATS[out.suffix.lower()] == "csv":
-        frame.to_csv(out, index=False)
-    else:
-        out.write_text(frame.to_json(orient="records", indent=2))
+    return frame

@@ -111,6 +111,18 @@ def read_inputs(files: Iterable[tuple[str, Path]]) -> Iterator[ImageInput]:
         yield ImageInput(name, channels, mode, units)
 
 
+def load_extractor(name: str, device: str | None = None) -> Any:
+    """The `SymmetryExtractor` of the registered model ``name`` on ``device`` (default: the
+    GPU where there is one); missing weights fail with `ExtractorUnavailable`, saying
+    which."""
+    from symcat.embed.run import resolve_device
+    from symcat.embed.symmetry.extract import SymmetryExtractor
+
+    cfg = get_cfg(name)
+    cfg.weight_files()
+    return SymmetryExtractor(cfg.details["weights_dir"], device=resolve_device(device))
+
+
 def _order(version: str) -> tuple[int, str]:
     digits = "".join(c for c in version if c.isdigit())
     return (int(digits) if digits else 0, version)
@@ -188,16 +200,11 @@ def classify(images: Iterable[ImageInput], model: str | None = None, *,
     (the client keeps one), else one for ``model`` on ``device``."""
     from tqdm import tqdm
 
-    from symcat.embed.run import resolve_device
     from symcat.embed.symmetry_store import default_workers
 
     name = symmetry_model(model)
     if extractor is None:
-        from symcat.embed.symmetry.extract import SymmetryExtractor
-
-        cfg = get_cfg(name)
-        cfg.weight_files()  # missing weights: ExtractorUnavailable, saying which
-        extractor = SymmetryExtractor(cfg.details["weights_dir"], device=resolve_device(device))
+        extractor = load_extractor(name, device)
     workers = default_workers() if workers is None else max(0, workers)
     batch_size = max(batch_size, 8 * workers)
     bar = tqdm(total=total, unit="image", desc=f"plane groups {name}", disable=not progress)

@@ -36,7 +36,7 @@ from symcat.project.layout import (
 )
 from symcat.query.expr import scan_conditions
 from symcat.query.knn import StoredModel, find_model
-from symcat.query.listing import newest_symmetry
+from symcat.query.listing import newest_symmetry, symmetry_columns
 from symcat.store.models import (
     Embedding,
     EmbeddingModel,
@@ -125,9 +125,9 @@ def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
         rows = conn.execute(select(*columns).where(Scan.id == any_(wanted))).all()
         groups = newest_symmetry(conn, list(ids))
     frame = pd.DataFrame(rows, columns=["id", *POINT_COLUMNS])
-    frame["symmetry"] = [groups.get(i, (None, np.nan))[0] for i in frame["id"]]
-    frame["symmetry_p"] = np.array([groups.get(i, (None, np.nan))[1] for i in frame["id"]],
-                                   dtype=float)
+    columns = symmetry_columns(groups, list(frame["id"]))
+    frame["symmetry"] = columns["symmetry"]
+    frame["symmetry_p"] = np.array(columns["symmetry_p"], dtype=float)
     order = pd.DataFrame({"id": list(ids)})
     return order.merge(frame, on="id", how="left")
 

@@ -7,6 +7,7 @@ wraps the same rows in a DataFrame.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -80,4 +81,13 @@ def newest_symmetry(conn: Connection, ids: Sequence[uuid.UUID]
             for row in conn.execute(query)}
 
 
-__all__ = ["STANDARD_COLUMNS", "SYMMETRY_COLUMNS", "newest_symmetry", "scan_rows"]
+def symmetry_columns(groups: Mapping[uuid.UUID, tuple[str, float]], ids: Sequence[uuid.UUID]
+                     ) -> dict[str, list[Any]]:
+    """`SYMMETRY_COLUMNS` of ``ids``, in their order, from `newest_symmetry`'s ``groups``:
+    None and NaN where no prediction is stored."""
+    return {"symmetry": [groups[i][0] if i in groups else None for i in ids],
+            "symmetry_p": [groups[i][1] if i in groups else math.nan for i in ids]}
+
+
+__all__ = ["STANDARD_COLUMNS", "SYMMETRY_COLUMNS", "newest_symmetry", "scan_rows",
+           "symmetry_columns"]
