@@ -10,8 +10,11 @@ the ingest reader and keep their channels, units and imaging mode. Readers raise
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,9 +72,33 @@ def _checked(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def read_ibw_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
-                                        dict[str, str | None]]:
-    """An `.ibw` image's channels (name -> array), imaging mode and channel units."""
+class ImageFile(NamedTuple):
+    """What a file holds: channels (name -> 2-D array), imaging mode and channel units
+    (None where unknown), and a pixel's height over its width (`pixel_aspect`; None where
+    the file does not say: pictures and arrays)."""
+
+    channels: dict[str, np.ndarray]
+    mode: str | None
+    units: dict[str, str | None]
+    pixel_aspect: float | None = None
+
+
+def pixel_aspect(scan: Mapping[str, Any] | None, shape: tuple[int, ...]) -> float | None:
+    """A pixel's height over its width, from a metadata document's ``scan`` section (its
+    size along x and y) and the image's ``shape`` (rows are scan lines, along y). None
+    where a size is missing or not a positive number: the pixels count as square."""
+    if not scan or len(shape) < 2 or min(shape[:2]) < 1:
+        return None
+    try:
+        aspect = (float(scan["size_y_m"]) / shape[0]) / (float(scan["size_x_m"]) / shape[1])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return aspect if math.isfinite(aspect) and aspect > 0 else None
+
+
+def read_ibw_image(path: Path) -> ImageFile:
+    """An `.ibw` image's channels (name -> array), imaging mode, channel units and pixel
+    aspect (from its scan size; channels share one shape)."""
     from symcat.ingest.read import read_file
     from symcat.ingest.records import Refused
 
@@ -87,20 +114,21 @@ def read_ibw_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
         name = meta["name"] if meta["name"] not in channels else f"{meta['name']}#{meta['index']}"
         channels[name] = np.asarray(array)
         units[name] = meta.get("unit")
-    return channels, result.document.get("imaging_mode"), units
+    shape = next(iter(channels.values())).shape if channels else ()
+    return ImageFile(channels, result.document.get("imaging_mode"), units,
+                     pixel_aspect(result.document.get("scan"), shape))
 
 
-def read_image(path: Path) -> tuple[dict[str, np.ndarray], str | None,
-                                    dict[str, str | None]]:
-    """Any supported file as (channels, imaging mode, units); a picture or an array is one
-    channel, "Height", of unknown mode and unit."""
+def read_image(path: Path) -> ImageFile:
+    """Any supported file as an `ImageFile`; a picture or an array is one channel,
+    "Height", of unknown mode, unit and pixel aspect."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ValueError(f"unsupported type {suffix or '(none)'}; expected {', '.join(SUFFIXES)}")
     if suffix == ".ibw":
         return read_ibw_image(path)
     array = read_array(path) if suffix in ARRAY_SUFFIXES else read_picture(path)
-    return {"Height": array}, None, {"Height": None}
+    return ImageFile({"Height": array}, None, {"Height": None})
 
 
 def reason_of(exc: BaseException) -> str:

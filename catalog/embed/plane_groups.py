@@ -23,7 +23,7 @@ import numpy as np
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, choose_channels
 from symcat.embed.registry import UnknownExtractor, get_cfg
 from symcat.embed.symmetry_store import SYMMETRY_MODEL
-from symcat.ingest.pictures import SUFFIXES, read_image, reason_of
+from symcat.ingest.pictures import SUFFIXES, pixel_aspect, read_image, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,21 @@ COLUMNS = ("file", "symmetry", "p", "top_group", "top3", "p_none", "reason", "pe
 @dataclass(frozen=True)
 class ImageInput:
     """One image handed in: its name and channels (name -> 2-D array, or one array, grey
-    or colour), or the one-line reason it could not be read (``error``)."""
+    or colour), or the one-line reason it could not be read (``error``). ``pixel_aspect``:
+    a pixel's height over its width where the file's metadata says (an `.ibw` file, a
+    catalogued scan), for models that compare cell edges in physical units (v32)."""
 
     name: str
     channels: Mapping[str, np.ndarray] | np.ndarray | None = None
     mode: str | None = None
     units: Mapping[str, str | None] = field(default_factory=dict)
     error: str | None = None
+    pixel_aspect: float | None = None
 
 
 def symmetry_model(name: str | None) -> str:
     """The registered symmetry model `name` names: a full name, or its version alone
-    ("v31"); None: the default (`SYMMETRY_MODEL`). A name that is unknown or names no
+    ("v32"); None: the default (`SYMMETRY_MODEL`). A name that is unknown or names no
     plane-group model (v1 has no "none" outcome) fails with the valid ones listed."""
     if name is None:
         return SYMMETRY_MODEL
@@ -96,7 +99,9 @@ def catalogued_input(name: str, channels: Mapping[str, np.ndarray],
     """A catalogued scan (its channels and metadata document) as an `ImageInput`, with the
     imaging mode and channel units `predict_catalog` reads it with."""
     units = {c["name"]: c.get("unit") for c in document.get("channels", [])}
-    return ImageInput(name, channels, document.get("imaging_mode"), units)
+    shape = np.shape(next(iter(channels.values()))) if channels else ()
+    return ImageInput(name, channels, document.get("imaging_mode"), units,
+                      pixel_aspect=pixel_aspect(document.get("scan"), shape))
 
 
 def read_inputs(files: Iterable[tuple[str, Path]]) -> Iterator[ImageInput]:
@@ -104,11 +109,11 @@ def read_inputs(files: Iterable[tuple[str, Path]]) -> Iterator[ImageInput]:
     `ImageInput` with its reason."""
     for name, path in files:
         try:
-            channels, mode, units = read_image(path)
+            channels, mode, units, aspect = read_image(path)
         except Exception as exc:  # noqa: BLE001  (any unreadable file is reported, not fatal)
             yield ImageInput(name, error=f"cannot read: {reason_of(exc)}")
             continue
-        yield ImageInput(name, channels, mode, units)
+        yield ImageInput(name, channels, mode, units, pixel_aspect=aspect)
 
 
 def load_extractor(name: str, device: str | None = None) -> Any:
@@ -212,7 +217,8 @@ def classify(images: Iterable[ImageInput], model: str | None = None, *,
 
     def flush() -> Iterator[dict[str, Any]]:
         usable = [(im, px, ch) for im, px, ch, err in pending if err is None]
-        results = iter(extractor.analyse([px for _, px, _ in usable], workers=workers)
+        results = iter(extractor.analyse([px for _, px, _ in usable], workers=workers,
+                                         pixel_aspects=[im.pixel_aspect for im, _, _ in usable])
                        if usable else [])
         for im, _px, ch, err in pending:
             yield error_row(im.name, err) if err is not None else \

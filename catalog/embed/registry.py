@@ -50,6 +50,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v29",
     "symcat.embed.extractors.symmetry_v30",
     "symcat.embed.extractors.symmetry_v31",
+    "symcat.embed.extractors.symmetry_v32",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

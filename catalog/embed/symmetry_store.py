@@ -13,20 +13,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
 from symcat.embed.preprocess import NoUsableChannel, choose_channels
 from symcat.embed.registry import get_cfg
+from symcat.ingest.pictures import pixel_aspect
 from symcat.query.expr import scan_conditions
 from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v31"  # v30 + p4m needs mirrors along a square's edges
+SYMMETRY_MODEL = "symcat_symmetry.v32"  # v31 + square and hexagonal groups need equal edges
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
@@ -50,6 +51,14 @@ def row(scan_id: uuid.UUID, model_id: int, result: Any) -> dict[str, Any]:
             "top_group": result.top_group, "p_none": float(result.p_none),
             "reason": result.reason or None, "period_a_px": periods[0],
             "period_b_px": periods[1], "angle_deg": lat.angle_deg if lat.found else None}
+
+
+def scan_sizes(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each scan's size along x and y (metres; None where unknown), as a metadata
+    document's ``scan`` section has them (`symcat.ingest.pictures.pixel_aspect`)."""
+    rows = conn.execute(select(Scan.id, Scan.scan_size_x_m, Scan.scan_size_y_m)
+                        .where(Scan.id.in_(ids)))
+    return {r.id: {"size_x_m": r.scan_size_x_m, "size_y_m": r.scan_size_y_m} for r in rows}
 
 
 def default_workers() -> int:
@@ -88,14 +97,17 @@ def predict_catalog(engine: Engine, model: str = SYMMETRY_MODEL, *,
         chunk = ids[start : start + batch_size]
         with engine.connect() as conn:
             scans = load_channels(conn, chunk)
-        keys, images = [], []
+            sizes = scan_sizes(conn, chunk)
+        keys, images, aspects = [], [], []
         for scan_id, (mode, channels) in scans.items():
             try:
-                images.append(choose_channels(mode, channels)[0].pixels)
+                pixels = choose_channels(mode, channels)[0].pixels
             except NoUsableChannel:
                 continue
+            images.append(pixels)
+            aspects.append(pixel_aspect(sizes.get(scan_id), pixels.shape))
             keys.append(scan_id)
-        results = extractor.analyse(images, workers=workers)
+        results = extractor.analyse(images, workers=workers, pixel_aspects=aspects)
         rows = [row(k, model_id, r) for k, r in zip(keys, results, strict=True)]
         if rows:
             with engine.begin() as conn:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from symcat.ingest.pictures import read_array, read_image, read_picture
+from symcat.ingest.pictures import pixel_aspect, read_array, read_image, read_picture
 
 
 def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
@@ -27,8 +27,9 @@ def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
     for name in ("c.npy", "d.npy", "e.npy"):
         out = read_array(tmp_path / name)
         assert out.dtype == np.float32 and np.array_equal(out, grey), name
-    channels, mode, units = read_image(tmp_path / "c.npy")
+    channels, mode, units, aspect = read_image(tmp_path / "c.npy")
     assert list(channels) == ["Height"] and mode is None and units == {"Height": None}
+    assert aspect is None  # a picture says nothing of its pixels: they count as square
 
 
 def test_bad_files_get_one_line_reasons(tmp_path: Path) -> None:
@@ -51,11 +52,26 @@ def test_bad_files_get_one_line_reasons(tmp_path: Path) -> None:
 
 
 def test_a_real_ibw_keeps_its_channels_and_mode(fixtures_root: Path) -> None:
-    channels, mode, units = read_image(fixtures_root / "dart_pfm" / "mfp3d_dart_scan_0001.ibw")
-    assert mode == "dart_pfm" and len(channels) > 3
+    channels, mode, units, aspect = read_image(
+        fixtures_root / "dart_pfm" / "mfp3d_dart_scan_0001.ibw")
+    assert mode == "dart_pfm" and len(channels) > 3 and aspect == pytest.approx(1.0)
     assert all(a.ndim == 2 for a in channels.values()) and set(units) == set(channels)
     with pytest.raises(ValueError, match="not an image"):
         read_image(fixtures_root / "curves" / "mfp3d_fd_SiN.ibw")
+
+
+def test_pixel_aspect_from_the_scan_size(fixtures_root: Path) -> None:
+    """A pixel's height over its width: the scan's size along y over its rows against its
+    size along x over its columns (rows are scan lines)."""
+    assert pixel_aspect({"size_x_m": 10e-6, "size_y_m": 5e-6}, (512, 512)) == 0.5
+    assert pixel_aspect({"size_x_m": 10e-6, "size_y_m": 5e-6}, (256, 512)) == 1.0
+    for scan in (None, {}, {"size_x_m": None, "size_y_m": 1e-6}, {"size_x_m": 0, "size_y_m": 1},
+                 {"size_x_m": -1e-6, "size_y_m": 1e-6}, {"size_x_m": "x", "size_y_m": 1}):
+        assert pixel_aspect(scan, (64, 64)) is None, scan
+    # a real partial frame: 58 of 256 lines, its y size a 58/256 share of x: square pixels
+    image = read_image(fixtures_root / "non_asylum" / "matrix_stm_partial_frame.ibw")
+    assert next(iter(image.channels.values())).shape == (58, 256)
+    assert image.pixel_aspect == pytest.approx(1.0, rel=1e-6)
 
 
 def test_a_colour_picture_reads_as_its_array_does(tmp_path: Path) -> None:

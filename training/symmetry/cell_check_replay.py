@@ -5,7 +5,8 @@ it takes the network's probabilities and what the scan's averaged cell obeys. ``
 runs a model once on the evaluation's images (`benchmarks/symmetry_eval.py`'s sets and
 seeds: glyph, plane waves, blobs, atoms, non-periodic domains) and stores, per image,
 the labels, the logits, the lattice, the views seen and the measured `CellSymmetry`.
-``replay`` decides every stored image again under changed `CellCheck` settings and
+``replay`` decides every stored image again under changed `CellCheck` settings (or under
+another version of the same network: ``--model``) and
 prints, by family, what changed against the model's answers under its settings now (a
 dump stores the answers of the settings it was taken under, which for a model still
 being tuned are not its final ones). Only settings that act on the verdict can be
@@ -135,7 +136,8 @@ def replay(a: argparse.Namespace) -> None:
         model = stored["model"]
         if model not in extractors:
             base = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{model}", verify=False)
-            ex = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{model}", verify=False)
+            ex = SymmetryExtractor(WEIGHTS_DIR.parent / f"weights_{a.model or model}",
+                                   verify=False)
             ex.cell_check = dataclasses.replace(ex.cell_check, **changes)
             extractors[model] = base, ex
         base, ex = extractors[model]
@@ -187,6 +189,9 @@ def main() -> None:
     r.add_argument("dumps", nargs="+")
     r.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="CellCheck settings to change (numbers, true/false, none)")
+    r.add_argument("--model", default=None,
+                   help="vN: decide with this version's settings instead of the dump's (a "
+                        "version of the same network, e.g. a v31 dump as v32)")
     a = p.parse_args()
     dump(a) if a.command == "dump" else replay(a)
 

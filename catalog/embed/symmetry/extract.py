@@ -26,6 +26,7 @@ import torch
 from symcat.embed.symmetry import cell_symmetry, drift, motif, pixel_cell
 from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
 from symcat.embed.symmetry.drift import Drift
+from symcat.embed.symmetry.equal_edges import EqualEdges
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.lattice import (
     MIN_CELLS_FRACTION,
@@ -424,6 +425,9 @@ class SymmetryExtractor:
             if "cell_check" in self.config else None
         self.spectrum = SpectrumRule.from_config(self.config["spectrum_lattice"]) \
             if "spectrum_lattice" in self.config else None
+        # v32: square and hexagonal groups need a cell with two equal edges
+        self.equal_edges = EqualEdges.from_config(self.config["equal_edges"]) \
+            if "equal_edges" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -510,14 +514,17 @@ class SymmetryExtractor:
         return feats, logits
 
     def analyse(self, images: Sequence[Any], use_lattice: bool | None = None,
-                workers: int = 0) -> list[SymmetryResult]:
+                workers: int = 0, pixel_aspects: Sequence[float | None] | None = None,
+                ) -> list[SymmetryResult]:
         """Whole images as a user passes them (2-D, any size; 1 or 3 channels) -> results.
 
         With ``use_lattice`` (default: for v2 and later) the lattice is estimated and the
         network sees views whose cells are in its trained range; without a lattice it
         sees the whole (square-cropped) image, and v2 answers "none". Never raises on
         bad pixel values: such an image gets symmetry "none" with the reason.
-        ``workers`` > 0 estimates lattices in that many processes.
+        ``workers`` > 0 estimates lattices in that many processes. ``pixel_aspects``: each
+        image's pixel height over its width (`equal_edges.pixel_aspect`; None or left out:
+        square), so a model that compares cell edges (v32) compares them in physical units.
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
@@ -532,19 +539,23 @@ class SymmetryExtractor:
             prepared = [_prepare(*job) for job in jobs]
         flat = [v for _, vs, _, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
+        aspects = list(pixel_aspects) if pixel_aspects is not None else [None] * len(jobs)
+        if len(aspects) != len(jobs):
+            raise ValueError(f"{len(aspects)} pixel aspects for {len(jobs)} images")
         out, k = [], 0
-        for lat, vs, refused, seen, found in prepared:
+        for (lat, vs, refused, seen, found), aspect in zip(prepared, aspects, strict=True):
             if refused:
                 out.append(_refused(refused, self.dim, lat))
                 continue
             out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
-                                    use_lattice, seen, found))
+                                    use_lattice, seen, found, aspect))
             k += len(vs)
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
                 use_lattice: bool, seen: str = "lattice",
-                found: CellSymmetry | None = None) -> SymmetryResult:
+                found: CellSymmetry | None = None, aspect: float | None = None,
+                ) -> SymmetryResult:
         t = self.temperature
         if seen.startswith("native") and self.native is not None and \
                 self.native.temperature is not None:
@@ -553,6 +564,11 @@ class SymmetryExtractor:
         probs = np.exp(z - z.max())
         probs /= probs.sum()
         answer = self._answer(lat, probs, use_lattice, seen)
+        if self.equal_edges is not None and not answer[-1]:
+            # like the cell check below: moves an answer, never makes one where the
+            # network abstained
+            probs = self.equal_edges.adjust(probs, lat, aspect)
+            answer = self._answer(lat, probs, use_lattice, seen)
         check = self.cell_check
         if check is not None and not answer[-1]:
             # the cell may move an answer to a group it allows, never make one where the
