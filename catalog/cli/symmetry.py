@@ -150,33 +150,29 @@ def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_l
     """The image files, their labels (shown name -> plane group) and a note on where the
     labels came from."""
     from symcat.embed.plane_groups import image_files
-    from symcat.labels.folder import LABELS_FILE, FolderError, read_labels_csv
+    from symcat.labels.folder import LABELS_FILE, FolderError
     from symcat.labels.plane_group_score import LabelError, plane_group
 
     if not paths and labels_csv is None:
         raise click.UsageError("give image files or folders, --labels CSV, or --where EXPR")
     if labels_csv is None and not folder_labels and len(paths) == 1 and \
             (paths[0] / LABELS_FILE).is_file():
+        # a folder's own labels.csv, unless it holds other labels (a generator's classes):
+        # then the folder is answered without scores, not refused
         labels_csv = paths[0] / LABELS_FILE
-    note = f"labels: {labels_csv}" if labels_csv is not None else ""
+        if (why := _other_labels(labels_csv)) is not None:
+            return image_files(paths), {}, (
+                f"labels: {labels_csv} not used: it is no file,label list of plane groups "
+                f"({why}); give --labels to insist")
     if labels_csv is not None:
         try:
-            listed = read_labels_csv(labels_csv.parent, labels_csv.name)
+            files, labels = _listed_labels(paths, labels_csv)
         except FolderError as exc:
-            raise click.ClickException(str(exc)) from exc
-        by_path: dict[Path, str] = {}
-        for line, file, label in listed:
-            try:
-                by_path[(labels_csv.parent / file).resolve()] = plane_group(label)
-            except LabelError as exc:
-                raise LabelError(f"{labels_csv} line {line}: {exc}") from None
-        files = image_files(paths) if paths else \
-            [(file, labels_csv.parent / file) for _, file, _ in listed]
-        labels = {n: by_path[p.resolve()] for n, p in files if p.resolve() in by_path}
-        return files, labels, note
+            raise LabelError(str(exc)) from None
+        return files, labels, f"labels: {labels_csv}"
     files = image_files(paths)
     if not folder_labels:
-        return files, {}, note
+        return files, {}, ""
     labels = {}
     for n, p in files:
         try:
@@ -184,6 +180,46 @@ def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_l
         except LabelError as exc:
             raise LabelError(f"{p}: its folder's name {exc}") from None
     return files, labels, "labels: each image's folder name"
+
+
+def _other_labels(labels_csv: Path) -> str | None:
+    """Why ``labels_csv`` is no list of plane-group labels (it cannot be read as file,label
+    rows, or not one of its labels names a plane group), or None where it is one (a
+    typo in it is then an error, not a reason to ignore it)."""
+    from symcat.labels.folder import FolderError, read_labels_csv
+    from symcat.labels.plane_group_score import LabelError, plane_group
+
+    try:
+        listed = read_labels_csv(labels_csv.parent, labels_csv.name)
+    except FolderError as exc:
+        return str(exc).removeprefix(str(labels_csv) + " ")
+    for _, _, label in listed:
+        try:
+            plane_group(label)
+            return None
+        except LabelError:
+            continue
+    return f"none of its {len(listed)} labels, such as {listed[0][2]!r}, is a plane group"
+
+
+def _listed_labels(paths: tuple[Path, ...], labels_csv: Path,
+                   ) -> tuple[list[tuple[str, Path]], dict[str, str]]:
+    """The image files (PATHS, or else those ``labels_csv`` lists) and their plane-group
+    labels from ``labels_csv``; `FolderError` or `LabelError` where it cannot be used."""
+    from symcat.embed.plane_groups import image_files
+    from symcat.labels.folder import read_labels_csv
+    from symcat.labels.plane_group_score import LabelError, plane_group
+
+    listed = read_labels_csv(labels_csv.parent, labels_csv.name)
+    by_path: dict[Path, str] = {}
+    for line, file, label in listed:
+        try:
+            by_path[(labels_csv.parent / file).resolve()] = plane_group(label)
+        except LabelError as exc:
+            raise LabelError(f"{labels_csv} line {line}: {exc}") from None
+    files = image_files(paths) if paths else \
+        [(file, labels_csv.parent / file) for _, file, _ in listed]
+    return files, {n: by_path[p.resolve()] for n, p in files if p.resolve() in by_path}
 
 
 def _table_line(row: dict[str, Any], width: int, label: str | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def test_replay_answers_as_the_extractor_does(dumped, symmetry_extractor, change
 
 def test_replay_refuses_settings_that_change_the_measured_cell() -> None:
     with pytest.raises(SystemExit, match="cannot replay band_min_r2"):
-        replay.replay(argparse.Namespace(dumps=[], set=["band_min_r2=0.8", "rescue=0.3"]))
+        replay.replay(argparse.Namespace(dumps=[], set=["band_min_r2=0.8", "rescue=0.3"],
+                                         model=None))
 
 
 def test_replay_compares_with_the_settings_now_not_the_stored_answers(
@@ -72,7 +74,7 @@ def test_replay_compares_with_the_settings_now_not_the_stored_answers(
     stale[k]["symmetry"] = "p3"  # as if dumped under other settings
     path = tmp_path / "v19_5.pkl"
     path.write_bytes(pickle.dumps({"model": "v19", "rows": stale}))
-    replay.replay(argparse.Namespace(dumps=[str(path)], set=[]))
+    replay.replay(argparse.Namespace(dumps=[str(path)], set=[], model=None))
     out = capsys.readouterr().out
     assert "1 stored answers are not the model's" in out
     assert " 1 changed" not in out and "0 changed" in out
@@ -80,6 +82,22 @@ def test_replay_compares_with_the_settings_now_not_the_stored_answers(
     right = sum(r["symmetry"] == r["group"] for r in rows if r["seen"] and
                 r["family"] + (" >= 8" if r.get("bin") in replay.GE8 else "") == family)
     assert f"right {right} -> {right}," in out
+
+
+def test_replay_as_another_version_decides_with_its_settings(
+        dump_file, symmetry_extractor, capsys) -> None:
+    """``--model v20`` decides a v19 dump (the same network) with v20's settings: the
+    tallies are those of v20's own decisions on the stored rows."""
+    rows = [r for r in pickle.loads(dump_file.read_bytes())["rows"] if r["seen"]]
+    v19, v20 = symmetry_extractor("v19"), symmetry_extractor("v20")
+    before = [replay.decide_again(v19, r).symmetry for r in rows]
+    after = [replay.decide_again(v20, r).symmetry for r in rows]
+    replay.replay(argparse.Namespace(dumps=[str(dump_file)], set=[], model="v20"))
+    out = capsys.readouterr().out
+    changed = sum(int(n) for n in re.findall(r"(\d+) changed", out))
+    assert changed == sum(a != b for a, b in zip(before, after, strict=True))
+    right = sum(int(n) for n in re.findall(r"right \d+ -> (\d+),", out))
+    assert right == sum(a == r["group"] for a, r in zip(after, rows, strict=True))
 
 
 def test_dump_records_the_check_settings_it_ran_under(dump_file, symmetry_extractor) -> None:

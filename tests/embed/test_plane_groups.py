@@ -115,6 +115,22 @@ def test_bad_requests_get_one_line_errors(tmp_path: Path) -> None:
     assert row["symmetry"] == "none" and row["reason"] == "constant image"
 
 
+def test_a_folders_labels_csv_of_other_labels_is_not_used(tmp_path: Path) -> None:
+    """A data folder's own labels.csv may hold other labels (`symcat demo`'s holds the
+    generator's domain classes): the folder is answered without scores, with a note,
+    not refused over its first row."""
+    (tmp_path / "set").mkdir()
+    np.save(tmp_path / "set" / "x.npy", np.zeros((40, 40)))
+    (tmp_path / "set" / "labels.csv").write_text("path,class\nx.npy,stripe\n")
+    result = CliRunner().invoke(cli, ["symmetry", str(tmp_path / "set"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "labels.csv not used" in result.output and "'class'" in result.output
+    assert "constant image" in result.output and "top-1" not in result.output
+    insisted = CliRunner().invoke(cli, ["symmetry", str(tmp_path / "set"), "--labels",
+                                        str(tmp_path / "set" / "labels.csv")])
+    assert insisted.exit_code == 1 and "line 1: 'class' is not a plane group" in insisted.output
+
+
 def test_a_catalogued_scan_gets_the_answer_embed_stored(catalog: Catalog,
                                                         fixtures_root: Path,
                                                         tmp_path: Path) -> None:
