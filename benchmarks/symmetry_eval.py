@@ -15,6 +15,8 @@ Also by cell edge in pixels as scanned, where small cells stop carrying their mo
         --device cuda --workers 16                                             # GPU
     python benchmarks/symmetry_eval.py --n-per-bin 0 --domains 0 --atoms 0 --motifs 34 \
         --models v10,v12 --workers 2                        # the other motif families only
+    python benchmarks/symmetry_eval.py ... --models v31,v32 --pixel-aspect 0.5,2
+                                  # every image scanned with non-square pixels (v32 reads them)
 
 top-1 counts an abstention as a miss; "answered" is the share not abstaining; ECE
 (15 bins) compares the calibrated probability of the top plane group with its accuracy.
@@ -125,8 +127,9 @@ def summarise(rows: list[dict]) -> dict:
             "ece": ece(conf, top_ok), "mean_p": float(conf.mean())}
 
 
-def run_model(ex: SymmetryExtractor, images: list[np.ndarray], workers: int) -> list[dict]:
-    res = ex.analyse(images, workers=workers)
+def run_model(ex: SymmetryExtractor, images: list[np.ndarray], workers: int,
+              aspects: list[float] | None = None) -> list[dict]:
+    res = ex.analyse(images, workers=workers, pixel_aspects=aspects)
     return [{"symmetry": r.symmetry, "top_group": r.top_group, "p": r.p,
              "top3": [g for g, _ in r.top3], "abstained": r.abstained,
              "reason": r.reason, "periods": sorted(r.lattice.periods) if r.lattice.found
@@ -146,6 +149,21 @@ def table(title: str, groups: dict[str, dict[str, dict]], models: list[str]) -> 
         n = next(iter(per.values())).get("n", 0)
         lines.append(f"| {key} | " + " | ".join(cells) + f" | {n} |")
     return "\n".join(lines)
+
+
+def scanned_with(images: list[np.ndarray], lo: float, hi: float, seed: int,
+                 ) -> tuple[list[np.ndarray], list[float]]:
+    """``images`` as scanned with non-square pixels: each a pixel aspect (height over
+    width) drawn log-uniformly from [lo, hi], its rows resampled to 1/aspect as many (a
+    scan of 512 points and 256 lines over a square area has aspect 2), and the aspects,
+    which the scan's metadata would give."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    aspects = [float(np.exp(rng.uniform(np.log(lo), np.log(hi)))) for _ in images]
+    return [ndimage.zoom(np.asarray(im, np.float32), (1 / a,) + (1,) * (np.ndim(im) - 1),
+                         order=1, mode="nearest", grid_mode=True)
+            for im, a in zip(images, aspects, strict=True)], aspects
 
 
 def main() -> None:
@@ -174,6 +192,10 @@ def main() -> None:
                         "weights_vN, as device_finetune.sh exports it)")
     p.add_argument("--extra", nargs="*", default=[], metavar="NAME=FOLDER",
                    help="more configurations to compare (a folder with a config.json)")
+    p.add_argument("--pixel-aspect", metavar="LO,HI",
+                   help="scan every image with non-square pixels: an aspect (height over "
+                        "width) drawn from [LO, HI] each, its rows resampled, the aspect "
+                        "handed to the model as a scan's metadata would (v32 reads it)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -188,6 +210,20 @@ def main() -> None:
     items, glyphs = others.pop("glyph")
     atoms = atoms_images(a.atoms, a.seed + 1) if a.atoms else []
     domains = domain_images(a.domains, a.seed + 2)
+    g_asp: list[float] | None = None
+    a_asp: list[float] | None = None
+    d_asp: list[float] | None = None
+    o_asp: dict[str, list[float] | None] = dict.fromkeys(others)
+    if a.pixel_aspect:
+        lo, hi = (float(x) for x in a.pixel_aspect.split(","))
+        glyphs, g_asp = scanned_with(glyphs, lo, hi, a.seed + 5)
+        scanned, a_asp = scanned_with([im for _, im in atoms], lo, hi, a.seed + 6)
+        atoms = [(g, im) for (g, _), im in zip(atoms, scanned, strict=True)]
+        scanned, d_asp = scanned_with([im for _, im in domains], lo, hi, a.seed + 7)
+        domains = [(c, im) for (c, _), im in zip(domains, scanned, strict=True)]
+        for i, (motif, (more, imgs)) in enumerate(others.items()):
+            imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
+            others[motif] = (more, imgs)
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
           + "".join(f", {len(v[0])} {m}" for m, v in others.items())
           + f" in {time.time() - t0:.0f} s", flush=True)
@@ -200,17 +236,17 @@ def main() -> None:
     out: dict = {"load_before": load0, "device": a.device, "args": vars(a)}
     for name, ex in models.items():
         t = time.time()
-        rows = run_model(ex, glyphs, a.workers)
+        rows = run_model(ex, glyphs, a.workers, g_asp)
         for r, it in zip(rows, items, strict=True):
             r.update(group=it["group"], bin=it["bin"], distort=it["distort"],
                      edge=it["size"] / it["cells"])
-        arows = run_model(ex, [im for _, im in atoms], a.workers)
+        arows = run_model(ex, [im for _, im in atoms], a.workers, a_asp)
         for r, (g, _) in zip(arows, atoms, strict=True):
             r.update(group=g)
-        drows = run_model(ex, [im for _, im in domains], a.workers)
+        drows = run_model(ex, [im for _, im in domains], a.workers, d_asp)
         orows: dict[str, list[dict]] = {}
         for motif, (more, imgs) in others.items():
-            orows[motif] = run_model(ex, imgs, a.workers)
+            orows[motif] = run_model(ex, imgs, a.workers, o_asp[motif])
             for r, it in zip(orows[motif], more, strict=True):
                 r.update(group=it["group"], bin=it["bin"], distort=it["distort"],
                          edge=it["size"] / it["cells"])

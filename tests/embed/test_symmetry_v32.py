@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,20 @@ from sqlalchemy import select, update
 from symcat.client import Catalog
 from symcat.embed.symmetry.equal_edges import EQUAL_EDGED, EqualEdges, edge_ratio
 from symcat.embed.symmetry.groups import GROUPS
-from symcat.embed.symmetry.lattice import Lattice
+from symcat.embed.symmetry.lattice import Lattice, square_pixels
 from symcat.store.models import Scan, SymmetryPrediction
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import heldout_wallpaper as heldout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
 V31 = json.loads((SYMMETRY / "weights_v31" / "config.json").read_text())
 V32 = json.loads((SYMMETRY / "weights_v32" / "config.json").read_text())
 DEMO_CHECKERBOARD = "BTO-270_0014.ibw"  # `symcat demo`'s seed 0, 48 files
+# a clean pattern of the held-out generator, 10 cells across 256 px
+PATTERN = {"group": "p4m", "cells": 10.0, "size": 256, "distort": False, "bin": "8-16",
+           "seed": 122829117, "motif": "glyph"}
 
 
 def _lattice(a1: tuple[float, float], a2: tuple[float, float]) -> Lattice:
@@ -38,7 +45,9 @@ def _turned(v: tuple[float, float], degrees: float) -> tuple[float, float]:
 
 def test_v32_is_v31_with_equal_edges() -> None:
     assert V32["equal_edges"] == {"low": 1.15, "high": 1.5}
-    same = {k: v for k, v in V32.items() if k not in ("name", "input", "equal_edges")}
+    assert V32["square_pixels"] is True
+    same = {k: v for k, v in V32.items()
+            if k not in ("name", "input", "equal_edges", "square_pixels")}
     assert same == {k: v for k, v in V31.items() if k not in ("name", "input")}
     assert set(EQUAL_EDGED) == {"p4", "p4m", "p4g", "p3", "p3m1", "p31m", "p6", "p6m"}
 
@@ -90,16 +99,6 @@ def test_the_band_rules_out_square_and_hexagonal_groups_only_there() -> None:
     assert rule.adjust(only_square, _lattice((20.0, 0.0), (0.0, 24.0))) is only_square
 
 
-def _squaring(lat: Lattice) -> float:
-    """A pixel aspect under which ``lat``'s cell has (nearly) equal edges in physical units:
-    the checkerboard's cell is turned 52 degrees, so no aspect makes it square, but some
-    make it a rhombus of equal edges, which the rule does not refuse."""
-    aspects = np.linspace(0.5, 2.0, 301)
-    best = float(aspects[np.argmin([edge_ratio(lat, a) for a in aspects])])
-    assert edge_ratio(lat, best) < 1.05 and EqualEdges().refuses(lat)
-    return best
-
-
 @pytest.fixture(scope="module")
 def checkerboard(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's checkerboard scan, written as `symcat demo` writes it."""
@@ -122,49 +121,66 @@ def test_the_demo_checkerboard_is_no_longer_p4m(symmetry_extractor, checkerboard
     assert v32["symmetry"] not in EQUAL_EDGED and v32["top_group"] not in EQUAL_EDGED
 
 
-def test_the_pixel_aspect_decides(symmetry_extractor, checkerboard: Path) -> None:
-    """The same pixels with a pixel aspect under which the cell's edges are equal in
-    physical units: the rule no longer fires and v31's answer stands."""
-    from symcat.embed.plane_groups import pixels_of, read_inputs
+@pytest.mark.parametrize("motif", ["glyph", "fourier"])
+def test_scans_of_non_square_pixels_are_read_on_square_ones(symmetry_extractor,
+                                                             motif: str) -> None:
+    """A clean pattern scanned with rows 1.5 times as dense as its columns (pixels 1/1.5 as
+    tall as wide), or 0.7 times: read without its pixel aspect, its square and hexagonal
+    lattices look rectangular or centred and v31 reads p2, cmm or p1; v32 given the
+    aspect resamples the scan to square pixels and reads the group drawn."""
+    from scipy import ndimage
 
-    image = next(read_inputs([(checkerboard.name, checkerboard)]))
-    assert image.pixel_aspect == pytest.approx(1.0)
-    pixels, _ = pixels_of(image)
-    v32 = symmetry_extractor("v32")
-    square_pixels = v32.analyse([pixels])[0]
-    lat = square_pixels.lattice
-    aspect = _squaring(lat)
-    physical = v32.analyse([pixels], pixel_aspects=[aspect])[0]
-    assert square_pixels.symmetry != "p4m" and physical.symmetry == "p4m"
+    v31, v32 = symmetry_extractor("v31"), symmetry_extractor("v32")
+    for group in ("p4m", "p6m", "p3"):
+        image = heldout.make({**PATTERN, "group": group, "motif": motif})
+        for rows in (1.5, 0.7):
+            scanned = ndimage.zoom(image, (rows, 1.0), order=1)
+            assert v31.analyse([scanned], pixel_aspects=[1 / rows])[0].symmetry != group
+            assert v32.analyse([scanned])[0].symmetry != group
+            right = v32.analyse([scanned], pixel_aspects=[1 / rows])[0]
+            assert right.symmetry == group and right.p > 0.9, (group, rows)
+            a, b = right.lattice.periods  # in pixels of the resampled scan: equal edges
+            assert a == pytest.approx(b, rel=0.03)
     with pytest.raises(ValueError, match="2 pixel aspects for 1 images"):
-        v32.analyse([pixels], pixel_aspects=[1.0, 1.0])
+        v32.analyse([image], pixel_aspects=[1.0, 1.0])
+
+
+def test_square_pixels_resamples_only_where_it_must() -> None:
+    image = np.arange(40 * 60, dtype=np.float32).reshape(40, 60)
+    assert square_pixels(image, None) == (image, None)
+    assert square_pixels(image, 1.01) == (image, 1.01)  # within 2%: read as is
+    tall, left = square_pixels(image, 2.0)  # pixels twice as tall: twice the rows
+    assert tall.shape == (80, 60) and left is None
+    wide, _ = square_pixels(image, 0.5)  # half as tall: the columns doubled, never halved
+    assert wide.shape == (40, 120)
+    holed = image.copy()
+    holed[3, 4] = np.nan
+    assert np.isfinite(square_pixels(holed, 2.0)[0]).all()
 
 
 def test_predict_catalog_reads_the_scan_size(symmetry_extractor, catalog: Catalog,
                                              checkerboard: Path) -> None:
-    """The stored prediction compares edges in the catalogued scan's physical units: with
-    the scan's y size changed so its pixels make the cell's edges equal, p4m stands."""
+    """`predict_catalog` reads each scan with its pixel aspect from the catalogued scan
+    size: with the scan's y size halved (pixels half as tall as wide), the stored answer
+    is the one `analyse` gives the pixels with aspect 0.5, measured on the resampled scan
+    (its cell edges twice as long in x pixels), not the one it gives them as square."""
     from symcat.embed.plane_groups import catalogued_input, pixels_of
     from symcat.embed.symmetry_store import predict_catalog
 
-    symmetry_extractor("v32")  # skips where the weights are not installed
+    v32 = symmetry_extractor("v32")
     catalog.ingest([checkerboard], jobs=1)
     scan_id = catalog.scans().iloc[0]["id"]
-
-    def stored() -> str:
-        with catalog.engine.begin() as conn:
-            answer = conn.execute(select(SymmetryPrediction.symmetry)).scalar_one()
-            conn.execute(SymmetryPrediction.__table__.delete())
-        return answer
-
-    assert predict_catalog(catalog.engine, "symcat_symmetry.v32", workers=0) == 1
-    assert stored() != "p4m"
     scan = catalog.scan(scan_id)
     pixels, _ = pixels_of(catalogued_input(str(scan_id), scan.channels, scan.document))
-    lat = symmetry_extractor("v32").analyse([pixels])[0].lattice
-    aspect = _squaring(lat)
     with catalog.engine.begin() as conn:
         conn.execute(update(Scan).where(Scan.id == scan_id)
-                     .values(scan_size_y_m=Scan.scan_size_y_m * aspect))
+                     .values(scan_size_y_m=Scan.scan_size_y_m * 0.5))
     assert predict_catalog(catalog.engine, "symcat_symmetry.v32", workers=0) == 1
-    assert stored() == "p4m"
+    with catalog.engine.connect() as conn:
+        stored = conn.execute(select(SymmetryPrediction.__table__)).one()
+    halved = v32.analyse([pixels], pixel_aspects=[0.5])[0]
+    square = v32.analyse([pixels])[0]
+    assert (stored.symmetry, stored.top_group) == (halved.symmetry, halved.top_group)
+    assert stored.probability == pytest.approx(halved.p, abs=1e-5)
+    assert stored.period_a_px == pytest.approx(min(halved.lattice.periods), rel=1e-6)
+    assert min(halved.lattice.periods) > 1.5 * min(square.lattice.periods)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symcat.embed.symmetry.groups import GROUPS, LATTICE
-from symcat.embed.symmetry.lattice import Lattice
+from symcat.embed.symmetry.lattice import Lattice, reduced
 
 # the groups whose lattice must have two equal edges
 EQUAL_EDGED = tuple(g for g in GROUPS if LATTICE[g] in ("square", "hexagonal"))
@@ -39,15 +39,9 @@ def edge_ratio(lat: Lattice, aspect: float | None = None) -> float:
         return math.nan
     scale = np.array([1.0, aspect or 1.0])
     a, b = np.array(lat.a1, float) * scale, np.array(lat.a2, float) * scale
-    for _ in range(32):  # Lagrange-Gauss reduction: the two shortest vectors of the lattice
-        if a @ a > b @ b:
-            a, b = b, a
-        if not a @ a > 0:
-            return math.nan
-        k = round(float(a @ b) / float(a @ a))
-        if k == 0:
-            break
-        b = b - k * a
+    if not (a @ a > 0 and b @ b > 0):
+        return math.nan
+    a, b = reduced(a, b)  # the two shortest vectors of the lattice
     return float(math.sqrt((b @ b) / (a @ a)))
 
 

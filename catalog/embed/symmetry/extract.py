@@ -38,6 +38,7 @@ from symcat.embed.symmetry.lattice import (
     native_views,
     reduced,
     resize,
+    square_pixels,
     views,
     within_aspect,
 )
@@ -425,9 +426,11 @@ class SymmetryExtractor:
             if "cell_check" in self.config else None
         self.spectrum = SpectrumRule.from_config(self.config["spectrum_lattice"]) \
             if "spectrum_lattice" in self.config else None
-        # v32: square and hexagonal groups need a cell with two equal edges
+        # v32: square and hexagonal groups need a cell with two equal edges, and scans of
+        # non-square pixels are resampled to square ones before anything is read
         self.equal_edges = EqualEdges.from_config(self.config["equal_edges"]) \
             if "equal_edges" in self.config else None
+        self.square_pixels = bool(self.config.get("square_pixels", False))
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -523,11 +526,19 @@ class SymmetryExtractor:
         sees the whole (square-cropped) image, and v2 answers "none". Never raises on
         bad pixel values: such an image gets symmetry "none" with the reason.
         ``workers`` > 0 estimates lattices in that many processes. ``pixel_aspects``: each
-        image's pixel height over its width (`equal_edges.pixel_aspect`; None or left out:
-        square), so a model that compares cell edges (v32) compares them in physical units.
+        image's pixel height over its width (`symcat.ingest.pictures.pixel_aspect`; None or
+        left out: square). v32 reads such an image resampled to square pixels
+        (`lattice.square_pixels`; its lattice is then in pixels of the image's width) and
+        compares cell edges in physical units.
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
+        aspects = list(pixel_aspects) if pixel_aspects is not None else [None] * len(images)
+        if len(aspects) != len(images):
+            raise ValueError(f"{len(aspects)} pixel aspects for {len(images)} images")
+        if self.square_pixels:
+            squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
+            images, aspects = [img for img, _ in squared], [a for _, a in squared]
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
                  self.cell_check, self.spectrum, self.aspect_everywhere) for img in images]
         if workers > 0 and len(jobs) > 1:
@@ -539,9 +550,6 @@ class SymmetryExtractor:
             prepared = [_prepare(*job) for job in jobs]
         flat = [v for _, vs, _, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
-        aspects = list(pixel_aspects) if pixel_aspects is not None else [None] * len(jobs)
-        if len(aspects) != len(jobs):
-            raise ValueError(f"{len(aspects)} pixel aspects for {len(jobs)} images")
         out, k = [], 0
         for (lat, vs, refused, seen, found), aspect in zip(prepared, aspects, strict=True):
             if refused:

@@ -83,6 +83,32 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     return a
 
 
+def square_pixels(image: np.ndarray, aspect: float | None, tol: float = 0.02,
+                  ) -> tuple[np.ndarray, float | None]:
+    """A 2-D ``image`` whose pixels are ``aspect`` times as tall as wide, resampled
+    (linearly) so they are square, and the aspect left: None where it was resampled,
+    ``aspect`` where it was not (unknown, within ``tol`` of 1, or not a 2-D image).
+
+    A square lattice scanned with pixels half as tall as wide spans twice as many rows as
+    columns: the lattice search, the network's views and the averaged cell would all read
+    it as rectangular. The shorter side is enlarged, never the longer one shrunk (no
+    detail is lost), unless that would pass MAX_PIXELS / 4. Non-finite pixels are given
+    the mean of the others first, as `clean` would, so they do not spread."""
+    if aspect is None or not math.isfinite(aspect) or aspect <= 0 or \
+            abs(aspect - 1.0) <= tol or np.ndim(image) != 2:
+        return image, aspect
+    a = np.asarray(image, dtype=np.float32)
+    finite = np.isfinite(a)
+    if not finite.any():
+        return image, aspect
+    if not finite.all():
+        a = np.where(finite, a, np.float32(a[finite].mean()))
+    zoom = (aspect, 1.0) if aspect > 1 else (1.0, 1.0 / aspect)
+    if a.size * max(zoom) > MAX_PIXELS // 4:
+        zoom = (1.0, 1.0 / aspect) if aspect > 1 else (aspect, 1.0)
+    return ndimage.zoom(a, zoom, order=1, mode="nearest", grid_mode=True), None
+
+
 def clean(img: np.ndarray) -> tuple[np.ndarray | None, str]:
     """Finite, background-free copy, or None and the reason (also for `motif`)."""
     h, w = img.shape
