@@ -7,6 +7,7 @@ power users. Connection choice (URL or embedded) is made once, from settings.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -300,12 +301,16 @@ class Catalog:
     # -- plane groups of any image (docs/embeddings.md#plane-groups-of-any-image) ---------
     def plane_groups(self, images: Any, *, model: str | None = None,
                      device: str | None = None, workers: int | None = None,
-                     progress: bool = False) -> pd.DataFrame:
+                     progress: bool = False, pixel_aspect: float | None = None,
+                     ) -> pd.DataFrame:
         """The plane group (or "none", with the reason) of each image, under a symmetry
         model (default: the newest): files or folders (PNG, JPEG, TIFF, .npy, .ibw), 2-D
         or colour arrays, {channel: array}, `ScanData`, or scan ids; one of them or a list.
         One row per image (`symcat.embed.plane_groups.COLUMNS`): calibrated p, top 3,
-        lattice; an image that cannot be read or used has its reason in ``error``."""
+        lattice; an image that cannot be read or used has its reason in ``error``.
+        ``pixel_aspect``: pixel height over width of the pictures and arrays, which carry
+        no pixel size (v32 reads them resampled to square pixels); `.ibw` files and scans
+        use their own metadata's."""
         from symcat.embed.plane_groups import (
             COLUMNS,
             ImageInput,
@@ -318,11 +323,16 @@ class Catalog:
         )
         from symcat.embed.run import resolve_device
 
+        if pixel_aspect is not None and not (math.isfinite(pixel_aspect) and pixel_aspect > 0):
+            raise ValueError(f"pixel_aspect {pixel_aspect!r}: give a pixel's height over its "
+                             "width, a positive number (2 for 512 points x 256 lines over a "
+                             "square area)")
         one = isinstance(images, str | Path | uuid.UUID | np.ndarray | dict | ScanData)
         inputs: list[ImageInput] = []
         for i, item in enumerate([images] if one else list(images)):
             if isinstance(item, str | Path) and (isinstance(item, Path) or _looks_like_path(item)):
-                inputs += read_inputs((str(p), p) for _, p in image_files([item])) \
+                inputs += read_inputs(((str(p), p) for _, p in image_files([item])),
+                                      pixel_aspect) \
                     if Path(item).exists() else \
                     [ImageInput(str(item), error="cannot read: no such file or folder")]
                 continue
@@ -331,7 +341,7 @@ class Catalog:
             if isinstance(item, ScanData):
                 inputs.append(catalogued_input(str(item.id), item.channels, item.document))
             elif isinstance(item, np.ndarray | dict):
-                inputs.append(ImageInput(f"image {i}", item))
+                inputs.append(ImageInput(f"image {i}", item, pixel_aspect=pixel_aspect))
             else:
                 inputs.append(ImageInput(f"image {i}", error=f"cannot read a "
                                          f"{type(item).__name__}; give a file, an array or "

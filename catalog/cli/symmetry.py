@@ -40,6 +40,11 @@ FORMATS = {".csv": "csv", ".json": "json"}
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
               help="Processes estimating lattices (default: all cores but one, up to 16; "
                    "none on a machine of 2 cores).")
+@click.option("--pixel-aspect", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="H/W",
+              help="Pixel height over width of pictures and arrays, which carry no pixel "
+                   "size (2 for 512 points x 256 lines over a square area); the model reads "
+                   "them on square pixels. .ibw files and catalogued scans use their own.")
 @click.option("--explain", is_flag=True,
               help="Under each answer, what the image's averaged cell obeys: the share of "
                    "the image it explains and its turns' and mirrors' correlations.")
@@ -52,8 +57,8 @@ FORMATS = {".csv": "csv", ".json": "json"}
 @friendly_errors
 def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
              labels_csv: Path | None, folder_labels: bool, fmt: str, out: Path | None,
-             device: str | None, jobs: int | None, explain: bool, where: tuple[str, ...],
-             progress: bool | None) -> None:
+             device: str | None, jobs: int | None, pixel_aspect: float | None, explain: bool,
+             where: tuple[str, ...], progress: bool | None) -> None:
     """The plane group (or "none") of each image in PATHS: files or folders (searched
     with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images, and of the catalogued
     scans --where selects. Each answer comes with its calibrated probability, the lattice
@@ -91,7 +96,7 @@ def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
     show = progress_default() if progress is None else progress
     rows: list[dict[str, Any]] = []
     width = min(48, max([len(n) for n, _ in files] + [36 if scans else 0]))
-    inputs = chain(read_inputs(files), (_scan_input(catalog, i) for i in scans))
+    inputs = chain(read_inputs(files, pixel_aspect), (_scan_input(catalog, i) for i in scans))
     if fmt == "table":
         click.echo(f"{'file':<{width}}  {'group':<5} {'p':<4}  {'lattice: cell edges, angle':<26} "
                    "why 'none', or the top 3")

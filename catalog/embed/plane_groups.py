@@ -104,16 +104,19 @@ def catalogued_input(name: str, channels: Mapping[str, np.ndarray],
                       pixel_aspect=pixel_aspect(document.get("scan"), shape))
 
 
-def read_inputs(files: Iterable[tuple[str, Path]]) -> Iterator[ImageInput]:
+def read_inputs(files: Iterable[tuple[str, Path]], pixel_aspect: float | None = None,
+                ) -> Iterator[ImageInput]:
     """Each file read (`symcat.ingest.pictures`), lazily; an unreadable one as an
-    `ImageInput` with its reason."""
+    `ImageInput` with its reason. ``pixel_aspect``: the pixel height over width of files
+    that carry no pixel size (pictures, arrays); an `.ibw` file's own comes first."""
     for name, path in files:
         try:
             channels, mode, units, aspect = read_image(path)
         except Exception as exc:  # noqa: BLE001  (any unreadable file is reported, not fatal)
             yield ImageInput(name, error=f"cannot read: {reason_of(exc)}")
             continue
-        yield ImageInput(name, channels, mode, units, pixel_aspect=aspect)
+        yield ImageInput(name, channels, mode, units,
+                         pixel_aspect=aspect if aspect is not None else pixel_aspect)
 
 
 def load_extractor(name: str, device: str | None = None) -> Any:

@@ -184,3 +184,37 @@ def test_predict_catalog_reads_the_scan_size(symmetry_extractor, catalog: Catalo
     assert stored.probability == pytest.approx(halved.p, abs=1e-5)
     assert stored.period_a_px == pytest.approx(min(halved.lattice.periods), rel=1e-6)
     assert min(halved.lattice.periods) > 1.5 * min(square.lattice.periods)
+
+
+def test_pictures_and_arrays_take_a_pixel_aspect(symmetry_extractor, catalog: Catalog,
+                                                 tmp_path: Path) -> None:
+    """Pictures and arrays carry no pixel size: `symcat symmetry --pixel-aspect` and
+    `Catalog.plane_groups(pixel_aspect=)` give it; without it they are read as square."""
+    from click.testing import CliRunner
+    from PIL import Image
+    from scipy import ndimage
+
+    import symcat.cli.symmetry  # noqa: F401  (registers the command)
+    from symcat.cli import cli
+
+    symmetry_extractor("v32")
+    image = heldout.make(PATTERN)
+    scanned = ndimage.zoom(image, (1.5, 1.0), order=1)  # pixels 1/1.5 as tall as wide
+    grey = np.clip((scanned - scanned.min()) / np.ptp(scanned) * 255, 0, 255).astype(np.uint8)
+    Image.fromarray(grey).save(tmp_path / "p4m.png")
+    runner = CliRunner()
+    plain = runner.invoke(cli, ["symmetry", str(tmp_path / "p4m.png"), "--format", "csv",
+                                "--no-progress", "-j", "0"])
+    given = runner.invoke(cli, ["symmetry", str(tmp_path / "p4m.png"), "--format", "csv",
+                                "--no-progress", "-j", "0", "--pixel-aspect", str(1 / 1.5)])
+    assert plain.exit_code == 0 and given.exit_code == 0, plain.output + given.output
+    assert "\np4m.png,p4m," not in plain.output.replace(str(tmp_path) + "/", "")
+    assert "p4m.png,p4m," in given.output.replace(str(tmp_path) + "/", "")
+    frame = catalog.plane_groups([scanned, scanned], pixel_aspect=1 / 1.5, workers=0)
+    assert list(frame["symmetry"]) == ["p4m", "p4m"]
+    assert catalog.plane_groups(scanned, workers=0)["symmetry"][0] != "p4m"
+    for bad in (0.0, -2.0, float("nan")):
+        with pytest.raises(ValueError, match="pixel_aspect"):
+            catalog.plane_groups(scanned, pixel_aspect=bad)
+    refused = runner.invoke(cli, ["symmetry", str(tmp_path / "p4m.png"), "--pixel-aspect", "0"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
