@@ -10,7 +10,8 @@ images too) the ways other generators and labs save them, one folder per label
 
 measures what a user gets from files, to set beside `symmetry_eval.py --seed 83`'s
 figures from arrays. Grey images become 8-bit PNG (scaled to 0-255), every fourth
-16-bit TIFF; colour images (the "styled" family's RGB) stay 8-bit RGB PNG.
+16-bit TIFF; colour images (the "styled" family's RGB) stay 8-bit RGB PNG. ``--jpeg Q``
+saves every image as a JPEG of quality Q instead.
 """
 
 from __future__ import annotations
@@ -26,9 +27,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import symmetry_eval as evaluation  # noqa: E402
 
 
-def write(image: np.ndarray, path: Path, k: int) -> Path:
+def write(image: np.ndarray, path: Path, k: int, jpeg: int | None = None) -> Path:
     """``image`` saved as a user would find it: RGB as PNG; grey as 8-bit PNG or, every
-    fourth, 16-bit TIFF (min to max)."""
+    fourth, 16-bit TIFF (min to max); with ``jpeg``, every image as a JPEG of that
+    quality (grey or RGB; its 8 x 8 blocks and ringing are what the model must see
+    through)."""
+    if jpeg is not None:
+        out = path.with_suffix(".jpg")
+        if image.ndim == 3:
+            Image.fromarray(image.astype(np.uint8)).save(out, quality=jpeg)
+            return out
+        lo, hi = float(np.nanmin(image)), float(np.nanmax(image))
+        scaled = (np.nan_to_num(image, nan=lo) - lo) / max(hi - lo, 1e-12)
+        Image.fromarray((scaled * 255).round().astype(np.uint8)).save(out, quality=jpeg)
+        return out
     if image.ndim == 3:
         out = path.with_suffix(".png")
         Image.fromarray(image.astype(np.uint8)).save(out)
@@ -55,6 +67,8 @@ def main() -> None:
                     help="comma-separated other families (default: all, where --motifs)")
     ap.add_argument("--domains", type=int, default=40, help="non-periodic domain images")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--jpeg", type=int, default=None, metavar="QUALITY",
+                    help="save every image as a JPEG of this quality (1-95) instead")
     a = ap.parse_args()
     families = tuple(a.families.split(",")) if a.families else None
     sets = evaluation.heldout_sets(a.seed, a.n_per_bin, a.motifs, a.workers, families)
@@ -63,12 +77,12 @@ def main() -> None:
         for k, (item, image) in enumerate(zip(items, images, strict=True)):
             folder = a.out / item["group"]
             folder.mkdir(parents=True, exist_ok=True)
-            write(image, folder / f"{family}_{item['bin']}_{k:04d}", k)
+            write(image, folder / f"{family}_{item['bin']}_{k:04d}", k, a.jpeg)
             count += 1
     for k, (cls, image) in enumerate(evaluation.domain_images(a.domains, a.seed + 2)):
         folder = a.out / "none"
         folder.mkdir(parents=True, exist_ok=True)
-        write(image, folder / f"domains_{cls}_{k:04d}", k)
+        write(image, folder / f"domains_{cls}_{k:04d}", k, a.jpeg)
         count += 1
     print(f"{count} images in {a.out} (seed {a.seed}); score them with: symcat symmetry "
           f"{a.out} --folder-labels")
