@@ -153,6 +153,8 @@ def test_square_pixels_resamples_only_where_it_must() -> None:
     assert tall.shape == (80, 60) and left is None
     wide, _ = square_pixels(image, 0.5)  # half as tall: the columns doubled, never halved
     assert wide.shape == (40, 120)
+    for nonsense in (1e-3, 1e3):  # metadata no scan has: read as it is, as square
+        assert square_pixels(image, nonsense) == (image, None)
     holed = image.copy()
     holed[3, 4] = np.nan
     assert np.isfinite(square_pixels(holed, 2.0)[0]).all()

@@ -25,6 +25,7 @@ from scipy import ndimage
 MIN_SIDE = 32
 MAX_ESTIMATE_SIDE = 1024  # larger scans are block-averaged for the estimate only
 MAX_PIXELS = 1 << 28
+MAX_PIXEL_ASPECT = 32.0  # pixels more unequal than this: the metadata is taken for wrong
 MIN_PERIOD_PX = 3.0
 PEAK_MIN = 0.25  # normalised autocorrelation at a lattice vector
 MAX_CANDIDATES = 10
@@ -93,10 +94,14 @@ def square_pixels(image: np.ndarray, aspect: float | None, tol: float = 0.02,
     columns: the lattice search, the network's views and the averaged cell would all read
     it as rectangular. The shorter side is enlarged, never the longer one shrunk (no
     detail is lost), unless that would pass MAX_PIXELS / 4. Non-finite pixels are given
-    the mean of the others first, as `clean` would, so they do not spread."""
+    the mean of the others first, as `clean` would, so they do not spread. An aspect
+    beyond MAX_PIXEL_ASPECT (either way) is taken for wrong metadata: the image is read as
+    it is, as square (None)."""
     if aspect is None or not math.isfinite(aspect) or aspect <= 0 or \
             abs(aspect - 1.0) <= tol or np.ndim(image) != 2:
         return image, aspect
+    if not 1.0 / MAX_PIXEL_ASPECT <= aspect <= MAX_PIXEL_ASPECT:
+        return image, None
     a = np.asarray(image, dtype=np.float32)
     finite = np.isfinite(a)
     if not finite.any():
