@@ -74,31 +74,45 @@ def _checked(array: np.ndarray) -> np.ndarray:
 
 class ImageFile(NamedTuple):
     """What a file holds: channels (name -> 2-D array), imaging mode and channel units
-    (None where unknown), and a pixel's height over its width (`pixel_aspect`; None where
-    the file does not say: pictures and arrays)."""
+    (None where unknown), a pixel's height over its width (`pixel_aspect`) and its width
+    in metres (`pixel_width`); None where the file does not say (pictures, arrays)."""
 
     channels: dict[str, np.ndarray]
     mode: str | None
     units: dict[str, str | None]
     pixel_aspect: float | None = None
+    pixel_width_m: float | None = None
+
+
+def pixel_width(scan: Mapping[str, Any] | None, shape: tuple[int, ...]) -> float | None:
+    """A pixel's width in metres: a metadata document's ``scan`` size along x over the
+    image's columns; None where it is missing or not a positive number."""
+    if not scan or len(shape) < 2 or shape[1] < 1:
+        return None
+    try:
+        width = float(scan["size_x_m"]) / shape[1]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return width if math.isfinite(width) and width > 0 else None
 
 
 def pixel_aspect(scan: Mapping[str, Any] | None, shape: tuple[int, ...]) -> float | None:
     """A pixel's height over its width, from a metadata document's ``scan`` section (its
     size along x and y) and the image's ``shape`` (rows are scan lines, along y). None
     where a size is missing or not a positive number: the pixels count as square."""
-    if not scan or len(shape) < 2 or min(shape[:2]) < 1:
+    width = pixel_width(scan, shape)
+    if width is None or min(shape[:2]) < 1:
         return None
     try:
-        aspect = (float(scan["size_y_m"]) / shape[0]) / (float(scan["size_x_m"]) / shape[1])
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        aspect = float(scan["size_y_m"]) / shape[0] / width  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
         return None
     return aspect if math.isfinite(aspect) and aspect > 0 else None
 
 
 def read_ibw_image(path: Path) -> ImageFile:
-    """An `.ibw` image's channels (name -> array), imaging mode, channel units and pixel
-    aspect (from its scan size; channels share one shape)."""
+    """An `.ibw` image's channels (name -> array), imaging mode, channel units, and its
+    pixels' aspect and width (from its scan size; channels share one shape)."""
     from symcat.ingest.read import read_file
     from symcat.ingest.records import Refused
 
@@ -115,8 +129,9 @@ def read_ibw_image(path: Path) -> ImageFile:
         channels[name] = np.asarray(array)
         units[name] = meta.get("unit")
     shape = next(iter(channels.values())).shape if channels else ()
+    scan = result.document.get("scan")
     return ImageFile(channels, result.document.get("imaging_mode"), units,
-                     pixel_aspect(result.document.get("scan"), shape))
+                     pixel_aspect(scan, shape), pixel_width(scan, shape))
 
 
 def read_image(path: Path) -> ImageFile:

@@ -23,7 +23,7 @@ import numpy as np
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, choose_channels
 from symcat.embed.registry import UnknownExtractor, get_cfg
 from symcat.embed.symmetry_store import SYMMETRY_MODEL
-from symcat.ingest.pictures import SUFFIXES, pixel_aspect, read_image, reason_of
+from symcat.ingest.pictures import SUFFIXES, pixel_aspect, pixel_width, read_image, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,15 @@ FAMILY = "symcat_symmetry."
 # periods: the lattice's two cell edges (shorter first); gamma_deg: the angle between them
 # (90 square or rectangular, 60 or 120 hexagonal); angle_deg: the direction of the first
 # cell vector, counter-clockwise from the image's x axis
+# period_a_px, period_b_px: the cell edges in the image's pixel widths (on non-square
+# pixels a length along y is counted in pixel widths too); period_a_m, period_b_m: the
+# same in metres, where the file or scan gives its pixel size
 # cell_r2: the share of the image's variance its averaged cell explains (how periodic it
 # is); operations: how well that cell obeys each turn and mirror direction its lattice
 # admits (correlation, 1 = exactly), the evidence the model's cell check weighs
 COLUMNS = ("file", "symmetry", "p", "top_group", "top3", "p_none", "reason", "period_a_px",
-           "period_b_px", "gamma_deg", "angle_deg", "cell_r2", "operations", "channel",
-           "error")
+           "period_b_px", "period_a_m", "period_b_m", "gamma_deg", "angle_deg", "cell_r2",
+           "operations", "channel", "error")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class ImageInput:
     """One image handed in: its name and channels (name -> 2-D array, or one array, grey
     or colour), or the one-line reason it could not be read (``error``). ``pixel_aspect``:
     a pixel's height over its width where the file's metadata says (an `.ibw` file, a
-    catalogued scan), for models that compare cell edges in physical units (v32)."""
+    catalogued scan), for models that read scans on square pixels (v32), and
+    ``pixel_width_m`` its width in metres (for the cell edges in metres)."""
 
     name: str
     channels: Mapping[str, np.ndarray] | np.ndarray | None = None
@@ -52,6 +56,7 @@ class ImageInput:
     units: Mapping[str, str | None] = field(default_factory=dict)
     error: str | None = None
     pixel_aspect: float | None = None
+    pixel_width_m: float | None = None
 
 
 def symmetry_model(name: str | None) -> str:
@@ -100,8 +105,10 @@ def catalogued_input(name: str, channels: Mapping[str, np.ndarray],
     imaging mode and channel units `predict_catalog` reads it with."""
     units = {c["name"]: c.get("unit") for c in document.get("channels", [])}
     shape = np.shape(next(iter(channels.values()))) if channels else ()
+    scan = document.get("scan")
     return ImageInput(name, channels, document.get("imaging_mode"), units,
-                      pixel_aspect=pixel_aspect(document.get("scan"), shape))
+                      pixel_aspect=pixel_aspect(scan, shape),
+                      pixel_width_m=pixel_width(scan, shape))
 
 
 def read_inputs(files: Iterable[tuple[str, Path]], pixel_aspect: float | None = None,
@@ -111,12 +118,13 @@ def read_inputs(files: Iterable[tuple[str, Path]], pixel_aspect: float | None = 
     that carry no pixel size (pictures, arrays); an `.ibw` file's own comes first."""
     for name, path in files:
         try:
-            channels, mode, units, aspect = read_image(path)
+            channels, mode, units, aspect, width = read_image(path)
         except Exception as exc:  # noqa: BLE001  (any unreadable file is reported, not fatal)
             yield ImageInput(name, error=f"cannot read: {reason_of(exc)}")
             continue
         yield ImageInput(name, channels, mode, units,
-                         pixel_aspect=aspect if aspect is not None else pixel_aspect)
+                         pixel_aspect=aspect if aspect is not None else pixel_aspect,
+                         pixel_width_m=width)
 
 
 def load_extractor(name: str, device: str | None = None) -> Any:
@@ -165,16 +173,21 @@ def _one_image(array: np.ndarray) -> np.ndarray:
                      "H x W x 3)")
 
 
-def answer_row(name: str, result: Any, channel: str = "") -> dict[str, Any]:
-    """One `SymmetryResult` as a row of `COLUMNS`."""
+def answer_row(name: str, result: Any, channel: str = "",
+               pixel_width_m: float | None = None) -> dict[str, Any]:
+    """One `SymmetryResult` as a row of `COLUMNS` (``pixel_width_m``: for the cell edges
+    in metres)."""
     lat = result.lattice
     periods = sorted(lat.periods) if lat.found else (None, None)
+    metres = [None if p is None or pixel_width_m is None else float(p) * pixel_width_m
+              for p in periods]
     return {"file": name, "symmetry": result.symmetry, "p": round(float(result.p), 4),
             "top_group": result.top_group,
             "top3": ", ".join(f"{g} {p:.2f}" for g, p in result.top3),
             "p_none": round(float(result.p_none), 4), "reason": result.reason or "",
             "period_a_px": None if periods[0] is None else round(float(periods[0]), 2),
             "period_b_px": None if periods[1] is None else round(float(periods[1]), 2),
+            "period_a_m": metres[0], "period_b_m": metres[1],
             "gamma_deg": round(float(lat.gamma_deg), 1) if lat.found else None,
             "angle_deg": round(float(lat.angle_deg), 1) % 180.0 if lat.found else None,
             **_cell_evidence(getattr(result, "cell_symmetry", None)),
@@ -225,7 +238,7 @@ def classify(images: Iterable[ImageInput], model: str | None = None, *,
                        if usable else [])
         for im, _px, ch, err in pending:
             yield error_row(im.name, err) if err is not None else \
-                answer_row(im.name, next(results), ch)
+                answer_row(im.name, next(results), ch, im.pixel_width_m)
         bar.update(len(pending))
         pending.clear()
 

@@ -82,7 +82,7 @@ def read_folder(folder: str | Path) -> LabelledFolder:
             skipped.append((name, "not found"))
             continue
         try:
-            channels, mode, units, _aspect = read_image(path)
+            channels, mode, units, *_pixels = read_image(path)
             images.append(FolderImage(name, label, channels, mode, units))
         except Exception as exc:  # noqa: BLE001  (any unreadable file is listed, not fatal)
             skipped.append((name, reason_of(exc)))

@@ -10,6 +10,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -106,7 +107,12 @@ def checkerboard(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("demo")
     job = next(j for j in plan(48, seed=0) if j.relpath.endswith(DEMO_CHECKERBOARD))
-    return make_file(job, root).path
+    made = make_file(job, root)
+    truth[made.path] = made
+    return made.path
+
+
+truth: dict[Path, Any] = {}  # the generated file's ground truth (`SynthFile`)
 
 
 def test_the_demo_checkerboard_is_no_longer_p4m(symmetry_extractor, checkerboard: Path) -> None:
@@ -119,6 +125,13 @@ def test_the_demo_checkerboard_is_no_longer_p4m(symmetry_extractor, checkerboard
     assert sorted([v31["period_a_px"], v31["period_b_px"]]) == \
         pytest.approx([19.3, 24.0], abs=0.2)
     assert v32["symmetry"] not in EQUAL_EDGED and v32["top_group"] not in EQUAL_EDGED
+    width = 16e-6 / 256  # the scan: 16 um, 256 points
+    assert v32["period_a_m"] == pytest.approx(v32["period_a_px"] * width, rel=1e-3)
+    assert v32["period_b_m"] == pytest.approx(v32["period_b_px"] * width, rel=1e-3)
+    # the generator's truth: twin period p along one direction, p x aspect along the other
+    made = truth[checkerboard]
+    expected = sorted([made.period, made.period * made.extra["aspect"]])
+    assert [v32["period_a_m"], v32["period_b_m"]] == pytest.approx(expected, rel=0.03)
 
 
 @pytest.mark.parametrize("motif", ["glyph", "fourier"])
@@ -139,8 +152,9 @@ def test_scans_of_non_square_pixels_are_read_on_square_ones(symmetry_extractor,
             assert v32.analyse([scanned])[0].symmetry != group
             right = v32.analyse([scanned], pixel_aspects=[1 / rows])[0]
             assert right.symmetry == group and right.p > 0.9, (group, rows)
-            a, b = right.lattice.periods  # in pixels of the resampled scan: equal edges
+            a, b = right.lattice.periods  # in the scan's pixel widths: equal edges
             assert a == pytest.approx(b, rel=0.03)
+            assert a == pytest.approx(256 / PATTERN["cells"], rel=0.05)  # as drawn
     with pytest.raises(ValueError, match="2 pixel aspects for 1 images"):
         v32.analyse([image], pixel_aspects=[1.0, 1.0])
 
@@ -165,7 +179,7 @@ def test_predict_catalog_reads_the_scan_size(symmetry_extractor, catalog: Catalo
     """`predict_catalog` reads each scan with its pixel aspect from the catalogued scan
     size: with the scan's y size halved (pixels half as tall as wide), the stored answer
     is the one `analyse` gives the pixels with aspect 0.5, measured on the resampled scan
-    (its cell edges twice as long in x pixels), not the one it gives them as square."""
+    (its lattice another: half as tall), not the one it gives them as square."""
     from symcat.embed.plane_groups import catalogued_input, pixels_of
     from symcat.embed.symmetry_store import predict_catalog
 
@@ -185,7 +199,8 @@ def test_predict_catalog_reads_the_scan_size(symmetry_extractor, catalog: Catalo
     assert (stored.symmetry, stored.top_group) == (halved.symmetry, halved.top_group)
     assert stored.probability == pytest.approx(halved.p, abs=1e-5)
     assert stored.period_a_px == pytest.approx(min(halved.lattice.periods), rel=1e-6)
-    assert min(halved.lattice.periods) > 1.5 * min(square.lattice.periods)
+    assert sorted(halved.lattice.periods) != pytest.approx(sorted(square.lattice.periods),
+                                                           rel=0.05)
 
 
 def test_pictures_and_arrays_take_a_pixel_aspect(symmetry_extractor, catalog: Catalog,

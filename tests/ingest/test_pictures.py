@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from symcat.ingest.pictures import pixel_aspect, read_array, read_image, read_picture
+from symcat.ingest.pictures import (
+    pixel_aspect,
+    pixel_width,
+    read_array,
+    read_image,
+    read_picture,
+)
 
 
 def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
@@ -27,9 +33,9 @@ def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
     for name in ("c.npy", "d.npy", "e.npy"):
         out = read_array(tmp_path / name)
         assert out.dtype == np.float32 and np.array_equal(out, grey), name
-    channels, mode, units, aspect = read_image(tmp_path / "c.npy")
+    channels, mode, units, aspect, width = read_image(tmp_path / "c.npy")
     assert list(channels) == ["Height"] and mode is None and units == {"Height": None}
-    assert aspect is None  # a picture says nothing of its pixels: they count as square
+    assert aspect is None and width is None  # no pixel size: the pixels count as square
 
 
 def test_bad_files_get_one_line_reasons(tmp_path: Path) -> None:
@@ -52,9 +58,10 @@ def test_bad_files_get_one_line_reasons(tmp_path: Path) -> None:
 
 
 def test_a_real_ibw_keeps_its_channels_and_mode(fixtures_root: Path) -> None:
-    channels, mode, units, aspect = read_image(
+    channels, mode, units, aspect, width = read_image(
         fixtures_root / "dart_pfm" / "mfp3d_dart_scan_0001.ibw")
     assert mode == "dart_pfm" and len(channels) > 3 and aspect == pytest.approx(1.0)
+    assert width == pytest.approx(5e-6 / 256)  # a 5 um scan of 256 points
     assert all(a.ndim == 2 for a in channels.values()) and set(units) == set(channels)
     with pytest.raises(ValueError, match="not an image"):
         read_image(fixtures_root / "curves" / "mfp3d_fd_SiN.ibw")
@@ -72,6 +79,8 @@ def test_pixel_aspect_from_the_scan_size(fixtures_root: Path) -> None:
     image = read_image(fixtures_root / "non_asylum" / "matrix_stm_partial_frame.ibw")
     assert next(iter(image.channels.values())).shape == (58, 256)
     assert image.pixel_aspect == pytest.approx(1.0, rel=1e-6)
+    assert image.pixel_width_m == pytest.approx(5e-9 / 256, rel=1e-6)
+    assert pixel_width({"size_x_m": 0.0}, (8, 8)) is None
 
 
 def test_a_colour_picture_reads_as_its_array_does(tmp_path: Path) -> None:

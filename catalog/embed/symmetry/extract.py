@@ -38,6 +38,7 @@ from symcat.embed.symmetry.lattice import (
     native_views,
     reduced,
     resize,
+    scaled,
     square_pixels,
     views,
     within_aspect,
@@ -528,16 +529,21 @@ class SymmetryExtractor:
         ``workers`` > 0 estimates lattices in that many processes. ``pixel_aspects``: each
         image's pixel height over its width (`symcat.ingest.pictures.pixel_aspect`; None or
         left out: square). v32 reads such an image resampled to square pixels
-        (`lattice.square_pixels`; its lattice is then in pixels of the image's width) and
-        compares cell edges in physical units.
+        (`lattice.square_pixels`) and compares cell edges in physical units; the lattice
+        it reports is in the image's pixel widths, as every lattice is.
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
         aspects = list(pixel_aspects) if pixel_aspects is not None else [None] * len(images)
         if len(aspects) != len(images):
             raise ValueError(f"{len(aspects)} pixel aspects for {len(images)} images")
+        # the width of a pixel of the image read, in the scan's pixel widths: a lattice
+        # found on a resampled scan is reported in the scan's own pixel widths
+        units = [1.0] * len(images)
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
+            units = [np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2 else 1.0
+                     for img, (sq, _) in zip(images, squared, strict=True)]
             images, aspects = [img for img, _ in squared], [a for _, a in squared]
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
                  self.cell_check, self.spectrum, self.aspect_everywhere) for img in images]
@@ -551,12 +557,15 @@ class SymmetryExtractor:
         flat = [v for _, vs, _, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
         out, k = [], 0
-        for (lat, vs, refused, seen, found), aspect in zip(prepared, aspects, strict=True):
+        for (lat, vs, refused, seen, found), aspect, unit in zip(prepared, aspects, units,
+                                                                 strict=True):
             if refused:
                 out.append(_refused(refused, self.dim, lat))
                 continue
-            out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
-                                    use_lattice, seen, found, aspect))
+            result = self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
+                                  use_lattice, seen, found, aspect)
+            out.append(replace(result, lattice=scaled(result.lattice, unit))
+                       if unit != 1.0 else result)
             k += len(vs)
         return out
 

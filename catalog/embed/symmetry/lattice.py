@@ -17,7 +17,7 @@ constant, mostly NaN) gets the same, never an exception. Numpy only (no torch).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -112,6 +112,15 @@ def square_pixels(image: np.ndarray, aspect: float | None, tol: float = 0.02,
     if a.size * max(zoom) > MAX_PIXELS // 4:
         zoom = (1.0, 1.0 / aspect) if aspect > 1 else (aspect, 1.0)
     return ndimage.zoom(a, zoom, order=1, mode="nearest", grid_mode=True), None
+
+
+def scaled(lat: Lattice, factor: float) -> Lattice:
+    """``lat`` with its vectors ``factor`` times as long (a lattice found on a resampled
+    image, in the pixels of the image it came from); a lattice not found as it is."""
+    if not lat.found:
+        return lat
+    return replace(lat, a1=(lat.a1[0] * factor, lat.a1[1] * factor),
+                   a2=(lat.a2[0] * factor, lat.a2[1] * factor))
 
 
 def clean(img: np.ndarray) -> tuple[np.ndarray | None, str]:
