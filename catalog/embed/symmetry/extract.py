@@ -560,7 +560,7 @@ class SymmetryExtractor:
         for (lat, vs, refused, seen, found), aspect, unit in zip(prepared, aspects, units,
                                                                  strict=True):
             if refused:
-                out.append(_refused(refused, self.dim, lat))
+                out.append(_refused(refused, self.dim, scaled(lat, unit)))
                 continue
             result = self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
                                   use_lattice, seen, found, aspect)
