@@ -92,11 +92,11 @@ def square_pixels(image: np.ndarray, aspect: float | None, tol: float = 0.02,
 
     A square lattice scanned with pixels half as tall as wide spans twice as many rows as
     columns: the lattice search, the network's views and the averaged cell would all read
-    it as rectangular. The shorter side is enlarged, never the longer one shrunk (no
-    detail is lost), unless that would pass MAX_PIXELS / 4. Non-finite pixels are given
-    the mean of the others first, as `clean` would, so they do not spread. An aspect
-    beyond MAX_PIXEL_ASPECT (either way) is taken for wrong metadata: the image is read as
-    it is, as square (None)."""
+    it as rectangular. The image is enlarged along its coarser axis (more rows where the
+    pixels are tall), never shrunk along the other (no detail is lost), unless that would
+    pass MAX_PIXELS / 4. Non-finite pixels are given the mean of the others first, as
+    `clean` would, so they do not spread. An aspect beyond MAX_PIXEL_ASPECT (either way)
+    is taken for wrong metadata: the image is read as it is, as square (None)."""
     if aspect is None or not math.isfinite(aspect) or aspect <= 0 or \
             abs(aspect - 1.0) <= tol or np.ndim(image) != 2:
         return image, aspect
