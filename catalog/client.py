@@ -121,7 +121,8 @@ class Catalog:
         `symcat.query.filters` (`sample="PZT*"`, `scan_size_x_m=(1e-6, 5e-6)`).
         `symmetry` and `symmetry_p` are each scan's plane group (or "none") and its
         calibrated probability under the newest symmetry model that answered for it (empty
-        where none has: `symcat embed` stores them). `with_labels` adds `label.<set>`,
+        where none has: `symcat embed` stores them); `lattice_a_m` and `lattice_b_m` the
+        cell edges that model found, in metres. `with_labels` adds `label.<set>`,
         `predicted.<set>` and `predicted_p.<set>` columns.
         """
         rows = scan_rows(self.engine, where, filters, limit=limit)
@@ -129,8 +130,9 @@ class Catalog:
         with self.engine.connect() as conn:
             ids = list(frame["id"])
             columns = symmetry_columns(newest_symmetry(conn, ids), ids)
-        frame["symmetry"] = columns["symmetry"]
-        frame["symmetry_p"] = np.array(columns["symmetry_p"], dtype=float)
+        frame["symmetry"] = columns.pop("symmetry")
+        for name, values in columns.items():
+            frame[name] = np.array(values, dtype=float)
         if with_labels:
             from symcat.labels.store import wide_labels
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from symcat.cli import cli, friendly_errors
+from symcat.cli.lengths import cell_edges
 from symcat.config import Settings
+
+if TYPE_CHECKING:
+    from symcat.query.listing import NewestSymmetry
 
 WHERE_HELP = (
     "Filter expression, repeatable (ANDed): \"mode in (pfm, dart_pfm)\", "
@@ -111,9 +116,10 @@ def _cell(name: str, value: Any) -> str:
 
 
 def format_table(rows: list[Any], shown_ids: dict[Any, str],
-                 groups: dict[Any, tuple[str, float]] | None = None) -> str:
+                 groups: Mapping[Any, NewestSymmetry] | None = None) -> str:
     """The listing as aligned columns (ids as their shortest unique prefix), with a plane
-    group column where any listed scan has one (``groups``: `listing.newest_symmetry`)."""
+    group column where any listed scan has one (``groups``: `listing.newest_symmetry`), and
+    a cell column ("3.67 x 4.51 um") where any has a lattice in metres."""
     if not rows:
         return "no scans match"
     cells = [[shown_ids.get(row.id, str(row.id)[:8])]
@@ -122,8 +128,17 @@ def format_table(rows: list[Any], shown_ids: dict[Any, str],
     if groups:
         header.insert(-1, "symmetry")
         for line, row in zip(cells, rows, strict=True):
-            group, p = groups.get(row.id, ("-", None))
-            line.insert(-1, group if group in ("-", "none") else f"{group} {p:.2f}")
+            newest = groups.get(row.id)
+            line.insert(-1, "-" if newest is None else newest.symmetry
+                        if newest.symmetry == "none" else f"{newest.symmetry} {newest.p:.2f}")
+        if any(g.lattice_b_m is not None for g in groups.values()):
+            header.insert(-1, "cell")
+            for line, row in zip(cells, rows, strict=True):
+                newest = groups.get(row.id)
+                known = newest is not None and newest.lattice_a_m is not None \
+                    and newest.lattice_b_m is not None
+                line.insert(-1, cell_edges(newest.lattice_a_m, newest.lattice_b_m)
+                            if known else "-")
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     right = {TABLE.index(("size_um", "scan_size_x_m"))}
     return "\n".join(
@@ -134,14 +149,30 @@ def format_table(rows: list[Any], shown_ids: dict[Any, str],
 
 @cli.command()
 @click.argument("scan_id")
+@click.option("--document", "document_only", is_flag=True,
+              help="The metadata document alone, as stored (for a schema check or a copy).")
 @click.pass_obj
 @friendly_errors
-def show(settings: Settings, scan_id: str) -> None:
-    """Print one scan's full metadata document as JSON."""
+def show(settings: Settings, scan_id: str, document_only: bool) -> None:
+    """Print one scan's full metadata document as JSON, and under "symmetry" the plane
+    group each symmetry model stored for it (newest first), with the cell in metres."""
     from symcat.client import Catalog
+    from symcat.query.listing import stored_symmetry
 
-    data = Catalog(settings=settings).scan(scan_id)
-    click.echo(json.dumps(data.document, indent=2, ensure_ascii=False))
+    catalog = Catalog(settings=settings)
+    data = catalog.scan(scan_id)
+    shown = dict(data.document)
+    if not document_only:
+        with catalog.engine.connect() as conn:
+            predictions = stored_symmetry(conn, data.id)
+        if predictions:
+            shown["symmetry"] = predictions
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False, default=_json_value))
+
+
+def _json_value(value: Any) -> Any:
+    """A stored value JSON has no type for (a time) as ISO text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
+from symcat.cli.lengths import cell_edges
 from symcat.config import Settings
 
 FORMATS = {".csv": "csv", ".json": "json"}
@@ -233,7 +234,7 @@ def _table_line(row: dict[str, Any], width: int, label: str | None) -> str:
     if row["error"] is not None:
         return f"{name:<{width}}  -      {row['error']}{mark}"
     if row["period_a_m"] is not None:
-        cell = f"{_length(row['period_a_m'], row['period_b_m'])}, {row['gamma_deg']:.0f} deg"
+        cell = f"{cell_edges(row['period_a_m'], row['period_b_m'])}, {row['gamma_deg']:.0f} deg"
     elif row["period_a_px"] is not None:
         cell = (f"{row['period_a_px']:.1f} x {row['period_b_px']:.1f} px, "
                 f"{row['gamma_deg']:.0f} deg")
@@ -241,12 +242,6 @@ def _table_line(row: dict[str, Any], width: int, label: str | None) -> str:
         cell = "no lattice"
     note = row["reason"] or row["top3"]
     return f"{name:<{width}}  {row['symmetry']:<5} {row['p']:.2f}  {cell:<26} {note}{mark}"
-
-
-def _length(a_m: float, b_m: float) -> str:
-    """Two cell edges in metres as "1.21 x 1.51 um" (nm under a micrometre)."""
-    unit, scale = ("um", 1e6) if b_m >= 1e-6 else ("nm", 1e9)
-    return f"{a_m * scale:.3g} x {b_m * scale:.3g} {unit}"
 
 
 def _frame(rows: list[dict[str, Any]], labels: dict[str, str]) -> Any:

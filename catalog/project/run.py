@@ -117,8 +117,8 @@ def fetch_vectors(conn: Connection, model: StoredModel, ids: Sequence[uuid.UUID]
 
 def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
     """`POINT_COLUMNS` of the scans `ids`, in that order (`id` column first), then each
-    one's plane group and its p (`SYMMETRY_COLUMNS`; empty where none is stored), so a
-    map can be coloured by plane group."""
+    one's plane group, its p and its cell edges in metres (`SYMMETRY_COLUMNS`; empty where
+    none is stored), so a map can be coloured by plane group or lattice size."""
     columns = [Scan.id, *(getattr(Scan, name) for name in POINT_COLUMNS)]
     with engine.connect() as conn:
         wanted = bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
@@ -126,8 +126,9 @@ def point_metadata(engine: Engine, ids: Sequence[uuid.UUID]) -> pd.DataFrame:
         groups = newest_symmetry(conn, list(ids))
     frame = pd.DataFrame(rows, columns=["id", *POINT_COLUMNS])
     columns = symmetry_columns(groups, list(frame["id"]))
-    frame["symmetry"] = columns["symmetry"]
-    frame["symmetry_p"] = np.array(columns["symmetry_p"], dtype=float)
+    frame["symmetry"] = columns.pop("symmetry")
+    for name, values in columns.items():
+        frame[name] = np.array(values, dtype=float)
     order = pd.DataFrame({"id": list(ids)})
     return order.merge(frame, on="id", how="left")
 

@@ -56,7 +56,7 @@ FILTER_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
 
 
 
-def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
+def _newest_symmetry(column: Any) -> Any:
     """A scan's value of `column` in its newest symmetry model's prediction (or null).
 
     Newest by version (``symcat_symmetry.v12@<weights>-pp1`` over ``.v9@...``): model
@@ -64,7 +64,7 @@ def _newest_symmetry(column: InstrumentedAttribute[Any]) -> Any:
     and re-running an older version to compare must not change what the filter answers.
     Names without a version come after versioned ones, the one registered last first.
     """
-    return (select(column)
+    return (select(column).select_from(SymmetryPrediction)
             .join(EmbeddingModel, EmbeddingModel.id == SymmetryPrediction.model_id)
             .where(SymmetryPrediction.scan_id == Scan.id)
             .order_by(*newest_symmetry_first())
@@ -79,10 +79,21 @@ def newest_symmetry_first() -> list[Any]:
             SymmetryPrediction.model_id.desc()]
 
 
-# Symmetry predictions (issue 12): `symmetry = p4m and symmetry_p >= 0.9`, `symmetry = none`.
+def edge_in_metres(period_px: Any) -> Any:
+    """A stored cell edge in metres. Predictions store edges in the scan's pixel widths
+    (v32 resamples non-square pixels but reports in x widths), so one width, the scan's
+    x size over its columns, converts both; computed when read, so a scan size corrected
+    later converts the edges it found. Null where the size or the edge is unknown."""
+    return period_px * Scan.scan_size_x_m / func.nullif(Scan.pixels_x, 0)
+
+
+# Symmetry predictions (issue 12): `symmetry = p4m and symmetry_p >= 0.9`, `symmetry = none`,
+# and the lattice the same prediction found, in metres: `lattice_a_m between 3um and 4um`.
 FILTER_COLUMNS.update({
     "symmetry": _newest_symmetry(SymmetryPrediction.symmetry),
     "symmetry_p": _newest_symmetry(SymmetryPrediction.probability),
+    "lattice_a_m": _newest_symmetry(edge_in_metres(SymmetryPrediction.period_a_px)),
+    "lattice_b_m": _newest_symmetry(edge_in_metres(SymmetryPrediction.period_b_px)),
 })
 
 

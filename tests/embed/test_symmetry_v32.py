@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,52 @@ def test_pictures_and_arrays_take_a_pixel_aspect(symmetry_extractor, catalog: Ca
             catalog.plane_groups(scanned, pixel_aspect=bad)
     refused = runner.invoke(cli, ["symmetry", str(tmp_path / "p4m.png"), "--pixel-aspect", "0"])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
+
+
+def test_the_stored_lattice_in_metres_is_filterable_and_shown(catalog: Catalog,
+                                                               checkerboard: Path) -> None:
+    """The lattice a stored prediction found, in metres: the filters `lattice_a_m` and
+    `lattice_b_m`, `Catalog.scans()`'s columns, `symcat scans`' cell column and `symcat
+    show`. Converted when read, from the scan's x size over its columns, so a corrected
+    scan size converts it anew."""
+    from click.testing import CliRunner
+
+    import symcat.cli.browse  # noqa: F401  (registers the commands)
+    from symcat.cli import cli
+    from symcat.embed.symmetry_store import predict_catalog
+
+    catalog.ingest([checkerboard], jobs=1)
+    if predict_catalog(catalog.engine, "symcat_symmetry.v32", workers=0) != 1:
+        pytest.skip("symmetry weights are not installed")
+    made = truth[checkerboard]
+    a, b = sorted([made.period, made.period * made.extra["aspect"]])  # the generator's
+    row = catalog.scans().iloc[0]
+    assert [row["lattice_a_m"], row["lattice_b_m"]] == pytest.approx([a, b], rel=0.03)
+    um = 1e6
+    assert catalog.count(f"lattice_a_m between {a * 0.97 * um:.4f}um and {a * 1.03 * um:.4f}um"
+                         f" and lattice_b_m > {a * 1.1 * um:.4f}um") == 1
+    assert catalog.count(f"lattice_a_m > {b * um:.4f}um") == 0
+    assert catalog.count("lattice_a_m is null") == 0
+
+    env = {"SYMCAT_DATABASE_URL": catalog.settings.database_url or ""}
+    runner = CliRunner()
+    table = runner.invoke(cli, ["scans"], env=env)
+    assert table.exit_code == 0, table.output
+    header, line = table.output.splitlines()[:2]
+    assert "cell" in header.split()
+    cell = re.search(r"([0-9.]+) x ([0-9.]+) um", line)
+    assert cell and [float(cell[1]), float(cell[2])] == pytest.approx([a * um, b * um], rel=0.03)
+    shown = runner.invoke(cli, ["show", str(row["id"])], env=env)
+    assert shown.exit_code == 0, shown.output
+    [stored] = json.loads(shown.output)["symmetry"]
+    assert stored["model"].startswith("symcat_symmetry.v32")
+    assert stored["lattice_a_m"] == pytest.approx(row["lattice_a_m"], rel=1e-6)
+    assert stored["period_a_px"] * 16e-6 / 256 == pytest.approx(stored["lattice_a_m"], rel=1e-5)
+    document = json.loads(runner.invoke(cli, ["show", str(row["id"]), "--document"],
+                                        env=env).output)
+    assert "symmetry" not in document and document["record_kind"] == "image"
+
+    with catalog.engine.begin() as conn:  # the scan size corrected: twice as wide
+        conn.execute(update(Scan).values(scan_size_x_m=Scan.scan_size_x_m * 2))
+    assert catalog.scans().iloc[0]["lattice_a_m"] == pytest.approx(2 * row["lattice_a_m"])
+    assert catalog.count(f"lattice_a_m > {a * 1.5 * um:.4f}um") == 1

@@ -1,0 +1,9 @@
+"""Cell edges as people read them: "3.67 x 4.51 um", not 3.67e-06."""
+
+from __future__ import annotations
+
+
+def cell_edges(a_m: float, b_m: float) -> str:
+    """Two cell edges in metres as "1.21 x 1.51 um" (nm under a micrometre)."""
+    unit, scale = ("um", 1e6) if b_m >= 1e-6 else ("nm", 1e9)
+    return f"{a_m * scale:.3g} x {b_m * scale:.3g} {unit}"
