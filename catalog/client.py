@@ -10,7 +10,7 @@ import hashlib
 import math
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,8 +306,9 @@ class Catalog:
                      progress: bool = False, pixel_aspect: float | None = None,
                      ) -> pd.DataFrame:
         """The plane group (or "none", with the reason) of each image, under a symmetry
-        model (default: the newest): files or folders (PNG, JPEG, TIFF, .npy, .ibw), 2-D
-        or colour arrays, {channel: array}, `ScanData`, or scan ids; one of them or a list.
+        model (default: the newest): files or folders (PNG, JPEG, TIFF, BMP, GIF, WebP,
+        .npy, .ibw), 2-D or colour arrays, {channel: array}, `ScanData`, or scan ids; one
+        of them or a list.
         One row per image (`symcat.embed.plane_groups.COLUMNS`): calibrated p, top 3,
         lattice; an image that cannot be read or used has its reason in ``error``.
         ``pixel_aspect``: pixel height over width of the pictures and arrays, which carry
@@ -329,7 +330,8 @@ class Catalog:
             raise ValueError(f"pixel_aspect {pixel_aspect!r}: give a pixel's height over its "
                              "width, a positive number (2 for 512 points x 256 lines over a "
                              "square area)")
-        one = isinstance(images, str | Path | uuid.UUID | np.ndarray | dict | ScanData)
+        one = isinstance(images, str | Path | uuid.UUID | np.ndarray | dict | ScanData) \
+            or not isinstance(images, Iterable)  # a number: a row saying what to give
         inputs: list[ImageInput] = []
         for i, item in enumerate([images] if one else list(images)):
             if isinstance(item, str | Path) and (isinstance(item, Path) or _looks_like_path(item)):

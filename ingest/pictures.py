@@ -1,8 +1,9 @@
 """Image files a user hands in without cataloguing them: pictures, arrays and `.ibw` files.
 
 A query image, a folder of labelled images for `symcat evaluate`, or images whose plane
-group is asked (`symcat symmetry`) arrive as files of other programs: JPEG, PNG or TIFF
-(grey, RGB or 16-bit), numpy `.npy` arrays, or Asylum `.ibw` files. Pictures and arrays
+group is asked (`symcat symmetry`) arrive as files of other programs: JPEG, PNG, TIFF,
+BMP, GIF or WebP (grey, RGB or 16-bit; an animation's first frame), numpy `.npy` arrays,
+or Asylum `.ibw` files. Pictures and arrays
 become one 2-D float array (colour -> the mean of R, G and B); `.ibw` files go through
 the ingest reader and keep their channels, units and imaging mode. Readers raise
 `ValueError` with a one-line reason; callers list the file as skipped.
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 ARRAY_SUFFIXES = (".npy",)
 SUFFIXES = (*PICTURE_SUFFIXES, *ARRAY_SUFFIXES, ".ibw")
 MIN_SIDE = 8  # smaller is no image of a pattern: refused, not guessed at

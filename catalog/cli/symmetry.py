@@ -61,10 +61,10 @@ def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
              device: str | None, jobs: int | None, pixel_aspect: float | None, explain: bool,
              where: tuple[str, ...], progress: bool | None) -> None:
     """The plane group (or "none") of each image in PATHS: files or folders (searched
-    with their subfolders) of PNG, JPEG, TIFF, .npy or .ibw images, and of the catalogued
-    scans --where selects. Each answer comes with its calibrated probability, the lattice
-    found and, where the model abstains, why. With labels it also prints top-1, top-3,
-    ECE and non-periodic abstention."""
+    with their subfolders) of PNG, JPEG, TIFF, BMP, GIF, WebP, .npy or .ibw images, and of
+    the catalogued scans --where selects. Each answer comes with its calibrated
+    probability, the lattice found and, where the model abstains, why. With labels it also
+    prints top-1, top-3, ECE and non-periodic abstention."""
     from symcat.embed.plane_groups import classify, read_inputs, symmetry_model
     from symcat.embed.registry import ExtractorUnavailable, UnknownExtractor
     from symcat.labels.plane_group_score import LabelError, format_score, score
@@ -90,7 +90,8 @@ def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
     except (UnknownExtractor, LabelError) as exc:
         raise click.ClickException(str(exc)) from exc
     if not files and not scans:
-        raise click.ClickException("no image files found (PNG, JPEG, TIFF, .npy or .ibw) "
+        raise click.ClickException("no image files found (PNG, JPEG, TIFF, BMP, GIF, WebP, "
+                                   ".npy or .ibw) "
                                    f"in {', '.join(map(str, paths)) or labels_csv}")
     if note:
         click.echo(note, err=True)

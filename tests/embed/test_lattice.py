@@ -99,6 +99,8 @@ def test_non_periodic_domain_images_have_no_lattice(cls):
     (np.zeros((4, 4, 4, 4)), "2-D"),
     (np.zeros((0, 64)), "too small"),
     (np.full((64, 64), np.inf), "NaN or infinite"),
+    # block-averaged to 1 x 1000 for the estimate: the reason names the scan's own size
+    (np.random.default_rng(0).random((4, 4000)), "too thin for a lattice estimate (4x4000 px"),
 ])
 def test_bad_input_gives_none_with_a_reason(image, words):
     found = estimate(image)

@@ -171,6 +171,10 @@ def test_a_catalogued_scan_gets_the_answer_embed_stored(catalog: Catalog,
     nothing = CliRunner().invoke(cli, ["--database-url", url, "symmetry", "-w", "mode = ac"])
     assert nothing.exit_code == 1 and "no catalogued image scans match mode = ac" in \
         nothing.output
+    for number in (np.float32(3.0), 7):  # one number, not a list of images: a row, no raise
+        odd = catalog.plane_groups(number)
+        assert odd["error"][0] == f"cannot read a {type(number).__name__}; give a file, an " \
+            "array or a scan id"
 
 
 def test_objects_that_are_no_image_get_reasons_not_exceptions() -> None:

@@ -29,6 +29,10 @@ def test_every_format_reads_to_the_same_grey_array(tmp_path: Path) -> None:
     np.save(tmp_path / "d.npy", np.repeat(grey[..., None], 3, axis=2))  # (H, W, 3)
     np.save(tmp_path / "e.npy", np.repeat(grey[None], 3, axis=0))  # (3, H, W)
     assert np.array_equal(read_picture(tmp_path / "a.png"), grey)
+    for other in ("a.bmp", "a.gif", "a.webp"):  # lossless in these, grey in each
+        Image.fromarray(grey).save(tmp_path / other, **({"lossless": True}
+                                                        if other.endswith("webp") else {}))
+        assert np.array_equal(read_image(tmp_path / other).channels["Height"], grey), other
     assert np.array_equal(read_picture(tmp_path / "b.tif"), grey.astype(np.float32) * 257)
     for name in ("c.npy", "d.npy", "e.npy"):
         out = read_array(tmp_path / name)

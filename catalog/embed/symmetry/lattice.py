@@ -183,6 +183,7 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
     if img.size > MAX_PIXELS:
         return none(f"image too large for a lattice estimate ({img.shape[0]}x{img.shape[1]} px)")
     scale = 1.0
+    given = img.shape
     if max(img.shape) > MAX_ESTIMATE_SIDE:
         k = math.ceil(max(img.shape) / MAX_ESTIMATE_SIDE)
         h, w = img.shape[0] // k * k, img.shape[1] // k * k
@@ -190,6 +191,11 @@ def estimate(image: np.ndarray, max_aspect: float | None = None,
             img = img[:h, :w].reshape(h // k, k, w // k, k).mean((1, 3))
         scale = float(k)
     cleaned, reason = clean(img)
+    if cleaned is None and min(img.shape) < MIN_SIDE and scale > 1:
+        # name the scan's own size: a 4 x 4000 scan is not "1x1000 px"
+        reason = (f"image too thin for a lattice estimate ({given[0]}x{given[1]} px: "
+                  f"{img.shape[0]}x{img.shape[1]} once averaged to at most "
+                  f"{MAX_ESTIMATE_SIDE} px a side, need {MIN_SIDE})")
     if cleaned is None:
         return none(reason)
     found = _estimate(cleaned, fine)
