@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from symcat.cli import cli, friendly_errors
-from symcat.cli.lengths import cell_edges
 from symcat.config import Settings
+from symcat.lengths import cell_edges
 
 if TYPE_CHECKING:
     from symcat.query.listing import NewestSymmetry

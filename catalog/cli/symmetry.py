@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from symcat.cli import cli, friendly_errors, progress_default
-from symcat.cli.lengths import cell_edges
 from symcat.config import Settings
+from symcat.lengths import cell_edges
 
 FORMATS = {".csv": "csv", ".json": "json"}
 

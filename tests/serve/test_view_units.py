@@ -54,6 +54,14 @@ def test_metadata_card_is_escaped_svg() -> None:
     assert lines[3] == "size: 2.00 µm" and lines[-1] == "n: 5" and "lab-a" in lines[2]
     svg = card_svg(lines)
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
+    # a stored prediction with its lattice: the group and the cell
+    found = pd.concat([row, pd.Series({"symmetry": "pmm", "symmetry_p": 0.934,
+                                       "lattice_a_m": 1.213e-6, "lattice_b_m": 1.508e-6})])
+    lines = card_lines(found, "lattice_a_m")
+    assert lines[-2:] == ["plane group: pmm (p 0.93)", "cell: 1.21 x 1.51 um"]
+    none = found.copy()
+    none["symmetry"], none["lattice_a_m"], none["lattice_b_m"] = "none", np.nan, np.nan
+    assert card_lines(none, "lattice_a_m")[-1] == "plane group: none"
 
 
 def test_selection_table_sends_rows_only_when_they_change() -> None:

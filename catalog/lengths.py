@@ -1,4 +1,5 @@
-"""Cell edges as people read them: "3.67 x 4.51 um", not 3.67e-06."""
+"""Lengths as people read them: cell edges as "3.67 x 4.51 um", not 3.67e-06 (the CLI
+and the dashboard)."""
 
 from __future__ import annotations
 
