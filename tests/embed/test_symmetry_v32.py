@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from symcat.client import Catalog
 from symcat.embed.symmetry.equal_edges import EQUAL_EDGED, EqualEdges, edge_ratio
@@ -280,6 +280,18 @@ def test_the_stored_lattice_in_metres_is_filterable_and_shown(catalog: Catalog,
     document = json.loads(runner.invoke(cli, ["show", str(row["id"]), "--document"],
                                         env=env).output)
     assert "symmetry" not in document and document["record_kind"] == "image"
+
+    # SQL: the view symmetry_summary holds the newest model's, in micrometres, even after
+    # an older version ran again (as the filters read it)
+    assert predict_catalog(catalog.engine, "symcat_symmetry.v31", workers=0) == 1
+    with catalog.engine.connect() as conn:
+        [view] = conn.execute(text("SELECT * FROM symmetry_summary")).mappings().all()
+    assert view["model"].startswith("symcat_symmetry.v32") and view["scan_id"] == row["id"]
+    assert (view["symmetry"], view["symmetry_p"]) == (row["symmetry"],
+                                                      pytest.approx(row["symmetry_p"]))
+    assert view["lattice_a_um"] == pytest.approx(row["lattice_a_m"] * um, rel=1e-6)
+    assert view["lattice_b_um"] == pytest.approx(row["lattice_b_m"] * um, rel=1e-6)
+    assert catalog.scans().iloc[0]["lattice_a_m"] == pytest.approx(row["lattice_a_m"])
 
     with catalog.engine.begin() as conn:  # the scan size corrected: twice as wide
         conn.execute(update(Scan).values(scan_size_x_m=Scan.scan_size_x_m * 2))
