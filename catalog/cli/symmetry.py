@@ -95,6 +95,8 @@ def symmetry(settings: Settings, paths: tuple[Path, ...], model: str | None,
                                    f"in {', '.join(map(str, paths)) or labels_csv}")
     if note:
         click.echo(note, err=True)
+    if (other := _left_out(paths)):
+        click.echo(f"left out: {other}", err=True)
     show = progress_default() if progress is None else progress
     rows: list[dict[str, Any]] = []
     width = min(48, max([len(n) for n, _ in files] + [36 if scans else 0]))
@@ -187,6 +189,30 @@ def _files_and_labels(paths: tuple[Path, ...], labels_csv: Path | None, folder_l
         except LabelError as exc:
             raise LabelError(f"{p}: its folder's name {exc}") from None
     return files, labels, "labels: each image's folder name"
+
+
+def _left_out(paths: tuple[Path, ...]) -> str:
+    """The files of other types in the folders among ``paths`` ("3 files of other types:
+    .sxm 2, .txt 1"), which the answer has no row for; empty where there are none. Hidden
+    files and a folder's labels.csv are not counted."""
+    from collections import Counter
+
+    from symcat.ingest.pictures import SUFFIXES
+    from symcat.labels.folder import LABELS_FILE
+
+    other: Counter[str] = Counter()
+    for folder in (p for p in paths if p.is_dir()):
+        for file in folder.rglob("*"):
+            parts = file.relative_to(folder).parts
+            if file.is_file() and file.suffix.lower() not in SUFFIXES and \
+                    not any(part.startswith(".") for part in parts) and \
+                    parts != (LABELS_FILE,):
+                other[file.suffix.lower() or "(no suffix)"] += 1
+    if not other:
+        return ""
+    kinds = ", ".join(f"{suffix} {n}" for suffix, n in other.most_common())
+    total = sum(other.values())
+    return f"{total} file{'s' if total > 1 else ''} of other types ({kinds})"
 
 
 def _other_labels(labels_csv: Path) -> str | None:

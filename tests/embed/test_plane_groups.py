@@ -126,6 +126,12 @@ def test_a_folders_labels_csv_of_other_labels_is_not_used(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "labels.csv not used" in result.output and "'class'" in result.output
     assert "constant image" in result.output and "top-1" not in result.output
+    assert "left out" not in result.output  # labels.csv is no image left out
+    for name in ("a.sxm", "b.sxm", "notes.txt", ".hidden.png~"):  # other instruments' files
+        (tmp_path / "set" / name).write_bytes(b"")
+    others = CliRunner().invoke(cli, ["symmetry", str(tmp_path / "set"), "--no-progress"])
+    assert others.exit_code == 0 and \
+        "left out: 3 files of other types (.sxm 2, .txt 1)" in others.output
     insisted = CliRunner().invoke(cli, ["symmetry", str(tmp_path / "set"), "--labels",
                                         str(tmp_path / "set" / "labels.csv")])
     assert insisted.exit_code == 1 and "line 1: 'class' is not a plane group" in insisted.output
