@@ -62,6 +62,11 @@ def test_metadata_card_is_escaped_svg() -> None:
     none = found.copy()
     none["symmetry"], none["lattice_a_m"], none["lattice_b_m"] = "none", np.nan, np.nan
     assert card_lines(none, "lattice_a_m")[-1] == "plane group: none"
+    from symcat.serve.panels.metadata import table_columns  # the selection table: the same
+
+    table = table_columns(pd.DataFrame([found, none, row]))
+    assert table["symmetry"] == ["pmm", "none", ""]
+    assert table["cell"] == ["1.21 x 1.51 um", "", ""]
 
 
 def test_selection_table_sends_rows_only_when_they_change() -> None:

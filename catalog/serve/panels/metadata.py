@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 from bokeh.models import Column, ColumnDataSource, DataTable, Div, NumberFormatter, TableColumn
 
+from symcat.lengths import cell_edges
+
 TABLE_COLUMNS = (("file_name", "file", 200), ("sample_name", "sample", 90),
                  ("material", "material", 80), ("imaging_mode", "mode", 80),
                  ("site", "site", 70), ("size_um", "size µm", 60), ("acquired", "acquired", 120),
-                 ("symmetry", "plane group", 80))
+                 ("symmetry", "plane group", 80), ("cell", "cell", 110))
 TABLE_LIMIT = 5000
 # A click on a neighbour asks the server to open it through this hidden model's value.
 OPEN_JS = ("Bokeh.documents[0].get_model_by_name('open-request').value="
@@ -91,7 +93,16 @@ def table_columns(rows: pd.DataFrame) -> dict[str, list[Any]]:
             "site": text("site"), "size_um": list(sizes), "symmetry": text("symmetry"),
             "acquired": [t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else ""
                          for t in acquired],
+            "cell": _cells(rows),
             "id": [str(i) for i in rows["id"]] if "id" in rows.columns else []}
+
+
+def _cells(rows: pd.DataFrame) -> list[str]:
+    """Each row's stored cell as "1.21 x 1.51 um", or "" where none was found."""
+    if "lattice_a_m" not in rows.columns or "lattice_b_m" not in rows.columns:
+        return [""] * len(rows)
+    return ["" if pd.isna(a) or pd.isna(b) else cell_edges(float(a), float(b))
+            for a, b in zip(rows["lattice_a_m"], rows["lattice_b_m"], strict=True)]
 
 
 class ScanViewer:
