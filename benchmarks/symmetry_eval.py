@@ -166,6 +166,19 @@ def scanned_with(images: list[np.ndarray], lo: float, hi: float, seed: int,
             for im, a in zip(images, aspects, strict=True)], aspects
 
 
+def framed(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
+    """``images`` inside a flat margin ``frac`` of each side wide on every side, at the
+    image's brightest value (a figure saved with its white surround, a pattern padded to
+    a square): what a picture from another program may hold around the pattern."""
+    out = []
+    for im in images:
+        im = np.asarray(im)
+        ph, pw = int(round(im.shape[0] * frac)), int(round(im.shape[1] * frac))
+        pad = ((ph, ph), (pw, pw)) + ((0, 0),) * (im.ndim - 2)
+        out.append(np.pad(im, pad, mode="constant", constant_values=im.max()))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
@@ -196,6 +209,9 @@ def main() -> None:
                    help="scan every image with non-square pixels: an aspect (height over "
                         "width) drawn from [LO, HI] each, its rows resampled, the aspect "
                         "handed to the model as a scan's metadata would (v32 reads it)")
+    p.add_argument("--margin", type=float, metavar="FRAC",
+                   help="frame every image in a flat margin FRAC of its side wide, at its "
+                        "brightest value (a figure's white surround)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -224,6 +240,13 @@ def main() -> None:
         for i, (motif, (more, imgs)) in enumerate(others.items()):
             imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
             others[motif] = (more, imgs)
+    if a.margin:
+        glyphs = framed(glyphs, a.margin)
+        atoms = list(zip([g for g, _ in atoms], framed([im for _, im in atoms], a.margin),
+                         strict=True))
+        domains = list(zip([c for c, _ in domains],
+                           framed([im for _, im in domains], a.margin), strict=True))
+        others = {m: (more, framed(imgs, a.margin)) for m, (more, imgs) in others.items()}
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
           + "".join(f", {len(v[0])} {m}" for m, v in others.items())
           + f" in {time.time() - t0:.0f} s", flush=True)
