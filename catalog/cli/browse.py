@@ -11,7 +11,7 @@ import click
 
 from symcat.cli import cli, friendly_errors
 from symcat.config import Settings
-from symcat.lengths import cell_edges
+from symcat.lengths import known_cell
 
 if TYPE_CHECKING:
     from symcat.query.listing import NewestSymmetry
@@ -130,15 +130,13 @@ def format_table(rows: list[Any], shown_ids: dict[Any, str],
         for line, row in zip(cells, rows, strict=True):
             newest = groups.get(row.id)
             line.insert(-1, "-" if newest is None else newest.symmetry
-                        if newest.symmetry == "none" else f"{newest.symmetry} {newest.p:.2f}")
-        if any(g.lattice_b_m is not None for g in groups.values()):
+                        if newest.symmetry == "none"
+                        else f"{newest.symmetry} {newest.symmetry_p:.2f}")
+        shown = {i: known_cell(g.lattice_a_m, g.lattice_b_m) for i, g in groups.items()}
+        if any(shown.values()):
             header.insert(-1, "cell")
             for line, row in zip(cells, rows, strict=True):
-                newest = groups.get(row.id)
-                known = newest is not None and newest.lattice_a_m is not None \
-                    and newest.lattice_b_m is not None
-                line.insert(-1, cell_edges(newest.lattice_a_m, newest.lattice_b_m)
-                            if known else "-")
+                line.insert(-1, shown.get(row.id) or "-")
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     right = {TABLE.index(("size_um", "scan_size_x_m"))}
     return "\n".join(

@@ -60,20 +60,20 @@ def scan_rows(engine: Engine, where: str | None = None, filters: Mapping[str, An
         return list(conn.execute(query).all())
 
 
-# the `symmetry`, `symmetry_p`, `lattice_a_m` and `lattice_b_m` filters' values, shown
-# beside the standard columns
-SYMMETRY_COLUMNS = ("symmetry", "symmetry_p", "lattice_a_m", "lattice_b_m")
-
-
 class NewestSymmetry(NamedTuple):
     """A scan's plane group (or "none") under its newest symmetry model, the calibrated p,
     and the cell edges that prediction found, in metres (None where it found no lattice
-    or the scan size is unknown)."""
+    or the scan size is unknown). Its fields are the filters' names."""
 
     symmetry: str
-    p: float
+    symmetry_p: float
     lattice_a_m: float | None
     lattice_b_m: float | None
+
+
+# the `symmetry`, `symmetry_p`, `lattice_a_m` and `lattice_b_m` filters' values, shown
+# beside the standard columns
+SYMMETRY_COLUMNS: tuple[str, ...] = NewestSymmetry._fields
 
 
 def newest_symmetry(conn: Connection, ids: Sequence[uuid.UUID]
@@ -127,8 +127,7 @@ def symmetry_columns(groups: Mapping[uuid.UUID, NewestSymmetry], ids: Sequence[u
     columns: dict[str, list[Any]] = {"symmetry": [groups[i].symmetry if i in groups else None
                                                   for i in ids]}
     for name in SYMMETRY_COLUMNS[1:]:
-        values = (getattr(groups[i], "p" if name == "symmetry_p" else name) if i in groups
-                  else None for i in ids)
+        values = (getattr(groups[i], name) if i in groups else None for i in ids)
         columns[name] = [math.nan if v is None else v for v in values]
     return columns
 

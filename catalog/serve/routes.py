@@ -17,7 +17,7 @@ import pandas as pd
 from tornado.web import HTTPError, RequestHandler
 
 from symcat.client import Catalog, ScanNotFound
-from symcat.lengths import cell_edges
+from symcat.lengths import known_cell
 from symcat.query.listing import SYMMETRY_COLUMNS
 from symcat.render.channels import ROLES, role_needle
 from symcat.serve.registry import MAPS
@@ -118,9 +118,8 @@ def card_lines(row: pd.Series, colour: str | None) -> list[str]:
         p = row.get("symmetry_p")
         lines.append(f"plane group: {group}" + ("" if group == "none" or pd.isna(p)
                                                  else f" (p {p:.2f})"))
-    a_m, b_m = row.get("lattice_a_m"), row.get("lattice_b_m")
-    if isinstance(a_m, float) and isinstance(b_m, float) and a_m == a_m and b_m == b_m:
-        lines.append(f"cell: {cell_edges(a_m, b_m)}")
+    if (cell := known_cell(row.get("lattice_a_m"), row.get("lattice_b_m"))) is not None:
+        lines.append(f"cell: {cell}")
     if colour and colour in row.index and colour not in SYMMETRY_COLUMNS:
         lines.append(f"{colour}: {_text(row.get(colour))}")
     return lines

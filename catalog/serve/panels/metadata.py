@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from bokeh.models import Column, ColumnDataSource, DataTable, Div, NumberFormatter, TableColumn
 
-from symcat.lengths import cell_edges
+from symcat.lengths import known_cell
 
 TABLE_COLUMNS = (("file_name", "file", 200), ("sample_name", "sample", 90),
                  ("material", "material", 80), ("imaging_mode", "mode", 80),
@@ -101,7 +101,7 @@ def _cells(rows: pd.DataFrame) -> list[str]:
     """Each row's stored cell as "1.21 x 1.51 um", or "" where none was found."""
     if "lattice_a_m" not in rows.columns or "lattice_b_m" not in rows.columns:
         return [""] * len(rows)
-    return ["" if pd.isna(a) or pd.isna(b) else cell_edges(float(a), float(b))
+    return [known_cell(a, b) or ""
             for a, b in zip(rows["lattice_a_m"], rows["lattice_b_m"], strict=True)]
 
 
