@@ -111,6 +111,16 @@ def pixel_aspect(scan: Mapping[str, Any] | None, shape: tuple[int, ...]) -> floa
     return aspect if math.isfinite(aspect) and aspect > 0 else None
 
 
+def document_pixels(document: Mapping[str, Any], channels: Mapping[str, Any],
+                    ) -> tuple[float | None, float | None]:
+    """(`pixel_aspect`, `pixel_width`) of a scan from its metadata document's ``scan``
+    section and its channels (which share one shape): an `.ibw` file read, or a scan
+    read back from the catalog."""
+    shape = np.shape(next(iter(channels.values()))) if channels else ()
+    scan = document.get("scan")
+    return pixel_aspect(scan, shape), pixel_width(scan, shape)
+
+
 def read_ibw_image(path: Path) -> ImageFile:
     """An `.ibw` image's channels (name -> array), imaging mode, channel units, and its
     pixels' aspect and width (from its scan size; channels share one shape)."""
@@ -129,10 +139,8 @@ def read_ibw_image(path: Path) -> ImageFile:
         name = meta["name"] if meta["name"] not in channels else f"{meta['name']}#{meta['index']}"
         channels[name] = np.asarray(array)
         units[name] = meta.get("unit")
-    shape = next(iter(channels.values())).shape if channels else ()
-    scan = result.document.get("scan")
     return ImageFile(channels, result.document.get("imaging_mode"), units,
-                     pixel_aspect(scan, shape), pixel_width(scan, shape))
+                     *document_pixels(result.document, channels))
 
 
 def read_image(path: Path) -> ImageFile:

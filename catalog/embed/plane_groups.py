@@ -23,7 +23,7 @@ import numpy as np
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, choose_channels
 from symcat.embed.registry import UnknownExtractor, get_cfg
 from symcat.embed.symmetry_store import SYMMETRY_MODEL
-from symcat.ingest.pictures import SUFFIXES, pixel_aspect, pixel_width, read_image, reason_of
+from symcat.ingest.pictures import SUFFIXES, document_pixels, read_image, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,9 @@ def catalogued_input(name: str, channels: Mapping[str, np.ndarray],
     """A catalogued scan (its channels and metadata document) as an `ImageInput`, with the
     imaging mode and channel units `predict_catalog` reads it with."""
     units = {c["name"]: c.get("unit") for c in document.get("channels", [])}
-    shape = np.shape(next(iter(channels.values()))) if channels else ()
-    scan = document.get("scan")
+    aspect, width = document_pixels(document, channels)
     return ImageInput(name, channels, document.get("imaging_mode"), units,
-                      pixel_aspect=pixel_aspect(scan, shape),
-                      pixel_width_m=pixel_width(scan, shape))
+                      pixel_aspect=aspect, pixel_width_m=width)
 
 
 def read_inputs(files: Iterable[tuple[str, Path]], pixel_aspect: float | None = None,
