@@ -179,6 +179,17 @@ def framed(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
     return out
 
 
+def stopped(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
+    """``images`` whose last ``frac`` of rows are NaN: scans stopped early, their
+    unscanned lines left empty (the rows scanned keep their size)."""
+    out = []
+    for im in images:
+        im = np.array(im, dtype=np.float32)
+        im[im.shape[0] - int(round(im.shape[0] * frac)):] = np.nan
+        out.append(im)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
@@ -212,6 +223,9 @@ def main() -> None:
     p.add_argument("--margin", type=float, metavar="FRAC",
                    help="frame every image in a flat margin FRAC of its side wide, at its "
                         "brightest value (a figure's white surround)")
+    p.add_argument("--stopped", type=float, metavar="FRAC",
+                   help="make the last FRAC of every image's rows NaN (a scan stopped "
+                        "early; after --margin)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -247,6 +261,13 @@ def main() -> None:
         domains = list(zip([c for c, _ in domains],
                            framed([im for _, im in domains], a.margin), strict=True))
         others = {m: (more, framed(imgs, a.margin)) for m, (more, imgs) in others.items()}
+    if a.stopped:
+        glyphs = stopped(glyphs, a.stopped)
+        atoms = list(zip([g for g, _ in atoms], stopped([im for _, im in atoms], a.stopped),
+                         strict=True))
+        domains = list(zip([c for c, _ in domains],
+                           stopped([im for _, im in domains], a.stopped), strict=True))
+        others = {m: (more, stopped(imgs, a.stopped)) for m, (more, imgs) in others.items()}
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
           + "".join(f", {len(v[0])} {m}" for m, v in others.items())
           + f" in {time.time() - t0:.0f} s", flush=True)

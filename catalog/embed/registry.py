@@ -51,6 +51,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v30",
     "symcat.embed.extractors.symmetry_v31",
     "symcat.embed.extractors.symmetry_v32",
+    "symcat.embed.extractors.symmetry_v33",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

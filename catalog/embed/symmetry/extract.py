@@ -43,6 +43,7 @@ from symcat.embed.symmetry.lattice import (
     views,
     within_aspect,
 )
+from symcat.embed.symmetry.margins import MarginTrim
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
 
@@ -432,6 +433,9 @@ class SymmetryExtractor:
         self.equal_edges = EqualEdges.from_config(self.config["equal_edges"]) \
             if "equal_edges" in self.config else None
         self.square_pixels = bool(self.config.get("square_pixels", False))
+        # v33: flat margins around the pattern are trimmed before anything is read
+        self.margins = MarginTrim.from_config(self.config["trim_margins"]) \
+            if "trim_margins" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -530,7 +534,9 @@ class SymmetryExtractor:
         image's pixel height over its width (`symcat.ingest.pictures.pixel_aspect`; None or
         left out: square). v32 reads such an image resampled to square pixels
         (`lattice.square_pixels`) and compares cell edges in physical units; the lattice
-        it reports is in the image's pixel widths, as every lattice is.
+        it reports is in the image's pixel widths, as every lattice is. v33 first trims
+        flat margins around the pattern (`margins.MarginTrim`; a crop keeps the pixel
+        widths).
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
@@ -540,6 +546,8 @@ class SymmetryExtractor:
         # the width of a pixel of the image read, in the scan's pixel widths: a lattice
         # found on a resampled scan is reported in the scan's own pixel widths
         units = [1.0] * len(images)
+        if self.margins is not None:
+            images = [_trimmed(img, self.margins) for img in images]
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
             units = [np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2 else 1.0
@@ -625,6 +633,19 @@ class SymmetryExtractor:
         elif p < self.abstain_below:
             reason = f"{LOW_CONFIDENCE} (p {p:.2f} < {self.abstain_below:g})"
         return top, p, top3, p_none, reason
+
+
+def _trimmed(image: Any, margins: MarginTrim) -> Any:
+    """``image`` as grey without its flat margins (`margins.MarginTrim`), or as it is
+    where it has none or is no image (its reason is given where it is read)."""
+    try:
+        grey = as_grey(image)
+    except (ValueError, TypeError):
+        return image
+    rows, cols = margins.window(grey)
+    if rows == slice(0, grey.shape[0]) and cols == slice(0, grey.shape[1]):
+        return image
+    return grey[rows, cols]
 
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
