@@ -87,7 +87,8 @@ def test_a_flat_margin_is_found_on_every_side(value: str | float) -> None:
 
 def test_a_margin_of_noisy_white_a_frame_or_nan_lines_is_found() -> None:
     """A JPEG's surround is white within a few levels; a figure may frame its pattern in
-    a line; a scan stopped early has NaN or zeros in its unscanned lines."""
+    a line; a faint pattern varies far less than its surround's step; a scan stopped
+    early has NaN or zeros in its unscanned lines."""
     image = _patterns()[0]
     rng = np.random.default_rng(1)
     noisy = _framed(image, 20, 20, 20, 20)
@@ -98,6 +99,9 @@ def test_a_margin_of_noisy_white_a_frame_or_nan_lines_is_found() -> None:
     rows, cols = TRIM.window(framed)  # a figure's frame line inside its white surround
     assert 28 <= rows.start <= 31 and 28 <= cols.start <= 31
     assert 256 + 28 - 3 <= rows.stop <= 256 + 28 and 256 + 28 - 3 <= cols.stop <= 256 + 28
+    faint = 111.0 + 2.0 * (image > np.median(image))  # two tones 2 levels apart
+    rows, cols = TRIM.window(_framed(faint, 25, 25, 25, 25, 241.0))  # in a white surround
+    assert 25 <= rows.start <= 28 and 25 <= cols.start <= 28
     stopped = image.copy()
     stopped[150:] = np.nan
     assert TRIM.window(stopped)[0].stop <= 150

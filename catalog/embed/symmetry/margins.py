@@ -8,15 +8,19 @@ the lattice search finds nothing: symcat_symmetry.v32 read seed 101's held-out g
 abstaining with "no lattice" (benchmarks/RESULTS.md, "A flat margin around the pattern").
 
 A line (row or column) is flat where the standard deviation of its values is at most
-``tol`` of the image's range (0.5th to 99.5th percentile, or all of it where those are
-equal; a JPEG's white is white within a level or two), or where none of its values is
-finite. A margin is a run of flat lines at one edge, all at one level (or empty). It is
-trimmed only where it is wider than any run of flat lines inside the pattern by
-``excess`` lines or more: a pattern with flat gaps of its own (glyphs on a blank ground,
-cut by the edge) keeps its edges, so an image without a margin is read exactly as
-before. Rows are trimmed first, then columns of the rows kept, and again on what is left
-(a frame line of 2 px or more inside a white surround goes with its second pass);
-nothing is trimmed where less than ``min_side`` pixels would be left. Numpy only.
+``tol`` of the range of the image's central half (0.5th to 99.5th percentile, or all of
+it where those are equal; the whole image's where the centre is constant), or where none
+of its values is finite. The centre's range is the pattern's: a faint two-tone pattern
+inside a white surround varies by far less than the surround's step. A JPEG's white is
+white within a level or two.
+
+A margin is a run of flat lines at one edge, all at one level (or empty). It is trimmed
+only where it is wider than any run of flat lines inside the pattern by ``excess`` lines
+or more: a pattern with flat gaps of its own (glyphs on a blank ground, cut by the edge)
+keeps its edges, so an image without a margin is read exactly as before. Rows are
+trimmed first, then columns of the rows kept, and again on what is left (a frame line of
+2 px or more inside a white surround goes with its second pass); nothing is trimmed
+where less than ``min_side`` pixels would be left. Numpy only.
 """
 
 from __future__ import annotations
@@ -51,9 +55,7 @@ class MarginTrim:
         finite = np.isfinite(a)
         if not finite.any():
             return slice(0, h), slice(0, w)
-        values = a[finite]
-        lo, hi = np.percentile(values[:: max(1, values.size >> 20)], [0.5, 99.5])
-        spread = float(hi - lo) or float(values.max() - values.min())  # (mostly margin)
+        spread = _spread(a[h // 4 : h - h // 4, w // 4 : w - w // 4]) or _spread(a)
         if not np.isfinite(spread) or spread <= 0:
             return slice(0, h), slice(0, w)
         a = np.where(finite, a, np.nan)
@@ -93,6 +95,16 @@ class MarginTrim:
         start = start if start >= inner + self.excess else 0
         end = end if n - end >= inner + self.excess else n
         return (start, end) if end - start >= self.min_side else (0, n)
+
+
+def _spread(a: np.ndarray) -> float:
+    """The 0.5th to 99.5th percentile range of the finite values of ``a`` (all of them
+    where those are equal; 0 where there are none)."""
+    values = a[np.isfinite(a)]
+    if values.size == 0:
+        return 0.0
+    lo, hi = np.percentile(values[:: max(1, values.size >> 20)], [0.5, 99.5])
+    return float(hi - lo) or float(values.max() - values.min())
 
 
 def _edge_run(flat: np.ndarray, empty: np.ndarray, level: np.ndarray, tol: float) -> int:
