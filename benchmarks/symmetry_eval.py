@@ -254,20 +254,15 @@ def main() -> None:
         for i, (motif, (more, imgs)) in enumerate(others.items()):
             imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
             others[motif] = (more, imgs)
-    if a.margin:
-        glyphs = framed(glyphs, a.margin)
-        atoms = list(zip([g for g, _ in atoms], framed([im for _, im in atoms], a.margin),
-                         strict=True))
-        domains = list(zip([c for c, _ in domains],
-                           framed([im for _, im in domains], a.margin), strict=True))
-        others = {m: (more, framed(imgs, a.margin)) for m, (more, imgs) in others.items()}
-    if a.stopped:
-        glyphs = stopped(glyphs, a.stopped)
-        atoms = list(zip([g for g, _ in atoms], stopped([im for _, im in atoms], a.stopped),
-                         strict=True))
-        domains = list(zip([c for c, _ in domains],
-                           stopped([im for _, im in domains], a.stopped), strict=True))
-        others = {m: (more, stopped(imgs, a.stopped)) for m, (more, imgs) in others.items()}
+    for change, frac in ((framed, a.margin), (stopped, a.stopped)):
+        if frac:
+            def each(images: list[np.ndarray], change=change, frac=frac) -> list[np.ndarray]:
+                return change(images, frac)
+            glyphs = each(glyphs)
+            atoms = list(zip([g for g, _ in atoms], each([im for _, im in atoms]), strict=True))
+            domains = list(zip([c for c, _ in domains], each([im for _, im in domains]),
+                               strict=True))
+            others = {m: (more, each(imgs)) for m, (more, imgs) in others.items()}
     print(f"data: {len(glyphs)} glyph, {len(atoms)} atoms, {len(domains)} domain images"
           + "".join(f", {len(v[0])} {m}" for m, v in others.items())
           + f" in {time.time() - t0:.0f} s", flush=True)
