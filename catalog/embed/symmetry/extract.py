@@ -642,10 +642,8 @@ def _trimmed(image: Any, margins: MarginTrim) -> Any:
         grey = as_grey(image)
     except (ValueError, TypeError):
         return image
-    rows, cols = margins.window(grey)
-    if rows == slice(0, grey.shape[0]) and cols == slice(0, grey.shape[1]):
-        return image
-    return grey[rows, cols]
+    cut = margins.trim(grey)
+    return image if cut is grey else cut
 
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
