@@ -45,7 +45,8 @@ class MarginTrim:
     @classmethod
     def from_config(cls, cfg: dict) -> MarginTrim:
         return cls(tol=float(cfg.get("tol", 0.02)), excess=int(cfg.get("excess", 2)),
-                   min_side=int(cfg.get("min_side", MIN_SIDE)))
+                   min_side=int(cfg.get("min_side", MIN_SIDE)),
+                   passes=int(cfg.get("passes", 4)))
 
     def window(self, grey: np.ndarray) -> tuple[slice, slice]:
         """The rows and columns of a 2-D ``grey`` image to keep (all where it has no
@@ -83,10 +84,10 @@ class MarginTrim:
         n = a.shape[0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            spread = np.nanstd(a, axis=1)
+            std = np.nanstd(a, axis=1)
             level = np.nanmedian(a, axis=1)
         empty = np.isnan(level)
-        flat = empty | (spread <= tol)
+        flat = empty | (std <= tol)
         start = _edge_run(flat, empty, level, tol)
         end = n - _edge_run(flat[::-1], empty[::-1], level[::-1], tol)
         if start >= end:
