@@ -161,3 +161,22 @@ def test_v33_reads_a_scan_stopped_early(symmetry_extractor) -> None:
     framed = _framed(image, 20, 40, 30, 10)
     colour = np.stack([framed, framed * 0.5, framed * 0.2], axis=-1)
     assert v33.analyse([colour])[0].symmetry == "p4m"
+
+
+def test_a_figure_saved_as_jpeg_in_its_white_surround(symmetry_extractor, catalog,
+                                                      tmp_path: Path) -> None:
+    """`Catalog.plane_groups` on a JPEG file of a pattern in a white surround, as a figure
+    is saved (8-bit, its white off by a level or two near the pattern): the default
+    model (v33) reads the group drawn; v32 does not."""
+    from PIL import Image
+
+    symmetry_extractor("v33")  # skips where the weights are not installed
+    image = heldout.make({**PATTERN, "group": "pmg"})
+    grey = (image - image.min()) / np.ptp(image) * 200
+    picture = np.pad(grey, 30, constant_values=255).astype(np.uint8)
+    Image.fromarray(picture).save(tmp_path / "figure.jpg", quality=85)
+    frame = catalog.plane_groups(tmp_path / "figure.jpg", workers=0)
+    assert frame.attrs["model"] == "symcat_symmetry.v33"
+    assert frame["symmetry"][0] == "pmg", frame.iloc[0].to_dict()
+    old = catalog.plane_groups(tmp_path / "figure.jpg", model="v32", workers=0)
+    assert old["symmetry"][0] != "pmg"
