@@ -25,6 +25,7 @@ top-1 counts an abstention as a miss; "answered" is the share not abstaining; EC
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing as mp
 import os
@@ -256,8 +257,7 @@ def main() -> None:
             others[motif] = (more, imgs)
     for change, frac in ((framed, a.margin), (stopped, a.stopped)):
         if frac:
-            def each(images: list[np.ndarray], change=change, frac=frac) -> list[np.ndarray]:
-                return change(images, frac)
+            each = functools.partial(change, frac=frac)
             glyphs = each(glyphs)
             atoms = list(zip([g for g, _ in atoms], each([im for _, im in atoms]), strict=True))
             domains = list(zip([c for c, _ in domains], each([im for _, im in domains]),

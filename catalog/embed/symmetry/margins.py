@@ -53,13 +53,10 @@ class MarginTrim:
         margin, or is constant, empty or too small to judge)."""
         a = np.asarray(grey, dtype=np.float64)
         h, w = a.shape
-        finite = np.isfinite(a)
-        if not finite.any():
-            return slice(0, h), slice(0, w)
         spread = _spread(a[h // 4 : h - h // 4, w // 4 : w - w // 4]) or _spread(a)
-        if not np.isfinite(spread) or spread <= 0:
+        if not np.isfinite(spread) or spread <= 0:  # (also where no value is finite)
             return slice(0, h), slice(0, w)
-        a = np.where(finite, a, np.nan)
+        a = np.where(np.isfinite(a), a, np.nan)
         tol = spread * self.tol
         top, bottom, left, right = 0, h, 0, w
         for _ in range(self.passes):  # a margin, then a frame line inside it, ...
