@@ -17,6 +17,8 @@ Also by cell edge in pixels as scanned, where small cells stop carrying their mo
         --models v10,v12 --workers 2                        # the other motif families only
     python benchmarks/symmetry_eval.py ... --models v31,v32 --pixel-aspect 0.5,2
                                   # every image scanned with non-square pixels (v32 reads them)
+    python benchmarks/symmetry_eval.py ... --models v33,v34 --tilt 20 --bow 2
+                                  # every image on a scan's tilt and bow (v34 levels them)
 
 top-1 counts an abstention as a miss; "answered" is the share not abstaining; ECE
 (15 bins) compares the calibrated probability of the top plane group with its accuracy.
@@ -191,6 +193,44 @@ def stopped(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
     return out
 
 
+def tilted(images: list[np.ndarray], frac: float, bow: float = 0.0, seed: int = 0,
+           ) -> list[np.ndarray]:
+    """``images`` on a background, as a probe's raw heights have one: a plane rising
+    ``frac`` times the image's range across its longer side, in a direction drawn at
+    random, plus a bow (a paraboloid about the centre) rising ``bow`` times the range from
+    the centre to the middle of each side (colour pictures: their grey values)."""
+    from symcat.embed.symmetry.lattice import as_grey
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for im in images:
+        grey = as_grey(im) if np.ndim(im) == 3 else np.asarray(im, dtype=np.float64)
+        h, w = grey.shape
+        y, x = (np.mgrid[0:h, 0:w] - np.array([(h - 1) / 2, (w - 1) / 2])[:, None, None]) \
+            / max(h - 1, w - 1, 1)
+        angle = rng.uniform(0, 2 * np.pi)
+        spread = float(np.nanmax(grey) - np.nanmin(grey))
+        out.append((grey + spread * (frac * (np.cos(angle) * x + np.sin(angle) * y)
+                                     + bow * 4 * (x**2 + y**2))).astype(np.float32))
+    return out
+
+
+def offset_lines(images: list[np.ndarray], sigma: float, seed: int = 0) -> list[np.ndarray]:
+    """``images`` whose every row is offset by a normal draw of ``sigma`` times the
+    image's range, as a probe's scan lines are where the feedback drifts between them
+    (colour pictures: their grey values)."""
+    from symcat.embed.symmetry.lattice import as_grey
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for im in images:
+        grey = as_grey(im) if np.ndim(im) == 3 else np.asarray(im, dtype=np.float64)
+        spread = float(np.nanmax(grey) - np.nanmin(grey))
+        out.append((grey + rng.normal(0, sigma * spread, (grey.shape[0], 1)))
+                   .astype(np.float32))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
@@ -227,6 +267,15 @@ def main() -> None:
     p.add_argument("--stopped", type=float, metavar="FRAC",
                    help="make the last FRAC of every image's rows NaN (a scan stopped "
                         "early; after --margin)")
+    p.add_argument("--tilt", type=float, default=0.0, metavar="FRAC",
+                   help="put every image on a plane rising FRAC times its range across it, "
+                        "in a random direction (a scan's tilt; after --margin)")
+    p.add_argument("--bow", type=float, default=0.0, metavar="FRAC",
+                   help="and on a bow rising FRAC times its range from the centre to each "
+                        "side's middle (a scanner's arc)")
+    p.add_argument("--line-offsets", type=float, default=0.0, metavar="SIGMA",
+                   help="offset every image's rows by normal draws of SIGMA times its range "
+                        "(scan lines out of step; after --tilt)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -255,9 +304,14 @@ def main() -> None:
         for i, (motif, (more, imgs)) in enumerate(others.items()):
             imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
             others[motif] = (more, imgs)
-    for change, frac in ((framed, a.margin), (stopped, a.stopped)):
-        if frac:
-            each = functools.partial(change, frac=frac)
+    changes = ((functools.partial(framed, frac=a.margin), a.margin),
+               (functools.partial(tilted, frac=a.tilt, bow=a.bow, seed=a.seed + 9),
+                a.tilt or a.bow),
+               (functools.partial(offset_lines, sigma=a.line_offsets, seed=a.seed + 10),
+                a.line_offsets),
+               (functools.partial(stopped, frac=a.stopped), a.stopped))
+    for each, wanted in changes:
+        if wanted:
             glyphs = each(glyphs)
             atoms = list(zip([g for g, _ in atoms], each([im for _, im in atoms]), strict=True))
             domains = list(zip([c for c, _ in domains], each([im for _, im in domains]),

@@ -52,6 +52,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v31",
     "symcat.embed.extractors.symmetry_v32",
     "symcat.embed.extractors.symmetry_v33",
+    "symcat.embed.extractors.symmetry_v34",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from symcat.embed.symmetry import cell_symmetry, drift, motif, pixel_cell
+from symcat.embed.symmetry.background import Background
 from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
 from symcat.embed.symmetry.drift import Drift
 from symcat.embed.symmetry.equal_edges import EqualEdges
@@ -436,6 +437,9 @@ class SymmetryExtractor:
         # v33: flat margins around the pattern are trimmed before anything is read
         self.margins = MarginTrim.from_config(self.config["trim_margins"]) \
             if "trim_margins" in self.config else None
+        # v34: a tilt or bow far larger than the pattern is levelled after the trim
+        self.background = Background.from_config(self.config["level_background"]) \
+            if "level_background" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -536,7 +540,8 @@ class SymmetryExtractor:
         (`lattice.square_pixels`) and compares cell edges in physical units; the lattice
         it reports is in the image's pixel widths, as every lattice is. v33 first trims
         flat margins around the pattern (`margins.MarginTrim`; a crop keeps the pixel
-        widths).
+        widths). v34 then levels a tilt or bow far larger than the pattern
+        (`background.Background`).
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
@@ -546,8 +551,8 @@ class SymmetryExtractor:
         # the width of a pixel of the image read, in the scan's pixel widths: a lattice
         # found on a resampled scan is reported in the scan's own pixel widths
         units = [1.0] * len(images)
-        if self.margins is not None:
-            images = [_trimmed(img, self.margins) for img in images]
+        if self.margins is not None or self.background is not None:
+            images = [_cleared(img, self.margins, self.background) for img in images]
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
             units = [np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2 else 1.0
@@ -635,15 +640,17 @@ class SymmetryExtractor:
         return top, p, top3, p_none, reason
 
 
-def _trimmed(image: Any, margins: MarginTrim) -> Any:
-    """``image`` as grey without its flat margins (`margins.MarginTrim`), or as it is
-    where it has none or is no image (its reason is given where it is read)."""
+def _cleared(image: Any, margins: MarginTrim | None, background: Background | None) -> Any:
+    """``image`` as grey without its flat margins (`margins.MarginTrim`), then without a
+    background far larger than the pattern (`background.Background`); as it is where it
+    has neither or is no image (its reason is given where it is read)."""
     try:
         grey = as_grey(image)
     except (ValueError, TypeError):
         return image
-    cut = margins.trim(grey)
-    return image if cut is grey else cut
+    cut = margins.trim(grey) if margins is not None else grey
+    level = background.level(cut) if background is not None else cut
+    return image if level is grey else level
 
 
 def _prepare(image: Any, use_lattice: bool, max_aspect: float | None = None,
