@@ -53,6 +53,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v32",
     "symcat.embed.extractors.symmetry_v33",
     "symcat.embed.extractors.symmetry_v34",
+    "symcat.embed.extractors.symmetry_v35",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -46,6 +46,7 @@ from symcat.embed.symmetry.lattice import (
 )
 from symcat.embed.symmetry.margins import MarginTrim
 from symcat.embed.symmetry.model import SymmetryNet
+from symcat.embed.symmetry.scan_lines import LineOffsets
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -440,6 +441,9 @@ class SymmetryExtractor:
         # v34: a tilt or bow far larger than the pattern is levelled after the trim
         self.background = Background.from_config(self.config["level_background"]) \
             if "level_background" in self.config else None
+        # v35: rows offset from each other (scan lines out of step) are levelled last
+        self.lines = LineOffsets.from_config(self.config["level_lines"]) \
+            if "level_lines" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -551,8 +555,9 @@ class SymmetryExtractor:
         # the width of a pixel of the image read, in the scan's pixel widths: a lattice
         # found on a resampled scan is reported in the scan's own pixel widths
         units = [1.0] * len(images)
-        if self.margins is not None or self.background is not None:
-            images = [_cleared(img, self.margins, self.background) for img in images]
+        if self.margins is not None or self.background is not None or self.lines is not None:
+            images = [_cleared(img, self.margins, self.background, self.lines)
+                      for img in images]
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
             units = [np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2 else 1.0
@@ -640,16 +645,19 @@ class SymmetryExtractor:
         return top, p, top3, p_none, reason
 
 
-def _cleared(image: Any, margins: MarginTrim | None, background: Background | None) -> Any:
+def _cleared(image: Any, margins: MarginTrim | None, background: Background | None,
+             lines: LineOffsets | None = None) -> Any:
     """``image`` as grey without its flat margins (`margins.MarginTrim`), then without a
-    background far larger than the pattern (`background.Background`); as it is where it
-    has neither or is no image (its reason is given where it is read)."""
+    background far larger than the pattern (`background.Background`), then without its
+    rows' offsets (`scan_lines.LineOffsets`); as it is where it has none of them or is no
+    image (its reason is given where it is read)."""
     try:
         grey = as_grey(image)
     except (ValueError, TypeError):
         return image
     cut = margins.trim(grey) if margins is not None else grey
     level = background.level(cut) if background is not None else cut
+    level = lines.level(level) if lines is not None else level
     return image if level is grey else level
 
 
