@@ -193,23 +193,28 @@ def stopped(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
     return out
 
 
+def _grey_and_range(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """``image`` as float64 grey values (a colour picture's mean) and their range."""
+    from symcat.embed.symmetry.lattice import as_grey
+
+    grey = as_grey(image) if np.ndim(image) == 3 else np.asarray(image, dtype=np.float64)
+    return grey, float(np.nanmax(grey) - np.nanmin(grey))
+
+
 def tilted(images: list[np.ndarray], frac: float, bow: float = 0.0, seed: int = 0,
            ) -> list[np.ndarray]:
     """``images`` on a background, as a probe's raw heights have one: a plane rising
     ``frac`` times the image's range across its longer side, in a direction drawn at
     random, plus a bow (a paraboloid about the centre) rising ``bow`` times the range from
     the centre to the middle of each side (colour pictures: their grey values)."""
-    from symcat.embed.symmetry.lattice import as_grey
-
     rng = np.random.default_rng(seed)
     out = []
     for im in images:
-        grey = as_grey(im) if np.ndim(im) == 3 else np.asarray(im, dtype=np.float64)
+        grey, spread = _grey_and_range(im)
         h, w = grey.shape
         y, x = (np.mgrid[0:h, 0:w] - np.array([(h - 1) / 2, (w - 1) / 2])[:, None, None]) \
             / max(h - 1, w - 1, 1)
         angle = rng.uniform(0, 2 * np.pi)
-        spread = float(np.nanmax(grey) - np.nanmin(grey))
         out.append((grey + spread * (frac * (np.cos(angle) * x + np.sin(angle) * y)
                                      + bow * 4 * (x**2 + y**2))).astype(np.float32))
     return out
@@ -219,13 +224,10 @@ def offset_lines(images: list[np.ndarray], sigma: float, seed: int = 0) -> list[
     """``images`` whose every row is offset by a normal draw of ``sigma`` times the
     image's range, as a probe's scan lines are where the feedback drifts between them
     (colour pictures: their grey values)."""
-    from symcat.embed.symmetry.lattice import as_grey
-
     rng = np.random.default_rng(seed)
     out = []
     for im in images:
-        grey = as_grey(im) if np.ndim(im) == 3 else np.asarray(im, dtype=np.float64)
-        spread = float(np.nanmax(grey) - np.nanmin(grey))
+        grey, spread = _grey_and_range(im)
         out.append((grey + rng.normal(0, sigma * spread, (grey.shape[0], 1)))
                    .astype(np.float32))
     return out

@@ -18,6 +18,8 @@ from symcat.embed.symmetry.scan_lines import LineOffsets
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
+from tests.embed.readings import assert_read_alike  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
 V34 = json.loads((SYMMETRY / "weights_v34" / "config.json").read_text())
@@ -119,10 +121,7 @@ def test_v35_reads_a_scan_whose_lines_are_offset(symmetry_extractor) -> None:
         missed += before.symmetry != group
         assert after.symmetry == group and after.p > 0.8, (group, after)
         plain34, plain35 = v34.analyse([image])[0], v35.analyse([image])[0]
-        assert (plain35.symmetry, plain35.top_group, plain35.p) == \
-            (plain34.symmetry, plain34.top_group, plain34.p)
-        assert plain35.lattice == plain34.lattice
-        assert np.array_equal(plain35.features, plain34.features)
+        assert_read_alike(plain35, plain34)
     assert missed >= 2
 
 
