@@ -233,6 +233,18 @@ def offset_lines(images: list[np.ndarray], sigma: float, seed: int = 0) -> list[
     return out
 
 
+def noisy(images: list[np.ndarray], sigma: float, seed: int = 0) -> list[np.ndarray]:
+    """``images`` with white noise added, a normal draw of ``sigma`` times the image's
+    range at every pixel, as a probe's detector adds it (colour pictures: their grey
+    values)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for im in images:
+        grey, spread = _grey_and_range(im)
+        out.append((grey + rng.normal(0, sigma * spread, grey.shape)).astype(np.float32))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n-per-bin", type=int, default=34, help="glyph images per cells bin")
@@ -278,6 +290,9 @@ def main() -> None:
     p.add_argument("--line-offsets", type=float, default=0.0, metavar="SIGMA",
                    help="offset every image's rows by normal draws of SIGMA times its range "
                         "(scan lines out of step; after --tilt)")
+    p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
+                   help="add white noise of SIGMA times each image's range to every pixel "
+                        "(a detector's noise; after --line-offsets)")
     p.add_argument("--json", help="also write every figure here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -311,6 +326,7 @@ def main() -> None:
                 a.tilt or a.bow),
                (functools.partial(offset_lines, sigma=a.line_offsets, seed=a.seed + 10),
                 a.line_offsets),
+               (functools.partial(noisy, sigma=a.noise, seed=a.seed + 11), a.noise),
                (functools.partial(stopped, frac=a.stopped), a.stopped))
     for each, wanted in changes:
         if wanted:

@@ -54,6 +54,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v33",
     "symcat.embed.extractors.symmetry_v34",
     "symcat.embed.extractors.symmetry_v35",
+    "symcat.embed.extractors.symmetry_v36",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -48,6 +48,7 @@ from symcat.embed.symmetry.margins import MarginTrim
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.scan_lines import LineOffsets
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
+from symcat.embed.symmetry.white_noise import WhiteNoise
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS_V2_DIR = Path(__file__).parent / "weights_v2"
@@ -444,6 +445,9 @@ class SymmetryExtractor:
         # v35: rows offset from each other (scan lines out of step) are levelled last
         self.lines = LineOffsets.from_config(self.config["level_lines"]) \
             if "level_lines" in self.config else None
+        # v36: white noise of a few percent of the range or more is suppressed after that
+        self.noise = WhiteNoise.from_config(self.config["suppress_noise"]) \
+            if "suppress_noise" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -555,8 +559,9 @@ class SymmetryExtractor:
         # the width of a pixel of the image read, in the scan's pixel widths: a lattice
         # found on a resampled scan is reported in the scan's own pixel widths
         units = [1.0] * len(images)
-        if self.margins is not None or self.background is not None or self.lines is not None:
-            images = [_cleared(img, self.margins, self.background, self.lines)
+        if any(step is not None
+               for step in (self.margins, self.background, self.lines, self.noise)):
+            images = [_cleared(img, self.margins, self.background, self.lines, self.noise)
                       for img in images]
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
@@ -646,11 +651,12 @@ class SymmetryExtractor:
 
 
 def _cleared(image: Any, margins: MarginTrim | None, background: Background | None,
-             lines: LineOffsets | None = None) -> Any:
+             lines: LineOffsets | None = None, noise: WhiteNoise | None = None) -> Any:
     """``image`` as grey without its flat margins (`margins.MarginTrim`), then without a
     background far larger than the pattern (`background.Background`), then without its
-    rows' offsets (`scan_lines.LineOffsets`); as it is where it has none of them or is no
-    image (its reason is given where it is read)."""
+    rows' offsets (`scan_lines.LineOffsets`), then without most of its white noise
+    (`white_noise.WhiteNoise`); as it is where it has none of them or is no image (its
+    reason is given where it is read)."""
     try:
         grey = as_grey(image)
     except (ValueError, TypeError):
@@ -658,6 +664,7 @@ def _cleared(image: Any, margins: MarginTrim | None, background: Background | No
     cut = margins.trim(grey) if margins is not None else grey
     level = background.level(cut) if background is not None else cut
     level = lines.level(level) if lines is not None else level
+    level = noise.suppress(level) if noise is not None else level
     return image if level is grey else level
 
 
