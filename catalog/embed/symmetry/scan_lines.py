@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symcat.embed.symmetry.spread import pattern_range
+
 
 @dataclass(frozen=True)
 class LineOffsets:
@@ -49,9 +51,8 @@ class LineOffsets:
         if rows.size < self.min_rows:
             return None
         values = a[finite]
-        lo, hi = np.percentile(values[:: max(1, values.size >> 20)], [0.5, 99.5])
-        spread = float(hi - lo)
-        if not np.isfinite(spread) or spread <= 0:
+        spread = pattern_range(values)
+        if spread is None:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

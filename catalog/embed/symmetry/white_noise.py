@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symcat.embed.symmetry.spread import pattern_range
+
 
 @dataclass(frozen=True)
 class WhiteNoise:
@@ -70,9 +72,8 @@ class WhiteNoise:
         if finite.sum() < self.min_side**2:
             return None
         values = a[finite]
-        lo, hi = np.percentile(values[:: max(1, values.size >> 20)], [0.5, 99.5])
-        spread = float(hi - lo)
-        if not np.isfinite(spread) or spread <= 0:
+        spread = pattern_range(values)
+        if spread is None:
             return None
         mean = float(values.mean())
         filled = np.where(finite, (a - mean) / spread, 0.0)  # scaled: no overflow
