@@ -75,6 +75,9 @@ def test_the_noise_is_suppressed_and_the_pattern_kept(sigma: float) -> None:
 
 
 def test_nan_pixels_stay_nan_and_odd_arrays_come_back() -> None:
+    """A stopped scan's NaN rows stay NaN and the rest is cleaned; too small, constant,
+    empty, 1-D, 3-D and very large arrays come back as they are; huge values do not
+    overflow."""
     rng = np.random.default_rng(1)
     image = _patterns()[0]
     scan = image + rng.normal(0, 0.1 * np.ptp(image), image.shape)
@@ -87,6 +90,8 @@ def test_nan_pixels_stay_nan_and_odd_arrays_come_back() -> None:
                 np.zeros((2, 64, 64))):
         assert NOISE.level(odd) is None
         assert NOISE.suppress(odd) is odd
+    big = np.random.default_rng(3).normal(size=(4097, 4097))  # over max_pixels
+    assert NOISE.level(big) is None and NOISE.suppress(big) is big
     huge = scan * 1e300
     assert np.isfinite(NOISE.suppress(huge)[:-40]).all()
 

@@ -13,7 +13,10 @@ periodic scans ("no lattice: predicted lattice points are weak") (benchmarks/RES
 
 The spectrum's row and column of no frequency across are left out of the median: a
 scan's line offsets and a column's drift put their power there. Pixels that are NaN
-are filled with the mean for the transform and are NaN again after. Numpy only.
+are filled with the mean for the transform and are NaN again after. Images of more than
+``max_pixels`` are left as they are, to bound the memory the transform takes (their
+lattice is estimated on a block-averaged copy, `lattice.MAX_ESTIMATE_SIDE`, which averages
+much of the noise away). Numpy only.
 """
 
 from __future__ import annotations
@@ -32,17 +35,19 @@ class WhiteNoise:
     min_noise: float = 0.03
     over: float = 2.0
     min_side: int = 16
+    max_pixels: int = 1 << 24  # (4096 x 4096: the transform's arrays stay under 1 GB)
 
     @classmethod
     def from_config(cls, cfg: dict) -> WhiteNoise:
         return cls(min_noise=float(cfg.get("min_noise", 0.03)),
                    over=float(cfg.get("over", 2.0)),
-                   min_side=int(cfg.get("min_side", 16)))
+                   min_side=int(cfg.get("min_side", 16)),
+                   max_pixels=int(cfg.get("max_pixels", 1 << 24)))
 
     def level(self, grey: np.ndarray) -> float | None:
         """The white noise's standard deviation as a fraction of the image's range (its
         0.5th to 99.5th percentile); None where it cannot be told (too small, constant,
-        no finite pixel)."""
+        no finite pixel) or is not looked for (over ``max_pixels``)."""
         found = self._spectrum(grey)
         return None if found is None else found[3]
 
@@ -66,7 +71,7 @@ class WhiteNoise:
         bin, the noise's level over the range, the range, the finite mask and the mean;
         None where none."""
         a = np.asarray(grey, dtype=np.float64)
-        if a.ndim != 2 or min(a.shape) < self.min_side:
+        if a.ndim != 2 or min(a.shape) < self.min_side or a.size > self.max_pixels:
             return None
         finite = np.isfinite(a)
         if finite.sum() < self.min_side**2:
