@@ -22,10 +22,23 @@ much of the noise away). Numpy only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from symcat.embed.symmetry.spread import pattern_range
+
+
+class Spectrum(NamedTuple):
+    """An image's spectrum as `WhiteNoise` measures it: scaled to the image's range."""
+
+    spectrum: np.ndarray  # rfft2 of the image less its mean, over its range (NaN: 0)
+    power: np.ndarray  # |spectrum|^2
+    floor: float  # the noise's power per bin
+    level: float  # the noise's standard deviation over the range
+    spread: float  # the range (0.5-99.5 pct)
+    finite: np.ndarray  # the pixels that are not NaN
+    mean: float  # the finite pixels' mean
 
 
 @dataclass(frozen=True)
@@ -49,27 +62,25 @@ class WhiteNoise:
         0.5th to 99.5th percentile); None where it cannot be told (too small, constant,
         no finite pixel) or is not looked for (over ``max_pixels``)."""
         found = self._spectrum(grey)
-        return None if found is None else found[3]
+        return None if found is None else found.level
 
     def suppress(self, grey: np.ndarray) -> np.ndarray:
         """``grey`` with its white noise taken away where that is ``min_noise`` of its
         range or more (the same array otherwise)."""
         found = self._spectrum(grey)
-        if found is None or found[3] < self.min_noise:
+        if found is None or found.level < self.min_noise:
             return grey
-        spectrum, power, floor, _, spread, finite, mean = found
         with np.errstate(divide="ignore", invalid="ignore"):
-            gain = np.clip(1.0 - self.over * floor / power, 0.0, 1.0)
+            gain = np.clip(1.0 - self.over * found.floor / found.power, 0.0, 1.0)
         gain[~np.isfinite(gain)] = 0.0
         gain[0, 0] = 1.0
-        out = np.fft.irfft2(spectrum * gain, finite.shape) * spread + mean
-        out[~finite] = np.nan
+        out = np.fft.irfft2(found.spectrum * gain, found.finite.shape) * found.spread \
+            + found.mean
+        out[~found.finite] = np.nan
         return out
 
-    def _spectrum(self, grey: np.ndarray) -> tuple | None:
-        """The spectrum of the image scaled to its range, its power, the noise's power per
-        bin, the noise's level over the range, the range, the finite mask and the mean;
-        None where none."""
+    def _spectrum(self, grey: np.ndarray) -> Spectrum | None:
+        """The image's spectrum and its noise; None where it cannot be measured."""
         a = np.asarray(grey, dtype=np.float64)
         if a.ndim != 2 or min(a.shape) < self.min_side or a.size > self.max_pixels:
             return None
@@ -89,4 +100,4 @@ class WhiteNoise:
             return None
         floor = float(np.median(inner)) / np.log(2.0)  # |F|^2 of noise: exponential
         sigma = float(np.sqrt(floor / a.size))
-        return spectrum, power, floor, sigma, spread, finite, mean
+        return Spectrum(spectrum, power, floor, sigma, spread, finite, mean)
