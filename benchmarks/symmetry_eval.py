@@ -169,6 +169,13 @@ def scanned_with(images: list[np.ndarray], lo: float, hi: float, seed: int,
             for im, a in zip(images, aspects, strict=True)], aspects
 
 
+def enlarged(images: list[np.ndarray], factor: int) -> list[np.ndarray]:
+    """Every image with each pixel repeated ``factor`` times along both axes (a picture
+    enlarged for show by nearest-neighbour scaling)."""
+    return [np.repeat(np.repeat(np.asarray(im), factor, axis=0), factor, axis=1)
+            for im in images]
+
+
 def framed(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
     """``images`` inside a flat margin ``frac`` of each side wide on every side, at the
     image's brightest value (a figure saved with its white surround, a pattern padded to
@@ -275,6 +282,9 @@ def main() -> None:
                    help="scan every image with non-square pixels: an aspect (height over "
                         "width) drawn from [LO, HI] each, its rows resampled, the aspect "
                         "handed to the model as a scan's metadata would (v32 reads it)")
+    p.add_argument("--enlarge", type=int, default=0, metavar="K",
+                   help="repeat every pixel K times along both axes (a picture enlarged "
+                        "for show; before every other change)")
     p.add_argument("--margin", type=float, metavar="FRAC",
                    help="frame every image in a flat margin FRAC of its side wide, at its "
                         "brightest value (a figure's white surround)")
@@ -321,7 +331,8 @@ def main() -> None:
         for i, (motif, (more, imgs)) in enumerate(others.items()):
             imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
             others[motif] = (more, imgs)
-    changes = ((functools.partial(framed, frac=a.margin), a.margin),
+    changes = ((functools.partial(enlarged, factor=a.enlarge), a.enlarge > 1),
+               (functools.partial(framed, frac=a.margin), a.margin),
                (functools.partial(tilted, frac=a.tilt, bow=a.bow, seed=a.seed + 9),
                 a.tilt or a.bow),
                (functools.partial(offset_lines, sigma=a.line_offsets, seed=a.seed + 10),

@@ -55,6 +55,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v34",
     "symcat.embed.extractors.symmetry_v35",
     "symcat.embed.extractors.symmetry_v36",
+    "symcat.embed.extractors.symmetry_v37",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

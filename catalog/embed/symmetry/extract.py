@@ -46,6 +46,7 @@ from symcat.embed.symmetry.lattice import (
 )
 from symcat.embed.symmetry.margins import MarginTrim
 from symcat.embed.symmetry.model import SymmetryNet
+from symcat.embed.symmetry.pixel_blocks import PixelBlocks
 from symcat.embed.symmetry.scan_lines import LineOffsets
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
 from symcat.embed.symmetry.white_noise import WhiteNoise
@@ -448,6 +449,11 @@ class SymmetryExtractor:
         # v36: white noise of a few percent of the range or more is suppressed after that
         self.noise = WhiteNoise.from_config(self.config["suppress_noise"]) \
             if "suppress_noise" in self.config else None
+        # v37: a picture enlarged by repeating pixels is also read at its own pixels ...
+        self.blocks = PixelBlocks.from_config(self.config["reduce_blocks"]) \
+            if "reduce_blocks" in self.config else None
+        # ... and read as it is too, the surer answer kept
+        self.blocks_as_is = bool(self.config.get("reduce_blocks", {}).get("also_as_is", False))
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -549,7 +555,9 @@ class SymmetryExtractor:
         it reports is in the image's pixel widths, as every lattice is. v33 first trims
         flat margins around the pattern (`margins.MarginTrim`; a crop keeps the pixel
         widths). v34 then levels a tilt or bow far larger than the pattern
-        (`background.Background`).
+        (`background.Background`). v37 also reads a picture enlarged by repeating pixels
+        at its own pixels (`pixel_blocks.PixelBlocks`) and keeps the surer reading; its
+        lattice is reported in the picture's pixel widths.
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
@@ -559,14 +567,23 @@ class SymmetryExtractor:
         # the width of a pixel of the image read, in the scan's pixel widths: a lattice
         # found on a resampled scan is reported in the scan's own pixel widths
         units = [1.0] * len(images)
+        as_is: list[int] = []  # enlarged pictures read as they are too (v37)
+        if self.blocks is not None:
+            unblocked = [_unblocked(img, self.blocks) for img in images]
+            if self.blocks_as_is:
+                as_is = [i for i, (_, k) in enumerate(unblocked) if k > 1]
+            images = [img for img, _ in unblocked] + [images[i] for i in as_is]
+            units = [float(k) for _, k in unblocked] + [1.0] * len(as_is)
+            aspects += [aspects[i] for i in as_is]
         if any(step is not None
                for step in (self.margins, self.background, self.lines, self.noise)):
             images = [_cleared(img, self.margins, self.background, self.lines, self.noise)
                       for img in images]
         if self.square_pixels:
             squared = [square_pixels(img, a) for img, a in zip(images, aspects, strict=True)]
-            units = [np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2 else 1.0
-                     for img, (sq, _) in zip(images, squared, strict=True)]
+            units = [unit * np.shape(img)[-1] / np.shape(sq)[-1] if np.ndim(img) == 2
+                     else unit for img, (sq, _), unit in zip(images, squared, units,
+                                                             strict=True)]
             images, aspects = [img for img, _ in squared], [a for _, a in squared]
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
                  self.cell_check, self.spectrum, self.aspect_everywhere) for img in images]
@@ -590,6 +607,11 @@ class SymmetryExtractor:
             out.append(replace(result, lattice=scaled(result.lattice, unit))
                        if unit != 1.0 else result)
             k += len(vs)
+        if as_is:
+            n = len(out) - len(as_is)
+            for j, i in enumerate(as_is):
+                out[i] = _surer(out[i], out[n + j])
+            del out[n:]
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
@@ -648,6 +670,25 @@ class SymmetryExtractor:
         elif p < self.abstain_below:
             reason = f"{LOW_CONFIDENCE} (p {p:.2f} < {self.abstain_below:g})"
         return top, p, top3, p_none, reason
+
+
+def _surer(reduced: SymmetryResult, as_is: SymmetryResult) -> SymmetryResult:
+    """Of an enlarged picture's two readings, the one that answers a group with the larger
+    probability (the reduced one where they tie or both abstain)."""
+    if not as_is.abstained and (reduced.abstained or as_is.p > reduced.p):
+        return as_is
+    return reduced
+
+
+def _unblocked(image: Any, blocks: PixelBlocks) -> tuple[Any, int]:
+    """``image`` as grey with its blocks of repeated pixels averaged, and the factor
+    (`pixel_blocks.PixelBlocks`); as it is and 1 where it shows none or is no image."""
+    try:
+        grey = as_grey(image)
+    except (ValueError, TypeError):
+        return image, 1
+    reduced, k = blocks.reduce(grey)
+    return (reduced, k) if k > 1 else (image, 1)
 
 
 def _cleared(image: Any, margins: MarginTrim | None, background: Background | None,
