@@ -61,12 +61,16 @@ class PixelBlocks:
     def find(self, grey: np.ndarray) -> Blocks | None:
         """The enlargement of ``grey`` (2-D), or None where it shows none."""
         a = np.asarray(grey, dtype=np.float32)
-        if a.ndim != 2 or a.size > self.max_pixels or \
-                min(a.shape) < 2 * self.min_side or not np.isfinite(a).any():
+        if a.ndim != 2 or a.size > self.max_pixels or min(a.shape) < 2 * self.min_side:
             return None
+        finite = np.isfinite(a)
+        if not finite.any():
+            return None
+        # the same medians; nanmedian takes 3 times as long, on every picture read
+        median = np.median if finite.all() else np.nanmedian
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines: skipped
-            rows = self._axis(a - np.nanmedian(a, axis=1, keepdims=True), 0)
+            rows = self._axis(a - median(a, axis=1, keepdims=True), 0)
             columns = self._axis(a, 1)
         if rows is None or columns is None or rows[0] != columns[0]:
             return None
