@@ -176,6 +176,24 @@ def enlarged(images: list[np.ndarray], factor: int) -> list[np.ndarray]:
             for im in images]
 
 
+def resized(images: list[np.ndarray], factor: float) -> list[np.ndarray]:
+    """Every image enlarged ``factor`` times by bilinear interpolation (Pillow, per
+    channel; a picture exported or shown at a larger size, or a generator's output resized
+    to a fixed one): cells ``factor`` times wider, blurred between the old pixels, and the
+    interpolation's images of the pattern's finest harmonics in the spectrum beside it."""
+    from PIL import Image
+
+    out = []
+    for im in images:
+        a = np.asarray(im, np.float32)
+        size = (round(a.shape[1] * factor), round(a.shape[0] * factor))
+        planes = [a] if a.ndim == 2 else [a[..., c] for c in range(a.shape[-1])]
+        big = [np.asarray(Image.fromarray(np.ascontiguousarray(x), mode="F").resize(
+            size, Image.BILINEAR), np.float32) for x in planes]
+        out.append(big[0] if a.ndim == 2 else np.stack(big, axis=-1))
+    return out
+
+
 def framed(images: list[np.ndarray], frac: float) -> list[np.ndarray]:
     """``images`` inside a flat margin ``frac`` of each side wide on every side, at the
     image's brightest value (a figure saved with its white surround, a pattern padded to
@@ -285,6 +303,9 @@ def main() -> None:
     p.add_argument("--enlarge", type=int, default=0, metavar="K",
                    help="repeat every pixel K times along both axes (a picture enlarged "
                         "for show; before every other change)")
+    p.add_argument("--resize", type=float, default=0.0, metavar="K",
+                   help="enlarge every image K times by bilinear interpolation (a picture "
+                        "exported at a larger size; after --enlarge)")
     p.add_argument("--margin", type=float, metavar="FRAC",
                    help="frame every image in a flat margin FRAC of its side wide, at its "
                         "brightest value (a figure's white surround)")
@@ -332,6 +353,7 @@ def main() -> None:
             imgs, o_asp[motif] = scanned_with(imgs, lo, hi, a.seed + 8 + i)
             others[motif] = (more, imgs)
     changes = ((functools.partial(enlarged, factor=a.enlarge), a.enlarge > 1),
+               (functools.partial(resized, factor=a.resize), a.resize and a.resize != 1),
                (functools.partial(framed, frac=a.margin), a.margin),
                (functools.partial(tilted, frac=a.tilt, bow=a.bow, seed=a.seed + 9),
                 a.tilt or a.bow),
