@@ -329,6 +329,8 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     t0 = time.time()
+    if a.resize < 0:
+        p.error(f"--resize {a.resize:g}: the factor must be positive (2 doubles each side)")
     families = tuple(a.families.split(",")) if a.families else None
     unknown = set(families or ()) - set(heldout.MOTIFS)
     if unknown:
