@@ -56,6 +56,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v35",
     "symcat.embed.extractors.symmetry_v36",
     "symcat.embed.extractors.symmetry_v37",
+    "symcat.embed.extractors.symmetry_v38",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -47,6 +47,7 @@ from symcat.embed.symmetry.lattice import (
 from symcat.embed.symmetry.margins import MarginTrim
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.pixel_blocks import PixelBlocks
+from symcat.embed.symmetry.rectify import Rectify
 from symcat.embed.symmetry.scan_lines import LineOffsets
 from symcat.embed.symmetry.weights import load_split, overlay, sha256
 from symcat.embed.symmetry.white_noise import WhiteNoise
@@ -454,6 +455,10 @@ class SymmetryExtractor:
             if "reduce_blocks" in self.config else None
         # ... and read as it is too, the surer answer kept
         self.blocks_as_is = bool(self.config.get("reduce_blocks", {}).get("also_as_is", False))
+        # v38: a lattice near a more symmetric one is also read with the scan resampled
+        # onto it (rows kept as rows: drift, shear, a fast-axis gain), the surer kept
+        self.rectify = Rectify.from_config(self.config["rectify"]) \
+            if "rectify" in self.config else None
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
@@ -585,6 +590,21 @@ class SymmetryExtractor:
                      else unit for img, (sq, _), unit in zip(images, squared, units,
                                                              strict=True)]
             images, aspects = [img for img, _ in squared], [a for _, a in squared]
+        read = self._read(images, aspects, use_lattice, workers)
+        if self.rectify is not None:
+            read = self._rectified(images, aspects, read, use_lattice, workers)
+        out = [replace(r, lattice=scaled(r.lattice, unit)) if unit != 1.0 else r
+               for r, unit in zip(read, units, strict=True)]
+        if as_is:
+            n = len(out) - len(as_is)
+            for j, i in enumerate(as_is):
+                out[i] = _surer(out[i], out[n + j])
+            del out[n:]
+        return out
+
+    def _read(self, images: list[Any], aspects: list[float | None], use_lattice: bool,
+              workers: int) -> list[SymmetryResult]:
+        """Each (cleared) image's result; its lattice in the image's own pixels."""
         jobs = [(img, use_lattice, self.max_aspect, self.fine, self.native, self.motif,
                  self.cell_check, self.spectrum, self.aspect_everywhere) for img in images]
         if workers > 0 and len(jobs) > 1:
@@ -597,21 +617,43 @@ class SymmetryExtractor:
         flat = [v for _, vs, _, _, _ in prepared for v in vs]
         feats, logits = self._run_views(flat)
         out, k = [], 0
-        for (lat, vs, refused, seen, found), aspect, unit in zip(prepared, aspects, units,
-                                                                 strict=True):
+        for (lat, vs, refused, seen, found), aspect in zip(prepared, aspects, strict=True):
             if refused:
-                out.append(_refused(refused, self.dim, scaled(lat, unit)))
+                out.append(_refused(refused, self.dim, lat))
                 continue
-            result = self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
-                                  use_lattice, seen, found, aspect)
-            out.append(replace(result, lattice=scaled(result.lattice, unit))
-                       if unit != 1.0 else result)
+            out.append(self._decide(lat, feats[k : k + len(vs)], logits[k : k + len(vs)],
+                                    use_lattice, seen, found, aspect))
             k += len(vs)
-        if as_is:
-            n = len(out) - len(as_is)
-            for j, i in enumerate(as_is):
-                out[i] = _surer(out[i], out[n + j])
-            del out[n:]
+        return out
+
+    def _rectified(self, images: list[Any], aspects: list[float | None],
+                   read: list[SymmetryResult], use_lattice: bool, workers: int,
+                   ) -> list[SymmetryResult]:
+        """``read`` with each image whose lattice lies near a more symmetric one read
+        again, resampled onto it (`rectify.Rectify`), and the surer reading kept (v38)."""
+        assert self.rectify is not None
+        todo: list[tuple[int, np.ndarray, str]] = []
+        warped: list[np.ndarray] = []
+        for i, (img, res) in enumerate(zip(images, read, strict=True)):
+            found = self.rectify.map_for(res.lattice) if res.seen else None
+            if found is None:
+                continue
+            try:
+                grey = as_grey(img)
+            except (ValueError, TypeError):
+                continue
+            picture = self.rectify.warp(grey, found[0])
+            if picture is not None:
+                todo.append((i, found[0], found[1]))
+                warped.append(picture)
+        if not todo:
+            return read
+        again = self._read(warped, [aspects[i] for i, _, _ in todo], use_lattice, workers)
+        out = list(read)
+        for (i, matrix, kind), res in zip(todo, again, strict=True):
+            res = replace(res, lattice=Rectify.back(res.lattice, matrix),
+                          seen=f"{res.seen}, rectified ({kind})" if res.seen else res.seen)
+            out[i] = _surer(read[i], res)
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
@@ -672,12 +714,13 @@ class SymmetryExtractor:
         return top, p, top3, p_none, reason
 
 
-def _surer(reduced: SymmetryResult, as_is: SymmetryResult) -> SymmetryResult:
-    """Of an enlarged picture's two readings, the one that answers a group with the larger
-    probability (the reduced one where they tie or both abstain)."""
-    if not as_is.abstained and (reduced.abstained or as_is.p > reduced.p):
-        return as_is
-    return reduced
+def _surer(first: SymmetryResult, second: SymmetryResult) -> SymmetryResult:
+    """Of two readings of one picture (an enlarged picture at its own pixels, then as it
+    is; a scan as it is, then rectified), the one that answers a group with the larger
+    probability (the first where they tie or both abstain)."""
+    if not second.abstained and (first.abstained or second.p > first.p):
+        return second
+    return first
 
 
 def _unblocked(image: Any, blocks: PixelBlocks) -> tuple[Any, int]:
