@@ -562,7 +562,10 @@ class SymmetryExtractor:
         widths). v34 then levels a tilt or bow far larger than the pattern
         (`background.Background`). v37 also reads a picture enlarged by repeating pixels
         at its own pixels (`pixel_blocks.PixelBlocks`) and keeps the surer reading; its
-        lattice is reported in the picture's pixel widths.
+        lattice is reported in the picture's pixel widths. v38 reads a scan whose lattice
+        lies near a more symmetric one again, resampled onto it with its rows kept as rows
+        (`rectify.Rectify`), and keeps the surer reading; its lattice is reported in the
+        scan's own pixels.
         """
         if use_lattice is None:
             use_lattice = self.has_none_class

@@ -45,7 +45,8 @@ class Rectify:
     rectangular) or 60 (hexagonal); ``centred_slack``: the second vector's projection on
     the first off half its length; ``min_change``: a map within this of the identity
     (largest entry of their difference) leaves nothing to do; ``min_side``: a resampled
-    scan narrower than this (px) is not read.
+    scan narrower than this (px) is not read; ``max_pixels``: a larger scan is not read again
+    (memory, as the cleaning steps bound theirs).
     """
 
     max_ratio: float = 1.2
@@ -53,6 +54,7 @@ class Rectify:
     centred_slack: float = 0.07
     min_change: float = 0.01
     min_side: int = 32
+    max_pixels: int = 1 << 24  # 4096 x 4096: the resampled copy stays under 130 MB
 
     @classmethod
     def from_config(cls, cfg: dict) -> Rectify:
@@ -67,10 +69,12 @@ class Rectify:
         where no lattice was found or none is near."""
         if not lat.found:
             return None
-        a, b = reduced(np.array(lat.a1, float), np.array(lat.a2, float))
+        a, b = np.array(lat.a1, float), np.array(lat.a2, float)
+        area = abs(float(a[0] * b[1] - a[1] * b[0]))
+        if not (np.isfinite(a).all() and np.isfinite(b).all() and area > 1e-9):
+            return None  # no two independent vectors: nothing to compare
+        a, b = reduced(a, b)
         la, lb = float(np.hypot(*a)), float(np.hypot(*b))
-        if not (la > 0 and lb > 0 and math.isfinite(la) and math.isfinite(lb)):
-            return None
         if a @ b < 0:
             b = -b  # the angle between them in [60, 90]
         gamma = math.degrees(math.acos(max(-1.0, min(1.0, float(a @ b) / (la * lb)))))
@@ -122,11 +126,11 @@ class Rectify:
     def warp(self, grey: np.ndarray, matrix: np.ndarray) -> np.ndarray | None:
         """``grey`` resampled by ``matrix`` (`map_for`'s), bilinear, cut to the rectangle
         whose every pixel comes from inside the scan; None where that is narrower than
-        ``min_side`` or the scan has no pixels."""
+        ``min_side``, or the scan has no pixels or more than ``max_pixels``."""
         from scipy import ndimage
 
         img = np.asarray(grey, dtype=np.float64)
-        if img.ndim != 2 or img.size == 0:
+        if img.ndim != 2 or img.size == 0 or img.size > self.max_pixels:
             return None
         h, w = img.shape
         a, b, d = float(matrix[0, 0]), float(matrix[0, 1]), float(matrix[1, 1])
