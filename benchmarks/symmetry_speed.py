@@ -7,6 +7,7 @@ and, where the autocorrelation sees stripes, fits single waves (issue 12).
     python benchmarks/symmetry_speed.py                      # v18 against v19, CPU
     python benchmarks/symmetry_speed.py --baseline v20 --candidate v21
     python benchmarks/symmetry_speed.py --baseline v14 --candidate v16 --repeats 3
+    python benchmarks/symmetry_speed.py --baseline v37 --candidate v38 --sets "real .ibw channels"
 
 Five sets, timed apart: the evaluation's held-out periodic images (glyphs and plane
 waves, 2-50 cells, half of them distorted), its scans tiled from whole-pixel cells
@@ -59,7 +60,7 @@ def fixture_images() -> list[np.ndarray]:
     out = []
     for path in sorted(FIXTURES.rglob("*.ibw")):
         try:
-            channels, _, _ = read_ibw_image(path)
+            channels = read_ibw_image(path).channels
         except ValueError:
             continue  # curves, refused files: not images
         out += [np.asarray(a, dtype=np.float32) for a in channels.values() if a.ndim == 2]
@@ -80,6 +81,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=41)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="processes for the lattices")
+    p.add_argument("--sets", default=None,
+                   help="comma-separated set names to time (default: every set)")
     a = p.parse_args()
 
     import torch
@@ -87,6 +90,13 @@ def main() -> None:
     from symcat.embed.symmetry.extract import WEIGHTS_V5_DIR, SymmetryExtractor
 
     sets = image_sets(a.per_bin, a.domains, a.seed)  # before torch's threads (forks)
+    if a.sets:
+        wanted = [name.strip() for name in a.sets.split(",")]
+        unknown = [name for name in wanted if name not in sets]
+        if unknown:
+            p.error(f"--sets: no set named {', '.join(map(repr, unknown))} "
+                    f"(sets: {', '.join(sets)})")
+        sets = {name: sets[name] for name in wanted}
     torch.set_num_threads(2)
     models = {m: SymmetryExtractor(WEIGHTS_V5_DIR.parent / f"weights_{m}")
               for m in (a.baseline, a.candidate)}
