@@ -26,13 +26,11 @@ Numpy and scipy only; never raises on bad values (no map, or no picture, instead
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from symcat.embed.symmetry.lattice import Lattice, reduced
-
-KINDS = ("square", "hexagonal", "rectangular", "rhombic", "centred")
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ class Rectify:
         except np.linalg.LinAlgError:
             return None
         # whole = Q R: turning by Q^T, the map R keeps rows as rows
-        q, r = np.linalg.qr(whole)
+        _, r = np.linalg.qr(whole)
         r = np.diag(np.sign(np.diag(r))) @ r
         if not np.isfinite(r).all() or r[0, 0] <= 0 or r[1, 1] <= 0:
             return None
@@ -154,8 +152,7 @@ class Rectify:
             return lat
         inverse = np.linalg.inv(matrix)
         a1, a2 = inverse @ np.array(lat.a1, float), inverse @ np.array(lat.a2, float)
-        return Lattice(True, lat.reason, (float(a1[0]), float(a1[1])),
-                       (float(a2[0]), float(a2[1])), lat.score, lat.one_direction)
+        return replace(lat, a1=(float(a1[0]), float(a1[1])), a2=(float(a2[0]), float(a2[1])))
 
 
-__all__ = ["KINDS", "Rectify"]
+__all__ = ["Rectify"]
