@@ -57,6 +57,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v36",
     "symcat.embed.extractors.symmetry_v37",
     "symcat.embed.extractors.symmetry_v38",
+    "symcat.embed.extractors.symmetry_v39",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

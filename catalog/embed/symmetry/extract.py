@@ -565,7 +565,8 @@ class SymmetryExtractor:
         lattice is reported in the picture's pixel widths. v38 reads a scan whose lattice
         lies near a more symmetric one again, resampled onto it with its rows kept as rows
         (`rectify.Rectify`), and keeps the surer reading; its lattice is reported in the
-        scan's own pixels.
+        scan's own pixels. v39 takes that second reading where the first abstained only
+        where it is sure (p 0.9 or more).
         """
         if use_lattice is None:
             use_lattice = self.has_none_class
@@ -633,7 +634,8 @@ class SymmetryExtractor:
                    read: list[SymmetryResult], use_lattice: bool, workers: int,
                    ) -> list[SymmetryResult]:
         """``read`` with each image whose lattice lies near a more symmetric one read
-        again, resampled onto it (`rectify.Rectify`), and the surer reading kept (v38)."""
+        again, resampled onto it (`rectify.Rectify`), and the surer reading kept (v38; v39:
+        an abstention answered only by a sure second reading, `Rectify.answer_min_p`)."""
         assert self.rectify is not None
         todo: list[tuple[int, np.ndarray, str]] = []
         warped: list[np.ndarray] = []
@@ -656,7 +658,7 @@ class SymmetryExtractor:
         for (i, matrix, kind), res in zip(todo, again, strict=True):
             res = replace(res, lattice=Rectify.back(res.lattice, matrix),
                           seen=f"{res.seen}, rectified ({kind})" if res.seen else res.seen)
-            out[i] = _surer(read[i], res)
+            out[i] = _surer(read[i], res, self.rectify.answer_min_p)
         return out
 
     def _decide(self, lat: Lattice, feats: np.ndarray, logits: np.ndarray,
@@ -717,13 +719,15 @@ class SymmetryExtractor:
         return top, p, top3, p_none, reason
 
 
-def _surer(first: SymmetryResult, second: SymmetryResult) -> SymmetryResult:
+def _surer(first: SymmetryResult, second: SymmetryResult, answer_min_p: float = 0.0,
+           ) -> SymmetryResult:
     """Of two readings of one picture (an enlarged picture at its own pixels, then as it
     is; a scan as it is, then rectified), the one that answers a group with the larger
-    probability (the first where they tie or both abstain)."""
-    if not second.abstained and (first.abstained or second.p > first.p):
-        return second
-    return first
+    probability (the first where they tie or both abstain); where the first abstains, the
+    second only at ``answer_min_p`` or more."""
+    if first.abstained:
+        return second if not second.abstained and second.p >= answer_min_p else first
+    return second if not second.abstained and second.p > first.p else first
 
 
 def _unblocked(image: Any, blocks: PixelBlocks) -> tuple[Any, int]:

@@ -44,7 +44,10 @@ class Rectify:
     the first off half its length; ``min_change``: a map within this of the identity
     (largest entry of their difference) leaves nothing to do; ``min_side``: a resampled
     scan narrower than this (px) is not read; ``max_pixels``: a larger scan is not read again
-    (memory, as the cleaning steps bound theirs).
+    (memory, as the cleaning steps bound theirs); ``answer_min_p``: where the first reading
+    abstained, the resampled reading's answer is taken only at this probability or more
+    (v39: squaring a rectangle near square makes a square pattern of it, and that reading
+    is rarely sure; 0, v38: the surer reading, whatever its probability).
     """
 
     max_ratio: float = 1.2
@@ -53,12 +56,14 @@ class Rectify:
     min_change: float = 0.01
     min_side: int = 32
     max_pixels: int = 1 << 24  # 4096 x 4096: the resampled copy stays under 130 MB
+    answer_min_p: float = 0.0
 
     @classmethod
     def from_config(cls, cfg: dict) -> Rectify:
         return cls(float(cfg.get("max_ratio", 1.2)), float(cfg.get("max_degrees", 8.0)),
                    float(cfg.get("centred_slack", 0.07)), float(cfg.get("min_change", 0.01)),
-                   int(cfg.get("min_side", 32)))
+                   int(cfg.get("min_side", 32)),
+                   answer_min_p=float(cfg.get("answer_min_p", 0.0)))
 
     def target(self, lat: Lattice) -> tuple[np.ndarray, np.ndarray, str] | None:
         """The reduced basis of ``lat`` (2 x 2, columns a and b, in px: x, y) and the basis
