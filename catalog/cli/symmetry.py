@@ -20,8 +20,8 @@ FORMATS = {".csv": "csv", ".json": "json"}
 @cli.command("symmetry")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-m", "--model", default=None, metavar="NAME",
-              help="Symmetry model: a version (v37) or full name (symcat_symmetry.v37). "
-                   "Default: the newest.")
+              help="Symmetry model: a version (v39) or full name (symcat_symmetry.v39). "
+                   "Default: v39.")
 @click.option("--labels", "labels_csv", default=None, metavar="CSV",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Score the answers against labels: a CSV of file,label (paths relative "

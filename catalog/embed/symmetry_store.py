@@ -27,7 +27,7 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v37"  # v36 + enlarged pictures brought back to their pixels
+SYMMETRY_MODEL = "symcat_symmetry.v39"  # v37 + distorted lattices read restored where that is sure
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
