@@ -18,7 +18,10 @@ as rows) that makes it that lattice exactly is returned, and `Rectify.warp` resa
 the scan by it (bilinear; the rectangle every output pixel of which comes from the
 scan). The extractor reads the scan both ways and keeps the surer reading, so a
 pattern whose lattice only happens to lie near a more symmetric one keeps its own
-answer where that is the surer (benchmarks/RESULTS.md, "symcat_symmetry.v38").
+answer where that is the surer (benchmarks/RESULTS.md, "symcat_symmetry.v38"); from v39
+on, a first reading that abstained is answered by the resampled one only where that is
+sure (`Rectify.answer_min_p`: squaring a rectangle near square makes a square pattern of
+it; "symcat_symmetry.v39").
 
 Numpy and scipy only; never raises on bad values (no map, or no picture, instead).
 """
