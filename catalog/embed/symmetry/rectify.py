@@ -63,9 +63,11 @@ class Rectify:
 
     @classmethod
     def from_config(cls, cfg: dict) -> Rectify:
-        return cls(float(cfg.get("max_ratio", 1.2)), float(cfg.get("max_degrees", 8.0)),
-                   float(cfg.get("centred_slack", 0.07)), float(cfg.get("min_change", 0.01)),
-                   int(cfg.get("min_side", 32)),
+        return cls(max_ratio=float(cfg.get("max_ratio", 1.2)),
+                   max_degrees=float(cfg.get("max_degrees", 8.0)),
+                   centred_slack=float(cfg.get("centred_slack", 0.07)),
+                   min_change=float(cfg.get("min_change", 0.01)),
+                   min_side=int(cfg.get("min_side", 32)),
                    answer_min_p=float(cfg.get("answer_min_p", 0.0)))
 
     def target(self, lat: Lattice) -> tuple[np.ndarray, np.ndarray, str] | None:
