@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from symcat.embed import native
+from symcat.embed import native, packed
 from symcat.embed.preprocess import PREPROCESS_VERSION
 
 BUILTIN_MODULES = (
@@ -129,14 +129,9 @@ class ExtractorCfg:
 
 @cache
 def _sha256_of(paths: tuple[str, ...]) -> str:
-    """sha256 over the weight files in order (one file: that file's own sha256)."""
-    digests = []
-    for path in paths:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digests.append(h.hexdigest())
+    """sha256 over the weight files in order (one file: that file's own sha256); a packed
+    file counts as the plain bytes it holds, so packing changes no model id."""
+    digests = [packed.sha256(path) for path in paths]
     if len(digests) == 1:
         return digests[0]
     return hashlib.sha256("".join(digests).encode()).hexdigest()

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from symcat.embed import packed
 from symcat.embed.symmetry.extract import WEIGHTS_DIR, SymmetryExtractor
 from symcat.embed.symmetry.groups import GROUPS
+from training.symmetry.export import export
 from training.symmetry.generate import generate
 from training.symmetry.train import main as train_main
 
@@ -29,10 +31,10 @@ def one_per_group() -> torch.Tensor:
 
 
 def test_weight_parts_are_small_and_fp16():
-    parts = sorted(WEIGHTS_DIR.glob("model.part*.safetensors"))
+    parts = packed.find(WEIGHTS_DIR, "model.part*.safetensors")
     assert parts and all(p.stat().st_size < 16 * 1024 * 1024 for p in parts)
     cfg = json.loads((WEIGHTS_DIR / "config.json").read_text())
-    assert set(cfg["files"]) == {p.name for p in parts}
+    assert set(cfg["files"]) == {packed.plain_name(p) for p in parts}
     assert cfg["groups"] == list(GROUPS)
 
 
@@ -94,6 +96,11 @@ def test_training_resumes_from_its_state_folder(tmp_path):
     assert train_main(args)["step"] == 2
     state = train_main([*args[:3], "4", *args[4:]])
     assert state["step"] == 4 and [e["step"] for e in state["log"]] == [1, 2, 3, 4]
+    # exported as shipped: packed parts whose plain sha256s config.json lists, loadable
+    cfg = export(tmp_path, tmp_path / "shipped")
+    parts = sorted(p.name for p in (tmp_path / "shipped").glob("model.*"))
+    assert parts == [f"{name}{packed.SUFFIX}" for name in sorted(cfg["files"])]
+    assert SymmetryExtractor(tmp_path / "shipped").name == cfg["name"]
 
 
 # -- v2: lattice-aware, calibrated, with abstention (issue 12) --------------------------
@@ -157,7 +164,7 @@ def test_v3_reuses_v2_files_and_keeps_v2_answers(v2):
 
     v3 = SymmetryExtractor(WEIGHTS_V3_DIR)
     assert v3.name == "symcat_symmetry.v3" and v3.files_dir == WEIGHTS_V2_DIR.resolve()
-    assert not list(WEIGHTS_V3_DIR.glob("*.safetensors"))  # no second copy of the weights
+    assert not packed.find(WEIGHTS_V3_DIR, "*.safetensors")  # no second copy of the weights
     assert v3.max_aspect == 3.0 and v2.max_aspect is None
     assert v3.fine is not None and v3.fine.min_cells == 12 and v2.fine is None
     assert v3.config["calibration"]["validation_images"] >= 600
@@ -209,7 +216,7 @@ def test_v4_reuses_v2_files_and_reads_small_cells_from_native_views(v4):
     from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR, WEIGHTS_V3_DIR, WEIGHTS_V4_DIR
 
     assert v4.name == "symcat_symmetry.v4" and v4.files_dir == WEIGHTS_V2_DIR.resolve()
-    assert not list(WEIGHTS_V4_DIR.glob("*.safetensors"))  # no second copy of the weights
+    assert not packed.find(WEIGHTS_V4_DIR, "*.safetensors")  # no second copy of the weights
     assert v4.native is not None and v4.native.below_px == 12.0
     assert v4.config["calibration"]["validation_images"] >= 600
     assert SymmetryExtractor(WEIGHTS_V3_DIR).native is None

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from symcat.embed import packed
 from symcat.embed.symmetry.extract import (
     WEIGHTS_V2_DIR,
     WEIGHTS_V3_DIR,
@@ -31,8 +32,8 @@ def v5() -> SymmetryExtractor:
 
 
 def test_v5_ships_a_small_delta_and_loads_base_plus_delta(v5):
-    parts = sorted(WEIGHTS_V5_DIR.glob("*.safetensors"))
-    assert [p.name for p in parts] == ["delta.part00.safetensors"]
+    parts = packed.find(WEIGHTS_V5_DIR, "*.safetensors")
+    assert [packed.plain_name(p) for p in parts] == ["delta.part00.safetensors"]
     assert parts[0].stat().st_size <= 6 * 1024 * 1024
     assert v5.name == "symcat_symmetry.v5" and v5.files_dir == WEIGHTS_V2_DIR.resolve()
     base, delta = load_split(WEIGHTS_V2_DIR, "model"), load_split(WEIGHTS_V5_DIR, "delta")
@@ -81,10 +82,10 @@ def test_a_changed_delta_file_is_refused(tmp_path):
     shutil.copytree(WEIGHTS_V2_DIR, tmp_path / "weights_v2")
     shutil.copytree(WEIGHTS_V5_DIR, tmp_path / "weights_v5")
     SymmetryExtractor(tmp_path / "weights_v5")  # the copy loads
-    delta = tmp_path / "weights_v5" / "delta.part00.safetensors"
-    raw = bytearray(delta.read_bytes())
+    delta = packed.locate(tmp_path / "weights_v5", "delta.part00.safetensors")
+    raw = bytearray(packed.read_bytes(delta))  # one byte of the weights changed, repacked
     raw[-1] ^= 0xFF
-    delta.write_bytes(bytes(raw))
+    delta.write_bytes(packed.pack_bytes(bytes(raw)) if packed.is_packed(delta) else raw)
     with pytest.raises(ValueError, match="delta.part00.safetensors does not match its sha256"):
         SymmetryExtractor(tmp_path / "weights_v5")
 
@@ -136,6 +137,8 @@ def test_finetune_trains_resumes_and_exports_a_loadable_delta(tmp_path):
     (tmp_path / "weights_v5").mkdir()
     shutil.copy(WEIGHTS_V5_DIR / "config.json", tmp_path / "weights_v5")
     finetune.main(["--export", str(out), str(tmp_path / "weights_v5")])
+    shipped = sorted(p.name for p in (tmp_path / "weights_v5").glob("delta.*"))
+    assert shipped == ["delta.part00.safetensors.planes.gz"]  # exported packed
     ex = SymmetryExtractor(tmp_path / "weights_v5")
     tuned, _, _ = finetune.build(WEIGHTS_V2_DIR, out)
     for key, t in tuned.state_dict().items():
@@ -164,7 +167,7 @@ def test_v5_registry_module_embeds():
     from symcat.embed.registry import create_extractor, get_cfg
 
     cfg = get_cfg("symcat_symmetry.v5")
-    assert [p.name for p in cfg.weights()][-1] == "delta.part00.safetensors"
+    assert packed.plain_name(cfg.weights()[-1]) == "delta.part00.safetensors"
     assert cfg.weights_sha256() != get_cfg("symcat_symmetry.v4").weights_sha256()
     g = torch.Generator().manual_seed(3)
     x = generate(torch.tensor([10]), "noise", g, size=256).images.repeat(1, 3, 1, 1)

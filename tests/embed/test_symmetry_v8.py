@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from symcat.embed import packed
 from symcat.embed.symmetry.extract import (
     WEIGHTS_V2_DIR,
     WEIGHTS_V5_DIR,
@@ -44,7 +45,7 @@ def v8() -> SymmetryExtractor:
 
 
 def test_v8_is_v5s_network_without_files_of_its_own(v5, v8):
-    assert not list(WEIGHTS_V8_DIR.glob("*.safetensors"))
+    assert not packed.find(WEIGHTS_V8_DIR, "*.safetensors")
     assert v8.name == "symcat_symmetry.v8" and v8.files_dir == WEIGHTS_V2_DIR.resolve()
     assert v8.delta_dir == WEIGHTS_V5_DIR.resolve()
     for key, t in v5.model.state_dict().items():
@@ -84,10 +85,10 @@ def test_v8_checks_v5s_delta(tmp_path):
     for folder in (WEIGHTS_V2_DIR, WEIGHTS_V5_DIR, WEIGHTS_V8_DIR):
         shutil.copytree(folder, tmp_path / folder.name)
     SymmetryExtractor(tmp_path / "weights_v8")  # the copy loads
-    delta = tmp_path / "weights_v5" / "delta.part00.safetensors"
-    raw = bytearray(delta.read_bytes())
+    delta = packed.locate(tmp_path / "weights_v5", "delta.part00.safetensors")
+    raw = bytearray(packed.read_bytes(delta))  # one byte of the weights changed, repacked
     raw[-1] ^= 0xFF
-    delta.write_bytes(bytes(raw))
+    delta.write_bytes(packed.pack_bytes(bytes(raw)) if packed.is_packed(delta) else raw)
     with pytest.raises(ValueError, match="delta.part00.safetensors does not match its sha256"):
         SymmetryExtractor(tmp_path / "weights_v8")
 
@@ -96,7 +97,7 @@ def test_v8_registry_module_embeds():
     from symcat.embed.registry import create_extractor, get_cfg
 
     cfg = get_cfg("symcat_symmetry.v8")
-    names = [p.name for p in cfg.weights()]
+    names = [packed.plain_name(p) for p in cfg.weights()]
     assert names[0] == "config.json" and names[-1] == "delta.part00.safetensors"
     assert cfg.weights()[-1].parent == WEIGHTS_V5_DIR
     assert cfg.weights_sha256() != get_cfg("symcat_symmetry.v5").weights_sha256()

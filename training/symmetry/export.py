@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from symcat.embed import packed
 from symcat.embed.symmetry.extract import WEIGHTS_DIR
 from symcat.embed.symmetry.groups import GROUPS
 from symcat.embed.symmetry.weights import load_split, save_split, sha256
@@ -38,6 +39,8 @@ def export(state_dir: Path | str, out: Path | str = WEIGHTS_DIR) -> dict:
         "train_args": args,
         "files": {p.name: sha256(p) for p in paths},
     }
+    for p in paths:  # shipped packed; the sha256s are the plain files' (symcat.embed.packed)
+        packed.pack(p)
     (out / "config.json").write_text(json.dumps(cfg, indent=1))
     return cfg
 

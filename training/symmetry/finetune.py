@@ -37,6 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from symcat.embed import packed
 from symcat.embed.symmetry.extract import WEIGHTS_V2_DIR
 from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.weights import load_split, overlay, save_split, sha256
@@ -101,10 +102,7 @@ def build(base: Path | str, resume: Path | None = None, init: Path | None = None
     step, log = 0, []
     if init is not None and not (resume is not None and (resume / "state.json").exists()):
         shipped = json.loads((init / "config.json").read_text())["delta"]
-        for name, digest in shipped["files"].items():
-            if sha256(init / name) != digest:
-                raise ValueError(f"{init / name} does not match its sha256 in config.json")
-        state = overlay(state, load_split(init, shipped["name"]))
+        state = overlay(state, load_split(init, shipped["name"], shipped["files"]))
         print(f"starting from {init}'s delta", flush=True)
     elif resume is not None and (resume / "state.json").exists():
         state = overlay(state, load_split(resume, DELTA))
@@ -219,12 +217,12 @@ def train(args: argparse.Namespace) -> dict:
 
 def export(state: Path, weights: Path) -> dict:
     """Copy the delta parts into ``weights`` and name them with sha256s in its config."""
-    for old in weights.glob(f"{DELTA}.part*.safetensors"):
-        old.unlink()
+    packed.remove(weights, f"{DELTA}.part*.safetensors")
     files = {}
     for part in sorted(state.glob(f"{DELTA}.part*.safetensors")):
         (weights / part.name).write_bytes(part.read_bytes())
         files[part.name] = sha256(weights / part.name)
+        packed.pack(weights / part.name)  # shipped packed; the sha256 is the plain file's
     if not files:
         raise SystemExit(f"no {DELTA}.part*.safetensors in {state}")
     saved = json.loads((state / "state.json").read_text())

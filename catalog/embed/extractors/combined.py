@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from symcat.embed import packed
 from symcat.embed.extractors import reduction
 from symcat.embed.extractors.efficientnet import FOUR_TAP, FOUR_TAP_NATIVE, NATIVE_POLICY
 from symcat.embed.extractors.efficientnet import _weights as _natural_weights
@@ -51,7 +52,7 @@ def reduce_natural(features: Any) -> Any:
 def _symmetry_weight_files() -> tuple[Path, ...]:
     """The symmetry network's shipped weight files (safetensors parts), in order."""
     folder = Path(__file__).resolve().parents[1] / "symmetry" / "weights"
-    files = tuple(sorted(folder.glob("model.part*.safetensors")))
+    files = tuple(packed.find(folder, "model.part*.safetensors"))
     if not files or not (folder / "config.json").is_file():
         raise ExtractorUnavailable(
             f"symcat_combined.v1 needs the symmetry network's weights in {folder}, which "

@@ -14,13 +14,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from symcat.embed import packed
 from symcat.embed.registry import ExtractorCfg, ExtractorUnavailable, register_extractor
 
 FOLDER = Path(__file__).resolve().parents[1] / "symmetry" / "weights_v2"
 
 
 def _weights() -> tuple[Path, ...]:
-    files = tuple(sorted(FOLDER.glob("model.part*.safetensors")))
+    files = tuple(packed.find(FOLDER, "model.part*.safetensors"))
     if not files or not (FOLDER / "config.json").is_file():
         raise ExtractorUnavailable(f"symcat_symmetry.v2 weights are missing from {FOLDER}")
     return (FOLDER / "config.json", *files)
@@ -62,7 +63,7 @@ def recipe_cfg(name: str, folder: Path, description: str) -> ExtractorCfg:
 
 
 def _recipe_weights(name: str, folder: Path) -> tuple[Path, ...]:
-    files = tuple(sorted(FOLDER.glob("model.part*.safetensors")))
+    files = tuple(packed.find(FOLDER, "model.part*.safetensors"))
     if not files or not (folder / "config.json").is_file():
         raise ExtractorUnavailable(f"{name} needs {folder}/config.json and the "
                                    f"weight files in {FOLDER}")
@@ -90,7 +91,7 @@ def register_delta_recipe(name: str, folder: Path, delta_folder: Path,
 
 
 def _delta_weights(name: str, folder: Path, delta_folder: Path) -> tuple[Path, ...]:
-    delta = tuple(sorted(delta_folder.glob("delta.part*.safetensors")))
+    delta = tuple(packed.find(delta_folder, "delta.part*.safetensors"))
     if not delta:
         raise ExtractorUnavailable(f"{name} needs the delta files in {delta_folder}")
     return (*_recipe_weights(name, folder), *delta)

@@ -49,7 +49,7 @@ from symcat.embed.symmetry.model import SymmetryNet
 from symcat.embed.symmetry.pixel_blocks import PixelBlocks
 from symcat.embed.symmetry.rectify import Rectify
 from symcat.embed.symmetry.scan_lines import LineOffsets
-from symcat.embed.symmetry.weights import load_split, overlay, sha256
+from symcat.embed.symmetry.weights import load_split, overlay
 from symcat.embed.symmetry.white_noise import WhiteNoise
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -406,16 +406,6 @@ class SymmetryExtractor:
         self.delta: dict | None = self.config.get("delta")
         self.delta_dir = (self.weights_dir / self.delta.get("from", ".")).resolve() \
             if self.delta is not None else None
-        if verify:
-            files = [(self.files_dir / name, digest)
-                     for name, digest in self.config["files"].items()]
-            if self.delta_dir is not None:
-                files += [(self.delta_dir / name, digest)
-                          for name, digest in self.delta["files"].items()]
-            for path, digest in files:
-                if sha256(path) != digest:
-                    raise ValueError(
-                        f"weights file {path.name} does not match its sha256 in config.json")
         self.name: str = self.config["name"]
         self.groups: tuple[str, ...] = tuple(self.config["groups"])
         self.temperature = float(self.config.get("temperature", 1.0))
@@ -462,9 +452,11 @@ class SymmetryExtractor:
         self.model = SymmetryNet(self.config["arch"], self.config["input_mode"],
                                  self.config["dropout"], num_classes=len(self.groups),
                                  resize=bool(self.config.get("resize", True)))
-        state = load_split(self.files_dir, "model")
+        # every part is checked against its sha256 in config.json as it is read
+        state = load_split(self.files_dir, "model", self.config["files"] if verify else None)
         if self.delta_dir is not None:
-            state = overlay(state, load_split(self.delta_dir, self.delta["name"]))
+            state = overlay(state, load_split(self.delta_dir, self.delta["name"],
+                                              self.delta["files"] if verify else None))
         state = {k: v.float() for k, v in state.items()}
         self.model.load_state_dict(state)
         self.model.eval().to(device)

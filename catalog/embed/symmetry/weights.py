@@ -1,16 +1,20 @@
 """Save and load state dicts as safetensors split into parts under a size cap.
 
 The device tool brings back files of at most 16 MB, and repositories dislike big
-blobs, so every stored tensor set is cut into ``name.partNN.safetensors`` files.
+blobs, so every stored tensor set is cut into ``name.partNN.safetensors`` files. The
+shipped ones are stored packed (``symcat.embed.packed``); they read as the plain files.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save_file
+
+from symcat.embed import packed
 
 MAX_PART_BYTES = 15 * 1024 * 1024
 
@@ -20,8 +24,7 @@ def save_split(state: dict[str, torch.Tensor], folder: Path | str, name: str,
     """Write ``state`` as parts; floating tensors are cast to ``dtype`` when given."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob(f"{name}.part*.safetensors"):
-        old.unlink()
+    packed.remove(folder, f"{name}.part*.safetensors")
     parts: list[dict[str, torch.Tensor]] = [{}]
     size = 0
     for key, t in state.items():
@@ -45,23 +48,34 @@ def save_split(state: dict[str, torch.Tensor], folder: Path | str, name: str,
     return paths
 
 
-def load_split(folder: Path | str, name: str) -> dict[str, torch.Tensor]:
-    """Read all parts of ``name`` back into one state dict (on the CPU)."""
-    paths = sorted(Path(folder).glob(f"{name}.part*.safetensors"))
+def load_split(folder: Path | str, name: str,
+               sha256s: Mapping[str, str] | None = None) -> dict[str, torch.Tensor]:
+    """Read all parts of ``name`` (plain or packed) back into one state dict (on the CPU);
+    with ``sha256s`` (plain file name -> digest, as a config.json lists them), every part
+    must be listed and match, or ValueError names the file."""
+    paths = packed.find(folder, f"{name}.part*.safetensors")
     if not paths:
         raise FileNotFoundError(f"no {name}.part*.safetensors files in {folder}")
+    if sha256s is not None:
+        missing = sorted(set(sha256s) - {packed.plain_name(p) for p in paths})
+        if missing:
+            raise FileNotFoundError(f"weights files {', '.join(missing)} named in "
+                                    f"config.json are not in {folder}")
     state: dict[str, torch.Tensor] = {}
     for path in paths:
-        state.update(load_file(str(path)))
+        data = packed.read_bytes(path)
+        if sha256s is not None:
+            plain = packed.plain_name(path)
+            if hashlib.sha256(data).hexdigest() != sha256s.get(plain):
+                raise ValueError(f"weights file {plain} does not match its sha256 in "
+                                 "config.json")
+        state.update(load(data))
     return state
 
 
 def sha256(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The sha256 of a weights file as the plain file holds it (packed or not)."""
+    return packed.sha256(path)
 
 
 def overlay(base: dict[str, torch.Tensor], delta: dict[str, torch.Tensor]
