@@ -12,16 +12,18 @@ import click
 
 from symcat.cli import cli, friendly_errors, progress_default
 from symcat.config import Settings
+from symcat.embed.defaults import FAMILY, SYMMETRY_MODEL
 from symcat.lengths import cell_edges
 
 FORMATS = {".csv": "csv", ".json": "json"}
+DEFAULT = SYMMETRY_MODEL.removeprefix(FAMILY)
 
 
 @cli.command("symmetry")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-m", "--model", default=None, metavar="NAME",
-              help="Symmetry model: a version (v39) or full name (symcat_symmetry.v39). "
-                   "Default: v39.")
+              help=f"Symmetry model: a version ({DEFAULT}) or full name ({SYMMETRY_MODEL}). "
+                   f"Default: {DEFAULT}.")
 @click.option("--labels", "labels_csv", default=None, metavar="CSV",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Score the answers against labels: a CSV of file,label (paths relative "

@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from symcat.embed.defaults import FAMILY, SYMMETRY_MODEL
 from symcat.embed.preprocess import NoUsableChannel, StoredChannel, choose_channels
 from symcat.embed.registry import UnknownExtractor, get_cfg
-from symcat.embed.symmetry_store import SYMMETRY_MODEL
 from symcat.ingest.pictures import SUFFIXES, document_pixels, read_image, reason_of
 
 log = logging.getLogger(__name__)
 
-FAMILY = "symcat_symmetry."
 # periods: the lattice's two cell edges (shorter first); gamma_deg: the angle between them
 # (90 square or rectangular, 60 or 120 hexagonal); angle_deg: the direction of the first
 # cell vector, counter-clockwise from the image's x axis

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
+from symcat.embed.defaults import SYMMETRY_MODEL
 from symcat.embed.preprocess import NoUsableChannel, choose_channels
 from symcat.embed.registry import get_cfg
 from symcat.ingest.pictures import pixel_aspect
@@ -27,7 +28,6 @@ from symcat.store.models import Scan, SymmetryPrediction
 
 log = logging.getLogger(__name__)
 
-SYMMETRY_MODEL = "symcat_symmetry.v39"  # v37 + distorted lattices read restored where that is sure
 
 
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,

@@ -91,6 +91,16 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
     assert result.output.count("cell explains") == 4
 
 
+def test_help_names_the_default_the_store_uses() -> None:
+    """The help is written from the constant the store and `classify` default to, so a new
+    default cannot leave the help naming the old one (as it once said "the newest")."""
+    from symcat.embed.plane_groups import symmetry_model
+
+    text = " ".join(CliRunner().invoke(cli, ["symmetry", "--help"]).output.split())
+    version = SYMMETRY_MODEL.removeprefix("symcat_symmetry.")
+    assert f"Default: {version}." in text and symmetry_model(None) == SYMMETRY_MODEL
+
+
 def test_bad_requests_get_one_line_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     (tmp_path / "set").mkdir()
