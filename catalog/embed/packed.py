@@ -112,9 +112,9 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
     return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
-def pack(path: Path | str, remove: bool = True) -> Path:
+def pack(path: Path | str, keep_plain: bool = False) -> Path:
     """Write ``path``'s packed twin, check that it unpacks to the same bytes, and remove
-    the plain file (unless ``remove`` is False)."""
+    the plain file (unless ``keep_plain``)."""
     path = Path(path)
     data = path.read_bytes()
     packed = pack_bytes(data)
@@ -122,7 +122,7 @@ def pack(path: Path | str, remove: bool = True) -> Path:
         raise RuntimeError(f"{path}: packed copy does not unpack to the same bytes")
     out = path.with_name(path.name + SUFFIX)
     out.write_bytes(packed)
-    if remove:
+    if not keep_plain:
         path.unlink()
     return out
 

@@ -50,7 +50,7 @@ def test_model_ids_are_those_of_the_plain_files():
 
 def test_plain_file_wins_and_remove_takes_both(tmp_path):
     (tmp_path / "m.part00.safetensors").write_bytes(b"plain")
-    packed.pack(tmp_path / "m.part00.safetensors", remove=False)
+    packed.pack(tmp_path / "m.part00.safetensors", keep_plain=True)
     (tmp_path / "m.part01.safetensors").write_bytes(b"second")
     packed.pack(tmp_path / "m.part01.safetensors")
     found = packed.find(tmp_path, "m.part*.safetensors")
@@ -90,6 +90,9 @@ def test_extractor_refuses_a_damaged_part(tmp_path):
     part = packed.locate(tmp_path / "weights_v2", "model.part01.safetensors")
     part.write_bytes(part.read_bytes()[:-100])
     with pytest.raises(ValueError, match="model.part01.safetensors.planes.gz is damaged"):
+        SymmetryExtractor(tmp_path / "weights_v5")
+    part.unlink()  # a part config.json names is missing: refused by its name too
+    with pytest.raises(FileNotFoundError, match="model.part01.safetensors named in"):
         SymmetryExtractor(tmp_path / "weights_v5")
 
 
