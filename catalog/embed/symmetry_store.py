@@ -29,7 +29,6 @@ from symcat.store.models import Scan, SymmetryPrediction
 log = logging.getLogger(__name__)
 
 
-
 def pending(engine: Engine, model_id: int, filters: Mapping[str, Any] | None,
             where: str | None) -> list[uuid.UUID]:
     has = (select(SymmetryPrediction.scan_id)
