@@ -131,14 +131,15 @@ def test_v33_reads_a_pattern_inside_a_margin(symmetry_extractor) -> None:
     the margin and reads the group drawn, on the lattice it finds without the margin;
     without a margin v33 answers exactly as v32 does."""
     v32, v33 = symmetry_extractor("v32"), symmetry_extractor("v33")
+    groups = ("p4m", "p6m", "pmg", "p2", "p31m", "pgg")
+    images = [heldout.make({**PATTERN, "group": group}) for group in groups]
+    framed = [_framed(image, 26, 26, 26, 26) for image in images]
     missed = 0
-    for group in ("p4m", "p6m", "pmg", "p2", "p31m", "pgg"):
-        image = heldout.make({**PATTERN, "group": group})
-        framed = _framed(image, 26, 26, 26, 26)
-        before, after = v32.analyse([framed])[0], v33.analyse([framed])[0]
+    for group, before, after, plain32, plain33 in zip(
+            groups, v32.analyse(framed, workers=2), v33.analyse(framed, workers=2),
+            v32.analyse(images, workers=2), v33.analyse(images, workers=2), strict=True):
         missed += before.symmetry != group
         assert after.symmetry == group and after.p > 0.9, (group, after)
-        plain32, plain33 = v32.analyse([image])[0], v33.analyse([image])[0]
         assert sorted(after.lattice.periods) == pytest.approx(
             sorted(plain33.lattice.periods), rel=0.02)  # the lattice of the pattern alone
         assert_read_alike(plain33, plain32)

@@ -108,14 +108,15 @@ def test_v34_reads_a_tilted_and_bowed_scan(symmetry_extractor) -> None:
     few of them, v34 levels them and reads the group drawn, on the lattice it finds on the
     level pattern; without a background v34 answers exactly as v33 does."""
     v33, v34 = symmetry_extractor("v33"), symmetry_extractor("v34")
+    groups = ("p4m", "p6m", "pmg", "p2", "p31m", "pgg")
+    images = [heldout.make({**PATTERN, "group": group}) for group in groups]
+    scans = [_on_background(image, 20.0, 2.0, angle=0.3 + k) for k, image in enumerate(images)]
     missed = 0
-    for k, group in enumerate(("p4m", "p6m", "pmg", "p2", "p31m", "pgg")):
-        image = heldout.make({**PATTERN, "group": group})
-        scan = _on_background(image, 20.0, 2.0, angle=0.3 + k)
-        before, after = v33.analyse([scan])[0], v34.analyse([scan])[0]
+    for group, before, after, plain33, plain34 in zip(
+            groups, v33.analyse(scans, workers=2), v34.analyse(scans, workers=2),
+            v33.analyse(images, workers=2), v34.analyse(images, workers=2), strict=True):
         missed += before.symmetry != group
         assert after.symmetry == group and after.p > 0.9, (group, after)
-        plain33, plain34 = v33.analyse([image])[0], v34.analyse([image])[0]
         assert sorted(after.lattice.periods) == pytest.approx(
             sorted(plain34.lattice.periods), rel=0.02)
         assert_read_alike(plain34, plain33)

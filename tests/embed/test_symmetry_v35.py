@@ -113,14 +113,15 @@ def test_v35_reads_a_scan_whose_lines_are_offset(symmetry_extractor) -> None:
     """Clean patterns whose rows are offset by a fifth of their range: v34 misses some,
     v35 reads the group drawn; a clean pattern is read by v35 exactly as by v34."""
     v34, v35 = symmetry_extractor("v34"), symmetry_extractor("v35")
+    groups = ("p4m", "p6m", "pmg", "p2", "p31m", "pgg")
+    images = [heldout.make({**PATTERN, "group": group}) for group in groups]
+    scans = [_offset(image, 0.2, seed=k)[0] for k, image in enumerate(images)]
     missed = 0
-    for k, group in enumerate(("p4m", "p6m", "pmg", "p2", "p31m", "pgg")):
-        image = heldout.make({**PATTERN, "group": group})
-        scan, _ = _offset(image, 0.2, seed=k)
-        before, after = v34.analyse([scan])[0], v35.analyse([scan])[0]
+    for group, before, after, plain34, plain35 in zip(
+            groups, v34.analyse(scans, workers=2), v35.analyse(scans, workers=2),
+            v34.analyse(images, workers=2), v35.analyse(images, workers=2), strict=True):
         missed += before.symmetry != group
         assert after.symmetry == group and after.p > 0.8, (group, after)
-        plain34, plain35 = v34.analyse([image])[0], v35.analyse([image])[0]
         assert_read_alike(plain35, plain34)
     assert missed >= 2
 

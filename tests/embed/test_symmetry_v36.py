@@ -41,16 +41,20 @@ def test_v36_reads_noisy_scans(symmetry_extractor) -> None:
     some and is unsure (p < 0.9) of most; v36 reads every one right at p 0.9 or more. The
     clean patterns are read by v36 exactly as by v35."""
     v35, v36 = symmetry_extractor("v35"), symmetry_extractor("v36")
+    drawn = (("glyph", "pmg", 2), ("glyph", "cmm", 5), ("glyph", "pgg", 6),
+             ("gaussian", "p4m", 0), ("gaussian", "pmg", 2), ("gaussian", "p2", 3),
+             ("gaussian", "p4", 7))
+    images = [heldout.make({**PATTERN, "group": group, "motif": motif})
+              for motif, group, _ in drawn]
+    scans = [_noisy(image, 0.15, seed=seed)
+             for image, (_, _, seed) in zip(images, drawn, strict=True)]
     unsure = 0
-    for motif, group, seed in (("glyph", "pmg", 2), ("glyph", "cmm", 5), ("glyph", "pgg", 6),
-                               ("gaussian", "p4m", 0), ("gaussian", "pmg", 2),
-                               ("gaussian", "p2", 3), ("gaussian", "p4", 7)):
-        image = heldout.make({**PATTERN, "group": group, "motif": motif})
-        scan = _noisy(image, 0.15, seed=seed)
-        before, after = v35.analyse([scan])[0], v36.analyse([scan])[0]
+    for (motif, group, _), before, after, plain35, plain36 in zip(
+            drawn, v35.analyse(scans, workers=2), v36.analyse(scans, workers=2),
+            v35.analyse(images, workers=2), v36.analyse(images, workers=2), strict=True):
         unsure += before.symmetry != group or before.p < 0.9
         assert after.symmetry == group and after.p >= 0.9, (motif, group, after.p)
-        assert_read_alike(v36.analyse([image])[0], v35.analyse([image])[0])
+        assert_read_alike(plain36, plain35)
     assert unsure >= 5
 
 

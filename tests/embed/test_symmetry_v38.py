@@ -85,9 +85,9 @@ def test_the_surer_reading_is_kept(symmetry_extractor) -> None:
     reading that abstains, and the first where it is the surer."""
     v38 = symmetry_extractor("v38")
     scans = [_scan(item) for item, _ in DISTORTED]
-    both = v38.analyse(scans)
+    both = v38.analyse(scans, workers=2)
     v38.rectify = None  # the first reading alone (v37's)
-    first = v38.analyse(scans)
+    first = v38.analyse(scans, workers=2)
     for one, kept in zip(first, both, strict=True):
         assert not kept.abstained
         assert kept.p >= one.p or one.abstained

@@ -35,7 +35,8 @@ def test_distorted_scans_read_as_by_v38(symmetry_extractor) -> None:
     """v38's gains on distorted scans (the first reading answered, wrongly) are kept."""
     v38, v39 = symmetry_extractor("v38"), symmetry_extractor("v39")
     scans = [_scan(item) for item, _ in DISTORTED]
-    for item, old, new in zip(DISTORTED, v38.analyse(scans), v39.analyse(scans),
+    for item, old, new in zip(DISTORTED, v38.analyse(scans, workers=2),
+                              v39.analyse(scans, workers=2),
                               strict=True):
         assert new.symmetry == item[0]["group"]
         assert_read_alike(new, old)

@@ -73,7 +73,7 @@ def dump(a: argparse.Namespace) -> None:
     for seed, data in sets.items():
         t = time.time()
         results = ex.analyse([im for _, im in data], workers=a.workers)
-        rows = [{**labels, "seed": seed, "symmetry": r.symmetry, "reason": r.reason,
+        rows = [{**labels, "seed": seed, "symmetry": r.symmetry, "p": r.p, "reason": r.reason,
                  "seen": r.seen, "lattice": r.lattice, "z": r.logits, "found": r.cell_symmetry}
                 for (labels, _), r in zip(data, results, strict=True)]
         path = Path(a.out) / f"{a.model}_{seed}.pkl"

@@ -606,8 +606,11 @@ class SymmetryExtractor:
         if workers > 0 and len(jobs) > 1:
             import multiprocessing as mp
 
+            # chunks of 4 keep the pool's overhead small on long lists; a short one is
+            # dealt out one image at a time, or one worker would get it all
+            chunk = max(1, min(4, len(jobs) // (4 * workers)))
             with mp.get_context("fork").Pool(workers) as pool:
-                prepared = pool.starmap(_prepare, jobs, chunksize=4)
+                prepared = pool.starmap(_prepare, jobs, chunksize=chunk)
         else:
             prepared = [_prepare(*job) for job in jobs]
         flat = [v for _, vs, _, _, _ in prepared for v in vs]
