@@ -58,6 +58,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v37",
     "symcat.embed.extractors.symmetry_v38",
     "symcat.embed.extractors.symmetry_v39",
+    "symcat.embed.extractors.symmetry_v40",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

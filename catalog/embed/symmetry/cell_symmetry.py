@@ -456,6 +456,10 @@ class CellCheck:
     ``square_edges`` (with ``centring`` and ``glides``): p4m needs mirrors, not glides,
     along a square cell's edges (`CellSymmetry.support`): a plane-wave p4g whose edges
     obey a glide at 0.999 and a mirror at 0.86 was read p4m at 0.55.
+    ``pixel_max_area``: the largest cell (px^2) measured on its pixels. A scan tiled from
+    a large cell of fine texture (a third-party generator's 50 x 50 px tiles of filtered
+    noise) averages into 24 bins a side that explain half of it, so only its pixels can
+    vouch for it (v40: 16,384, cells up to 128 x 128 px; before, 1,024).
     """
 
     tol: float = 0.2
@@ -483,6 +487,7 @@ class CellCheck:
     footprint_hexagonal: bool = True
     footprint_min_px: float = 0.0
     square_edges: bool = False
+    pixel_max_area: int = 1024  # (`pixel_cell.MAX_AREA`)
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -510,7 +515,8 @@ class CellCheck:
                    footprint_px=float(cfg.get("footprint_px", 0.0)),
                    footprint_hexagonal=bool(cfg.get("footprint_hexagonal", True)),
                    footprint_min_px=float(cfg.get("footprint_min_px", 0.0)),
-                   square_edges=bool(cfg.get("square_edges", False)))
+                   square_edges=bool(cfg.get("square_edges", False)),
+                   pixel_max_area=int(cfg.get("pixel_max_area", 1024)))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""

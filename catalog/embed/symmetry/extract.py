@@ -827,7 +827,8 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
         return None
     pixels = np.rint(binner.xy - 0.5).astype(np.int64)
     measured = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
-                                  check.max_translation, cell.r2, found.agreement, check.tol)
+                                  check.max_translation, cell.r2, found.agreement, check.tol,
+                                  check.pixel_max_area)
     confirmed = measured is not None and pixel_cell.confirms(
         measured, found, check.min_support, check.pixel_exact)
     return measured if confirmed else None

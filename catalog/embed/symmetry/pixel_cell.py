@@ -39,7 +39,10 @@ from symcat.embed.symmetry.cell_symmetry import (
 )
 from symcat.embed.symmetry.motif import gauss_reduced
 
-MAX_AREA = 1024  # px^2: the largest cell measured (every translation of every value)
+MAX_AREA = 1024  # px^2: the largest cell measured by default (`measure`'s ``max_area``)
+# px^2: cells up to this are measured value by value (every translation of every value,
+# area^2 pairs); larger ones through their Smith normal form and the FFT (`_GridClasses`)
+DENSE_MAX_AREA = 1024
 # px: a cell whose values repeat on a shorter lattice vector is stripes, or smooth
 # enough that a pixel's shift hardly changes it; the pixels measure nothing there
 MIN_EDGE = 2.0
@@ -96,6 +99,89 @@ class _Classes:
         return (s[:, None] * s[index]).sum(0)
 
 
+def smith_rows(basis: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(U, d1, d2): a unimodular integer U and d1 | d2 with U @ basis @ V = diag(d1, d2)
+    for some unimodular V (the Smith normal form of the integer 2 x 2 ``basis``). A point
+    p of Z^2 lies in the lattice ``basis`` spans exactly where (U p) is 0 modulo (d1,
+    d2), so (U p) mod (d1, d2) numbers the positions in the cell, Z^2 / L = Z_d1 x Z_d2."""
+    m = np.array(basis, dtype=np.int64)
+    u = np.eye(2, dtype=np.int64)
+    if round(float(np.linalg.det(m.astype(float)))) == 0:
+        raise ValueError("a cell of no area")
+    while True:
+        _, i, j = min((abs(int(m[i, j])), i, j) for i in range(2) for j in range(2)
+                      if m[i, j] != 0)
+        if i:
+            m, u = m[::-1].copy(), u[::-1].copy()
+        if j:
+            m = m[:, ::-1].copy()
+        pivot = m[0, 0]
+        q = m[1, 0] // pivot
+        m[1] -= q * m[0]
+        u[1] -= q * u[0]
+        m[:, 1] -= (m[0, 1] // pivot) * m[:, 0]  # a column step: V, which is not needed
+        if m[1, 0] == 0 and m[0, 1] == 0:
+            if m[1, 1] % pivot == 0:
+                break
+            m[0] += m[1]  # d1 must divide d2: bring the second row's entry in, again
+            u[0] += u[1]
+    for row in (0, 1):
+        if m[row, row] < 0:
+            m[row], u[row] = -m[row], -u[row]
+    return u, int(m[0, 0]), int(m[1, 1])
+
+
+class _GridClasses:
+    """`_Classes` of a large cell: each position numbered by its coordinates in Z_d1 x
+    Z_d2 (`smith_rows`), where a translation is a cyclic shift, so that an operation's
+    correlation at every translation is one cyclic cross-correlation (FFT): area log
+    area work instead of area^2. Only a cell whose every position holds a pixel is used
+    (`complete`); class k is position k, and its representative lies in it."""
+
+    def __init__(self, pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray) -> None:
+        self.pixels, self.values, self.vectors = pixels, values, vectors
+        self.area = abs(int(round(float(np.linalg.det(vectors.astype(float))))))
+        self._u, d1, d2 = smith_rows(vectors)
+        self.shape = (d1, d2)
+        self._index = self.key(pixels)
+        counts = np.bincount(self._index, minlength=self.area)
+        self.complete = bool((counts > 0).all())
+        self.means = np.bincount(self._index, values, self.area) / np.maximum(counts, 1)
+        first = np.zeros(self.area, np.int64)
+        first[self._index[::-1]] = np.arange(self._index.size)[::-1]
+        self.representatives = pixels[:, first]
+
+    def key(self, p: np.ndarray) -> np.ndarray:
+        d1, d2 = self.shape
+        w = self._u @ p.reshape(2, -1)
+        return ((w[0] % d1) * d2 + w[1] % d2).reshape(p.shape[1:])
+
+    def r2(self) -> float:
+        var = float(self.values.var())
+        if var <= 0:
+            return 0.0
+        return 1.0 - float(((self.values - self.means[self._index]) ** 2).mean()) / var
+
+    def correlations(self, op: np.ndarray) -> np.ndarray:
+        """As `_Classes.correlations`: sum over p of s(p) s(op p + t) = sum over r of
+        a(r) s(r + t), a(op p) = s(p), for t each class's representative."""
+        s = self.means - self.means.mean()
+        norm = float(np.sqrt((s**2).sum()))
+        if norm <= 0:
+            return np.full(self.area, np.nan)
+        s = s / norm
+        a = np.empty_like(s)
+        a[self.key(op @ self.representatives)] = s
+        fa, fs = np.fft.fft2(a.reshape(self.shape)), np.fft.fft2(s.reshape(self.shape))
+        return np.fft.ifft2(np.conj(fa) * fs).real.ravel()
+
+
+def _classes(pixels: np.ndarray, values: np.ndarray,
+             vectors: np.ndarray) -> _Classes | _GridClasses:
+    area = abs(round(float(np.linalg.det(vectors.astype(float)))))
+    return (_Classes if area <= DENSE_MAX_AREA else _GridClasses)(pixels, values, vectors)
+
+
 def _lattice(generators: list[np.ndarray]) -> np.ndarray:
     """A reduced basis (columns) of the integer lattice the 2-vectors span."""
     vecs = [np.asarray(g, dtype=np.int64) for g in generators if np.any(g)]
@@ -140,19 +226,21 @@ def _on_grid(basis: np.ndarray, cell_of: np.ndarray, tol: float) -> bool:
 
 def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
             repeat: float, r2: float = math.nan, agreement: float = math.nan,
-            tol: float = 0.2) -> CellSymmetry | None:
+            tol: float = 0.2, max_area: int = MAX_AREA) -> CellSymmetry | None:
     """`CellSymmetry` of a scan from its pixel values on the whole-pixel cell ``vectors``
     (columns, px; `motif.whole_vectors`), or None where its pixels do not hold every position
-    of a cell of at most MAX_AREA px^2 or explain less than ``r2`` - R2_TIE of it.
+    of a cell of at most ``max_area`` px^2 or explain less than ``r2`` - R2_TIE of it.
     ``pixels``: the pixels' integer (column, row) (2, N); ``repeat``: translations by
     part of the cell the values correlate this well with are lattice translations;
     ``tol``: `cell_symmetry.admitted`'s, for `_on_grid` (None where the lattice admits a
     mirror or quarter turn off the pixel grid, or its shortest vector is under
     MIN_EDGE)."""
-    if abs(round(float(np.linalg.det(vectors)))) > MAX_AREA:
+    if abs(round(float(np.linalg.det(vectors)))) > max_area:
         return None
-    classes = _Classes(pixels, values, vectors)
+    classes = _classes(pixels, values, vectors)
     explained = classes.r2() if classes.complete else -1.0
+    if isinstance(classes, _GridClasses) and not classes.complete:
+        return None  # (a large cell is measured only where its pixels fill it)
     if explained < r2 - R2_TIE:
         return None
     identity = np.eye(2, dtype=np.int64)
@@ -161,7 +249,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
     basis = _lattice([vectors[:, 0], vectors[:, 1],
                       *classes.representatives[:, parts[shifts >= repeat]].T])
     if abs(round(float(np.linalg.det(basis)))) != classes.area:
-        classes = _Classes(pixels, values, basis)
+        classes = _classes(pixels, values, basis)
         parts = _parts(classes, basis)
         shifts = classes.correlations(identity)[parts]
     a = basis.astype(float)
