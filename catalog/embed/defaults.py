@@ -5,5 +5,5 @@ store or torch; the store (`symcat.embed.symmetry_store`), `symcat.embed.plane_g
 and the help all read this one constant, so a new default is one edit here.
 """
 
-FAMILY = "symcat_symmetry."  # a version is typed without it: v39
-SYMMETRY_MODEL = f"{FAMILY}v39"  # v37 + distorted lattices read restored where that is sure
+FAMILY = "symcat_symmetry."  # a version is typed without it: v40
+SYMMETRY_MODEL = f"{FAMILY}v40"  # v39 + cells of whole pixels up to 128 px checked on pixels
