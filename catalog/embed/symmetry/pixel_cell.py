@@ -18,7 +18,9 @@ onto pixel centres. Halves, thirds and quarters of the cell that the values repe
 are taken into the lattice first, so a centred cell is measured on its primitive
 lattice (the averaged cell of a tiled cm is the 4 x 6 px rectangle, a supercell).
 Guards keep a pattern drawn continuously on a lattice that happens to be whole pixels on
-its averaged cell (`measure`, `confirms`).
+its averaged cell (`measure`, `confirms`). A cell of up to 1,024 px^2 is measured value by
+value; a larger one (v40: up to ``max_area``) through the Smith normal form of its basis,
+on which each operation's correlation at every translation is one FFT (`_GridClasses`).
 
 Numpy (and motif's scipy), no torch; runs in the forked workers that estimate lattices.
 """
