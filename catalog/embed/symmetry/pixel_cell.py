@@ -87,15 +87,19 @@ class _Classes:
             return 0.0
         return 1.0 - float(((self.values - self.means[self._index]) ** 2).mean()) / var
 
+    def standardized(self) -> np.ndarray | None:
+        """The values per position less their mean, of unit norm; None where all equal."""
+        s = self.means - self.means.mean()
+        norm = float(np.sqrt((s**2).sum()))
+        return s / norm if norm > 0 else None
+
     def correlations(self, op: np.ndarray) -> np.ndarray:
         """Pearson correlation of the values with themselves seen through p -> op p + t,
         for every translation t of `representatives` (the translations that keep pixel
         centres on pixel centres, one per class of the lattice)."""
-        s = self.means - self.means.mean()
-        norm = float(np.sqrt((s**2).sum()))
-        if norm <= 0:
+        s = self.standardized()
+        if s is None:
             return np.full(self.area, np.nan)
-        s = s / norm
         moved = (op @ self.representatives)[:, :, None] + self.representatives[:, None, :]
         index = self._slot[self.key(moved)]  # (values, translations)
         return (s[:, None] * s[index]).sum(0)
@@ -133,7 +137,7 @@ def smith_rows(basis: np.ndarray) -> tuple[np.ndarray, int, int]:
     return u, int(m[0, 0]), int(m[1, 1])
 
 
-class _GridClasses:
+class _GridClasses(_Classes):
     """`_Classes` of a large cell: each position numbered by its coordinates in Z_d1 x
     Z_d2 (`smith_rows`), where a translation is a cyclic shift, so that an operation's
     correlation at every translation is one cyclic cross-correlation (FFT): area log
@@ -141,6 +145,7 @@ class _GridClasses:
     (`complete`); class k is position k, and its representative lies in it."""
 
     def __init__(self, pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray) -> None:
+        # (not `_Classes.__init__`: its table of area^2 slots is what this class avoids)
         self.pixels, self.values, self.vectors = pixels, values, vectors
         self.area = abs(int(round(float(np.linalg.det(vectors.astype(float))))))
         self._u, d1, d2 = smith_rows(vectors)
@@ -158,20 +163,12 @@ class _GridClasses:
         w = self._u @ p.reshape(2, -1)
         return ((w[0] % d1) * d2 + w[1] % d2).reshape(p.shape[1:])
 
-    def r2(self) -> float:
-        var = float(self.values.var())
-        if var <= 0:
-            return 0.0
-        return 1.0 - float(((self.values - self.means[self._index]) ** 2).mean()) / var
-
     def correlations(self, op: np.ndarray) -> np.ndarray:
         """As `_Classes.correlations`: sum over p of s(p) s(op p + t) = sum over r of
         a(r) s(r + t), a(op p) = s(p), for t each class's representative."""
-        s = self.means - self.means.mean()
-        norm = float(np.sqrt((s**2).sum()))
-        if norm <= 0:
+        s = self.standardized()
+        if s is None:
             return np.full(self.area, np.nan)
-        s = s / norm
         a = np.empty_like(s)
         a[self.key(op @ self.representatives)] = s
         fa, fs = np.fft.fft2(a.reshape(self.shape)), np.fft.fft2(s.reshape(self.shape))
