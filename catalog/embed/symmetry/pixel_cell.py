@@ -56,13 +56,17 @@ GRID_OPERATIONS = tuple(np.array(m, dtype=np.int64) for m in (
     ((-1, 0), (0, 1)), ((1, 0), (0, -1)), ((0, 1), (1, 0)), ((0, -1), (-1, 0))))  # mirrors
 
 
+def _area(vectors: np.ndarray) -> int:
+    """The area (px^2, a whole number) of the cell the integer columns ``vectors`` span."""
+    return abs(int(round(float(np.linalg.det(np.asarray(vectors, dtype=float))))))
+
+
 class _Classes:
     """The pixels of a scan grouped by their position in a whole-pixel cell."""
 
     def __init__(self, pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray) -> None:
         self.pixels, self.values, self.vectors = pixels, values, vectors
-        det = int(round(float(np.linalg.det(vectors))))
-        self.area = abs(det)
+        self.area = _area(vectors)
         # cell coordinates times det(A), whole numbers: adj(A) p = det(A) A^-1 p
         self._adjugate = np.array([[vectors[1, 1], -vectors[0, 1]],
                                    [-vectors[1, 0], vectors[0, 0]]], dtype=np.int64)
@@ -112,7 +116,7 @@ def smith_rows(basis: np.ndarray) -> tuple[np.ndarray, int, int]:
     d2), so (U p) mod (d1, d2) numbers the positions in the cell, Z^2 / L = Z_d1 x Z_d2."""
     m = np.array(basis, dtype=np.int64)
     u = np.eye(2, dtype=np.int64)
-    if round(float(np.linalg.det(m.astype(float)))) == 0:
+    if _area(m) == 0:
         raise ValueError("a cell of no area")
     while True:
         _, i, j = min((abs(int(m[i, j])), i, j) for i in range(2) for j in range(2)
@@ -147,7 +151,7 @@ class _GridClasses(_Classes):
     def __init__(self, pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray) -> None:
         # (not `_Classes.__init__`: its table of area^2 slots is what this class avoids)
         self.pixels, self.values, self.vectors = pixels, values, vectors
-        self.area = abs(int(round(float(np.linalg.det(vectors.astype(float))))))
+        self.area = _area(vectors)
         self._u, d1, d2 = smith_rows(vectors)
         self.shape = (d1, d2)
         self._index = self.key(pixels)
@@ -177,8 +181,7 @@ class _GridClasses(_Classes):
 
 def _classes(pixels: np.ndarray, values: np.ndarray,
              vectors: np.ndarray) -> _Classes | _GridClasses:
-    area = abs(round(float(np.linalg.det(vectors.astype(float)))))
-    return (_Classes if area <= DENSE_MAX_AREA else _GridClasses)(pixels, values, vectors)
+    return (_Classes if _area(vectors) <= DENSE_MAX_AREA else _GridClasses)(pixels, values, vectors)
 
 
 def _lattice(generators: list[np.ndarray]) -> np.ndarray:
@@ -234,7 +237,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
     ``tol``: `cell_symmetry.admitted`'s, for `_on_grid` (None where the lattice admits a
     mirror or quarter turn off the pixel grid, or its shortest vector is under
     MIN_EDGE)."""
-    if abs(round(float(np.linalg.det(vectors)))) > max_area:
+    if _area(vectors) > max_area:
         return None
     classes = _classes(pixels, values, vectors)
     explained = classes.r2() if classes.complete else -1.0
@@ -247,7 +250,7 @@ def measure(pixels: np.ndarray, values: np.ndarray, vectors: np.ndarray,
     shifts = classes.correlations(identity)[parts]
     basis = _lattice([vectors[:, 0], vectors[:, 1],
                       *classes.representatives[:, parts[shifts >= repeat]].T])
-    if abs(round(float(np.linalg.det(basis)))) != classes.area:
+    if _area(basis) != classes.area:
         classes = _classes(pixels, values, basis)
         parts = _parts(classes, basis)
         shifts = classes.correlations(identity)[parts]
