@@ -59,6 +59,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v38",
     "symcat.embed.extractors.symmetry_v39",
     "symcat.embed.extractors.symmetry_v40",
+    "symcat.embed.extractors.symmetry_v41",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

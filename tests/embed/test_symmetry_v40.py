@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
 from tests.embed.readings import assert_read_alike  # noqa: E402
+from tests.embed.textures import fine_texture_scan  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
@@ -29,24 +29,13 @@ def test_v40_is_v39_measuring_larger_cells_on_pixels() -> None:
     assert same == {k: v for k, v in V39.items() if k not in ("name", "recipe_from", "cell_check")}
 
 
-def _fine_texture_scan(group: str, seed: int, edge: int = 50) -> np.ndarray:
-    """Ten by ten tiles of a 50 px cell of band-passed noise (most of its power near the
-    pixels' own scale) made symmetric under ``group``'s operations, as tile-based
-    wallpaper generators draw: the averaged cell, 24 bins a side, explains about half."""
-    t = np.random.default_rng(seed).random((edge, edge))
-    t = ndimage.gaussian_filter(t, 0.7, mode="wrap") - ndimage.gaussian_filter(t, 3, mode="wrap")
-    images = {"p2": [t, np.rot90(t, 2)], "pm": [t, np.fliplr(t)],
-              "pmm": [t, np.fliplr(t), np.flipud(t), np.rot90(t, 2)]}[group]
-    return np.tile(sum(images) / len(images), (10, 10))
-
-
 def test_v40_reads_scans_tiled_from_large_cells_of_fine_texture(symmetry_extractor) -> None:
     """v39 abstains on most (its averaged cell is not trusted); v40 measures the tile on
     its pixels, which explain all of the scan, and answers most; it answers none wrong."""
     v39, v40 = symmetry_extractor("v39"), symmetry_extractor("v40")
     drawn = [(g, s) for g, seeds in (("p2", (0, 1, 4)), ("pm", (0, 3, 4)), ("pmm", (0, 2, 4)))
              for s in seeds]
-    scans = [_fine_texture_scan(g, s) for g, s in drawn]
+    scans = [fine_texture_scan(g, s) for g, s in drawn]
     before, after = v39.analyse(scans, workers=2), v40.analyse(scans, workers=2)
     assert sum(r.symmetry == g for (g, _), r in zip(drawn, before, strict=True)) <= 3
     assert sum(r.symmetry == g for (g, _), r in zip(drawn, after, strict=True)) >= 7

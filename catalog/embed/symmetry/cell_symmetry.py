@@ -460,6 +460,16 @@ class CellCheck:
     a large cell of fine texture (a third-party generator's 50 x 50 px tiles of filtered
     noise) averages into 24 bins a side that explain half of it, so only its pixels can
     vouch for it (v40: 16,384, cells up to 128 x 128 px; before, 1,024).
+    ``pixel_alone_r2``: pixel values that explain at least this much of the scan stand
+    for the cell though they confirm no operation (`pixel_cell.confirms`), where the
+    averaged cell is not trusted and the lattice is not hexagonal (whose turns the pixel
+    grid cannot measure): a tile of noise that obeys nothing is p1, and its averaged cell,
+    explaining half of the scan, left the network to read a glide in it.
+    ``pixel_lattice_r2``: a trusted cell measured on its pixels that explains at least
+    this much of the scan, with a shortest vector of ``rescue_min_px`` or more, answers
+    where the network abstained (no lattice seen, or low confidence): the scan repeats
+    exactly, so it has a lattice; the groups the cell leaves are read without "none",
+    and the answer still abstains below the model's ``abstain_below``.
     """
 
     tol: float = 0.2
@@ -488,6 +498,8 @@ class CellCheck:
     footprint_min_px: float = 0.0
     square_edges: bool = False
     pixel_max_area: int = 1024  # (`pixel_cell.MAX_AREA`)
+    pixel_alone_r2: float | None = None
+    pixel_lattice_r2: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -516,7 +528,9 @@ class CellCheck:
                    footprint_hexagonal=bool(cfg.get("footprint_hexagonal", True)),
                    footprint_min_px=float(cfg.get("footprint_min_px", 0.0)),
                    square_edges=bool(cfg.get("square_edges", False)),
-                   pixel_max_area=int(cfg.get("pixel_max_area", 1024)))
+                   pixel_max_area=int(cfg.get("pixel_max_area", 1024)),
+                   pixel_alone_r2=_optional(cfg.get("pixel_alone_r2")),
+                   pixel_lattice_r2=_optional(cfg.get("pixel_lattice_r2")))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
@@ -530,6 +544,13 @@ class CellCheck:
         return self.agreement_min is not None and found.r2 >= self.agreement_min_r2 and \
             found.agreement >= self.agreement_min and \
             (found.edge_px >= self.agreement_min_px or found.pixels)
+
+    def repeats_exactly(self, found: CellSymmetry | None) -> bool:
+        """Whether ``found`` is a trusted cell of whole pixels that the scan repeats on
+        exactly (``pixel_lattice_r2``): a lattice, whatever the network saw."""
+        return self.pixel_lattice_r2 is not None and found is not None and found.pixels and \
+            found.r2 >= self.pixel_lattice_r2 and found.edge_px >= self.rescue_min_px and \
+            self.trusts(found)
 
     def adjust(self, probs: np.ndarray, found: CellSymmetry | None) -> np.ndarray:
         """``probs`` (17 groups, then "none" where the model has it) with the groups the

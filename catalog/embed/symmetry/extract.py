@@ -674,7 +674,10 @@ class SymmetryExtractor:
             probs = self.equal_edges.adjust(probs, lat, aspect)
             answer = self._answer(lat, probs, use_lattice, seen)
         check = self.cell_check
-        if check is not None and not answer[-1]:
+        exact = self._read_exactly(lat, probs, found, use_lattice, seen)
+        if exact is not None:
+            answer = exact
+        elif check is not None and not answer[-1]:
             # the cell may move an answer to a group it allows, never make one where the
             # network abstained (renormalising would lift a spread-out abstention over
             # the bar: stripes read as p2) ...
@@ -690,6 +693,22 @@ class SymmetryExtractor:
         top, p, top3, p_none, reason = answer
         return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
                               feats.mean(0).astype(np.float32), z, seen, found)
+
+    def _read_exactly(self, lat: Lattice, probs: np.ndarray, found: CellSymmetry | None,
+                      use_lattice: bool, seen: str,
+                      ) -> tuple[str, float, list[tuple[str, float]], float, str] | None:
+        """`_answer` of the groups a trusted cell of whole pixels leaves, without "none",
+        where the scan repeats on it exactly (`CellCheck.repeats_exactly`): it has a
+        lattice, whatever the network saw; None elsewhere."""
+        check = self.cell_check
+        if check is None or not lat.found or not check.repeats_exactly(found):
+            return None
+        kept = check.adjust(probs, found)[: len(GROUPS)]
+        if kept.sum() <= 0:
+            return None
+        kept = kept / kept.sum()
+        return self._answer(lat, np.append(kept, 0.0) if self.has_none_class else kept,
+                            use_lattice, seen)
 
     def _answer(self, lat: Lattice, probs: np.ndarray, use_lattice: bool, seen: str,
                 ) -> tuple[str, float, list[tuple[str, float]], float, str]:
@@ -816,7 +835,8 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
     ``pixel_slack`` and ``pixel_slack_share``) averaged from every pixel of the scan, none
     of its lines moved; None for any other cell, where the pixel values do not stand for
     it, or where the pixels obey none of the operations the averaged cell obeys nor one
-    exactly (`pixel_cell.confirms`)."""
+    exactly (`pixel_cell.confirms`), unless they explain the scan at the check's
+    ``pixel_alone_r2`` where the averaged cell is untrusted on a lattice not hexagonal."""
     binner = cell.binner
     if check.min_support is None or cell.line_shift is not None or binner is None or \
             binner.values.size != binner.n_pixels:
@@ -829,9 +849,13 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
     measured = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
                                   check.max_translation, cell.r2, found.agreement, check.tol,
                                   check.pixel_max_area)
-    confirmed = measured is not None and pixel_cell.confirms(
-        measured, found, check.min_support, check.pixel_exact)
-    return measured if confirmed else None
+    if measured is None:
+        return None
+    if pixel_cell.confirms(measured, found, check.min_support, check.pixel_exact):
+        return measured
+    alone = check.pixel_alone_r2 is not None and measured.r2 >= check.pixel_alone_r2 and \
+        found.r2 < check.min_r2 and not motif.is_hexagonal(cell.reciprocal)
+    return measured if alone else None
 
 
 def _views(image: Any, use_lattice: bool, max_aspect: float | None,
