@@ -26,15 +26,28 @@ CHECK = CellCheck.from_config(V41["cell_check"])
 
 def test_v41_is_v40_with_two_pixel_settings() -> None:
     assert V41["cell_check"] == {**V40["cell_check"], "pixel_alone_r2": 0.99,
-                                 "pixel_lattice_r2": 0.99}
+                                 "pixel_alone_max": 0.5, "pixel_lattice_r2": 0.99}
     same = {k: v for k, v in V41.items() if k not in ("name", "recipe_from", "cell_check")}
     assert same == {k: v for k, v in V40.items() if k not in ("name", "recipe_from", "cell_check")}
     assert CellCheck.from_config(V40["cell_check"]).pixel_lattice_r2 is None
 
 
-def _cell(r2: float, pixels: bool = True, edge: float = 50.0) -> CellSymmetry:
-    return CellSymmetry({2: 0.1}, (0.2,), r2=r2, translation=0.03, agreement=1.0,
+def _cell(r2: float, pixels: bool = True, edge: float = 50.0, turn: float = 0.1,
+          ) -> CellSymmetry:
+    return CellSymmetry({2: turn}, (0.2,), r2=r2, translation=0.03, agreement=1.0,
                         edge_px=edge, pixels=pixels)
+
+
+def test_pixels_obeying_nothing_stand_alone_only_where_the_averaged_cell_does_too() -> None:
+    exact = _cell(1.0)
+    assert CHECK.pixels_alone(exact, _cell(0.5, pixels=False), hexagonal=False)
+    # a pattern that nearly obeys a turn its pixels break (trimmed hexagonal tiles)
+    assert not CHECK.pixels_alone(exact, _cell(0.84, pixels=False, turn=0.7), hexagonal=False)
+    assert not CHECK.pixels_alone(exact, _cell(0.5, pixels=False), hexagonal=True)
+    assert not CHECK.pixels_alone(exact, _cell(0.97, pixels=False), hexagonal=False)  # trusted
+    assert not CHECK.pixels_alone(_cell(0.95), _cell(0.5, pixels=False), hexagonal=False)
+    assert not CellCheck.from_config(V40["cell_check"]).pixels_alone(
+        exact, _cell(0.5, pixels=False), hexagonal=False)
 
 
 def test_only_an_exact_trusted_cell_of_whole_pixels_has_a_lattice_for_sure() -> None:

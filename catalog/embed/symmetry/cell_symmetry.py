@@ -462,9 +462,13 @@ class CellCheck:
     vouch for it (v40: 16,384, cells up to 128 x 128 px; before, 1,024).
     ``pixel_alone_r2``: pixel values that explain at least this much of the scan stand
     for the cell though they confirm no operation (`pixel_cell.confirms`), where the
-    averaged cell is not trusted and the lattice is not hexagonal (whose turns the pixel
-    grid cannot measure): a tile of noise that obeys nothing is p1, and its averaged cell,
-    explaining half of the scan, left the network to read a glide in it.
+    averaged cell is not trusted, obeys every turn and mirror under ``pixel_alone_max``
+    and the lattice is not hexagonal (whose turns the pixel grid cannot measure): a tile
+    of noise that obeys nothing is p1 (its averaged cell, half of the scan explained and
+    no operation over 0.31, left the network to read a glide in it), while a pattern
+    that nearly obeys what its pixels break keeps its averaged cell (a generator's
+    trimmed hexagonal tiles of 24 px: pixels obeying nothing, the averaged 2-fold turn
+    0.65-0.87, p6 by the network).
     ``pixel_lattice_r2``: a trusted cell measured on its pixels that explains at least
     this much of the scan, with a shortest vector of ``rescue_min_px`` or more, answers
     where the network abstained (no lattice seen, or low confidence): the scan repeats
@@ -499,6 +503,7 @@ class CellCheck:
     square_edges: bool = False
     pixel_max_area: int = 1024  # (`pixel_cell.MAX_AREA`)
     pixel_alone_r2: float | None = None
+    pixel_alone_max: float = 0.5
     pixel_lattice_r2: float | None = None
 
     @classmethod
@@ -530,6 +535,7 @@ class CellCheck:
                    square_edges=bool(cfg.get("square_edges", False)),
                    pixel_max_area=int(cfg.get("pixel_max_area", 1024)),
                    pixel_alone_r2=_optional(cfg.get("pixel_alone_r2")),
+                   pixel_alone_max=float(cfg.get("pixel_alone_max", 0.5)),
                    pixel_lattice_r2=_optional(cfg.get("pixel_lattice_r2")))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
@@ -544,6 +550,15 @@ class CellCheck:
         return self.agreement_min is not None and found.r2 >= self.agreement_min_r2 and \
             found.agreement >= self.agreement_min and \
             (found.edge_px >= self.agreement_min_px or found.pixels)
+
+    def pixels_alone(self, on_pixels: CellSymmetry, averaged: CellSymmetry,
+                     hexagonal: bool) -> bool:
+        """Whether pixel values that confirm no operation still stand for the cell
+        (``pixel_alone_r2``, ``pixel_alone_max``): they explain the scan, and its
+        untrusted averaged cell obeys nothing either, on a lattice not hexagonal."""
+        strongest = max([*averaged.rotations.values(), *averaged.mirrors], default=-1.0)
+        return self.pixel_alone_r2 is not None and on_pixels.r2 >= self.pixel_alone_r2 and \
+            averaged.r2 < self.min_r2 and strongest < self.pixel_alone_max and not hexagonal
 
     def repeats_exactly(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` is a trusted cell of whole pixels that the scan repeats on

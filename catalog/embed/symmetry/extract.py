@@ -835,8 +835,7 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
     ``pixel_slack`` and ``pixel_slack_share``) averaged from every pixel of the scan, none
     of its lines moved; None for any other cell, where the pixel values do not stand for
     it, or where the pixels obey none of the operations the averaged cell obeys nor one
-    exactly (`pixel_cell.confirms`), unless they explain the scan at the check's
-    ``pixel_alone_r2`` where the averaged cell is untrusted on a lattice not hexagonal."""
+    exactly (`pixel_cell.confirms`), unless they stand alone (`CellCheck.pixels_alone`)."""
     binner = cell.binner
     if check.min_support is None or cell.line_shift is not None or binner is None or \
             binner.values.size != binner.n_pixels:
@@ -853,8 +852,7 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
         return None
     if pixel_cell.confirms(measured, found, check.min_support, check.pixel_exact):
         return measured
-    alone = check.pixel_alone_r2 is not None and measured.r2 >= check.pixel_alone_r2 and \
-        found.r2 < check.min_r2 and not motif.is_hexagonal(cell.reciprocal)
+    alone = check.pixels_alone(measured, found, motif.is_hexagonal(cell.reciprocal))
     return measured if alone else None
 
 
