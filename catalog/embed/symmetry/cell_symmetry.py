@@ -469,11 +469,11 @@ class CellCheck:
     that nearly obeys what its pixels break keeps its averaged cell (a generator's
     trimmed hexagonal tiles of 24 px: pixels obeying nothing, the averaged 2-fold turn
     0.65-0.87, p6 by the network).
-    ``pixel_lattice_r2``: a trusted cell measured on its pixels that explains at least
-    this much of the scan, with a shortest vector of ``rescue_min_px`` or more, answers
-    where the network abstained (no lattice seen, or low confidence): the scan repeats
-    exactly, so it has a lattice; the groups the cell leaves are read without "none",
-    and the answer still abstains below the model's ``abstain_below``.
+    ``pixel_lattice_r2``: where a trusted cell measured on its pixels explains at least
+    this much of the scan, with a shortest vector of ``rescue_min_px`` or more, the
+    groups it leaves are read without "none", whether or not the network abstained (no
+    lattice seen, or low confidence): the scan repeats exactly, so it has a lattice; the
+    answer still abstains below the model's ``abstain_below``.
     """
 
     tol: float = 0.2

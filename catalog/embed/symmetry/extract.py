@@ -674,6 +674,8 @@ class SymmetryExtractor:
             probs = self.equal_edges.adjust(probs, lat, aspect)
             answer = self._answer(lat, probs, use_lattice, seen)
         check = self.cell_check
+        # a scan that repeats exactly on a trusted cell of whole pixels has a lattice:
+        # the groups that cell leaves are read without "none", whatever the network saw
         exact = self._read_exactly(lat, probs, found, use_lattice, seen)
         if exact is not None:
             answer = exact
