@@ -30,20 +30,18 @@ def test_v40_is_v39_measuring_larger_cells_on_pixels() -> None:
 
 
 def test_v40_reads_scans_tiled_from_large_cells_of_fine_texture(symmetry_extractor) -> None:
-    """v39 abstains on most (its averaged cell is not trusted); v40 measures the tile on
-    its pixels, which explain all of the scan, and answers most; it answers none wrong."""
+    """v39 abstains (its averaged cell is not trusted); v40 measures the tile on its
+    pixels, which explain all of the scan, and answers. (Of seeds 0-4 drawn so, v39
+    abstained on nine of nine and v40 read all nine; one a group keeps the suite short.)"""
     v39, v40 = symmetry_extractor("v39"), symmetry_extractor("v40")
-    drawn = [(g, s) for g, seeds in (("p2", (0, 1, 4)), ("pm", (0, 3, 4)), ("pmm", (0, 2, 4)))
-             for s in seeds]
+    drawn = [("p2", 0), ("pm", 0), ("pmm", 0)]
     scans = [fine_texture_scan(g, s) for g, s in drawn]
     before, after = v39.analyse(scans, workers=2), v40.analyse(scans, workers=2)
-    assert sum(r.symmetry == g for (g, _), r in zip(drawn, before, strict=True)) <= 3
-    assert sum(r.symmetry == g for (g, _), r in zip(drawn, after, strict=True)) >= 7
+    assert sum(r.symmetry == g for (g, _), r in zip(drawn, before, strict=True)) <= 1
     for (group, _), r in zip(drawn, after, strict=True):
-        assert r.symmetry in (group, "none"), (group, r.symmetry, r.p)
+        assert r.symmetry == group, (group, r.symmetry, r.p)
         assert r.cell_symmetry is not None and r.cell_symmetry.pixels
-        if r.symmetry == group:
-            assert r.p >= 0.75
+        assert r.p >= 0.75
 
 
 def test_scans_without_a_large_cell_of_whole_pixels_read_as_by_v39(symmetry_extractor) -> None:
