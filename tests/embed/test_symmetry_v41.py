@@ -1,6 +1,7 @@
 """symcat_symmetry.v41: v40 where a scan that repeats exactly on a cell of whole pixels is
 read from those pixels: without "none" (``cell_check.pixel_lattice_r2``), and as p1 where
-the pixels obey nothing the averaged cell could confirm (``pixel_alone_r2``)."""
+the pixels obey nothing and the averaged cell nothing either (``pixel_alone_r2``,
+``pixel_alone_max``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ V41 = json.loads((SYMMETRY / "weights_v41" / "config.json").read_text())
 CHECK = CellCheck.from_config(V41["cell_check"])
 
 
-def test_v41_is_v40_with_two_pixel_settings() -> None:
+def test_v41_is_v40_with_three_pixel_settings() -> None:
     assert V41["cell_check"] == {**V40["cell_check"], "pixel_alone_r2": 0.99,
                                  "pixel_alone_max": 0.5, "pixel_lattice_r2": 0.99}
     same = {k: v for k, v in V41.items() if k not in ("name", "recipe_from", "cell_check")}

@@ -1,12 +1,13 @@
 """``symcat_symmetry.v41``: v40, where a scan that repeats exactly on whole pixels is read
 from them even where the network saw no lattice.
 
-v40's network, views, steps and rules unchanged; two settings added
+v40's network, views, steps and rules unchanged; three settings added
 (``weights_v41/config.json``: ``cell_check.pixel_alone_r2`` and ``pixel_lattice_r2``,
-both 0.99): pixel values that explain the scan stand for its cell though they confirm no
-operation, where the averaged cell is untrusted and the lattice is not hexagonal (a tile
-that obeys nothing is p1); and a trusted cell of whole pixels that the scan repeats on
-exactly answers without "none": the scan has a lattice.
+both 0.99, ``pixel_alone_max`` 0.5): pixel values that explain the scan stand for its
+cell though they confirm no operation, where the averaged cell is untrusted and obeys no
+turn or mirror at 0.5 either, and the lattice is not hexagonal (a tile that obeys
+nothing is p1); and a trusted cell of whole pixels that the scan repeats on exactly
+answers without "none": the scan has a lattice.
 
 Why: v40 abstained on scans tiled from 50-64 px tiles of fine noise (a third-party
 wallpaper generator's kind) whose pixels it had measured and trusted, because the network
