@@ -60,6 +60,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v39",
     "symcat.embed.extractors.symmetry_v40",
     "symcat.embed.extractors.symmetry_v41",
+    "symcat.embed.extractors.symmetry_v42",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

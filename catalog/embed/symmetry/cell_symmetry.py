@@ -505,6 +505,8 @@ class CellCheck:
     pixel_alone_r2: float | None = None
     pixel_alone_max: float = 0.5
     pixel_lattice_r2: float | None = None
+    pixel_repeat: float | None = None
+    hexagonal_turn: float | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> CellCheck:
@@ -536,12 +538,14 @@ class CellCheck:
                    pixel_max_area=int(cfg.get("pixel_max_area", 1024)),
                    pixel_alone_r2=_optional(cfg.get("pixel_alone_r2")),
                    pixel_alone_max=float(cfg.get("pixel_alone_max", 0.5)),
-                   pixel_lattice_r2=_optional(cfg.get("pixel_lattice_r2")))
+                   pixel_lattice_r2=_optional(cfg.get("pixel_lattice_r2")),
+                   pixel_repeat=_optional(cfg.get("pixel_repeat")),
+                   hexagonal_turn=_optional(cfg.get("hexagonal_turn")))
 
     def trusts(self, found: CellSymmetry | None) -> bool:
         """Whether ``found`` was measured on a cell good enough to overrule the network."""
         if found is None or self.min_support is None or \
-                not found.translation < self.max_translation:
+                not found.translation < self.repeat_bar(found.pixels):
             return False
         bar = self.min_r2 if not found.band else self.band_min_r2
         if bar is not None and found.r2 >= bar:
@@ -550,6 +554,22 @@ class CellCheck:
         return self.agreement_min is not None and found.r2 >= self.agreement_min_r2 and \
             found.agreement >= self.agreement_min and \
             (found.edge_px >= self.agreement_min_px or found.pixels)
+
+    def repeat_bar(self, pixels: bool) -> float:
+        """How well a cell may correlate with itself moved by part of it and still be the
+        scan's cell, not a supercell: ``pixel_repeat`` for one measured on its pixels
+        (where the model sets it), else ``max_translation``."""
+        return self.pixel_repeat if pixels and self.pixel_repeat is not None else \
+            self.max_translation
+
+    def keeps_turn(self, hexagonal: bool, network: str, p: float, answer: str) -> bool:
+        """Whether the network's ``network`` group (its probability ``p`` before the
+        cell moved it) stands over the cell's ``answer`` (``hexagonal_turn``): on a
+        hexagonal lattice, where the network reads a 3-fold turn at ``hexagonal_turn`` or
+        more and the cell's answer has none."""
+        return self.hexagonal_turn is not None and hexagonal and \
+            p >= self.hexagonal_turn and ROTATION_ORDER[network] in (3, 6) and \
+            ROTATION_ORDER.get(answer, 1) not in (3, 6)
 
     def pixels_alone(self, on_pixels: CellSymmetry, averaged: CellSymmetry,
                      hexagonal: bool) -> bool:

@@ -674,6 +674,7 @@ class SymmetryExtractor:
             probs = self.equal_edges.adjust(probs, lat, aspect)
             answer = self._answer(lat, probs, use_lattice, seen)
         check = self.cell_check
+        network = answer  # the network's own answer, before the cell moves it
         # a scan that repeats exactly on a trusted cell of whole pixels has a lattice:
         # the groups that cell leaves are read without "none", whatever the network saw
         exact = self._read_exactly(lat, probs, found, use_lattice, seen)
@@ -692,6 +693,12 @@ class SymmetryExtractor:
             rescued = self._answer(lat, check.adjust(probs, found), use_lattice, seen)
             if not rescued[-1] and probs[GROUPS.index(rescued[0])] >= check.rescue:
                 answer = rescued
+        if check is not None and check.hexagonal_turn is not None and lat.found and \
+                not network[-1] and \
+                check.keeps_turn(_hexagonal(lat), network[0], network[1], answer[0]):
+            # a 3-fold turn the pixels cannot measure well: a sure network on a
+            # hexagonal lattice stands over a cell that measures none
+            answer = network
         top, p, top3, p_none, reason = answer
         return SymmetryResult(NONE if reason else top, p, top, top3, p_none, reason, lat,
                               feats.mean(0).astype(np.float32), z, seen, found)
@@ -733,6 +740,12 @@ class SymmetryExtractor:
         elif p < self.abstain_below:
             reason = f"{LOW_CONFIDENCE} (p {p:.2f} < {self.abstain_below:g})"
         return top, p, top3, p_none, reason
+
+
+def _hexagonal(lat: Lattice) -> bool:
+    """Whether the found lattice ``lat`` is hexagonal (`motif.is_hexagonal`)."""
+    cell = np.array([[lat.a1[0], lat.a2[0]], [lat.a1[1], lat.a2[1]]], dtype=float)
+    return abs(np.linalg.det(cell)) > 1e-9 and motif.is_hexagonal(np.linalg.inv(cell))
 
 
 def _surer(first: SymmetryResult, second: SymmetryResult, answer_min_p: float = 0.0,
@@ -848,7 +861,7 @@ def _on_pixels(cell: motif.Cell, check: CellCheck, found: CellSymmetry,
         return None
     pixels = np.rint(binner.xy - 0.5).astype(np.int64)
     measured = pixel_cell.measure(pixels, binner.values, whole.astype(np.int64),
-                                  check.max_translation, cell.r2, found.agreement, check.tol,
+                                  check.repeat_bar(True), cell.r2, found.agreement, check.tol,
                                   check.pixel_max_area)
     if measured is None:
         return None
