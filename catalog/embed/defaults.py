@@ -5,5 +5,5 @@ store or torch; the store (`symcat.embed.symmetry_store`), `symcat.embed.plane_g
 and the help all read this one constant, so a new default is one edit here.
 """
 
-FAMILY = "symcat_symmetry."  # a version is typed without it: v41
-SYMMETRY_MODEL = f"{FAMILY}v41"  # v40 + exact repeats on whole pixels read from them
+FAMILY = "symcat_symmetry."  # a version is typed without it: v42
+SYMMETRY_MODEL = f"{FAMILY}v42"  # v41 + pixels repeat only exactly; hexagonal turns kept
