@@ -474,6 +474,17 @@ class CellCheck:
     groups it leaves are read without "none", whether or not the network abstained (no
     lattice seen, or low confidence): the scan repeats exactly, so it has a lattice; the
     answer still abstains below the model's ``abstain_below``.
+    ``pixel_repeat``: a cell measured on its pixels takes a translation by half, a third
+    or a quarter of it into its lattice only where its pixel values repeat on it at this
+    or more, and is a supercell (untrusted) only then; ``max_translation`` stays the bar
+    for averaged cells. A tiled scan's pixels repeat exactly; two-tone cmm and p4g pixels
+    correlate 0.90-0.94 with themselves half a cell along, and were measured on half the
+    cell as pmm and p4m.
+    ``hexagonal_turn``: on a hexagonal lattice, where the network reads a group with a 3-
+    or 6-fold turn at this probability or more and the cell would leave no such turn, the
+    network's answer stands (`keeps_turn`): no 3-fold turn maps pixel centres onto pixel
+    centres, and aliased hexagonal cells of 6-11 px average into cells that obey their
+    turn at 0.2-0.9.
     """
 
     tol: float = 0.2
