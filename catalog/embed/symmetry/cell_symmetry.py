@@ -580,7 +580,7 @@ class CellCheck:
         more and the cell's answer has none."""
         return self.hexagonal_turn is not None and hexagonal and \
             p >= self.hexagonal_turn and ROTATION_ORDER[network] in (3, 6) and \
-            ROTATION_ORDER.get(answer, 1) not in (3, 6)
+            ROTATION_ORDER[answer] not in (3, 6)
 
     def pixels_alone(self, on_pixels: CellSymmetry, averaged: CellSymmetry,
                      hexagonal: bool) -> bool:

@@ -695,7 +695,8 @@ class SymmetryExtractor:
                 answer = rescued
         if check is not None and check.hexagonal_turn is not None and lat.found and \
                 not network[-1] and \
-                check.keeps_turn(_hexagonal(lat), network[0], network[1], answer[0]):
+                check.keeps_turn(motif.hexagonal_vectors(lat.a1, lat.a2), network[0],
+                                 network[1], answer[0]):
             # a 3-fold turn the pixels cannot measure well: a sure network on a
             # hexagonal lattice stands over a cell that measures none
             answer = network
@@ -740,12 +741,6 @@ class SymmetryExtractor:
         elif p < self.abstain_below:
             reason = f"{LOW_CONFIDENCE} (p {p:.2f} < {self.abstain_below:g})"
         return top, p, top3, p_none, reason
-
-
-def _hexagonal(lat: Lattice) -> bool:
-    """Whether the found lattice ``lat`` is hexagonal (`motif.is_hexagonal`)."""
-    cell = np.array([[lat.a1[0], lat.a2[0]], [lat.a1[1], lat.a2[1]]], dtype=float)
-    return abs(np.linalg.det(cell)) > 1e-9 and motif.is_hexagonal(np.linalg.inv(cell))
 
 
 def _surer(first: SymmetryResult, second: SymmetryResult, answer_min_p: float = 0.0,

@@ -708,6 +708,13 @@ def is_hexagonal(reciprocal: np.ndarray, tol: float = HEXAGONAL_TOL) -> bool:
     return abs(la / lb - 1) < tol and abs(abs(float(r[0] @ r[1])) / (la * lb) - 0.5) < tol
 
 
+def hexagonal_vectors(a1: tuple[float, float], a2: tuple[float, float]) -> bool:
+    """`is_hexagonal` of the lattice the cell vectors ``a1``, ``a2`` (px) span; False
+    where they are degenerate."""
+    rec = _reciprocal(a1, a2)
+    return rec is not None and is_hexagonal(rec)
+
+
 def average_on(image: np.ndarray, a1: tuple[float, float], a2: tuple[float, float],
                search: Search | None = None) -> Cell:
     """The averaged cell of a lattice found some other way (`lattice.estimate`), refined
