@@ -61,6 +61,7 @@ BUILTIN_MODULES = (
     "symcat.embed.extractors.symmetry_v40",
     "symcat.embed.extractors.symmetry_v41",
     "symcat.embed.extractors.symmetry_v42",
+    "symcat.embed.extractors.symmetry_v43",
 )
 INSTALL_HINT = "pip install 'symcat[embed]'"
 

@@ -140,6 +140,9 @@ class MotifRule:
     # spectrum's peaks where that is a supercell of it resolving ``extinction_gain`` more
     # of the scan in band, within ``alias_tie`` of its R^2 (`supercell`); None: never
     extinction_gain: float | None = None
+    # symcat_symmetry.v43: ... and is not held to ``alias_tie`` where the two lattices
+    # bin the pixels alike (`motif.pixel_equivalent`); False: always held (v24-v42)
+    equivalent_supercell: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict) -> MotifRule:
@@ -154,7 +157,8 @@ class MotifRule:
                    None if cfg.get("alias_max") is None else float(cfg["alias_max"]),
                    float(cfg.get("alias_min", 0.6)), float(cfg.get("alias_tie", 0.05)),
                    None if cfg.get("extinction_gain") is None
-                   else float(cfg["extinction_gain"]))
+                   else float(cfg["extinction_gain"]),
+                   bool(cfg.get("equivalent_supercell", False)))
 
     def gives_way(self, grey: np.ndarray, lat: Lattice, cell: motif.Cell,
                   ) -> tuple[motif.Cell, Lattice] | None:
@@ -185,7 +189,15 @@ class MotifRule:
         averaged on a subcell of index 4 (R^2 0.648, in band 0.689) and read cmm; the
         peaks' lattice, that subcell's supercell, resolves 0.78 at R^2 0.634 and reads pgg.
         A true cell's supercells resolve nothing more: their extra frequencies hold only
-        noise. Measured in benchmarks/RESULTS.md ("symcat_symmetry.v24")."""
+        noise. Measured in benchmarks/RESULTS.md ("symcat_symmetry.v24").
+
+        With ``equivalent_supercell`` (v43) a supercell holding the small cell's
+        frequencies modulo the pixels (`motif.pixel_equivalent`) need not tie on R^2: the
+        two bin the same patterns, the supercell in bins four to seven times as coarse. A
+        styled p31m of 6 px hexagonal cells, one edge along x, averaged on its index-4
+        alias (R^2 0.955, in band 0.12) and read p1; its own lattice bins it at 0.893 and
+        resolves 0.57, and reads p31m. Measured in benchmarks/RESULTS.md
+        ("symcat_symmetry.v43")."""
         mine = cell.resolved
         if self.extinction_gain is None or math.isnan(mine):
             return None
@@ -195,7 +207,11 @@ class MotifRule:
             return None
         # on the small cell's scan lines: with their drift undone where it had them
         theirs = motif.averaged(img, peaks, cell.line_shift, search=self.search)
-        if not theirs.found or theirs.r2 < cell.r2 - self.alias_tie:
+        if not theirs.found:
+            return None
+        if theirs.r2 < cell.r2 - self.alias_tie and not (
+                self.equivalent_supercell and
+                motif.pixel_equivalent(peaks, cell.reciprocal, max(img.shape))):
             return None
         if motif.in_band(img, theirs) < mine + self.extinction_gain:
             return None
