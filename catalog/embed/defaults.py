@@ -5,5 +5,5 @@ store or torch; the store (`symcat.embed.symmetry_store`), `symcat.embed.plane_g
 and the help all read this one constant, so a new default is one edit here.
 """
 
-FAMILY = "symcat_symmetry."  # a version is typed without it: v42
-SYMMETRY_MODEL = f"{FAMILY}v42"  # v41 + pixels repeat only exactly; hexagonal turns kept
+FAMILY = "symcat_symmetry."  # a version is typed without it: v43
+SYMMETRY_MODEL = f"{FAMILY}v43"  # v42 + aliases of whole-pixel lattices give way

@@ -60,7 +60,7 @@ class ImageInput:
 
 def symmetry_model(name: str | None) -> str:
     """The registered symmetry model `name` names: a full name, or its version alone
-    ("v42"); None: the default (`SYMMETRY_MODEL`). A name that is unknown or names no
+    ("v43"); None: the default (`SYMMETRY_MODEL`). A name that is unknown or names no
     plane-group model (v1 has no "none" outcome) fails with the valid ones listed."""
     if name is None:
         return SYMMETRY_MODEL
