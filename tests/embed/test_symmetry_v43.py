@@ -67,10 +67,10 @@ def test_a_turned_or_fractional_lattice_is_not_its_subcells_equivalent() -> None
 
 
 # held-out styled scans (benchmarks/heldout_wallpaper.py, development seeds 229 and 230)
-# that v42 reads p1: hexagonal cells of 6-10 px, one edge along x, averaged on subcells
-# of 2.4-4.4 px that bin them better than their own lattice
+# that v42 reads p1: hexagonal cells of 6 and 8 px, one edge along x, averaged on
+# subcells of 2.4-3.0 px that bin them better than their own lattice (a third, a 512 px
+# p31m of 10 px cells, reads so too; left out for the suite's time)
 STYLED = (("p31m", 32.1352742616236, 192, False, 204356772),
-          ("p31m", 49.05715629257219, 512, True, 524982250),
           ("p3m1", 47.90170976977119, 384, True, 1258580729))
 
 
@@ -89,10 +89,10 @@ def test_other_scans_read_as_by_v42(symmetry_extractor) -> None:
     from symcat.ingest.synth.domains import random_scene, render
 
     v42, v43 = symmetry_extractor("v42"), symmetry_extractor("v43")
-    pattern = {"cells": 30.0, "size": 256, "distort": False, "bin": "16-50", "seed": 43}
+    pattern = {"cells": 30.0, "size": 192, "distort": False, "bin": "16-50", "seed": 43}
     scans = [heldout.make(P4_WAVES)]
     scans += [heldout.make({**pattern, "group": g, "motif": m})
-              for g, m in (("p6m", "gaussian"), ("cmm", "tiled"), ("p3", "glyph"))]
+              for g, m in (("p6m", "gaussian"), ("cmm", "tiled"))]
     rng = np.random.default_rng(43)
     scans.append(np.asarray(render(random_scene("stripe", rng, points=256), rng).phase1,
                             float))
