@@ -14,3 +14,27 @@ def assert_read_alike(new: Any, old: Any) -> None:
     assert (new.symmetry, new.top_group, new.p) == (old.symmetry, old.top_group, old.p)
     assert new.lattice == old.lattice
     assert np.array_equal(new.features, old.features)
+
+
+def read_alike_scans(pattern: dict, pairs: tuple[tuple[str, str], ...],
+                     seed: int) -> list[np.ndarray]:
+    """Scans a version's added step should leave as they were: a plane-wave p4 on a lattice
+    of whole pixels (`P4_WAVES`), one held-out scan of ``pattern`` for each (group, motif)
+    of ``pairs``, and a stripe domain scan of 256 px drawn from ``seed``."""
+    import sys
+    from pathlib import Path
+
+    benchmarks = str(Path(__file__).resolve().parents[2] / "benchmarks")
+    if benchmarks not in sys.path:
+        sys.path.insert(0, benchmarks)
+    import heldout_wallpaper as heldout
+
+    from symcat.ingest.synth.domains import random_scene, render
+    from tests.embed.test_symmetry_v26 import P4_WAVES
+
+    scans = [heldout.make(P4_WAVES)]
+    scans += [heldout.make({**pattern, "group": g, "motif": m}) for g, m in pairs]
+    rng = np.random.default_rng(seed)
+    scans.append(np.asarray(render(random_scene("stripe", rng, points=256), rng).phase1,
+                            float))
+    return scans

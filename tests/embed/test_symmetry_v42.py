@@ -8,14 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
 from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry  # noqa: E402
-from tests.embed.readings import assert_read_alike  # noqa: E402
-from tests.embed.test_symmetry_v26 import P4_WAVES  # noqa: E402
+from tests.embed.readings import assert_read_alike, read_alike_scans  # noqa: E402
 
 SYMMETRY = Path(__file__).resolve().parents[2] / "catalog" / "embed" / "symmetry"
 V41 = json.loads((SYMMETRY / "weights_v41" / "config.json").read_text())
@@ -79,16 +76,9 @@ def test_v42_reads_styled_scans_v41_misreads(symmetry_extractor) -> None:
 
 
 def test_continuous_patterns_and_domains_read_as_by_v41(symmetry_extractor) -> None:
-    from symcat.ingest.synth.domains import random_scene, render
-
     v41, v42 = symmetry_extractor("v41"), symmetry_extractor("v42")
     pattern = {"cells": 12.0, "size": 256, "distort": False, "bin": "8-16", "seed": 42}
-    scans = [heldout.make(P4_WAVES)]
-    scans += [heldout.make({**pattern, "group": g, "motif": m})
-              for g, m in (("p6m", "gaussian"), ("cmm", "fourier"))]
-    rng = np.random.default_rng(42)
-    scans.append(np.asarray(render(random_scene("stripe", rng, points=256), rng).phase1,
-                            float))
+    scans = read_alike_scans(pattern, (("p6m", "gaussian"), ("cmm", "fourier")), seed=42)
     for new, old in zip(v42.analyse(scans, workers=2), v41.analyse(scans, workers=2),
                         strict=True):
         assert_read_alike(new, old)

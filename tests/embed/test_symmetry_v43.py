@@ -16,8 +16,7 @@ import heldout_wallpaper as heldout  # noqa: E402
 
 from symcat.embed.symmetry import motif  # noqa: E402
 from symcat.embed.symmetry.extract import MotifRule  # noqa: E402
-from tests.embed.readings import assert_read_alike  # noqa: E402
-from tests.embed.test_symmetry_v26 import P4_WAVES  # noqa: E402
+from tests.embed.readings import assert_read_alike, read_alike_scans  # noqa: E402
 
 SYMMETRY = Path(__file__).resolve().parents[2] / "catalog" / "embed" / "symmetry"
 V42 = json.loads((SYMMETRY / "weights_v42" / "config.json").read_text())
@@ -86,16 +85,9 @@ def test_v43_reads_styled_scans_v42_misreads(symmetry_extractor) -> None:
 
 
 def test_other_scans_read_as_by_v42(symmetry_extractor) -> None:
-    from symcat.ingest.synth.domains import random_scene, render
-
     v42, v43 = symmetry_extractor("v42"), symmetry_extractor("v43")
     pattern = {"cells": 30.0, "size": 192, "distort": False, "bin": "16-50", "seed": 43}
-    scans = [heldout.make(P4_WAVES)]
-    scans += [heldout.make({**pattern, "group": g, "motif": m})
-              for g, m in (("p6m", "gaussian"), ("cmm", "tiled"))]
-    rng = np.random.default_rng(43)
-    scans.append(np.asarray(render(random_scene("stripe", rng, points=256), rng).phase1,
-                            float))
+    scans = read_alike_scans(pattern, (("p6m", "gaussian"), ("cmm", "tiled")), seed=43)
     for new, old in zip(v43.analyse(scans, workers=2), v42.analyse(scans, workers=2),
                         strict=True):
         assert_read_alike(new, old)
