@@ -16,22 +16,35 @@ def assert_read_alike(new: Any, old: Any) -> None:
     assert np.array_equal(new.features, old.features)
 
 
-def read_alike_scans(pattern: dict, pairs: tuple[tuple[str, str], ...],
-                     seed: int) -> list[np.ndarray]:
-    """Scans a version's added step should leave as they were: a plane-wave p4 on a lattice
-    of whole pixels (`P4_WAVES`), one held-out scan of ``pattern`` for each (group, motif)
-    of ``pairs``, and a stripe domain scan of 256 px drawn from ``seed``."""
+def styled_scans(rows: tuple[tuple[str, float, int, bool, int], ...]) -> list[np.ndarray]:
+    """Held-out styled scans (benchmarks/heldout_wallpaper.py), one for each (group, cells,
+    size, distort, seed) of ``rows``."""
+    return [_heldout().make({"group": g, "cells": c, "size": s, "distort": d, "seed": seed,
+                             "motif": "styled"}) for g, c, s, d, seed in rows]
+
+
+def _heldout() -> Any:
+    """benchmarks/heldout_wallpaper.py, imported once its folder is on the path."""
     import sys
     from pathlib import Path
 
     benchmarks = str(Path(__file__).resolve().parents[2] / "benchmarks")
     if benchmarks not in sys.path:
         sys.path.insert(0, benchmarks)
-    import heldout_wallpaper as heldout
+    import heldout_wallpaper
 
+    return heldout_wallpaper
+
+
+def read_alike_scans(pattern: dict, pairs: tuple[tuple[str, str], ...],
+                     seed: int) -> list[np.ndarray]:
+    """Scans a version's added step should leave as they were: a plane-wave p4 on a lattice
+    of whole pixels (`P4_WAVES`), one held-out scan of ``pattern`` for each (group, motif)
+    of ``pairs``, and a stripe domain scan of 256 px drawn from ``seed``."""
     from symcat.ingest.synth.domains import random_scene, render
     from tests.embed.test_symmetry_v26 import P4_WAVES
 
+    heldout = _heldout()
     scans = [heldout.make(P4_WAVES)]
     scans += [heldout.make({**pattern, "group": g, "motif": m}) for g, m in pairs]
     rng = np.random.default_rng(seed)

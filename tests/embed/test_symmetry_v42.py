@@ -5,14 +5,14 @@ hexagonal lattice stands over an averaged cell that measures none (``hexagonal_t
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import heldout_wallpaper as heldout  # noqa: E402
-
-from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry  # noqa: E402
-from tests.embed.readings import assert_read_alike, read_alike_scans  # noqa: E402
+from symcat.embed.symmetry.cell_symmetry import CellCheck, CellSymmetry
+from tests.embed.readings import (
+    assert_read_alike,
+    read_alike_scans,
+    styled_scans,
+)
 
 SYMMETRY = Path(__file__).resolve().parents[2] / "catalog" / "embed" / "symmetry"
 V41 = json.loads((SYMMETRY / "weights_v41" / "config.json").read_text())
@@ -67,8 +67,7 @@ STYLED = (("p3", 35.33303631928076, 384, True, 1152938467),
 
 def test_v42_reads_styled_scans_v41_misreads(symmetry_extractor) -> None:
     v41, v42 = symmetry_extractor("v41"), symmetry_extractor("v42")
-    scans = [heldout.make({"group": g, "cells": c, "size": s, "distort": d, "seed": seed,
-                           "motif": "styled"}) for g, c, s, d, seed in STYLED]
+    scans = styled_scans(STYLED)
     before, after = v41.analyse(scans, workers=2), v42.analyse(scans, workers=2)
     for (group, *_), old, new in zip(STYLED, before, after, strict=True):
         assert old.symmetry != group, (group, old.symmetry)

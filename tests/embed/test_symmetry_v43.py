@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import heldout_wallpaper as heldout  # noqa: E402
-
-from symcat.embed.symmetry import motif  # noqa: E402
-from symcat.embed.symmetry.extract import MotifRule  # noqa: E402
-from tests.embed.readings import assert_read_alike, read_alike_scans  # noqa: E402
+from symcat.embed.symmetry import motif
+from symcat.embed.symmetry.extract import MotifRule
+from tests.embed.readings import (
+    assert_read_alike,
+    read_alike_scans,
+    styled_scans,
+)
 
 SYMMETRY = Path(__file__).resolve().parents[2] / "catalog" / "embed" / "symmetry"
 V42 = json.loads((SYMMETRY / "weights_v42" / "config.json").read_text())
@@ -75,8 +75,7 @@ STYLED = (("p31m", 32.1352742616236, 192, False, 204356772),
 
 def test_v43_reads_styled_scans_v42_misreads(symmetry_extractor) -> None:
     v42, v43 = symmetry_extractor("v42"), symmetry_extractor("v43")
-    scans = [heldout.make({"group": g, "cells": c, "size": s, "distort": d, "seed": seed,
-                           "motif": "styled"}) for g, c, s, d, seed in STYLED]
+    scans = styled_scans(STYLED)
     before, after = v42.analyse(scans, workers=2), v43.analyse(scans, workers=2)
     for (group, *_), old, new in zip(STYLED, before, after, strict=True):
         assert old.symmetry == "p1", (group, old.symmetry)
