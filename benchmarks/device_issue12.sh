@@ -28,6 +28,8 @@ common=(--device cuda --workers ${WORKERS:-12} --model-seconds 4 --repeat "${REP
 # COMPILE=1: symcat embed --compile; COMPILE="off on": plain and compiled runs alternate
 if [ "${COMPILE:-}" = 1 ]; then common+=(--compile on)
 elif [ -n "${COMPILE:-}" ]; then common+=(--compile $COMPILE); fi
+# AUTOTUNE="off on": runs with cuDNN's heuristics and with its timed search alternate
+if [ -n "${AUTOTUNE:-}" ]; then common+=(--autotune $AUTOTUNE); fi
 if [ "$3" != 0 ]; then
 python3 benchmarks/embed.py --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \
   --batch-size 256 "${common[@]}" 2>&1 | tee "$OUT/embed256.log"

@@ -70,12 +70,16 @@ def main() -> None:
     parser.add_argument("--fold", nargs="*", default=None, choices=["off", "on"],
                         help="BatchNorm folded into the convolutions (the default, on) or the "
                              "network as published (off); 'off on': runs alternate")
+    parser.add_argument("--autotune", nargs="*", default=None, choices=["off", "on"],
+                        help="cuDNN times its algorithms per batch shape (on) or takes its "
+                             "heuristics' choice (off); 'off on': runs alternate (GPU)")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
     compiles = ["off"] if args.compile is None else (args.compile or ["on"])
     folds = ["on"] if args.fold is None else (args.fold or ["on"])
-    variants = [(c, f) for c in compiles for f in folds]  # network variants, alternating
+    tunes = ["on"] if args.autotune is None else (args.autotune or ["on"])
+    variants = [(c, f, t) for c in compiles for f in folds for t in tunes]  # alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -107,7 +111,7 @@ def main() -> None:
         for i, (workers, arm, slots) in enumerate(arms):
             if args.server != ["default"] and (i == 0 or arms[i - 1][1] != arm):
                 catalog = restart_with(catalog, arm, args.server)
-            runs: dict[tuple[str, str], list[Any]] = {v: [] for v in variants}
+            runs: dict[tuple[str, str, str], list[Any]] = {v: [] for v in variants}
             model_rates = [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for r in range(args.repeat):
@@ -115,7 +119,8 @@ def main() -> None:
                         runs[v].append(embed_once(catalog, model, args.batch_size, device,
                                                   workers, pin_slots=slots == "pinned",
                                                   compile_model=v[0] == "on",
-                                                  fold_layers=v[1] == "on"))
+                                                  fold_layers=v[1] == "on",
+                                                  autotune=v[2] == "on"))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -151,14 +156,17 @@ def main() -> None:
                   f"  time: {breakdown(run.timings, workers)}", flush=True)
 
 
-def variant_label(variant: tuple[str, str], variants: list[tuple[str, str]]) -> str:
+def variant_label(variant: tuple[str, str, str],
+                  variants: list[tuple[str, str, str]]) -> str:
     """' compiled, folded' and the like, naming only what the runs vary."""
-    compiled, folded = variant
+    compiled, folded, tuned = variant
     parts = []
-    if len({c for c, _ in variants}) > 1:
+    if len({v[0] for v in variants}) > 1:
         parts.append("compiled" if compiled == "on" else "not compiled")
-    if len({f for _, f in variants}) > 1:
+    if len({v[1] for v in variants}) > 1:
         parts.append("folded" if folded == "on" else "as published")
+    if len({v[2] for v in variants}) > 1:
+        parts.append("autotuned" if tuned == "on" else "heuristics")
     return (" " + ", ".join(parts)) if parts else ""
 
 
@@ -347,7 +355,7 @@ def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
 def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
-    fold_layers: bool = True,
+    fold_layers: bool = True, autotune: bool = True,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -363,7 +371,8 @@ def embed_once(
     return embed_catalog(catalog.engine, model, batch_size=batch, device=device,
                          workers=workers, build_index=False,
                          device_preprocess=on_device, pin_slots=pin_slots,
-                         compile_model=compile_model, fold_layers=fold_layers)
+                         compile_model=compile_model, fold_layers=fold_layers,
+                         autotune=autotune)
 
 
 def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:

@@ -623,6 +623,7 @@ def embed_catalog(
     pin_slots: bool = True,
     compile_model: bool | None = None,
     fold_layers: bool = True,
+    autotune: bool = True,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -635,6 +636,8 @@ def embed_catalog(
     None decides by the device and the scans pending (`compiled.auto_compile`).
     `fold_layers`: False runs the network as published, without BatchNorm folded into its
     convolutions (`symcat.embed.folding`; the benchmarks' baseline).
+    `autotune`: on a GPU, let cuDNN time its algorithms for each new batch shape
+    (`torch.backends.cudnn.benchmark`); False takes its heuristics' choice untimed.
     """
     import torch
 
@@ -678,7 +681,7 @@ def embed_catalog(
     extractor = extractor.to(device)  # while the loading workers read their first batches
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
-        torch.backends.cudnn.benchmark = True  # batch shapes repeat: time cuDNN's choices
+        torch.backends.cudnn.benchmark = autotune
     if compile_model:
         from symcat.embed.compiled import (
             AUTO_MAX_SHAPES,
