@@ -19,6 +19,12 @@ scans: ingesting thousands of files costs minutes and tens of GB of original fil
 which a short GPU lease cannot spare. Each copy is a separate row with its own pixels
 on disk, read like any other; only its `original_files` row is empty (the embedding
 never reads original files).
+
+``--fresh`` runs each end-to-end run in a process of its own, as `symcat embed` runs: a
+process pays one-off costs for each new batch shape on a GPU (cuDNN's choices, kernels
+loaded at first use; `benchmarks/first_batches.py`), which later runs in one process
+do not. ``--autotune off on`` and ``--shapes ramp fixed`` alternate the settings that
+decide those costs (`embed_catalog`'s `autotune` and `fixed_shapes`).
 """
 
 from __future__ import annotations
@@ -72,14 +78,23 @@ def main() -> None:
                              "network as published (off); 'off on': runs alternate")
     parser.add_argument("--autotune", nargs="*", default=None, choices=["off", "on"],
                         help="cuDNN times its algorithms per batch shape (on) or takes its "
-                             "heuristics' choice (off); 'off on': runs alternate (GPU)")
+                             "heuristics' choice (off, the default); 'off on': runs "
+                             "alternate (GPU)")
+    parser.add_argument("--shapes", nargs="*", default=None, choices=["ramp", "fixed"],
+                        help="batches of one size, the last padded (fixed, the GPU default) "
+                             "or smaller first batches and a short last one (ramp); "
+                             "'ramp fixed': runs alternate")
+    parser.add_argument("--fresh", action="store_true",
+                        help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
 
     compiles = ["off"] if args.compile is None else (args.compile or ["on"])
     folds = ["on"] if args.fold is None else (args.fold or ["on"])
-    tunes = ["on"] if args.autotune is None else (args.autotune or ["on"])
-    variants = [(c, f, t) for c in compiles for f in folds for t in tunes]  # alternating
+    tunes = ["off"] if args.autotune is None else (args.autotune or ["on"])
+    shapes = ["default"] if args.shapes is None else (args.shapes or ["fixed"])
+    variants = [(c, f, t, b) for c in compiles for f in folds for t in tunes
+                for b in shapes]  # alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -111,16 +126,19 @@ def main() -> None:
         for i, (workers, arm, slots) in enumerate(arms):
             if args.server != ["default"] and (i == 0 or arms[i - 1][1] != arm):
                 catalog = restart_with(catalog, arm, args.server)
-            runs: dict[tuple[str, str, str], list[Any]] = {v: [] for v in variants}
+            runs: dict[tuple[str, ...], list[Any]] = {v: [] for v in variants}
             model_rates = [model_rate]
             with LoadWatch() as watch:  # end to end and model only alternate (issue 17)
                 for r in range(args.repeat):
                     for v in variants:  # plain and compiled (folded or not) alternate too
-                        runs[v].append(embed_once(catalog, model, args.batch_size, device,
-                                                  workers, pin_slots=slots == "pinned",
-                                                  compile_model=v[0] == "on",
-                                                  fold_layers=v[1] == "on",
-                                                  autotune=v[2] == "on"))
+                        once = embed_fresh if args.fresh else embed_once
+                        runs[v].append(once(catalog, model, args.batch_size, device,
+                                            workers, pin_slots=slots == "pinned",
+                                            compile_model=v[0] == "on",
+                                            fold_layers=v[1] == "on",
+                                            autotune=v[2] == "on",
+                                            fixed_shapes={"default": None, "ramp": False,
+                                                          "fixed": True}[v[3]]))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -156,10 +174,9 @@ def main() -> None:
                   f"  time: {breakdown(run.timings, workers)}", flush=True)
 
 
-def variant_label(variant: tuple[str, str, str],
-                  variants: list[tuple[str, str, str]]) -> str:
+def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> str:
     """' compiled, folded' and the like, naming only what the runs vary."""
-    compiled, folded, tuned = variant
+    compiled, folded, tuned, shaped = variant
     parts = []
     if len({v[0] for v in variants}) > 1:
         parts.append("compiled" if compiled == "on" else "not compiled")
@@ -167,6 +184,8 @@ def variant_label(variant: tuple[str, str, str],
         parts.append("folded" if folded == "on" else "as published")
     if len({v[2] for v in variants}) > 1:
         parts.append("autotuned" if tuned == "on" else "heuristics")
+    if len({v[3] for v in variants}) > 1:
+        parts.append("one batch shape" if shaped == "fixed" else "ramp")
     return (" " + ", ".join(parts)) if parts else ""
 
 
@@ -355,7 +374,7 @@ def preprocess_rate(engine: Any, size: Any, batch: int, device: str) -> float:
 def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
-    fold_layers: bool = True, autotune: bool = True,
+    fold_layers: bool = True, autotune: bool = False, fixed_shapes: bool | None = None,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -372,7 +391,33 @@ def embed_once(
                          workers=workers, build_index=False,
                          device_preprocess=on_device, pin_slots=pin_slots,
                          compile_model=compile_model, fold_layers=fold_layers,
-                         autotune=autotune)
+                         autotune=autotune, fixed_shapes=fixed_shapes)
+
+
+def embed_fresh(catalog: Any, model: str, batch: int, device: str, workers: int,
+                **options: Any) -> Any:
+    """`embed_once` in a new Python process (the catalog's server shared), as a user's
+    `symcat embed` runs; the summary's figures come back as JSON."""
+    import json
+    import subprocess
+    from types import SimpleNamespace
+
+    call = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            "from embed import embed_once; from symcat.client import Catalog; "
+            f"s = embed_once(Catalog(), {model!r}, {batch}, {device!r}, {workers}, "
+            f"**{options!r}); print('SUMMARY ' + json.dumps(dict(rate=s.rate, "
+            "steady_rate=s.steady_rate, embedded=s.embedded, seconds=s.seconds, "
+            "start_up=s.start_up, start_up_scans=s.start_up_scans, timings=s.timings)))")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True,
+                          check=False)
+    lines = [x for x in done.stdout.splitlines() if x.startswith("SUMMARY ")]
+    if done.returncode or not lines:
+        raise SystemExit(f"a fresh run failed (exit {done.returncode}): "
+                         f"{done.stderr.strip()[-2000:]}")
+    summary = SimpleNamespace(**json.loads(lines[-1][len("SUMMARY "):]))
+    summary.timings["process"] = time.perf_counter() - started  # imports and all
+    return summary
 
 
 def check_vectors(catalog: Any, model: str, k: int, device: str) -> str:
@@ -429,7 +474,10 @@ def breakdown(timings: dict[str, float], workers: int) -> str:
     if "read" in timings:
         line += (f"; loading workers (sum over {workers}): database read "
                  f"{timings['read']:.2f} s, decode {timings['decode']:.2f} s")
-    return line + f"; writer thread {timings.get('writer', 0.0):.2f} s"
+    line += f"; writer thread {timings.get('writer', 0.0):.2f} s"
+    if "process" in timings:  # --fresh: the whole process, imports and all
+        line += f"; whole process {timings['process']:.2f} s"
+    return line
 
 
 if __name__ == "__main__":

@@ -623,7 +623,8 @@ def embed_catalog(
     pin_slots: bool = True,
     compile_model: bool | None = None,
     fold_layers: bool = True,
-    autotune: bool = True,
+    autotune: bool = False,
+    fixed_shapes: bool | None = None,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -637,7 +638,11 @@ def embed_catalog(
     `fold_layers`: False runs the network as published, without BatchNorm folded into its
     convolutions (`symcat.embed.folding`; the benchmarks' baseline).
     `autotune`: on a GPU, let cuDNN time its algorithms for each new batch shape
-    (`torch.backends.cudnn.benchmark`); False takes its heuristics' choice untimed.
+    (`torch.backends.cudnn.benchmark`): 4-5.6 s a shape in a fresh process, for a
+    network 3-4% faster after it; False (the default) takes its heuristics' choice.
+    `fixed_shapes`: every batch of one size, the last one padded to it
+    (`symcat.embed.shapes`), since each new shape costs a GPU process seconds; None:
+    on a GPU, unless compiled (which pads anyway).
     """
     import torch
 
@@ -670,7 +675,10 @@ def embed_catalog(
         if compile_model:
             log.info("compiling the network for %d scans on the CPU (about twice the rate "
                      "after it; --no-compile to skip)", len(todo))
-    batches = split_batches(todo, batch_size, workers, ramp=not compile_model)
+    if fixed_shapes is None:
+        fixed_shapes = cuda and not compile_model
+    batches = split_batches(todo, batch_size, workers,
+                            ramp=not compile_model and not fixed_shapes)
     slots = None
     if cuda and on_device:
         with engine.connect() as conn:
@@ -682,6 +690,10 @@ def embed_catalog(
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = autotune
+    if fixed_shapes and not compile_model:
+        from symcat.embed.shapes import KnownShapes
+
+        extractor = KnownShapes(extractor, batch_size)
     if compile_model:
         from symcat.embed.compiled import (
             AUTO_MAX_SHAPES,

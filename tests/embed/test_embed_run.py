@@ -130,6 +130,27 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
         assert np.allclose(vector, after[key], atol=2e-3)
 
 
+def test_a_run_of_one_batch_shape_stores_the_same_vectors(filled: Catalog) -> None:
+    """The GPU default (`fixed_shapes`): batches of one size, the short last one padded
+    with blank rows to it (3, 3, then 2 padded to 3): the vectors of the plain run."""
+    plain = filled.embed(MODEL, workers=0, batch_size=3)
+    with filled.engine.connect() as conn:
+        before = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": plain.model_id}).all())
+    assert len(before) % 3 != 0  # a padded last batch
+    fixed = embed_catalog(filled.engine, MODEL, workers=1, batch_size=3, rebuild=True,
+                          device_preprocess=True, fixed_shapes=True)
+    assert fixed.embedded == len(before)
+    with filled.engine.connect() as conn:
+        after = dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": plain.model_id}).all())
+    assert after.keys() == before.keys()
+    for key, vector in before.items():
+        assert np.allclose(vector, after[key], atol=2e-3)
+
+
 def test_vectors_are_stored_exactly_in_half_precision(filled: Catalog) -> None:
     from symcat.embed.run import store_vectors
 
