@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512, help="input side (px)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--autotune", choices=["on", "off"], default="on")
+    parser.add_argument("--cudnn", choices=["on", "off"], default="on",
+                        help="off: PyTorch's own convolution kernels instead of cuDNN's")
     parser.add_argument("--full", type=int, default=6, help="full batches in the run")
     args = parser.parse_args()
 
@@ -45,9 +47,10 @@ def main() -> None:
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = args.autotune == "on"
+        torch.backends.cudnn.enabled = args.cudnn == "on"
     print(f"{args.model} on {args.device} "
           f"({torch.cuda.get_device_name() if cuda else '-'}), {args.size} px, autotune "
-          f"{args.autotune}, torch {torch.__version__}; model ready in "
+          f"{args.autotune}, cuDNN {args.cudnn}, torch {torch.__version__}; model ready in "
           f"{time.perf_counter() - started:.2f} s", flush=True)
     shapes = [max(1, args.batch // d) for d in RAMP] + [args.batch] * args.full
     shapes.append(max(1, args.batch // 4))  # a run's short last batch
