@@ -52,6 +52,14 @@ def _count(catalog: Catalog, model_id: int) -> int:
                             .where(Embedding.model_id == model_id)).scalar_one()
 
 
+def _vectors(catalog: Catalog, model_id: int) -> dict:
+    """{scan id: stored vector} of one model."""
+    with catalog.engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
+            {"m": model_id}).all())
+
+
 def test_embed_is_resumable_and_repeatable(filled: Catalog) -> None:
     scans = filled.scans()
     part = filled.embed(MODEL, id=list(scans.id[:3]), batch_size=2, workers=0)
@@ -88,18 +96,12 @@ def test_loading_workers_give_the_same_vectors(filled: Catalog, on_device: bool)
     """Workers preprocessing with numpy, or only reading (batched torch preprocessing in the
     main process, the GPU path, here on the CPU): the same vectors as the inline run."""
     inline = filled.embed(MODEL, workers=0, batch_size=4)
-    with filled.engine.connect() as conn:
-        before = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": inline.model_id}).all())
+    before = _vectors(filled, inline.model_id)
     rebuilt = embed_catalog(filled.engine, MODEL, workers=1, batch_size=4, rebuild=True,
                             device_preprocess=on_device)
     assert rebuilt.timings["device" if rebuilt.embedded else "setup"] > 0
     assert rebuilt.embedded == len(before)
-    with filled.engine.connect() as conn:
-        after = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": inline.model_id}).all())
+    after = _vectors(filled, inline.model_id)
     assert after.keys() == before.keys()
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
@@ -111,10 +113,7 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
     """`symcat embed --compile`: batches padded to one size through torch.compile, the
     last one short (3, 3, 2 scans): the vectors of the plain run."""
     plain = filled.embed(MODEL, workers=0, batch_size=3)
-    with filled.engine.connect() as conn:
-        before = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": plain.model_id}).all())
+    before = _vectors(filled, plain.model_id)
     assert len(before) % 3 != 0  # a padded last batch
     compiled = embed_catalog(filled.engine, MODEL, workers=0, batch_size=3, rebuild=True,
                              compile_model=True)
@@ -122,10 +121,7 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
     assert 0 < compiled.timings["compile"] <= compiled.timings["device"]
     assert "compile" not in plain.timings
     assert compiled.compiled and not plain.compiled  # a small run: not compiled by default
-    with filled.engine.connect() as conn:
-        after = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": plain.model_id}).all())
+    after = _vectors(filled, plain.model_id)
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
 
@@ -134,18 +130,12 @@ def test_a_run_of_one_batch_shape_stores_the_same_vectors(filled: Catalog) -> No
     """The GPU default (`fixed_shapes`): batches of one size, the short last one padded
     with blank rows to it (3, 3, then 2 padded to 3): the vectors of the plain run."""
     plain = filled.embed(MODEL, workers=0, batch_size=3)
-    with filled.engine.connect() as conn:
-        before = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": plain.model_id}).all())
+    before = _vectors(filled, plain.model_id)
     assert len(before) % 3 != 0  # a padded last batch
     fixed = embed_catalog(filled.engine, MODEL, workers=1, batch_size=3, rebuild=True,
                           device_preprocess=True, fixed_shapes=True)
     assert fixed.embedded == len(before)
-    with filled.engine.connect() as conn:
-        after = dict(conn.execute(text(
-            "SELECT scan_id, vector::vector::real[] FROM embeddings WHERE model_id = :m"),
-            {"m": plain.model_id}).all())
+    after = _vectors(filled, plain.model_id)
     assert after.keys() == before.keys()
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
