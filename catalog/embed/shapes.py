@@ -1,38 +1,49 @@
-"""Short batches padded to a batch shape the GPU has already run.
+"""Short batches padded to the full batch shape, so that a GPU run meets few shapes.
 
 In a fresh process, each input shape a GPU network meets costs about 1.5 s the first
-time it runs with cuDNN's heuristics, and 4-5.6 s with its timed search, against 40 ms
+time it runs with cuDNN's heuristics, and 4-5.6 s with its timed search, against 41 ms
 for a whole 512-px batch of 128 afterwards (H100, `benchmarks/first_batches.py`,
-RESULTS.md "One-off costs of a batch shape"). `symcat embed` runs in a process of its
-own, so a run's short last batch padded with blank rows to the full batch shape costs
-at most one batch's compute, where its own shape would have cost seconds.
+RESULTS.md "GPU end to end", session 48). `symcat embed` runs in a process of its own,
+so a run's short last batch, or a group of scans of another size inside a batch, padded
+with blank rows to the full batch shape costs at most one batch's compute where its own
+shape would have cost seconds.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 import torch
 from torch import nn
 
+# A short shape that keeps coming (a catalog of mixed scan sizes) runs as it is from its
+# RECUR_LIMIT + 1-th batch on: its first call then costs about what the padding of
+# RECUR_LIMIT batches did (1.5 s against 36 batches of 41 ms at 512 px).
+RECUR_LIMIT = 32
+
 
 class KnownShapes(nn.Module):
-    """`extractor`, with a batch of fewer than `batch_size` rows padded to `batch_size`
-    when that full shape has run and the short one has not (rows are independent in
-    eval mode: the padded rows are dropped from the output)."""
+    """`extractor`, with a batch of fewer than `batch_size` rows padded with blank rows
+    to `batch_size` unless its own shape has already run (rows are independent in eval
+    mode: the padded rows are dropped from the output)."""
 
     def __init__(self, extractor: nn.Module, batch_size: int) -> None:
         super().__init__()
         self.eager = extractor
         self.batch_size = batch_size
         self._seen: set[tuple[int, ...]] = set()
+        self._short: Counter[tuple[int, ...]] = Counter()  # padded batches, by own shape
         self.padded_rows = 0  # blank rows run so far (the padding's cost, in rows)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
         shape = tuple(x.shape)
-        full = (self.batch_size, *shape[1:])
-        if n >= self.batch_size or shape in self._seen or full not in self._seen:
+        if n >= self.batch_size or shape in self._seen or self._short[shape] >= RECUR_LIMIT:
             self._seen.add(shape)
             return self.eager(x)
+        self._short[shape] += 1
+        full = (self.batch_size, *shape[1:])
+        self._seen.add(full)
         layout = (torch.channels_last if x.dim() == 4
                   and x.is_contiguous(memory_format=torch.channels_last)
                   else torch.contiguous_format)

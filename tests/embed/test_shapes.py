@@ -1,5 +1,6 @@
-"""`symcat.embed.shapes.KnownShapes`: a short batch padded to a full batch shape already
-run gives each of its rows the output the rows get alone; nothing else is padded."""
+"""`symcat.embed.shapes.KnownShapes`: a short batch padded to the full batch shape gives
+each of its rows the output the rows get alone; a shape that ran, or keeps coming, is
+not padded."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from symcat.embed.shapes import KnownShapes
+from symcat.embed.shapes import RECUR_LIMIT, KnownShapes
 
 
 class RowSums(nn.Module):
@@ -37,14 +38,15 @@ def test_a_short_batch_runs_as_the_full_shape_already_seen(
     assert out.shape == (3, 3)
 
 
-def test_nothing_is_padded_before_its_full_shape_ran_or_once_its_own_shape_did() -> None:
+def test_a_shape_is_run_as_it_is_once_it_ran_or_keeps_coming() -> None:
     inner = RowSums()
     shapes = KnownShapes(inner, batch_size=4)
-    shapes(torch.rand(2, 3, 8, 8))  # no full batch of 8 x 8 yet: runs as it is
-    shapes(torch.rand(4, 3, 8, 8))
-    shapes(torch.rand(2, 3, 8, 8))  # its own shape already ran: no padding needed
-    shapes(torch.rand(3, 3, 16, 16))  # another image size: its full shape never ran
+    shapes(torch.rand(2, 3, 8, 8))  # no batch of 8 x 8 yet: the full shape all the same
     shapes(torch.rand(6, 3, 8, 8))  # larger than a batch: as it is
-    assert inner.shapes == [(2, 3, 8, 8), (4, 3, 8, 8), (2, 3, 8, 8), (3, 3, 16, 16),
-                            (6, 3, 8, 8)]
-    assert shapes.padded_rows == 0
+    shapes(torch.rand(3, 3, 16, 16))  # another image size: padded to its full shape
+    assert inner.shapes == [(4, 3, 8, 8), (6, 3, 8, 8), (4, 3, 16, 16)]
+    assert shapes.padded_rows == 2 + 1
+    for _ in range(RECUR_LIMIT + 2):  # a short shape that keeps coming (mixed sizes)
+        shapes(torch.rand(1, 3, 16, 16))
+    assert inner.shapes[3:] == [(4, 3, 16, 16)] * RECUR_LIMIT + [(1, 3, 16, 16)] * 2
+    assert shapes.padded_rows == 3 + 3 * RECUR_LIMIT
