@@ -38,7 +38,7 @@ from symcat.ingest.read import read_file
 from symcat.ingest.readers import SUFFIXES
 from symcat.ingest.records import Refused
 from symcat.ingest.site import SiteConfig
-from symcat.store.engine import database_url, dispose_all, get_engine
+from symcat.store.engine import close_pooled, database_url, dispose_all, get_engine
 from symcat.store.load import (
     LoadOutcome,
     PreparedRecord,
@@ -307,7 +307,7 @@ def _run(
                 bar.update()
             return
         url = database_url(settings)
-        dispose_all()
+        close_pooled()
         # Batches, so each worker's pipeline (ingest_files) runs over several files; small
         # enough that the workers finish together and the progress bar moves.
         size = max(1, min(BATCH_FILES, len(files) // (4 * jobs)))

@@ -191,6 +191,16 @@ def get_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     return engine
 
 
+def close_pooled() -> None:
+    """Close the pooled connections of every cached engine, keeping the engines: before a
+    fork (children must not inherit open sockets), while callers that hold an engine (a
+    `Catalog`) go on using it. `dispose_all` forgets them, and an engine a caller still
+    held then opened connections outside the cache, never closed."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+
+
 def dispose_all(*, close: bool = True) -> None:
     """Forget every engine; `close=False` in a forked child leaves the parent's sockets alone."""
     with _lock:

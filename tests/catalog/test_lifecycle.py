@@ -98,7 +98,7 @@ def test_a_signal_to_the_last_process_stops_the_server(data_dir: Path, sig: int)
     postgres = _postmaster_pid(data_dir)
     assert _running(postgres)
     holder.send_signal(sig)
-    holder.wait(timeout=60)
+    holder.communicate(timeout=60)  # waits, and closes its pipes
     assert _wait_gone(postgres), f"{signal.Signals(sig).name} left the server running"
     assert json.loads((data_dir / "pgdata" / ".handle_pids.json").read_text()) == []
 
@@ -107,7 +107,7 @@ def test_stale_entry_of_a_killed_process_is_cleaned(data_dir: Path) -> None:
     killed = _holder(data_dir)
     postgres = _postmaster_pid(data_dir)
     killed.kill()  # SIGKILL: no exit hook runs, its pid stays in the list
-    killed.wait(timeout=30)
+    killed.communicate(timeout=30)
     assert _running(postgres)
     listed = json.loads((data_dir / "pgdata" / ".handle_pids.json").read_text())
     assert killed.pid in listed
