@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from symcat.client import Catalog
 from symcat.ingest.read import read_file
 from symcat.ingest.validate import validate_document
+from symcat.store.engine import get_engine
 from symcat.store.models import Channel, OriginalFile, Refusal, Scan
 
 # What each fixture must become: kind, or the refusal (checked by its reason's words).
@@ -55,6 +56,9 @@ def test_every_fixture_is_catalogued_or_refused(catalog: Catalog, fixtures_root:
         assert words in refusals[relative].lower(), refusals[relative]
     # site and instrument are recorded on every scan
     assert set(frame["site"]) == {"test-site"} and set(frame["instrument"]) == {"test-pc"}
+    # The workers were forked with the pooled connections closed, and the catalog's engine
+    # is still the cached one: a forgotten engine's connections were never closed.
+    assert get_engine(catalog.settings) is catalog.engine
 
 
 def test_ingest_is_idempotent(catalog: Catalog, fixtures_root: Path) -> None:
