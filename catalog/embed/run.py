@@ -639,7 +639,7 @@ def embed_catalog(
     convolutions (`symcat.embed.folding`; the benchmarks' baseline).
     `autotune`: on a GPU, let cuDNN time its algorithms for each new batch shape
     (`torch.backends.cudnn.benchmark`): 4-5.6 s a shape in a fresh process, for a
-    network 3-4% faster after it; False (the default) takes its heuristics' choice.
+    network 1-4% faster after it; False (the default) takes its heuristics' choice.
     `fixed_shapes`: every batch of one size, and short ones (the last; groups of scans of
     another size) padded to it (`symcat.embed.shapes`), since each new shape costs a GPU
     process seconds; None: on a GPU, unless compiled (which pads anyway).
