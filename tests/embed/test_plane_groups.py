@@ -67,7 +67,8 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
                                       "--out", str(out), "--no-progress", "-j", "0",
                                       "--explain"])
     assert result.exit_code == 0, result.output
-    rows = {r["file"]: r for r in csv.DictReader(out.open())}
+    with out.open() as answers:
+        rows = {r["file"]: r for r in csv.DictReader(answers)}
     assert set(rows) == {*written, "p1/junk.png"}
     assert rows["p1/junk.png"]["error"].startswith("cannot read the picture") or \
         rows["p1/junk.png"]["error"].startswith("cannot read:")
