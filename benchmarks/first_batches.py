@@ -7,9 +7,10 @@
 one-off costs (cuDNN's timed search with `--autotune on`, kernels loaded or compiled at
 first use) that a benchmark's later runs in the same process do not. This times the
 model's forward pass (`forward_tensor`, as a run calls it) on random uint8 batches in the
-order a run meets its shapes (`symcat.embed.run.RAMP`, then full batches, then a short
-last batch), each shape's first call against its later ones, with the load average.
-Run each setting in a fresh process: the costs are per process.
+order a ramped run meets its shapes (`symcat.embed.run.RAMP`, then full batches, then a
+short last batch: GPU runs before session 48; they now run the full shape only,
+`symcat.embed.shapes`), each shape's first call against its later ones, with the load
+average. Run each setting in a fresh process: the costs are per process.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from symcat.embed.shapes import pad_rows
+
 log = logging.getLogger(__name__)
 
 # Extractors whose compiled vectors were checked against the plain network's (cosine
@@ -114,18 +116,12 @@ class StaticBatches(nn.Module):
         if full not in self._shapes and (seen < self.wait_rows or (
                 self.max_shapes is not None and len(self._shapes) >= self.max_shapes)):
             return self.eager(x)  # not yet (or never) worth its compile
-        layout = (torch.channels_last if x.dim() == 4
-                  and x.is_contiguous(memory_format=torch.channels_last)
-                  else torch.contiguous_format)
         out = []
         for start in range(0, n, self.batch_size):
             part = x[start : start + self.batch_size]
             rows = part.shape[0]
             if rows < self.batch_size:
-                padded = torch.zeros((self.batch_size, *part.shape[1:]), dtype=part.dtype,
-                                     device=part.device).contiguous(memory_format=layout)
-                padded[:rows] = part
-                part = padded
+                part = pad_rows(part, self.batch_size)
             shape = tuple(part.shape)
             compiling = shape not in self._shapes
             if compiling:

@@ -42,13 +42,18 @@ class KnownShapes(nn.Module):
             self._seen.add(shape)
             return self.eager(x)
         self._short[shape] += 1
-        full = (self.batch_size, *shape[1:])
-        self._seen.add(full)
-        layout = (torch.channels_last if x.dim() == 4
-                  and x.is_contiguous(memory_format=torch.channels_last)
-                  else torch.contiguous_format)
-        padded = torch.zeros(full, dtype=x.dtype, device=x.device).contiguous(
-            memory_format=layout)
-        padded[:n] = x
+        self._seen.add((self.batch_size, *shape[1:]))
         self.padded_rows += self.batch_size - n
-        return self.eager(padded)[:n]
+        return self.eager(pad_rows(x, self.batch_size))[:n]
+
+
+def pad_rows(x: torch.Tensor, rows: int) -> torch.Tensor:
+    """`x` with blank rows after its own up to `rows`, in `x`'s memory layout (a
+    channels-last batch stays channels-last, as the network's kernels were chosen for)."""
+    layout = (torch.channels_last if x.dim() == 4
+              and x.is_contiguous(memory_format=torch.channels_last)
+              else torch.contiguous_format)
+    padded = torch.zeros((rows, *x.shape[1:]), dtype=x.dtype, device=x.device).contiguous(
+        memory_format=layout)
+    padded[: x.shape[0]] = x
+    return padded
