@@ -33,6 +33,8 @@ if [ -n "${AUTOTUNE:-}" ]; then common+=(--autotune $AUTOTUNE); fi
 # SHAPES="ramp fixed": ramped and one-shape batches alternate; FRESH=1: each run its own process
 if [ -n "${SHAPES:-}" ]; then common+=(--shapes $SHAPES); fi
 if [ "${FRESH:-}" = 1 ]; then common+=(--fresh); fi
+# DEPTHWISE="cudnn native": depthwise convolutions through cuDNN and PyTorch's kernel alternate
+if [ -n "${DEPTHWISE:-}" ]; then common+=(--depthwise $DEPTHWISE); fi
 if [ "$3" != 0 ]; then
 python3 benchmarks/embed.py --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \
   --batch-size 256 "${common[@]}" 2>&1 | tee "$OUT/embed256.log"

@@ -23,8 +23,9 @@ never reads original files).
 ``--fresh`` runs each end-to-end run in a process of its own, as `symcat embed` runs: a
 process pays one-off costs for each new batch shape on a GPU (cuDNN's choices, kernels
 loaded at first use; `benchmarks/first_batches.py`), which later runs in one process
-do not. ``--autotune off on`` and ``--shapes ramp fixed`` alternate the settings that
-decide those costs (`embed_catalog`'s `autotune` and `fixed_shapes`).
+do not. ``--autotune off on``, ``--shapes ramp fixed`` and ``--depthwise cudnn native``
+alternate the settings that decide those costs (`embed_catalog`'s `autotune`,
+`fixed_shapes` and `native_depthwise`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def main() -> None:
                         help="batches of one size, the last padded (fixed, the GPU default) "
                              "or smaller first batches and a short last one (ramp); "
                              "'ramp fixed': runs alternate")
+    parser.add_argument("--depthwise", nargs="*", default=None, choices=["cudnn", "native"],
+                        help="depthwise convolutions through PyTorch's kernel (native, the "
+                             "GPU default) or cuDNN's; 'cudnn native': runs alternate")
     parser.add_argument("--fresh", action="store_true",
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
@@ -93,8 +97,9 @@ def main() -> None:
     folds = ["on"] if args.fold is None else (args.fold or ["on"])
     tunes = ["off"] if args.autotune is None else (args.autotune or ["on"])
     shapes = ["default"] if args.shapes is None else (args.shapes or ["fixed"])
-    variants = [(c, f, t, b) for c in compiles for f in folds for t in tunes
-                for b in shapes]  # alternating
+    depthwise = ["default"] if args.depthwise is None else (args.depthwise or ["native"])
+    variants = [(c, f, t, b, d) for c in compiles for f in folds for t in tunes
+                for b in shapes for d in depthwise]  # alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -138,7 +143,10 @@ def main() -> None:
                                             fold_layers=v[1] == "on",
                                             autotune=v[2] == "on",
                                             fixed_shapes={"default": None, "ramp": False,
-                                                          "fixed": True}[v[3]]))
+                                                          "fixed": True}[v[3]],
+                                            native_depthwise={"default": None,
+                                                              "cudnn": False,
+                                                              "native": True}[v[4]]))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -176,7 +184,7 @@ def main() -> None:
 
 def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> str:
     """' compiled, folded' and the like, naming only what the runs vary."""
-    compiled, folded, tuned, shaped = variant
+    compiled, folded, tuned, shaped, depthwise = variant
     parts = []
     if len({v[0] for v in variants}) > 1:
         parts.append("compiled" if compiled == "on" else "not compiled")
@@ -186,6 +194,8 @@ def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> 
         parts.append("autotuned" if tuned == "on" else "heuristics")
     if len({v[3] for v in variants}) > 1:
         parts.append("one batch shape" if shaped == "fixed" else "ramp")
+    if len({v[4] for v in variants}) > 1:
+        parts.append(f"{depthwise} depthwise")
     return (" " + ", ".join(parts)) if parts else ""
 
 
@@ -375,6 +385,7 @@ def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
     fold_layers: bool = True, autotune: bool = False, fixed_shapes: bool | None = None,
+    native_depthwise: bool | None = None,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -391,7 +402,8 @@ def embed_once(
                          workers=workers, build_index=False,
                          device_preprocess=on_device, pin_slots=pin_slots,
                          compile_model=compile_model, fold_layers=fold_layers,
-                         autotune=autotune, fixed_shapes=fixed_shapes)
+                         autotune=autotune, fixed_shapes=fixed_shapes,
+                         native_depthwise=native_depthwise)
 
 
 def embed_fresh(catalog: Any, model: str, batch: int, device: str, workers: int,

@@ -33,6 +33,9 @@ def main() -> None:
     parser.add_argument("--autotune", choices=["on", "off"], default="on")
     parser.add_argument("--cudnn", choices=["on", "off"], default="on",
                         help="off: PyTorch's own convolution kernels instead of cuDNN's")
+    parser.add_argument("--depthwise", choices=["cudnn", "native"], default="cudnn",
+                        help="native: depthwise convolutions through PyTorch's kernel "
+                             "(symcat.embed.depthwise, as `symcat embed` runs on a GPU)")
     parser.add_argument("--full", type=int, default=6, help="full batches in the run")
     args = parser.parse_args()
 
@@ -49,9 +52,14 @@ def main() -> None:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = args.autotune == "on"
         torch.backends.cudnn.enabled = args.cudnn == "on"
+    if args.depthwise == "native":
+        from symcat.embed.depthwise import native_depthwise
+
+        native_depthwise(extractor)
     print(f"{args.model} on {args.device} "
           f"({torch.cuda.get_device_name() if cuda else '-'}), {args.size} px, autotune "
-          f"{args.autotune}, cuDNN {args.cudnn}, torch {torch.__version__}; model ready in "
+          f"{args.autotune}, cuDNN {args.cudnn}, depthwise {args.depthwise}, torch "
+          f"{torch.__version__}; model ready in "
           f"{time.perf_counter() - started:.2f} s", flush=True)
     shapes = [max(1, args.batch // d) for d in RAMP] + [args.batch] * args.full
     shapes.append(max(1, args.batch // 4))  # a run's short last batch

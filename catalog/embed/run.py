@@ -625,6 +625,7 @@ def embed_catalog(
     fold_layers: bool = True,
     autotune: bool = False,
     fixed_shapes: bool | None = None,
+    native_depthwise: bool | None = None,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -643,6 +644,9 @@ def embed_catalog(
     `fixed_shapes`: every batch of one size, and short ones (the last; groups of scans of
     another size) padded to it (`symcat.embed.shapes`), since each new shape costs a GPU
     process seconds; None: on a GPU, unless compiled (which pads anyway).
+    `native_depthwise`: depthwise convolutions through PyTorch's kernel, not cuDNN's, which
+    costs a fresh process 0.1-0.25 s a layer for each new shape but runs them faster
+    (`symcat.embed.depthwise`); None: on a GPU for a short run, unless compiled.
     """
     import torch
 
@@ -679,6 +683,10 @@ def embed_catalog(
         fixed_shapes = cuda and not compile_model
     batches = split_batches(todo, batch_size, workers,
                             ramp=not compile_model and not fixed_shapes)
+    if native_depthwise is None:
+        from symcat.embed.depthwise import pays_for
+
+        native_depthwise = cuda and not compile_model and pays_for(len(batches))
     slots = None
     if cuda and on_device:
         with engine.connect() as conn:
@@ -690,6 +698,10 @@ def embed_catalog(
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = autotune
+    if native_depthwise:
+        from symcat.embed.depthwise import native_depthwise as wrap_depthwise
+
+        wrap_depthwise(extractor)
     if fixed_shapes and not compile_model:
         from symcat.embed.shapes import KnownShapes
 

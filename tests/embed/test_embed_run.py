@@ -127,13 +127,14 @@ def test_a_compiled_run_stores_the_same_vectors(filled: Catalog) -> None:
 
 
 def test_a_run_of_one_batch_shape_stores_the_same_vectors(filled: Catalog) -> None:
-    """The GPU default (`fixed_shapes`): batches of one size, the short last one padded
-    with blank rows to it (3, 3, then 2 padded to 3): the vectors of the plain run."""
+    """The GPU defaults (`fixed_shapes`, and for a short run `native_depthwise`): batches
+    of one size, the short last one padded with blank rows to it (3, 3, then 2 padded to
+    3), depthwise layers wrapped: the vectors of the plain run."""
     plain = filled.embed(MODEL, workers=0, batch_size=3)
     before = _vectors(filled, plain.model_id)
     assert len(before) % 3 != 0  # a padded last batch
     fixed = embed_catalog(filled.engine, MODEL, workers=1, batch_size=3, rebuild=True,
-                          device_preprocess=True, fixed_shapes=True)
+                          device_preprocess=True, fixed_shapes=True, native_depthwise=True)
     assert fixed.embedded == len(before)
     after = _vectors(filled, plain.model_id)
     assert after.keys() == before.keys()
