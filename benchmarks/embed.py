@@ -86,8 +86,9 @@ def main() -> None:
                              "or smaller first batches and a short last one (ramp); "
                              "'ramp fixed': runs alternate")
     parser.add_argument("--depthwise", nargs="*", default=None, choices=["cudnn", "native"],
-                        help="depthwise convolutions through PyTorch's kernel (native, the "
-                             "GPU default) or cuDNN's; 'cudnn native': runs alternate")
+                        help="depthwise convolutions through PyTorch's kernel (native; the "
+                             "GPU default for runs of at most 8 batches) or cuDNN's (cudnn); "
+                             "'cudnn native': runs alternate")
     parser.add_argument("--fresh", action="store_true",
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
