@@ -1,11 +1,11 @@
 """Depthwise convolutions through PyTorch's own CUDA kernel instead of cuDNN's, for short runs.
 
-A fresh GPU process pays cuDNN 0.1-0.25 s for each depthwise convolution the first time
-it meets a batch shape: nearly all of the 1.7-1.9 s a 512-px batch shape costs
-(EfficientNet-Lite0's 16 depthwise layers; every other convolution 2-160 ms, most under
-10; H100, cuDNN 9.19, fp16, channels-last; `benchmarks/first_convs.py`, RESULTS.md "GPU
-end to end", session 49). PyTorch's own depthwise kernel has no such cost (a first call of
-0.5-0.6 s in all), but the network then runs 80% slower (88 against 49 ms a batch of 128:
+A fresh GPU process pays cuDNN 0.1-0.8 s for each depthwise convolution the first time
+it meets a batch shape: EfficientNet-Lite0's 16 depthwise layers are 84-91% of the 1.7-2.2
+s a 512-px batch shape costs, every other convolution a few ms to 0.13 s (H100, cuDNN
+9.19, fp16, channels-last; `benchmarks/first_convs.py`, RESULTS.md "GPU end to end",
+session 49). PyTorch's own depthwise kernel has no such cost (the whole first call about
+0.5 s), but the network then runs 80% slower (88 against 49 ms a batch of 128:
 the kernel is slow and wants the other memory layout), and a fresh run of 12,000 scans
 went from 1,463-1,486 to 1,200 images/s. So it pays for short runs only: a user's
 `symcat embed` after a day's scans, not a catalog's re-embedding. (Turning cuDNN off for

@@ -645,7 +645,7 @@ def embed_catalog(
     another size) padded to it (`symcat.embed.shapes`), since each new shape costs a GPU
     process seconds; None: on a GPU, unless compiled (which pads anyway).
     `native_depthwise`: depthwise convolutions through PyTorch's kernel, not cuDNN's, which
-    costs a fresh process 0.1-0.25 s a layer for each new shape but runs them faster
+    costs a fresh process 0.1-0.8 s a layer for each new shape but runs them faster
     (`symcat.embed.depthwise`); None: on a GPU for a short run, unless compiled.
     """
     import torch
