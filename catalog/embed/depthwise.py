@@ -1,8 +1,8 @@
 """Depthwise convolutions through PyTorch's own CUDA kernel instead of cuDNN's, for short runs.
 
 A fresh GPU process pays cuDNN 0.1-0.8 s for each depthwise convolution the first time
-it meets a batch shape: EfficientNet-Lite0's 16 depthwise layers are 84-91% of the 1.7-2.2
-s a 512-px batch shape costs, every other convolution a few ms to 0.13 s (H100, cuDNN
+it meets a batch shape: EfficientNet-Lite0's 16 depthwise layers are 84-91% of a shape's
+first call (1.7-2.2 s at 512 px), every other convolution a few ms to 0.13 s (H100, cuDNN
 9.19, fp16, channels-last; `benchmarks/first_convs.py`, RESULTS.md "GPU end to end",
 session 49). PyTorch's own depthwise kernel has no such cost (the whole first call about
 0.5 s), but the network then runs 80% slower (88 against 49 ms a batch of 128:
