@@ -35,7 +35,8 @@ def main() -> None:
                         help="off: PyTorch's own convolution kernels instead of cuDNN's")
     parser.add_argument("--depthwise", choices=["cudnn", "native"], default="cudnn",
                         help="native: depthwise convolutions through PyTorch's kernel "
-                             "(symcat.embed.depthwise, as `symcat embed` runs on a GPU)")
+                             "(symcat.embed.depthwise), as a short `symcat embed` run on a "
+                             "GPU does")
     parser.add_argument("--full", type=int, default=6, help="full batches in the run")
     args = parser.parse_args()
 

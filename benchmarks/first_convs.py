@@ -43,7 +43,8 @@ def main() -> None:
     parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"], default="fp16")
     parser.add_argument("--depthwise", choices=["cudnn", "native"], default="cudnn",
                         help="native: depthwise convolutions through PyTorch's kernel "
-                             "(symcat.embed.depthwise, as `symcat embed` runs on a GPU)")
+                             "(symcat.embed.depthwise), as a short `symcat embed` run on a "
+                             "GPU does")
     parser.add_argument("--top", type=int, default=8, help="slowest layers to list")
     parser.add_argument("--device", default="cuda", help="cpu: a smoke test of the script")
     parser.add_argument("--calls", type=int, default=2, help="full batches run (>= 2)")
@@ -53,6 +54,7 @@ def main() -> None:
 
     import torch
 
+    from symcat.embed.depthwise import is_depthwise
     from symcat.embed.registry import create_extractor
 
     started = time.perf_counter()
@@ -91,8 +93,7 @@ def main() -> None:
     for name, module in extractor.named_modules():
         if isinstance(module, torch.nn.Conv2d) and args.layers == "on":
             k = module.kernel_size[0]
-            kind = ("depthwise" if module.groups > 1 and module.groups == module.in_channels
-                    else "1x1" if k == 1 else f"{k}x{k}")
+            kind = "depthwise" if is_depthwise(module) else "1x1" if k == 1 else f"{k}x{k}"
             half = name.split(".")[0]
             kinds[name] = f"{half} {kind} k{k}" if kind == "depthwise" else f"{half} {kind}"
             module.register_forward_pre_hook(before(name))
