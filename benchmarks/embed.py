@@ -89,6 +89,17 @@ def main() -> None:
                         help="depthwise convolutions through PyTorch's kernel (native; the "
                              "GPU default for runs of at most 8 batches) or cuDNN's (cudnn); "
                              "'cudnn native': runs alternate")
+    parser.add_argument("--preprocess", nargs="*", default=None, choices=["main", "side"],
+                        help="the GPU's preprocessing on the network's stream (main) or on "
+                             "the copies' side stream, beside the previous batch's network "
+                             "(side); 'main side': runs alternate")
+    parser.add_argument("--warmup", nargs="*", default=None,
+                        choices=["off", "on", "handover"],
+                        help="cuDNN meets each batch shape in a background thread while the "
+                             "shape's batches run through PyTorch's depthwise kernel (on; "
+                             "the GPU default for runs not short) or in the run's own "
+                             "thread (off); handover: a warm shape's batches then run in "
+                             "the thread that warmed it; 'off on': runs alternate")
     parser.add_argument("--fresh", action="store_true",
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
@@ -99,8 +110,11 @@ def main() -> None:
     tunes = ["off"] if args.autotune is None else (args.autotune or ["on"])
     shapes = ["default"] if args.shapes is None else (args.shapes or ["fixed"])
     depthwise = ["default"] if args.depthwise is None else (args.depthwise or ["native"])
-    variants = [(c, f, t, b, d) for c in compiles for f in folds for t in tunes
-                for b in shapes for d in depthwise]  # alternating
+    preprocess = ["default"] if args.preprocess is None else (args.preprocess or ["side"])
+    warmups = ["default"] if args.warmup is None else (args.warmup or ["on"])
+    variants = [(c, f, t, b, d, p, w) for c in compiles for f in folds for t in tunes
+                for b in shapes for d in depthwise for p in preprocess
+                for w in warmups]  # alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -147,7 +161,13 @@ def main() -> None:
                                                           "fixed": True}[v[3]],
                                             native_depthwise={"default": None,
                                                               "cudnn": False,
-                                                              "native": True}[v[4]]))
+                                                              "native": True}[v[4]],
+                                            side_preprocess={"default": None,
+                                                             "main": False,
+                                                             "side": True}[v[5]],
+                                            warm_cudnn={"default": None, "off": False,
+                                                        "on": True,
+                                                        "handover": "hand-over"}[v[6]]))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -185,7 +205,7 @@ def main() -> None:
 
 def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> str:
     """' compiled, folded' and the like, naming only what the runs vary."""
-    compiled, folded, tuned, shaped, depthwise = variant
+    compiled, folded, tuned, shaped, depthwise, preprocess, warmup = variant
     parts = []
     if len({v[0] for v in variants}) > 1:
         parts.append("compiled" if compiled == "on" else "not compiled")
@@ -197,6 +217,10 @@ def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> 
         parts.append("one batch shape" if shaped == "fixed" else "ramp")
     if len({v[4] for v in variants}) > 1:
         parts.append(f"{depthwise} depthwise")
+    if len({v[5] for v in variants}) > 1:
+        parts.append(f"preprocessing on the {preprocess} stream")
+    if len({v[6] for v in variants}) > 1:
+        parts.append(f"cuDNN warm-up {warmup}")
     return (" " + ", ".join(parts)) if parts else ""
 
 
@@ -386,7 +410,8 @@ def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
     fold_layers: bool = True, autotune: bool = False, fixed_shapes: bool | None = None,
-    native_depthwise: bool | None = None,
+    native_depthwise: bool | None = None, side_preprocess: bool | None = None,
+    warm_cudnn: bool | str | None = None,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -404,7 +429,8 @@ def embed_once(
                          device_preprocess=on_device, pin_slots=pin_slots,
                          compile_model=compile_model, fold_layers=fold_layers,
                          autotune=autotune, fixed_shapes=fixed_shapes,
-                         native_depthwise=native_depthwise)
+                         native_depthwise=native_depthwise,
+                         side_preprocess=side_preprocess, warm_cudnn=warm_cudnn)
 
 
 def embed_fresh(catalog: Any, model: str, batch: int, device: str, workers: int,
@@ -488,6 +514,8 @@ def breakdown(timings: dict[str, float], workers: int) -> str:
         line += (f"; loading workers (sum over {workers}): database read "
                  f"{timings['read']:.2f} s, decode {timings['decode']:.2f} s")
     line += f"; writer thread {timings.get('writer', 0.0):.2f} s"
+    if "native_batches" in timings:
+        line += f"; {timings['native_batches']:.0f} batches while cuDNN warmed"
     if "process" in timings:  # --fresh: the whole process, imports and all
         line += f"; whole process {timings['process']:.2f} s"
     return line

@@ -14,8 +14,11 @@ the whole network is worse: 3-3.7x slower, session 48.)
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 # Runs of at most this many batches take PyTorch's kernel: at 512 px it saves about 1.3 s
 # once and costs about 39 ms a batch, so 8 batches keep at least 1 s of the saving.
@@ -28,22 +31,16 @@ def pays_for(batches: int) -> bool:
 
 
 class NativeDepthwise(nn.Module):
-    """A depthwise convolution run with cuDNN off (PyTorch's `conv_depthwise2d` kernel).
-
-    The switch is process-wide while the layer runs: another thread's convolution in that
-    instant runs without cuDNN too (slower, same result)."""
+    """A depthwise convolution run through PyTorch's `conv_depthwise2d` kernel
+    (`DepthwiseKernel`: in the calling thread only, so no other thread loses cuDNN)."""
 
     def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()
         self.conv = conv
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        was = torch.backends.cudnn.enabled
-        torch.backends.cudnn.enabled = False
-        try:
+        with DepthwiseKernel():
             return self.conv(x)
-        finally:
-            torch.backends.cudnn.enabled = was
 
 
 def is_depthwise(module: nn.Module) -> bool:
@@ -61,3 +58,39 @@ def native_depthwise(model: nn.Module) -> int:
     for parent, name in found:
         setattr(parent, name, NativeDepthwise(getattr(parent, name)))
     return len(found)
+
+
+def _pair(value: Any) -> list[int]:
+    return [int(value), int(value)] if isinstance(value, int) else [int(v) for v in value]
+
+
+class DepthwiseKernel(TorchFunctionMode):
+    """Inside it, this thread's depthwise `conv2d` calls on CUDA tensors run PyTorch's own
+    kernel (`aten._conv_depthwise2d`, what cuDNN switched off runs); every other call, and
+    every other thread, is left alone (function modes are per thread), so another thread can
+    meanwhile pay cuDNN's first call of the same layers (`symcat.embed.warmup`)."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func is torch.conv2d:
+            routed = _depthwise_call(*args, **kwargs)
+            if routed is not None:
+                return routed
+        return func(*args, **kwargs)
+
+
+def _depthwise_call(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                    stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                    groups: int = 1) -> torch.Tensor | None:
+    """`conv2d` through PyTorch's depthwise kernel, or None where that kernel does not apply
+    (not CUDA, not depthwise, or a padding given by name)."""
+    if (not x.is_cuda or x.dim() != 4 or groups <= 1 or groups != x.shape[1]
+            or isinstance(padding, str)):
+        return None
+    dtype = (torch.get_autocast_dtype("cuda") if torch.is_autocast_enabled("cuda")
+             else x.dtype)  # as autocast would cast a convolution's operands
+    return torch.ops.aten._conv_depthwise2d(
+        x.to(dtype).contiguous(), weight.to(dtype), list(weight.shape[2:]),
+        None if bias is None else bias.to(dtype), _pair(stride), _pair(padding),
+        _pair(dilation))

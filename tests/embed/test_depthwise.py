@@ -1,6 +1,6 @@
-"""`symcat.embed.depthwise`: depthwise convolutions wrapped to run with cuDNN off give the
-same output, every other layer is left alone, the switch is restored whatever happens,
-and only short runs take it."""
+"""`symcat.embed.depthwise`: depthwise convolutions wrapped to run through PyTorch's kernel
+give the same output, every other layer is left alone, the routing ends whatever
+happens, and only short runs take it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from torch import nn
 
 from symcat.embed.depthwise import (
     SHORT_RUN_BATCHES,
+    DepthwiseKernel,
     NativeDepthwise,
     is_depthwise,
     native_depthwise,
@@ -51,16 +52,23 @@ def test_the_network_we_run_has_its_depthwise_layers_wrapped() -> None:
 
 class Failing(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        assert not torch.backends.cudnn.enabled  # cuDNN is off while the layer runs
+        assert kernel_modes() == 1  # PyTorch's kernel is routed to while the layer runs
         raise RuntimeError("out of memory")
 
 
-def test_cudnn_is_switched_back_on_after_the_layer_even_when_it_fails() -> None:
+def kernel_modes() -> int:
+    from torch.overrides import _get_current_function_mode_stack
+
+    return sum(isinstance(m, DepthwiseKernel) for m in _get_current_function_mode_stack())
+
+
+def test_the_kernel_is_left_after_the_layer_even_when_it_fails() -> None:
     wrapped = NativeDepthwise(Failing(4, 4, 3, groups=4))
-    assert torch.backends.cudnn.enabled
+    assert kernel_modes() == 0
     with pytest.raises(RuntimeError, match="out of memory"):
         wrapped(torch.rand(1, 4, 8, 8))
-    assert torch.backends.cudnn.enabled
+    assert kernel_modes() == 0
+    assert torch.backends.cudnn.enabled  # nothing process-wide was switched
 
 
 def test_only_short_runs_take_pytorchs_kernel() -> None:

@@ -1,0 +1,150 @@
+"""Can another thread pay cuDNN's first-call cost of a batch shape for the thread that runs?
+
+    python benchmarks/cudnn_warm.py --size 512 --batch 128 --rounds 3
+
+A fresh GPU process pays 1.7-2.2 s on the first call of a batch shape, 84-91% of it in
+the 16 depthwise convolutions of EfficientNet-Lite0 (`benchmarks/first_convs.py`,
+session 49). PyTorch keeps cuDNN's execution plans per thread (`thread_local` in
+`Conv_v8.cpp`), so a warm-up in another thread helps the running thread only if what
+costs the time (loading the engine library, compiling kernels) is shared by the process.
+This measures it: each mode runs in a fresh process of its own, the modes interleaved
+round by round, and the main thread's first full forward is timed after the warm-up.
+
+- `none`: no warm-up (the baseline).
+- `thread`: one other thread runs a full forward of the shape first.
+- `layers`: one thread per depthwise layer runs that layer alone on an input of its
+  shape, all at once (the layers' shapes come from a forward on the meta device).
+- `concurrent`: as `thread`, while the main thread runs full batches with PyTorch's
+  depthwise kernel (`symcat.embed.depthwise.DepthwiseKernel`) until the other is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import LoadWatch  # noqa: E402
+
+MODES = ("none", "thread", "layers", "concurrent")
+
+
+def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
+    """One fresh process's figures for `mode` (seconds)."""
+    import copy
+
+    import torch
+
+    from symcat.embed.depthwise import is_depthwise
+    from symcat.embed.registry import create_extractor
+
+    t0 = time.perf_counter()
+    extractor = create_extractor(model).eval().to("cuda").to(memory_format=torch.channels_last)
+    torch.backends.cudnn.benchmark = False
+    torch.cuda.synchronize()
+    ready = time.perf_counter() - t0
+    x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
+
+    def forward(native: bool = False) -> None:
+        from symcat.embed.depthwise import DepthwiseKernel
+
+        with torch.inference_mode(), DepthwiseKernel() if native else contextlib.nullcontext():
+            b = x.to("cuda").float().div_(255.0).contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda", dtype=torch.float16):
+                extractor(b)
+        torch.cuda.synchronize()
+
+    warm, native, native_first = 0.0, 0, 0.0
+    if mode == "concurrent":
+        t = time.perf_counter()
+        worker = threading.Thread(target=forward)
+        worker.start()
+        while worker.is_alive():
+            forward(native=True)
+            native += 1
+            if native == 1:
+                native_first = time.perf_counter() - t
+        worker.join()
+        warm = time.perf_counter() - t
+    elif mode == "thread":
+        t = time.perf_counter()
+        worker = threading.Thread(target=forward)
+        worker.start()
+        worker.join()
+        warm = time.perf_counter() - t
+    elif mode == "layers":
+        t = time.perf_counter()
+        shapes: dict[str, tuple[int, ...]] = {}
+        meta = copy.deepcopy(extractor).to("meta")
+        hooks = [m.register_forward_pre_hook(
+            lambda mod, inp, name=name: shapes.__setitem__(name, tuple(inp[0].shape)))
+            for name, m in meta.named_modules() if is_depthwise(m)]
+        with torch.inference_mode():
+            meta(torch.empty((batch, 3, size, size), device="meta"))
+        for h in hooks:
+            h.remove()
+        layers = dict(extractor.named_modules())
+
+        def run_layer(name: str) -> None:
+            with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16):
+                z = torch.empty(shapes[name], device="cuda", dtype=torch.float16)
+                layers[name](z.contiguous(memory_format=torch.channels_last))
+            torch.cuda.synchronize()
+
+        workers = [threading.Thread(target=run_layer, args=(n,)) for n in shapes]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        warm = time.perf_counter() - t
+    t = time.perf_counter()
+    forward()
+    first = time.perf_counter() - t
+    t = time.perf_counter()
+    forward()
+    later = time.perf_counter() - t
+    return {"ready": ready, "warm": warm, "first": first, "later": later, "native": native,
+            "native_first": native_first}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="symcat_combined.v2")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one(args.child, args.model, args.size, args.batch)))
+        return
+    print(f"{args.model}, {args.size} px, batch {args.batch}; each mode in a fresh process, "
+          "interleaved; seconds", flush=True)
+    with LoadWatch() as watch:
+        for r in range(args.rounds):
+            for mode in args.modes:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, "--model", args.model,
+                     "--size", str(args.size), "--batch", str(args.batch)],
+                    capture_output=True, text=True, check=True)
+                f = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"round {r + 1} {mode:7s} model ready {f['ready']:.2f}, warm-up "
+                      f"{f['warm']:.2f}, main thread's first call {f['first']:.2f}, "
+                      f"later {f['later'] * 1000:.0f} ms; warm-up + first "
+                      f"{f['warm'] + f['first']:.2f}" + (
+                          f"; meanwhile {f['native']} batches through PyTorch's depthwise "
+                          f"kernel, the first done at {f['native_first']:.2f}"
+                          if mode == "concurrent" else ""), flush=True)
+            watch.sample()
+    print(watch.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""`symcat.embed.warmup`: a new input shape is met once by a background thread, on a blank
+input and as the caller runs (inference mode, autocast), while the caller's batches of
+that shape go through PyTorch's depthwise kernel (`DepthwiseKernel`, the caller's thread
+only); after it, batches run plainly. A failed warm-up fails nothing. On the CPU the
+depthwise kernel's routing leaves every call as it is (the kernel is CUDA's), so these
+run anywhere; the GPU path is `test_device_queue.py`'s."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sqlalchemy import text
+from torch import nn
+from torch.overrides import _get_current_function_mode_stack
+
+from symcat.client import Catalog
+from symcat.embed.depthwise import DepthwiseKernel
+from symcat.embed.warmup import WarmingShapes
+
+
+class Probe(nn.Module):
+    """A depthwise layer that records each call and can hold the warm-up thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.calls: list[dict] = []
+        self.hold = threading.Event()
+        self.fail = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        warming = threading.current_thread().name.startswith("cudnn-warmup")
+        self.calls.append({
+            "warming": warming,
+            "kernel": any(isinstance(m, DepthwiseKernel)
+                          for m in _get_current_function_mode_stack()),
+            "blank": bool((x == 0).all()), "shape": tuple(x.shape), "dtype": x.dtype,
+            "inference": torch.is_inference_mode_enabled(),
+            "autocast": torch.is_autocast_enabled("cpu"),
+        })
+        if warming and not x.any():  # the warm-up's blank call
+            assert self.hold.wait(10)
+            if self.fail:
+                raise RuntimeError("out of memory")
+        return self.conv(x)
+
+
+def test_a_shape_is_warmed_once_in_the_background_while_its_batches_take_the_kernel() -> None:
+    probe = Probe()
+    net = WarmingShapes(probe)
+    x = torch.rand(2, 4, 8, 8) + 0.5
+    with torch.inference_mode():
+        first = net(x)  # starts the warm-up, which waits inside the network
+        second = net(x)
+        assert net.native_calls == 2
+        mine = [c for c in probe.calls if not c["warming"]]
+        assert all(c["kernel"] for c in mine)  # the caller's batches took the kernel
+        probe.hold.set()
+        net.join()
+        third = net(x)
+    warm = [c for c in probe.calls if c["warming"]]
+    assert len(warm) == 1  # once per shape
+    assert warm[0]["blank"] and warm[0]["shape"] == (2, 4, 8, 8) and warm[0]["inference"]
+    assert not warm[0]["kernel"]  # the warm-up runs the network as it will run
+    assert not probe.calls[-1]["kernel"] and not probe.calls[-1]["warming"]
+    assert net.native_calls == 2  # after the warm-up, plain calls
+    assert torch.equal(first, second) and torch.equal(first, third)
+    assert torch.equal(first, probe.conv(x))
+
+
+def test_handed_over_a_warm_shape_runs_in_the_thread_that_warmed_it() -> None:
+    probe = Probe()
+    probe.hold.set()
+    net = WarmingShapes(probe, hand_over=True)
+    x = torch.rand(2, 4, 8, 8) + 0.5
+    with torch.inference_mode():
+        first = net(x)
+        while not all(f.done() for _, f in net._warmers.values()):
+            threading.Event().wait(0.01)
+        second = net(x)
+    assert [(c["warming"], c["blank"], c["kernel"]) for c in probe.calls[-1:]] == [
+        (True, False, False)]  # the warm thread ran the batch, plainly
+    assert probe.calls[-1]["inference"] and net.native_calls == 1
+    assert torch.equal(first, second)
+    net.join()
+
+
+def test_each_new_shape_and_dtype_warms_on_its_own_under_the_callers_autocast() -> None:
+    probe = Probe()
+    probe.hold.set()
+    net = WarmingShapes(probe)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        net(torch.rand(2, 4, 8, 8))
+        net.join()
+        net(torch.rand(2, 4, 8, 8))  # warm: plain
+        net(torch.rand(3, 4, 8, 8))  # another shape: warms
+        net.join()
+    warm = [c for c in probe.calls if c["warming"]]
+    assert [c["shape"] for c in warm] == [(2, 4, 8, 8), (3, 4, 8, 8)]
+    assert all(c["autocast"] and c["inference"] for c in warm)
+    assert net.native_calls == 2
+
+
+def test_a_failed_warm_up_is_logged_and_its_shape_runs_as_usual(
+        caplog: pytest.LogCaptureFixture) -> None:
+    probe = Probe()
+    probe.fail = True
+    probe.hold.set()
+    net = WarmingShapes(probe)
+    x = torch.rand(1, 4, 8, 8)
+    with torch.inference_mode():
+        out = net(x)
+        net.join()
+        again = net(x)
+    assert torch.equal(out, again)
+    assert net.native_calls == 1 and not probe.calls[-1]["kernel"]
+    assert "cuDNN warm-up of input shape (1, 4, 8, 8) failed (out of memory)" in caplog.text
+
+
+def test_the_kernel_leaves_calls_it_cannot_take_as_they_are() -> None:
+    """CPU tensors, grouped but not depthwise convolutions, padding by name."""
+    torch.manual_seed(1)
+    layers = [nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.Conv2d(4, 4, 3, padding=1, groups=2),
+              nn.Conv2d(4, 4, 3, padding="same", groups=4)]
+    x = torch.rand(1, 4, 8, 8)
+    for layer in layers:
+        with DepthwiseKernel():
+            routed = layer(x)
+        assert torch.equal(routed, layer(x))
+
+
+def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
+        catalog: Catalog, tmp_path: Path) -> None:
+    from symcat.embed.run import embed_catalog
+    from symcat.ingest.synth.dataset import generate_dataset
+
+    generate_dataset(tmp_path, 5, seed=3, points=64)
+    catalog.ingest([tmp_path], jobs=1)
+    model = "effnet_lite0.in1k"
+    plain = catalog.embed(model, workers=0, batch_size=2)
+    with catalog.engine.connect() as conn:
+        query = text("SELECT scan_id, vector::vector::real[] FROM embeddings "
+                     "WHERE model_id = :m")
+        before = dict(conn.execute(query, {"m": plain.model_id}).all())
+    warmed = embed_catalog(catalog.engine, model, workers=1, batch_size=2, rebuild=True,
+                           device_preprocess=True, fixed_shapes=True, warm_cudnn=True)
+    with catalog.engine.connect() as conn:
+        after = dict(conn.execute(query, {"m": plain.model_id}).all())
+    assert warmed.embedded == len(before) == len(after) > 2
+    assert warmed.timings["native_batches"] >= 1
+    for key, vector in before.items():
+        assert np.allclose(vector, after[key], atol=2e-3)
