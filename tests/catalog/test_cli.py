@@ -16,13 +16,24 @@ SYMCAT = [sys.executable, "-m", "symcat.cli"]
 
 
 def run(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run_all(settings, [args], check=check)[0]
+
+
+def run_all(settings: Settings, commands: list[tuple[str, ...]], check: bool = True,
+            ) -> list[subprocess.CompletedProcess[str]]:
+    """Each of ``commands`` in its own `symcat` process, all started at once."""
     env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or "",
            "SYMCAT_SITE": "cli-site", "SYMCAT_INSTRUMENT": "cli-pc"}
-    result = subprocess.run([*SYMCAT, *args], env=env, capture_output=True, text=True,
-                            timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"symcat {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+    processes = [subprocess.Popen([*SYMCAT, *args], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for args in commands]
+    results = []
+    for args, process in zip(commands, processes, strict=True):
+        out, err = process.communicate(timeout=300)
+        result = subprocess.CompletedProcess([*SYMCAT, *args], process.returncode, out, err)
+        if check and result.returncode != 0:
+            raise AssertionError(f"symcat {' '.join(args)} failed:\n{out}\n{err}")
+        results.append(result)
+    return results
 
 
 def test_ingest_prints_summary_with_reasons(settings: Settings, fixtures_root: Path) -> None:
@@ -52,14 +63,17 @@ def test_two_ingests_at_once_make_no_duplicates(settings: Settings, fixtures_roo
 
 def test_scans_filters_and_show(settings: Settings, fixtures_root: Path) -> None:
     run(settings, "ingest", str(fixtures_root), "--no-progress")
-    rows = json.loads(run(settings, "scans", "--where", "kind = force_curve", "--format",
-                          "json").stdout)
+    curves, dart, sized = run_all(settings, [  # three listings, in processes side by side
+        ("scans", "--where", "kind = force_curve", "--format", "json"),
+        ("scans", "--where", "mode=dart_pfm"),
+        ("scans", "-w", "mode in (pfm, dart_pfm)", "-w", "scan_size_x_m >= 1um", "--format",
+         "json")])
+    rows = json.loads(curves.stdout)
     assert len(rows) == 3 and {r["record_kind"] for r in rows} == {"force_curve"}
     assert {r["site"] for r in rows} == {"cli-site"}
-    table = run(settings, "scans", "--where", "mode=dart_pfm").stdout
+    table = dart.stdout
     assert "dart_pfm" in table and "force_curve" not in table
-    both = json.loads(run(settings, "scans", "-w", "mode in (pfm, dart_pfm)", "-w",
-                          "scan_size_x_m >= 1um", "--format", "json").stdout)
+    both = json.loads(sized.stdout)
     assert {r["imaging_mode"] for r in both} == {"pfm", "dart_pfm"}
     document = json.loads(run(settings, "show", rows[0]["id"]).stdout)
     assert document["record_kind"] == "force_curve"

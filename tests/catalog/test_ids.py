@@ -21,9 +21,21 @@ TWIN_B = uuid.UUID("abcdef01-3000-4000-8000-000000000002")
 
 
 def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_all(settings, [args])[0]
+
+
+def run_all(settings: Settings, commands: list[tuple[str, ...]],
+            ) -> list[subprocess.CompletedProcess[str]]:
+    """Each of ``commands`` in its own `symcat` process, all started at once (none of
+    them writes to the catalog)."""
     env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or ""}
-    return subprocess.run([*SYMCAT, *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    processes = [subprocess.Popen([*SYMCAT, *args], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for args in commands]
+    done = []
+    for args, process in zip(commands, processes, strict=True):
+        out, err = process.communicate(timeout=300)
+        done.append(subprocess.CompletedProcess([*SYMCAT, *args], process.returncode, out, err))
+    return done
 
 
 @pytest.fixture()
@@ -62,8 +74,7 @@ def test_cli_prints_ids_that_it_accepts(twins: Catalog) -> None:
     printed = [line.split()[0] for line in listing.stdout.splitlines()[1:]]
     assert {"abcdef012", "abcdef013"} <= set(printed)  # one digit past the shared prefix
     assert all(len(p) >= 8 for p in printed)
-    for prefix in printed:
-        shown = run(twins.settings, "show", prefix)
+    for shown in run_all(twins.settings, [("show", prefix) for prefix in printed]):
         assert shown.returncode == 0, shown.stderr
         assert '"record_kind"' in shown.stdout
 
@@ -77,8 +88,8 @@ def test_cli_id_mistakes_are_one_line(twins: Catalog, tmp_path: Path) -> None:
         ("project", "--id", "abc"): "too short",
         ("project", "--id", "abcdef"): "no projection id starts with 'abcdef'",
     }
-    for args, message in cases.items():
-        result = run(twins.settings, *args)
+    for (args, message), result in zip(cases.items(), run_all(twins.settings, list(cases)),
+                                       strict=True):
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         assert message in result.stderr, (args, result.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,26 @@ def assert_read_alike(new: Any, old: Any) -> None:
     assert (new.symmetry, new.top_group, new.p) == (old.symmetry, old.top_group, old.p)
     assert new.lattice == old.lattice
     assert np.array_equal(new.features, old.features)
+
+
+def drawn_once(draw: Callable[..., list[np.ndarray]]) -> Callable[..., list[np.ndarray]]:
+    """``draw`` (images drawn from fixed seeds) run once a session for each of its
+    arguments: a file's tests (and each parameter of one) read the same patterns, and
+    drawing them is most of a pure-numpy test's time. Each call gets a new list of the
+    same arrays, made read-only: a test that changes an image changes a copy."""
+
+    @functools.cache
+    def drawn(*args: Any, **kwargs: Any) -> tuple[np.ndarray, ...]:
+        images = tuple(draw(*args, **kwargs))
+        for image in images:
+            image.setflags(write=False)
+        return images
+
+    @functools.wraps(draw)
+    def fresh(*args: Any, **kwargs: Any) -> list[np.ndarray]:
+        return list(drawn(*args, **kwargs))
+
+    return fresh
 
 
 def styled_scans(rows: tuple[tuple[str, float, int, bool, int], ...]) -> list[np.ndarray]:

@@ -207,10 +207,19 @@ def test_clear_errors(filled: Catalog) -> None:
 def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
     env = {**os.environ, "SYMCAT_DATABASE_URL": settings.database_url or ""}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "symcat.cli", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+    def start(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "symcat.cli", *args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return finish(start(*args))
+
+    def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+        out, err = process.communicate(timeout=300)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    # two commands that neither read nor write vectors, in processes of their own meanwhile
+    unknown, models = start("embed", "--model", "nope"), start("models")
     done = run("embed", "--model", MODEL, "--jobs", "0", "--no-progress", "-b", "3",
                "--no-compile")
     assert done.returncode == 0, done.stderr
@@ -220,9 +229,9 @@ def test_cli_embed_and_neighbors(filled: Catalog, settings: Settings) -> None:
     near = run("neighbors", target, "-k", "3", "--model", MODEL, "--where", "mode=dart_pfm")
     assert near.returncode == 0, near.stderr
     assert "exact plan" in near.stdout and len(near.stdout.strip().splitlines()) == 5
-    bad = run("embed", "--model", "nope")
+    bad = finish(unknown)
     assert bad.returncode == 1 and "valid extractors" in bad.stderr
-    listed = run("models")
+    listed = finish(models)
     assert listed.returncode == 0 and "effnet_lite0_4tap.in1k" in listed.stdout
 
 

@@ -16,11 +16,14 @@ from symcat.embed.symmetry.pixel_blocks import PixelBlocks
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
+from tests.embed.readings import drawn_once  # noqa: E402
+
 BLOCKS = PixelBlocks()
 PATTERN = {"group": "p4m", "cells": 10.0, "size": 192, "distort": False, "bin": "8-16",
            "seed": 122829117, "motif": "glyph"}
 
 
+@drawn_once
 def _patterns() -> list[np.ndarray]:
     """Held-out patterns of several groups, motifs, cell counts and sizes, some with the
     generator's scan faults (line offsets, missing lines, noise); tiled ones have cells of

@@ -73,7 +73,7 @@ def test_answers_are_the_models_own_and_are_scored(tmp_path: Path) -> None:
     assert rows["p1/junk.png"]["error"].startswith("cannot read the picture") or \
         rows["p1/junk.png"]["error"].startswith("cannot read:")
     direct = SymmetryExtractor(get_cfg(SYMMETRY_MODEL).details["weights_dir"]).analyse(
-        list(written.values()))
+        list(written.values()), workers=2)
     for (name, _), r in zip(written.items(), direct, strict=True):
         assert rows[name]["symmetry"] == r.symmetry and \
             float(rows[name]["p"]) == pytest.approx(r.p, abs=1e-4), name

@@ -159,13 +159,13 @@ def test_v11_names_bent_scans_that_v10_refuses(v11):
     undone."""
     assert SymmetryExtractor(WEIGHTS_V10_DIR).motif.drift is None
     imgs = [heldout.make(it) for it in BENT]
-    for it, img, new in zip(BENT, imgs, v11.analyse(imgs), strict=True):
+    for it, img, new in zip(BENT, imgs, v11.analyse(imgs, workers=2), strict=True):
         assert motif.estimate(img, search=V10_SEARCH).r2 < 0.85  # v10's rule declines
         assert new.seen == "averaged cell" and new.symmetry == it["group"]
 
 
 def test_stripes_and_domains_still_abstain(drift_model):
-    res = drift_model.analyse(domain_scenes())
+    res = drift_model.analyse(domain_scenes(), workers=2)
     assert all(r.symmetry == "none" and r.reason for r in res)
 
 
@@ -196,7 +196,8 @@ def test_v12_config_is_v11s_with_a_lower_bar_for_drift_undone_cells():
 
 def test_v12_reads_drift_undone_cells_that_v11_leaves(v11, v12):
     imgs = [heldout.make(it) for it in BENT_LESS]
-    for it, img, old, new in zip(BENT_LESS, imgs, v11.analyse(imgs), v12.analyse(imgs),
+    for it, img, old, new in zip(BENT_LESS, imgs, v11.analyse(imgs, workers=2),
+                                 v12.analyse(imgs, workers=2),
                                  strict=True):
         assert 0.75 <= drift.estimate(img, search=V10_SEARCH).r2 < 0.85
         assert old.symmetry != it["group"] and old.seen != "averaged cell"

@@ -144,7 +144,8 @@ def test_v9_is_v8s_network_and_recipe_plus_the_rule(v8, v9):
 def test_aliased_small_cells_are_named_from_their_averaged_cell(v8, v9):
     """v8 misses all three (abstains or names another group); v9 names each."""
     imgs = [heldout.make(it) for it in ALIASED]
-    for it, old, new in zip(ALIASED, v8.analyse(imgs), v9.analyse(imgs), strict=True):
+    for it, old, new in zip(ALIASED, v8.analyse(imgs, workers=2), v9.analyse(imgs, workers=2),
+                            strict=True):
         assert old.symmetry != it["group"]
         assert new.seen == "averaged cell" and new.symmetry == it["group"] and new.p > 0.9
         edge = it["size"] / it["cells"]
@@ -158,7 +159,7 @@ def test_stripes_and_domains_still_abstain_under_v9(v9):
         for _ in range(2):
             img = render(random_scene(kind, rng, points=256), rng)
             imgs += [img.phase1, img.amplitude1]
-    res = v9.analyse(imgs)
+    res = v9.analyse(imgs, workers=2)
     assert all(r.symmetry == "none" and r.reason for r in res)
     assert not any(r.seen == "averaged cell" for r in res)
 

@@ -80,8 +80,8 @@ def test_v13_answers_the_planted_group_where_v12_reads_a_subcell() -> None:
     cases = [(6.5, 1), (7.3, 1), (8.1, 0), (9.0, 2)]
     imgs = [harmonic_p4(edge, seed) for edge, seed in cases]
     imgs = [(i - i.min()) / (i.max() - i.min()) for i in imgs]
-    v12 = SymmetryExtractor(SYMMETRY / "weights_v12").analyse(imgs)
-    v13 = SymmetryExtractor(SYMMETRY / "weights_v13").analyse(imgs)
+    v12 = SymmetryExtractor(SYMMETRY / "weights_v12").analyse(imgs, workers=2)
+    v13 = SymmetryExtractor(SYMMETRY / "weights_v13").analyse(imgs, workers=2)
     for (edge, _), new in zip(cases, v13, strict=True):
         assert new.symmetry == "p4" and new.p > 0.9
         assert new.lattice.found

@@ -38,7 +38,7 @@ def answers(scans, symmetry_extractor) -> dict[str, dict[int, object]]:
     out = {}
     for version in ("v16", "v18"):
         ex = symmetry_extractor(version)
-        out[version] = dict(zip(scans, ex.analyse([img for _, img in scans.values()]),
+        out[version] = dict(zip(scans, ex.analyse([img for _, img in scans.values()], workers=2),
                                 strict=True))
     return out
 

@@ -150,7 +150,7 @@ def test_a_continuous_pattern_on_whole_pixels_keeps_its_averaged_cell() -> None:
 
 def test_v26_reads_the_tiled_cm_and_pg_v25_reads_cmm_and_pmg(symmetry_extractor) -> None:
     images = [heldout.make(CM), heldout.make(PG), heldout.make(P4_WAVES)]
-    v25, v26 = (symmetry_extractor(v).analyse(images) for v in ("v25", "v26"))
+    v25, v26 = (symmetry_extractor(v).analyse(images, workers=2) for v in ("v25", "v26"))
     assert [r.symmetry for r in v25[:2]] == ["cmm", "pmg"]
     assert [r.symmetry for r in v26[:2]] == ["cm", "pg"]
     assert all(r.cell_symmetry is not None and r.cell_symmetry.pixels for r in v26[:2])

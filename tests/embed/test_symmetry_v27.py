@@ -122,7 +122,8 @@ def test_v27_reads_tiled_two_tone_cells_v26_reads_as_subgroups(symmetry_extracto
               "cmm": tiled(CMM, 1, 302, 380)}
     images["cmm noisy"] = images["cmm"] + np.random.default_rng(0).normal(
         0, 0.03, images["cmm"].shape)
-    v26, v27 = (symmetry_extractor(v).analyse(list(images.values())) for v in ("v26", "v27"))
+    v26, v27 = (symmetry_extractor(v).analyse(list(images.values()), workers=2)
+                for v in ("v26", "v27"))
     assert [r.symmetry for r in v26] == ["p1", "p2", "p2", "p2"]
     assert [r.symmetry for r in v27] == ["p4", "pmg", "cmm", "cmm"]
     assert all(r.cell_symmetry is not None and r.cell_symmetry.pixels for r in v27)
@@ -178,7 +179,7 @@ PMG_OFF = {"group": "pmg", "cells": 8.494387581508635, "size": 192, "distort": F
 
 def test_v27_keeps_a_faulty_pixel_cell_and_snaps_a_large_one(symmetry_extractor) -> None:
     images = [heldout.make(PMM_FAULTS), heldout.make(PMG_OFF)]
-    v26, v27 = (symmetry_extractor(v).analyse(images) for v in ("v26", "v27"))
+    v26, v27 = (symmetry_extractor(v).analyse(images, workers=2) for v in ("v26", "v27"))
     assert [r.symmetry for r in v26] == ["p2", "pg"]
     assert v26[0].cell_symmetry is not None and v26[0].cell_symmetry.band
     assert [r.symmetry for r in v27] == ["pmm", "pmg"]

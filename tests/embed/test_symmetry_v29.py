@@ -47,7 +47,7 @@ def test_v29_is_v28_with_a_lower_rescue_bar() -> None:
 
 def test_v29_answers_abstentions_its_trusted_cells_settle(symmetry_extractor) -> None:
     images = [heldout.make(it) for it in (PMG, CMM)]
-    v28, v29 = (symmetry_extractor(v).analyse(images) for v in ("v28", "v29"))
+    v28, v29 = (symmetry_extractor(v).analyse(images, workers=2) for v in ("v28", "v29"))
     assert [r.symmetry for r in v28] == ["none", "none"]
     assert all(r.reason.startswith("low confidence") for r in v28)
     assert [r.symmetry for r in v29] == ["pmg", "cmm"]
@@ -62,7 +62,7 @@ def test_the_answers_come_from_the_lower_bar(symmetry_extractor) -> None:
     """At 0.13, above what the network gave either right group, both stay `none`."""
     ex = symmetry_extractor("v29")
     ex.cell_check = replace(ex.cell_check, rescue=0.13)
-    assert [r.symmetry for r in ex.analyse([heldout.make(PMG), heldout.make(CMM)])] == \
+    assert [r.symmetry for r in ex.analyse([heldout.make(PMG), heldout.make(CMM)], workers=2)] == \
         ["none", "none"]
 
 

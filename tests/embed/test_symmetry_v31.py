@@ -69,8 +69,8 @@ def test_the_check_takes_p4m_away_from_a_glide_cell() -> None:
 
 def test_end_to_end_p4g_read_right_and_p4m_kept(symmetry_extractor) -> None:
     images = [heldout.make(P4G), heldout.make(P4M)]
-    v30 = symmetry_extractor("v30").analyse(images)
-    v31 = symmetry_extractor("v31").analyse(images)
+    v30 = symmetry_extractor("v30").analyse(images, workers=2)
+    v31 = symmetry_extractor("v31").analyse(images, workers=2)
     assert [r.symmetry for r in v30] == ["p4m", "p4m"]
     assert [r.symmetry for r in v31] == ["p4g", "p4m"]
     assert v31[0].p > 0.5

@@ -135,29 +135,36 @@ def test_the_demo_checkerboard_is_no_longer_p4m(symmetry_extractor, checkerboard
     assert [v32["period_a_m"], v32["period_b_m"]] == pytest.approx(expected, rel=0.03)
 
 
-@pytest.mark.parametrize("motif", ["glyph", "fourier"])
-def test_scans_of_non_square_pixels_are_read_on_square_ones(symmetry_extractor,
-                                                             motif: str) -> None:
+@pytest.mark.parametrize(("motif", "drawn"), [
+    ("glyph", (("p4m", 1.5), ("p6m", 0.7), ("p3", 1.5))),
+    ("fourier", (("p4m", 0.7), ("p6m", 1.5), ("p3", 0.7)))], ids=["glyph", "fourier"])
+def test_scans_of_non_square_pixels_are_read_on_square_ones(
+        symmetry_extractor, motif: str, drawn: tuple[tuple[str, float], ...]) -> None:
     """A clean pattern scanned with rows 1.5 times as dense as its columns (pixels 1/1.5 as
     tall as wide), or 0.7 times: read without its pixel aspect, its square and hexagonal
     lattices look rectangular or centred and v31 reads p2, cmm or p1; v32 given the
-    aspect resamples the scan to square pixels and reads the group drawn."""
+    aspect resamples the scan to square pixels and reads the group drawn. (Each group of
+    each motif at one of the two row densities, each group at both across the motifs.)"""
     from scipy import ndimage
 
     v31, v32 = symmetry_extractor("v31"), symmetry_extractor("v32")
-    for group in ("p4m", "p6m", "p3"):
-        image = heldout.make({**PATTERN, "group": group, "motif": motif})
-        for rows in (1.5, 0.7):
-            scanned = ndimage.zoom(image, (rows, 1.0), order=1)
-            assert v31.analyse([scanned], pixel_aspects=[1 / rows])[0].symmetry != group
-            assert v32.analyse([scanned])[0].symmetry != group
-            right = v32.analyse([scanned], pixel_aspects=[1 / rows])[0]
-            assert right.symmetry == group and right.p > 0.9, (group, rows)
-            a, b = right.lattice.periods  # in the scan's pixel widths: equal edges
-            assert a == pytest.approx(b, rel=0.03)
-            assert a == pytest.approx(256 / PATTERN["cells"], rel=0.05)  # as drawn
+    assert {rows for _, rows in drawn} == {1.5, 0.7}
+    images = {group: heldout.make({**PATTERN, "group": group, "motif": motif})
+              for group, _ in drawn}
+    scans = [ndimage.zoom(images[group], (rows, 1.0), order=1) for group, rows in drawn]
+    aspects = [1 / rows for _, rows in drawn]
+    for (group, rows), old, square, right in zip(
+            drawn, v31.analyse(scans, pixel_aspects=aspects, workers=2),
+            v32.analyse(scans, workers=2),
+            v32.analyse(scans, pixel_aspects=aspects, workers=2), strict=True):
+        assert old.symmetry != group
+        assert square.symmetry != group
+        assert right.symmetry == group and right.p > 0.9, (group, rows)
+        a, b = right.lattice.periods  # in the scan's pixel widths: equal edges
+        assert a == pytest.approx(b, rel=0.03)
+        assert a == pytest.approx(256 / PATTERN["cells"], rel=0.05)  # as drawn
     with pytest.raises(ValueError, match="2 pixel aspects for 1 images"):
-        v32.analyse([image], pixel_aspects=[1.0, 1.0])
+        v32.analyse([images["p3"]], pixel_aspects=[1.0, 1.0])
 
 
 def test_square_pixels_resamples_only_where_it_must() -> None:
@@ -228,7 +235,7 @@ def test_pictures_and_arrays_take_a_pixel_aspect(symmetry_extractor, catalog: Ca
     assert plain.exit_code == 0 and given.exit_code == 0, plain.output + given.output
     assert "\np4m.png,p4m," not in plain.output.replace(str(tmp_path) + "/", "")
     assert "p4m.png,p4m," in given.output.replace(str(tmp_path) + "/", "")
-    frame = catalog.plane_groups([scanned, scanned], pixel_aspect=1 / 1.5, workers=0)
+    frame = catalog.plane_groups([scanned, scanned], pixel_aspect=1 / 1.5, workers=2)
     assert list(frame["symmetry"]) == ["p4m", "p4m"]
     assert catalog.plane_groups(scanned, workers=0)["symmetry"][0] != "p4m"
     for bad in (0.0, -2.0, float("nan")):

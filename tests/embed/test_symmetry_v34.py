@@ -17,7 +17,7 @@ from symcat.embed.symmetry.background import Background
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
-from tests.embed.readings import assert_read_alike  # noqa: E402
+from tests.embed.readings import assert_read_alike, drawn_once  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
@@ -28,6 +28,7 @@ PATTERN = {"group": "p4m", "cells": 10.0, "size": 256, "distort": False, "bin": 
 LEVEL = Background.from_config(V34["level_background"])
 
 
+@drawn_once
 def _patterns() -> list[np.ndarray]:
     """Held-out patterns of several groups, motifs, cell counts (down to 2.5 across),
     sizes and distortions."""
@@ -103,18 +104,18 @@ def test_what_cannot_be_levelled_is_left_alone() -> None:
     assert np.isfinite(LEVEL.level(huge)).all()
 
 
-def test_v34_reads_a_tilted_and_bowed_scan(symmetry_extractor) -> None:
+def test_v34_reads_a_tilted_and_bowed_scan(stock_readings) -> None:
     """Clean patterns on a tilt of 20 times their range and a bow of twice it: v33 reads
     few of them, v34 levels them and reads the group drawn, on the lattice it finds on the
-    level pattern; without a background v34 answers exactly as v33 does."""
-    v33, v34 = symmetry_extractor("v33"), symmetry_extractor("v34")
+    level pattern; without a background v34 answers exactly as v33 does. (The plain
+    patterns are v33's and v35's too: each version's reading is taken once a session.)"""
     groups = ("p4m", "p6m", "pmg", "p2", "p31m", "pgg")
     images = [heldout.make({**PATTERN, "group": group}) for group in groups]
     scans = [_on_background(image, 20.0, 2.0, angle=0.3 + k) for k, image in enumerate(images)]
     missed = 0
     for group, before, after, plain33, plain34 in zip(
-            groups, v33.analyse(scans, workers=2), v34.analyse(scans, workers=2),
-            v33.analyse(images, workers=2), v34.analyse(images, workers=2), strict=True):
+            groups, stock_readings("v33", scans), stock_readings("v34", scans),
+            stock_readings("v33", images), stock_readings("v34", images), strict=True):
         missed += before.symmetry != group
         assert after.symmetry == group and after.p > 0.9, (group, after)
         assert sorted(after.lattice.periods) == pytest.approx(
@@ -133,5 +134,5 @@ def test_a_tilted_domain_scan_still_answers_none(symmetry_extractor) -> None:
     for kind in (c for c in CLASSES if c != "checkerboard"):  # (that one is periodic)
         domain = render(random_scene(kind, rng, points=256), rng)
         scans.append(_on_background(np.asarray(domain.amplitude1, float), 10.0, 1.0))
-    answers = v34.analyse(scans)
+    answers = v34.analyse(scans, workers=2)
     assert all(r.symmetry == "none" for r in answers), [(r.symmetry, r.p) for r in answers]

@@ -39,11 +39,11 @@ def test_v36_is_v35_with_noise_suppressed() -> None:
 def test_v36_reads_noisy_scans(symmetry_extractor) -> None:
     """Clean patterns of 30 cells with white noise of 0.15 of their range: v35 abstains on
     some and is unsure (p < 0.9) of most; v36 reads every one right at p 0.9 or more. The
-    clean patterns are read by v36 exactly as by v35."""
+    clean patterns are read by v36 exactly as by v35. (A glyph pgg and a gaussian pmg,
+    which v35 is unsure of too, are left out for the suite's time.)"""
     v35, v36 = symmetry_extractor("v35"), symmetry_extractor("v36")
-    drawn = (("glyph", "pmg", 2), ("glyph", "cmm", 5), ("glyph", "pgg", 6),
-             ("gaussian", "p4m", 0), ("gaussian", "pmg", 2), ("gaussian", "p2", 3),
-             ("gaussian", "p4", 7))
+    drawn = (("glyph", "pmg", 2), ("glyph", "cmm", 5), ("gaussian", "p4m", 0),
+             ("gaussian", "p2", 3), ("gaussian", "p4", 7))
     images = [heldout.make({**PATTERN, "group": group, "motif": motif})
               for motif, group, _ in drawn]
     scans = [_noisy(image, 0.15, seed=seed)
@@ -55,7 +55,7 @@ def test_v36_reads_noisy_scans(symmetry_extractor) -> None:
         unsure += before.symmetry != group or before.p < 0.9
         assert after.symmetry == group and after.p >= 0.9, (motif, group, after.p)
         assert_read_alike(plain36, plain35)
-    assert unsure >= 5
+    assert unsure >= 4
 
 
 def test_a_noisy_domain_scan_still_answers_none(symmetry_extractor) -> None:
@@ -67,5 +67,5 @@ def test_a_noisy_domain_scan_still_answers_none(symmetry_extractor) -> None:
     for kind in (c for c in CLASSES if c != "checkerboard"):  # (that one is periodic)
         domain = render(random_scene(kind, rng, points=256), rng)
         scans.append(_noisy(np.asarray(domain.phase1, float), 0.2, seed=len(scans)))
-    answers = v36.analyse(scans)
+    answers = v36.analyse(scans, workers=2)
     assert all(r.symmetry == "none" for r in answers), [(r.symmetry, r.p) for r in answers]

@@ -48,7 +48,7 @@ def test_v37_is_v36_with_blocks_reduced() -> None:
 def test_v37_reads_enlarged_pictures(symmetry_extractor) -> None:
     v36, v37 = symmetry_extractor("v36"), symmetry_extractor("v37")
     pictures = [heldout.make({**item, "motif": "styled", "bin": "8-16"}) for item in STYLED]
-    before, after = v36.analyse(pictures), v37.analyse(pictures)
+    before, after = v36.analyse(pictures, workers=2), v37.analyse(pictures, workers=2)
     for item, old, new in zip(STYLED, before, after, strict=True):
         assert old.symmetry != item["group"]
         assert new.symmetry == item["group"], (item, new.symmetry, new.p)
@@ -81,7 +81,7 @@ def test_an_enlarged_pattern_reads_as_the_pattern(symmetry_extractor, k: int) ->
     v37 = symmetry_extractor("v37")
     image = heldout.make(GLYPH)
     big = np.repeat(np.repeat(image, k, axis=0), k, axis=1)
-    own, enlarged = v37.analyse([image, big])
+    own, enlarged = v37.analyse([image, big], workers=2)
     assert (enlarged.symmetry, enlarged.p) == (own.symmetry, own.p) == ("p4m", own.p)
     assert np.array_equal(enlarged.features, own.features)
     np.testing.assert_allclose(sorted(enlarged.lattice.periods),
@@ -99,5 +99,6 @@ def test_pictures_never_enlarged_read_as_by_v36(symmetry_extractor) -> None:
                               ("pgg", "tiled", True))]
     images.append(np.asarray(render(random_scene("labyrinth", rng, points=256), rng).phase1,
                              float))
-    for old, new in zip(v36.analyse(images), v37.analyse(images), strict=True):
+    for old, new in zip(v36.analyse(images, workers=2), v37.analyse(images, workers=2),
+                        strict=True):
         assert_read_alike(new, old)

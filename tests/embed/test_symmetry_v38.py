@@ -49,11 +49,17 @@ def test_v38_is_v37_with_rectify() -> None:
     assert same == {k: v for k, v in V37.items() if k not in ("name", "input", "recipe_from")}
 
 
-@pytest.mark.parametrize(("item", "kind"), DISTORTED, ids=[i["group"] for i, _ in DISTORTED])
-def test_v38_reads_distorted_scans(symmetry_extractor, item: dict, kind: str) -> None:
-    v37, v38 = symmetry_extractor("v37"), symmetry_extractor("v38")
-    scan = _scan(item)
-    old, new = v37.analyse([scan])[0], v38.analyse([scan])[0]
+def _distorted() -> list[np.ndarray]:
+    """The scans of `DISTORTED` (which v39's tests read too)."""
+    return [_scan(item) for item, _ in DISTORTED]
+
+
+@pytest.mark.parametrize("k", range(len(DISTORTED)), ids=[i["group"] for i, _ in DISTORTED])
+def test_v38_reads_distorted_scans(stock_readings, k: int) -> None:
+    """(Each version reads the four scans once a session; v39's tests read them too.)"""
+    item, kind = DISTORTED[k]
+    scans = _distorted()
+    old, new = stock_readings("v37", scans)[k], stock_readings("v38", scans)[k]
     assert old.symmetry != item["group"]
     assert new.symmetry == item["group"], (item, new.symmetry, new.p, new.seen)
     assert new.seen.endswith(f", rectified ({kind})")
@@ -74,18 +80,18 @@ def test_scans_with_nothing_to_restore_read_as_by_v37(symmetry_extractor) -> Non
                                 "bin": "8-16", "seed": 12, "motif": "gaussian"}))
     images.append(np.asarray(render(random_scene("labyrinth", rng, points=256), rng).phase1,
                              float))
-    olds, news = v37.analyse(images), v38.analyse(images)
+    olds, news = v37.analyse(images, workers=2), v38.analyse(images, workers=2)
     for old, new in zip(olds, news, strict=True):
         assert_read_alike(new, old)
         assert "rectified" not in new.seen
 
 
-def test_the_surer_reading_is_kept(symmetry_extractor) -> None:
+def test_the_surer_reading_is_kept(symmetry_extractor, stock_readings) -> None:
     """Read again, a scan is answered by whichever reading is surer: never by a second
     reading that abstains, and the first where it is the surer."""
+    scans = _distorted()
+    both = stock_readings("v38", scans)
     v38 = symmetry_extractor("v38")
-    scans = [_scan(item) for item, _ in DISTORTED]
-    both = v38.analyse(scans, workers=2)
     v38.rectify = None  # the first reading alone (v37's)
     first = v38.analyse(scans, workers=2)
     for one, kept in zip(first, both, strict=True):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.embed.readings import assert_read_alike
-from tests.embed.test_symmetry_v38 import DISTORTED, _scan
+from tests.embed.test_symmetry_v38 import DISTORTED, _distorted
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMMETRY = ROOT / "catalog" / "embed" / "symmetry"
@@ -31,13 +31,13 @@ def test_v39_is_v38_with_an_answer_bar() -> None:
                     if k not in ("name", "input", "recipe_from", "rectify")}
 
 
-def test_distorted_scans_read_as_by_v38(symmetry_extractor) -> None:
-    """v38's gains on distorted scans (the first reading answered, wrongly) are kept."""
-    v38, v39 = symmetry_extractor("v38"), symmetry_extractor("v39")
-    scans = [_scan(item) for item, _ in DISTORTED]
-    for item, old, new in zip(DISTORTED, v38.analyse(scans, workers=2),
-                              v39.analyse(scans, workers=2),
-                              strict=True):
+def test_distorted_scans_read_as_by_v38(stock_readings) -> None:
+    """v38's gains on distorted scans (the first reading answered, wrongly) are kept.
+    (v38's readings are its own tests' too: each version reads the scans once a
+    session.)"""
+    scans = _distorted()
+    for item, old, new in zip(DISTORTED, stock_readings("v38", scans),
+                              stock_readings("v39", scans), strict=True):
         assert new.symmetry == item[0]["group"]
         assert_read_alike(new, old)
 
@@ -60,26 +60,24 @@ def checkerboards(tmp_path_factory) -> list:
 
 def test_an_unsure_second_reading_leaves_an_abstention(symmetry_extractor,
                                                        checkerboards) -> None:
-    v37, v38, v39 = (symmetry_extractor(v) for v in ("v37", "v38", "v39"))
-    for picture, pixel_aspect in checkerboards:
-        aspect = [pixel_aspect]
-        first = v37.analyse([picture], pixel_aspects=aspect)[0]
-        squared = v38.analyse([picture], pixel_aspects=aspect)[0]
-        kept = v39.analyse([picture], pixel_aspects=aspect)[0]
+    pictures = [picture for picture, _ in checkerboards]
+    aspects = [pixel_aspect for _, pixel_aspect in checkerboards]
+    v37, v38, v39 = (symmetry_extractor(v).analyse(pictures, pixel_aspects=aspects, workers=2)
+                     for v in ("v37", "v38", "v39"))
+    for first, squared, kept in zip(v37, v38, v39, strict=True):
         assert first.abstained
         assert squared.symmetry == "p4m" and squared.p < 0.9, (squared.symmetry, squared.p)
         assert kept.abstained and "rectified" not in kept.seen
         assert_read_alike(kept, first)
 
 
-def test_the_bar_applies_only_where_the_first_reading_abstains(symmetry_extractor) -> None:
+def test_the_bar_applies_only_where_the_first_reading_abstains(stock_readings) -> None:
     """`extract._surer` on real readings: an abstention is answered by a second reading at
     the bar or over it, not under it; an answer is replaced by a surer one whatever the
-    bar (v38's rule)."""
+    bar (v38's rule). (The readings: v39's of the first two distorted scans.)"""
     from symcat.embed.symmetry.extract import _surer
 
-    v39 = symmetry_extractor("v39")
-    sure, unsure = v39.analyse([_scan(DISTORTED[0][0]), _scan(DISTORTED[1][0])])
+    sure, unsure, *_ = stock_readings("v39", _distorted())
     assert not sure.abstained and not unsure.abstained and unsure.p < sure.p
     abstained = replace(unsure, symmetry="none", reason="low confidence (test)")
     assert _surer(abstained, sure, answer_min_p=sure.p) is sure

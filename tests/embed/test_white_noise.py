@@ -16,11 +16,14 @@ from symcat.embed.symmetry.white_noise import WhiteNoise
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import heldout_wallpaper as heldout  # noqa: E402
 
+from tests.embed.readings import drawn_once  # noqa: E402
+
 NOISE = WhiteNoise(min_noise=0.03, over=2.0)
 PATTERN = {"group": "p4m", "cells": 10.0, "size": 256, "distort": False, "bin": "8-16",
            "seed": 122829117, "motif": "glyph"}
 
 
+@drawn_once
 def _patterns() -> list[np.ndarray]:
     """Clean held-out patterns of several groups, motifs, cell counts and sizes."""
     rng = np.random.default_rng(36)
