@@ -23,9 +23,9 @@ never reads original files).
 ``--fresh`` runs each end-to-end run in a process of its own, as `symcat embed` runs: a
 process pays one-off costs for each new batch shape on a GPU (cuDNN's choices, kernels
 loaded at first use; `benchmarks/first_batches.py`), which later runs in one process
-do not. ``--autotune off on``, ``--shapes ramp fixed`` and ``--depthwise cudnn native``
-alternate the settings that decide those costs (`embed_catalog`'s `autotune`,
-`fixed_shapes` and `native_depthwise`).
+do not. ``--autotune off on``, ``--shapes ramp fixed``, ``--depthwise cudnn native`` and
+``--warmup off on`` alternate the settings that decide those costs (`embed_catalog`'s
+`autotune`, `fixed_shapes`, `native_depthwise` and `warm_cudnn`).
 """
 
 from __future__ import annotations
@@ -89,17 +89,12 @@ def main() -> None:
                         help="depthwise convolutions through PyTorch's kernel (native; the "
                              "GPU default for runs of at most 8 batches) or cuDNN's (cudnn); "
                              "'cudnn native': runs alternate")
-    parser.add_argument("--preprocess", nargs="*", default=None, choices=["main", "side"],
-                        help="the GPU's preprocessing on the network's stream (main) or on "
-                             "the copies' side stream, beside the previous batch's network "
-                             "(side); 'main side': runs alternate")
-    parser.add_argument("--warmup", nargs="*", default=None,
-                        choices=["off", "on", "handover"],
-                        help="cuDNN meets each batch shape in a background thread while the "
-                             "shape's batches run through PyTorch's depthwise kernel (on; "
-                             "the GPU default for runs not short) or in the run's own "
-                             "thread (off); handover: a warm shape's batches then run in "
-                             "the thread that warmed it; 'off on': runs alternate")
+    parser.add_argument("--warmup", nargs="*", default=None, choices=["off", "on"],
+                        help="cuDNN meets each batch shape in a thread of its own, which "
+                             "then runs the shape's batches, while they run meanwhile "
+                             "through PyTorch's depthwise kernel (on; the GPU default for "
+                             "runs not short) or in the run's own thread (off); 'off on': "
+                             "runs alternate")
     parser.add_argument("--fresh", action="store_true",
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
@@ -110,11 +105,9 @@ def main() -> None:
     tunes = ["off"] if args.autotune is None else (args.autotune or ["on"])
     shapes = ["default"] if args.shapes is None else (args.shapes or ["fixed"])
     depthwise = ["default"] if args.depthwise is None else (args.depthwise or ["native"])
-    preprocess = ["default"] if args.preprocess is None else (args.preprocess or ["side"])
     warmups = ["default"] if args.warmup is None else (args.warmup or ["on"])
-    variants = [(c, f, t, b, d, p, w) for c in compiles for f in folds for t in tunes
-                for b in shapes for d in depthwise for p in preprocess
-                for w in warmups]  # alternating
+    variants = [(c, f, t, b, d, w) for c in compiles for f in folds for t in tunes
+                for b in shapes for d in depthwise for w in warmups]  # alternating
     work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
@@ -162,12 +155,8 @@ def main() -> None:
                                             native_depthwise={"default": None,
                                                               "cudnn": False,
                                                               "native": True}[v[4]],
-                                            side_preprocess={"default": None,
-                                                             "main": False,
-                                                             "side": True}[v[5]],
                                             warm_cudnn={"default": None, "off": False,
-                                                        "on": True,
-                                                        "handover": "hand-over"}[v[6]]))
+                                                        "on": True}[v[5]]))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -205,7 +194,7 @@ def main() -> None:
 
 def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> str:
     """' compiled, folded' and the like, naming only what the runs vary."""
-    compiled, folded, tuned, shaped, depthwise, preprocess, warmup = variant
+    compiled, folded, tuned, shaped, depthwise, warmup = variant
     parts = []
     if len({v[0] for v in variants}) > 1:
         parts.append("compiled" if compiled == "on" else "not compiled")
@@ -218,8 +207,6 @@ def variant_label(variant: tuple[str, ...], variants: list[tuple[str, ...]]) -> 
     if len({v[4] for v in variants}) > 1:
         parts.append(f"{depthwise} depthwise")
     if len({v[5] for v in variants}) > 1:
-        parts.append(f"preprocessing on the {preprocess} stream")
-    if len({v[6] for v in variants}) > 1:
         parts.append(f"cuDNN warm-up {warmup}")
     return (" " + ", ".join(parts)) if parts else ""
 
@@ -410,8 +397,7 @@ def embed_once(
     catalog: Any, model: str, batch: int, device: str, workers: int,
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
     fold_layers: bool = True, autotune: bool = False, fixed_shapes: bool | None = None,
-    native_depthwise: bool | None = None, side_preprocess: bool | None = None,
-    warm_cudnn: bool | str | None = None,
+    native_depthwise: bool | None = None, warm_cudnn: bool | None = None,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -430,7 +416,7 @@ def embed_once(
                          compile_model=compile_model, fold_layers=fold_layers,
                          autotune=autotune, fixed_shapes=fixed_shapes,
                          native_depthwise=native_depthwise,
-                         side_preprocess=side_preprocess, warm_cudnn=warm_cudnn)
+                         warm_cudnn=warm_cudnn)
 
 
 def embed_fresh(catalog: Any, model: str, batch: int, device: str, workers: int,

@@ -275,15 +275,12 @@ def _group(positions: list[int], chosen: list[list[_Head]], planes: torch.Tensor
 
 def device_groups(
     batch: RawBatch, size: Sizing, device: str | torch.device, slots: Slots | None = None,
-    *, side_preprocess: bool = False,
 ) -> list[tuple[list[int], torch.Tensor]]:
     """The batch's uint8 images on `device` as (positions in batch.ids, (g, 3, h, w)) groups.
 
     One group per stored shape (preprocessed together), one per scan the workers
     preprocessed; under a fixed size all groups have the same image shape. Groups in a
     slot are copied from `slots`; the caller frees the slot once the copies are done.
-    `side_preprocess`: on CUDA, preprocess on the copies' side stream too, so that it runs
-    beside the previous batch's network rather than after it.
     """
     out = []
     copies = copy_stream(device)
@@ -295,34 +292,24 @@ def device_groups(
             source = slots.view(batch.slot, group.offset, torch.int16, group.shape)
         else:
             source = group.pixels
-        if copies is not None and side_preprocess:
-            with torch.cuda.stream(copies):
-                planes = _preprocess(source.to(device, non_blocking=True), group, size)
-            torch.cuda.current_stream().wait_stream(copies)
-            planes.record_stream(torch.cuda.current_stream())
-        elif copies is not None:  # the copy overlaps the previous batch's network
+        if copies is not None:  # the copy overlaps the previous batch's network
             with torch.cuda.stream(copies):
                 pixels = source.to(device, non_blocking=True)
             torch.cuda.current_stream().wait_stream(copies)
             pixels.record_stream(torch.cuda.current_stream())
-            planes = _preprocess(pixels, group, size)
         else:
-            planes = _preprocess(source.to(device, non_blocking=True), group, size)
+            pixels = source.to(device, non_blocking=True)
+        # small host tensors copied without blocking: a blocking copy waits for every kernel
+        # queued before it (the previous batch's network), and the GPU would idle while
+        # the host queues this batch
+        x = dequantize(pixels, group.lo.to(device, non_blocking=True),
+                       group.hi.to(device, non_blocking=True))
+        planes = prepare_planes(x, group.kind, group.period.to(device, non_blocking=True),
+                                size)
         out.append((group.positions, planes.view(-1, 3, *planes.shape[1:])))
     for position, image in zip(batch.ready_positions, batch.ready, strict=True):
         out.append(([position], image.to(device, non_blocking=True)[None]))
     return out
-
-
-def _preprocess(pixels: torch.Tensor, group: PlaneGroup, size: Sizing) -> torch.Tensor:
-    """A group's stored pixels, already on the device, -> its uint8 planes."""
-    device = pixels.device
-    # small host tensors copied without blocking: a blocking copy waits for every kernel
-    # queued before it (the previous batch's network), and the GPU would idle while
-    # the host queues this batch
-    x = dequantize(pixels, group.lo.to(device, non_blocking=True),
-                   group.hi.to(device, non_blocking=True))
-    return prepare_planes(x, group.kind, group.period.to(device, non_blocking=True), size)
 
 
 _COPY_STREAMS: dict[Any, Any] = {}

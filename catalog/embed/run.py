@@ -626,8 +626,7 @@ def embed_catalog(
     autotune: bool = False,
     fixed_shapes: bool | None = None,
     native_depthwise: bool | None = None,
-    side_preprocess: bool | None = None,
-    warm_cudnn: bool | str | None = None,
+    warm_cudnn: bool | None = None,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -649,12 +648,10 @@ def embed_catalog(
     `native_depthwise`: depthwise convolutions through PyTorch's kernel, not cuDNN's, which
     costs a fresh process 0.1-0.8 s a layer for each new shape but runs them faster
     (`symcat.embed.depthwise`); None: on a GPU for a short run, unless compiled.
-    `side_preprocess`: on a GPU, preprocess each batch on the copies' side stream, beside
-    the previous batch's network (`loading.device_groups`); None: the default, off.
-    `warm_cudnn`: on a GPU, cuDNN meets each new batch shape in a background thread while
-    that shape's batches run through PyTorch's depthwise kernel (`symcat.embed.warmup`);
-    None: where cuDNN's depthwise convolutions run (a GPU run not compiled, not short);
-    "hand-over": a warm shape's batches then run in the thread that warmed it.
+    `warm_cudnn`: on a GPU, cuDNN meets each new batch shape in a thread of its own, which
+    then runs that shape's batches, while they run meanwhile through PyTorch's depthwise
+    kernel (`symcat.embed.warmup`); None: where cuDNN's depthwise convolutions would run
+    (a GPU run, not compiled, not short).
     """
     import torch
 
@@ -711,12 +708,12 @@ def embed_catalog(
 
         wrap_depthwise(extractor)
     if warm_cudnn is None:
-        warm_cudnn = "hand-over" if cuda and not compile_model and not native_depthwise else False
+        warm_cudnn = cuda and not compile_model and not native_depthwise
     warming = None
     if warm_cudnn:
         from symcat.embed.warmup import WarmingShapes
 
-        extractor = warming = WarmingShapes(extractor, hand_over=warm_cudnn == "hand-over")
+        extractor = warming = WarmingShapes(extractor)
     if fixed_shapes and not compile_model:
         from symcat.embed.shapes import KnownShapes
 
@@ -756,8 +753,7 @@ def embed_catalog(
                 if slots is not None and item.slot is not None:
                     slots.ready(item.slot)  # its page-locking (a thread, slot by slot)
                     clock.lap("pin_wait")
-                images = device_groups(item, cfg.sizing, device, slots,
-                                       side_preprocess=bool(side_preprocess)) if ids else None
+                images = device_groups(item, cfg.sizing, device, slots) if ids else None
                 if slots is not None and item.slot is not None and copying is not None:
                     copying.free_after(slots, item.slot, copy_stream(device))
                 for key, seconds in item.seconds.items():
@@ -791,8 +787,8 @@ def embed_catalog(
         writer.close()
         clock.lap("storing")
         summary.timings["writer"] = writer.seconds
-        if warming is not None:  # long done in a long run; a short one waits for it here
-            warming.join()
+        if warming is not None:
+            warming.close()
             summary.timings["native_batches"] = float(warming.native_calls)
         if compile_model:  # part of `device`: the compiles' one-off cost
             summary.timings["compile"] = extractor.compile_seconds

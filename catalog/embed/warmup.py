@@ -6,9 +6,14 @@ EfficientNet-Lite0's 16 depthwise convolutions (84-91% of that first call; H100,
 9.19; `benchmarks/first_convs.py`, RESULTS.md "GPU end to end", session 49), then runs
 them fastest. PyTorch's own depthwise kernel has no such cost but runs the network about
 80% slower. `WarmingShapes` takes both: a shape's batches use PyTorch's kernel
-(`depthwise.DepthwiseKernel`, in the calling thread only) until a background thread has
-run the network once through cuDNN on a blank input of that shape, and cuDNN's after it
-(`benchmarks/cudnn_warm.py`, session 50).
+(`depthwise.DepthwiseKernel`, in the calling thread only) until a thread of the shape's
+own has run the network once through cuDNN on a blank input of that shape; the shape's
+batches then run in that thread. PyTorch keeps cuDNN's plans per thread: another thread
+meeting the shape after the warm-up still pays 1.4 s of the cost, and a warm-up that
+did not hand its batches over made a fresh 12,000-scan run at 512 px slower (1,392-1,404
+images/s against 1,552-1,597 without a warm-up); handing over made it faster
+(1,632-1,662; H100, `benchmarks/cudnn_warm.py`, `benchmarks/embed.py --warmup`, RESULTS.md
+"GPU end to end", session 50).
 """
 
 from __future__ import annotations
@@ -25,16 +30,15 @@ log = logging.getLogger(__name__)
 
 
 class WarmingShapes(nn.Module):
-    """`network`, with each new input shape first met by cuDNN in a background thread.
+    """`network`, each new input shape met by cuDNN in a thread of its own, which then runs
+    that shape's calls.
 
     The network must be in eval mode and keep no state between calls: two threads call it
-    at once while a shape warms. `hand_over`: once a shape is warm, its calls run in the
-    thread that warmed it (where PyTorch keeps the plans cuDNN made: they are per thread)."""
+    at once while a shape warms."""
 
-    def __init__(self, network: nn.Module, *, hand_over: bool = False) -> None:
+    def __init__(self, network: nn.Module) -> None:
         super().__init__()
         self.network = network
-        self.hand_over = hand_over
         self._warmers: dict[tuple, tuple[ThreadPoolExecutor, Future]] = {}
         self.native_calls = 0  # calls through PyTorch's kernel while their shape warmed
 
@@ -44,9 +48,7 @@ class WarmingShapes(nn.Module):
         autocast = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
         warmer = self._warmers.get(key)
         if warmer is not None and warmer[1].done():
-            if self.hand_over:
-                return warmer[0].submit(self._run, x, autocast).result()
-            return self.network(x)
+            return warmer[0].submit(self._run, x, autocast).result()
         if warmer is None:
             pool = ThreadPoolExecutor(1, thread_name_prefix="cudnn-warmup")
             self._warmers[key] = (pool, pool.submit(self._warm, torch.zeros_like(x),
@@ -71,7 +73,14 @@ class WarmingShapes(nn.Module):
             log.warning("cuDNN warm-up of input shape %s failed (%s); its batches go "
                         "through cuDNN as usual", key[0], exc)
 
-    def join(self) -> None:
-        """Waits for the background threads and stops them (a run's end)."""
+    def wait(self) -> None:
+        """Waits until every shape met so far is warm."""
+        for _, warm in list(self._warmers.values()):
+            warm.result()
+
+    def close(self) -> None:
+        """Stops the shapes' threads (a run's end; a long run's warm-ups are long done, a
+        short run's is waited for)."""
         for pool, _ in list(self._warmers.values()):
             pool.shutdown(wait=True)
+        self._warmers.clear()

@@ -30,9 +30,8 @@ def batch(n: int, side: int) -> RawBatch:
 
 
 @needs_cuda
-@pytest.mark.parametrize("side", [False, True], ids=["main-stream", "side-stream"])
 @pytest.mark.parametrize("native", [False, True], ids=["cudnn", "native-depthwise"])
-def test_queueing_a_batch_never_waits_for_the_gpu(side: bool, native: bool) -> None:
+def test_queueing_a_batch_never_waits_for_the_gpu(native: bool) -> None:
     from symcat.embed.depthwise import native_depthwise
     from symcat.embed.registry import create_extractor, get_cfg
 
@@ -45,8 +44,8 @@ def test_queueing_a_batch_never_waits_for_the_gpu(side: bool, native: bool) -> N
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")  # any synchronizing call raises
     try:
-        vectors = forward_groups_tensor(
-            extractor, device_groups(raw, sizing, "cuda", side_preprocess=side), 4, "cuda")
+        vectors = forward_groups_tensor(extractor, device_groups(raw, sizing, "cuda"), 4,
+                                        "cuda")
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert torch.allclose(vectors, warm, atol=1e-3, rtol=1e-3)

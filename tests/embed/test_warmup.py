@@ -1,9 +1,9 @@
-"""`symcat.embed.warmup`: a new input shape is met once by a background thread, on a blank
+"""`symcat.embed.warmup`: a new input shape is met once by a thread of its own, on a blank
 input and as the caller runs (inference mode, autocast), while the caller's batches of
 that shape go through PyTorch's depthwise kernel (`DepthwiseKernel`, the caller's thread
-only); after it, batches run plainly. A failed warm-up fails nothing. On the CPU the
-depthwise kernel's routing leaves every call as it is (the kernel is CUDA's), so these
-run anywhere; the GPU path is `test_device_queue.py`'s."""
+only); after it, that thread runs the shape's batches. A failed warm-up fails nothing.
+On the CPU the depthwise kernel's routing leaves every call as it is (the kernel is
+CUDA's), so these run anywhere; the GPU path is `test_device_queue.py`'s."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Probe(nn.Module):
         self.calls: list[dict] = []
         self.hold = threading.Event()
         self.fail = False
+        self.explode = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         warming = threading.current_thread().name.startswith("cudnn-warmup")
@@ -47,10 +48,12 @@ class Probe(nn.Module):
             assert self.hold.wait(10)
             if self.fail:
                 raise RuntimeError("out of memory")
+        elif self.explode:
+            raise RuntimeError("boom")
         return self.conv(x)
 
 
-def test_a_shape_is_warmed_once_in_the_background_while_its_batches_take_the_kernel() -> None:
+def test_a_shape_warms_in_its_own_thread_which_then_runs_its_batches() -> None:
     probe = Probe()
     net = WarmingShapes(probe)
     x = torch.rand(2, 4, 8, 8) + 0.5
@@ -59,50 +62,37 @@ def test_a_shape_is_warmed_once_in_the_background_while_its_batches_take_the_ker
         second = net(x)
         assert net.native_calls == 2
         mine = [c for c in probe.calls if not c["warming"]]
-        assert all(c["kernel"] for c in mine)  # the caller's batches took the kernel
+        assert len(mine) == 2 and all(c["kernel"] for c in mine)  # through the kernel
         probe.hold.set()
-        net.join()
+        net.wait()
         third = net(x)
-    warm = [c for c in probe.calls if c["warming"]]
+    net.close()
+    warm = [c for c in probe.calls if c["warming"] and c["blank"]]
     assert len(warm) == 1  # once per shape
-    assert warm[0]["blank"] and warm[0]["shape"] == (2, 4, 8, 8) and warm[0]["inference"]
+    assert warm[0]["shape"] == (2, 4, 8, 8) and warm[0]["inference"]
     assert not warm[0]["kernel"]  # the warm-up runs the network as it will run
-    assert not probe.calls[-1]["kernel"] and not probe.calls[-1]["warming"]
-    assert net.native_calls == 2  # after the warm-up, plain calls
+    last = probe.calls[-1]
+    assert last["warming"] and not last["blank"] and not last["kernel"]  # handed over
+    assert last["inference"]  # as the caller runs it
+    assert net.native_calls == 2
     assert torch.equal(first, second) and torch.equal(first, third)
     assert torch.equal(first, probe.conv(x))
 
 
-def test_handed_over_a_warm_shape_runs_in_the_thread_that_warmed_it() -> None:
-    probe = Probe()
-    probe.hold.set()
-    net = WarmingShapes(probe, hand_over=True)
-    x = torch.rand(2, 4, 8, 8) + 0.5
-    with torch.inference_mode():
-        first = net(x)
-        while not all(f.done() for _, f in net._warmers.values()):
-            threading.Event().wait(0.01)
-        second = net(x)
-    assert [(c["warming"], c["blank"], c["kernel"]) for c in probe.calls[-1:]] == [
-        (True, False, False)]  # the warm thread ran the batch, plainly
-    assert probe.calls[-1]["inference"] and net.native_calls == 1
-    assert torch.equal(first, second)
-    net.join()
-
-
-def test_each_new_shape_and_dtype_warms_on_its_own_under_the_callers_autocast() -> None:
+def test_each_new_shape_warms_on_its_own_under_the_callers_autocast() -> None:
     probe = Probe()
     probe.hold.set()
     net = WarmingShapes(probe)
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         net(torch.rand(2, 4, 8, 8))
-        net.join()
-        net(torch.rand(2, 4, 8, 8))  # warm: plain
+        net.wait()
+        net(torch.rand(2, 4, 8, 8))  # warm: handed over
         net(torch.rand(3, 4, 8, 8))  # another shape: warms
-        net.join()
-    warm = [c for c in probe.calls if c["warming"]]
+        net.wait()
+    net.close()
+    warm = [c for c in probe.calls if c["warming"] and c["blank"]]
     assert [c["shape"] for c in warm] == [(2, 4, 8, 8), (3, 4, 8, 8)]
-    assert all(c["autocast"] and c["inference"] for c in warm)
+    assert all(c["autocast"] for c in probe.calls if c["warming"])
     assert net.native_calls == 2
 
 
@@ -112,14 +102,30 @@ def test_a_failed_warm_up_is_logged_and_its_shape_runs_as_usual(
     probe.fail = True
     probe.hold.set()
     net = WarmingShapes(probe)
-    x = torch.rand(1, 4, 8, 8)
+    x = torch.rand(1, 4, 8, 8) + 0.5
     with torch.inference_mode():
         out = net(x)
-        net.join()
+        net.wait()
         again = net(x)
+    net.close()
     assert torch.equal(out, again)
     assert net.native_calls == 1 and not probe.calls[-1]["kernel"]
     assert "cuDNN warm-up of input shape (1, 4, 8, 8) failed (out of memory)" in caplog.text
+
+
+def test_an_error_in_a_handed_over_batch_reaches_the_caller() -> None:
+    probe = Probe()
+    probe.hold.set()
+    net = WarmingShapes(probe)
+    x = torch.rand(1, 4, 8, 8) + 0.5
+    with torch.inference_mode():
+        net(x)
+        net.wait()
+        probe.explode = True
+        with pytest.raises(RuntimeError, match="boom"):
+            net(x)
+    net.close()
+    assert probe.calls[-1]["warming"]  # raised in the shape's thread
 
 
 def test_the_kernel_leaves_calls_it_cannot_take_as_they_are() -> None:
