@@ -9,7 +9,8 @@ session 49). PyTorch's own depthwise kernel has no such cost (the whole first ca
 the kernel is slow and wants the other memory layout), and a fresh run of 12,000 scans
 went from 1,463-1,486 to 1,200 images/s. So it pays for short runs only: a user's
 `symcat embed` after a day's scans, not a catalog's re-embedding. (Turning cuDNN off for
-the whole network is worse: 3-3.7x slower, session 48.)
+the whole network is worse: 3-3.7x slower, session 48.) Longer runs take the kernel only
+while cuDNN meets a new batch shape in another thread (`symcat.embed.warmup`).
 """
 
 from __future__ import annotations
