@@ -34,7 +34,7 @@ class WarmingShapes(nn.Module):
     that shape's calls.
 
     The network must be in eval mode and keep no state between calls: two threads call it
-    at once while a shape warms."""
+    at once while a shape warms, and the GPU then holds two batches' activations."""
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
