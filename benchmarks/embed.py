@@ -501,7 +501,8 @@ def breakdown(timings: dict[str, float], workers: int) -> str:
                  f"{timings['read']:.2f} s, decode {timings['decode']:.2f} s")
     line += f"; writer thread {timings.get('writer', 0.0):.2f} s"
     if "native_batches" in timings:
-        line += f"; {timings['native_batches']:.0f} batches while cuDNN warmed"
+        line += (f"; cuDNN warmed {timings.get('warmed_shapes', 0):.0f} shapes, "
+                 f"{timings['native_batches']:.0f} batches meanwhile through PyTorch's kernel")
     if "process" in timings:  # --fresh: the whole process, imports and all
         line += f"; whole process {timings['process']:.2f} s"
     return line

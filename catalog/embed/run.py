@@ -77,7 +77,9 @@ class EmbedSummary:
     # setup_* split setup: todo (the model's row, pending scans), slots, workers (fork),
     # to_device. compile (a compiled run): the calls that compiled, inside device.
     # Summed over workers: read, decode (GPU path only);
-    # the writer thread: writer (COPY + insert).
+    # the writer thread: writer (COPY + insert). Counts, not seconds, from a GPU run's
+    # cuDNN warm-up (`symcat.embed.warmup`): warmed_shapes, and native_batches (those run
+    # through PyTorch's depthwise kernel while their shape warmed).
     timings: dict[str, float] = field(default_factory=dict)
     # The run's start-up: seconds until its first batch is out of the network (setup, the
     # loaders' first batch, a compile), and that batch's scans. What a large catalog
@@ -790,6 +792,7 @@ def embed_catalog(
         if warming is not None:
             warming.close()
             summary.timings["native_batches"] = float(warming.native_calls)
+            summary.timings["warmed_shapes"] = float(warming.shapes_met)
         if compile_model:  # part of `device`: the compiles' one-off cost
             summary.timings["compile"] = extractor.compile_seconds
             summary.compiled = extractor.compiled_shapes > 0

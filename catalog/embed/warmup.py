@@ -41,6 +41,7 @@ class WarmingShapes(nn.Module):
         self.network = network
         self._warmers: dict[tuple, tuple[ThreadPoolExecutor, Future]] = {}
         self.native_calls = 0  # calls through PyTorch's kernel while their shape warmed
+        self.shapes_met = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         key = (tuple(x.shape), x.dtype, x.is_contiguous(memory_format=torch.channels_last))
@@ -51,6 +52,7 @@ class WarmingShapes(nn.Module):
             return warmer[0].submit(self._run, x, autocast).result()
         if warmer is None:
             pool = ThreadPoolExecutor(1, thread_name_prefix="cudnn-warmup")
+            self.shapes_met += 1
             self._warmers[key] = (pool, pool.submit(self._warm, torch.zeros_like(x),
                                                     autocast, key))
         self.native_calls += 1

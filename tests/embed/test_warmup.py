@@ -145,9 +145,10 @@ def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
     from symcat.embed.run import embed_catalog
     from symcat.ingest.synth.dataset import generate_dataset
 
-    generate_dataset(tmp_path, 5, seed=3, points=64)
+    generate_dataset(tmp_path / "small", 5, seed=3, points=256)
+    generate_dataset(tmp_path / "large", 3, seed=4, points=288)  # a second batch shape
     catalog.ingest([tmp_path], jobs=1)
-    model = "effnet_lite0.in1k"
+    model = "effnet_lite0_4tap_native.in1k"  # each scan at its own size
     plain = catalog.embed(model, workers=0, batch_size=2)
     with catalog.engine.connect() as conn:
         query = text("SELECT scan_id, vector::vector::real[] FROM embeddings "
@@ -158,6 +159,7 @@ def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
     with catalog.engine.connect() as conn:
         after = dict(conn.execute(query, {"m": plain.model_id}).all())
     assert warmed.embedded == len(before) == len(after) > 2
-    assert warmed.timings["native_batches"] >= 1
+    assert warmed.timings["warmed_shapes"] == 2  # batches of 2, padded: one shape a size
+    assert warmed.timings["native_batches"] >= 2  # each shape's first batch at least
     for key, vector in before.items():
         assert np.allclose(vector, after[key], atol=2e-3)
