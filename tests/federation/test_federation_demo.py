@@ -7,6 +7,8 @@ at the lab with the default symmetry model), neighbours from more than one lab, 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,9 +26,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, str, Path]]:
+def demo() -> Iterator[tuple[dict, str, Path]]:
     pytest.importorskip("umap")
-    data_dir = tmp_path_factory.mktemp("fed-demo")
+    # our own folder, as tests/conftest.py's server has: another pytest run may delete
+    # pytest's rotating tmp folders under four live servers
+    data_dir = Path(tempfile.mkdtemp(prefix="symcat-fed-demo-"))
     lines: list[str] = []
     try:
         result = run_federation_demo(Settings(data_dir=data_dir), echo=lines.append)
@@ -35,6 +39,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, str, 
         for name in ("hub", *(lab.site for lab in LABS)):
             if (data_dir / "federation-demo" / name / "pgdata").exists():
                 stop_embedded(data_dir / "federation-demo" / name)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_each_lab_shares_what_it_says_and_the_hub_has_it(demo) -> None:
