@@ -53,6 +53,8 @@ class WarmingShapes(nn.Module):
         if warmer is None:
             pool = ThreadPoolExecutor(1, thread_name_prefix="cudnn-warmup")
             self.shapes_met += 1
+            log.debug("input shape %s: cuDNN meets it in a thread of its own; PyTorch's "
+                      "depthwise kernel meanwhile", key[0])
             self._warmers[key] = (pool, pool.submit(self._warm, torch.zeros_like(x),
                                                     autocast, key))
         self.native_calls += 1
