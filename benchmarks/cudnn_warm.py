@@ -12,8 +12,6 @@ round by round, and the main thread's first full forward is timed after the warm
 
 - `none`: no warm-up (the baseline).
 - `thread`: one other thread runs a full forward of the shape first.
-- `layers`: one thread per depthwise layer runs that layer alone on an input of its
-  shape, all at once (the layers' shapes come from a forward on the meta device).
 - `concurrent`: as `thread`, while the main thread runs full batches with PyTorch's
   depthwise kernel (`symcat.embed.depthwise.DepthwiseKernel`) until the other is done.
 """
@@ -32,16 +30,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import LoadWatch  # noqa: E402
 
-MODES = ("none", "thread", "layers", "concurrent")
+MODES = ("none", "thread", "concurrent")
 
 
 def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     """One fresh process's figures for `mode` (seconds)."""
-    import copy
-
     import torch
 
-    from symcat.embed.depthwise import is_depthwise
     from symcat.embed.registry import create_extractor
 
     t0 = time.perf_counter()
@@ -77,31 +72,6 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
         worker = threading.Thread(target=forward)
         worker.start()
         worker.join()
-        warm = time.perf_counter() - t
-    elif mode == "layers":
-        t = time.perf_counter()
-        shapes: dict[str, tuple[int, ...]] = {}
-        meta = copy.deepcopy(extractor).to("meta")
-        hooks = [m.register_forward_pre_hook(
-            lambda mod, inp, name=name: shapes.__setitem__(name, tuple(inp[0].shape)))
-            for name, m in meta.named_modules() if is_depthwise(m)]
-        with torch.inference_mode():
-            meta(torch.empty((batch, 3, size, size), device="meta"))
-        for h in hooks:
-            h.remove()
-        layers = dict(extractor.named_modules())
-
-        def run_layer(name: str) -> None:
-            with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16):
-                z = torch.empty(shapes[name], device="cuda", dtype=torch.float16)
-                layers[name](z.contiguous(memory_format=torch.channels_last))
-            torch.cuda.synchronize()
-
-        workers = [threading.Thread(target=run_layer, args=(n,)) for n in shapes]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
         warm = time.perf_counter() - t
     t = time.perf_counter()
     forward()
