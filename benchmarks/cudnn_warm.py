@@ -37,6 +37,8 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     """One fresh process's figures for `mode` (seconds)."""
     import torch
 
+    from symcat.embed.depthwise import DepthwiseKernel
+    from symcat.embed.extractors import forward_tensor
     from symcat.embed.registry import create_extractor
 
     t0 = time.perf_counter()
@@ -47,30 +49,21 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
 
     def forward(native: bool = False) -> None:
-        from symcat.embed.depthwise import DepthwiseKernel
-
-        with torch.inference_mode(), DepthwiseKernel() if native else contextlib.nullcontext():
-            b = x.to("cuda").float().div_(255.0).contiguous(memory_format=torch.channels_last)
-            with torch.autocast("cuda", dtype=torch.float16):
-                extractor(b)
+        """One full batch as a run calls the network, waited for."""
+        with DepthwiseKernel() if native else contextlib.nullcontext():
+            forward_tensor(extractor, x, "cuda")
         torch.cuda.synchronize()
 
     warm, native, native_first = 0.0, 0, 0.0
-    if mode == "concurrent":
+    if mode != "none":
         t = time.perf_counter()
         worker = threading.Thread(target=forward)
         worker.start()
-        while worker.is_alive():
+        while mode == "concurrent" and worker.is_alive():
             forward(native=True)
             native += 1
             if native == 1:
                 native_first = time.perf_counter() - t
-        worker.join()
-        warm = time.perf_counter() - t
-    elif mode == "thread":
-        t = time.perf_counter()
-        worker = threading.Thread(target=forward)
-        worker.start()
         worker.join()
         warm = time.perf_counter() - t
     t = time.perf_counter()

@@ -128,8 +128,9 @@ def test_an_error_in_a_handed_over_batch_reaches_the_caller() -> None:
     assert probe.calls[-1]["warming"]  # raised in the shape's thread
 
 
-def test_the_kernel_leaves_calls_it_cannot_take_as_they_are() -> None:
-    """CPU tensors, grouped but not depthwise convolutions, padding by name."""
+def test_the_kernel_leaves_cpu_calls_as_they_are() -> None:
+    """Depthwise, grouped and named-padding convolutions alike: on the CPU the kernel never
+    applies (it is CUDA's). Its routing of CUDA calls is run by `test_device_queue.py`."""
     torch.manual_seed(1)
     layers = [nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.Conv2d(4, 4, 3, padding=1, groups=2),
               nn.Conv2d(4, 4, 3, padding="same", groups=4)]
