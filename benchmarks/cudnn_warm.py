@@ -14,6 +14,11 @@ round by round, and the main thread's first full forward is timed after the warm
 - `thread`: one other thread runs a full forward of the shape first.
 - `concurrent`: as `thread`, while the main thread runs full batches with PyTorch's
   depthwise kernel (`symcat.embed.depthwise.DepthwiseKernel`) until the other is done.
+
+`--apis v8 v7`: each mode also with PyTorch's older cuDNN path (`TORCH_CUDNN_V8_API_DISABLED=1`
+in the fresh process: cuDNN's legacy convolution calls, whose algorithm choice PyTorch
+caches for the whole process, where the v8 path keeps a plan cache per thread); `v8b`:
+the v8 path with cuDNN's heuristics mode B (`TORCH_CUDNN_USE_HEURISTIC_MODE_B=1`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -31,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import LoadWatch  # noqa: E402
 
 MODES = ("none", "thread", "concurrent")
+APIS = {"v8": {}, "v7": {"TORCH_CUDNN_V8_API_DISABLED": "1"},
+        "v8b": {"TORCH_CUDNN_USE_HEURISTIC_MODE_B": "1"}}
 
 
 def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
@@ -69,9 +77,12 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     t = time.perf_counter()
     forward()
     first = time.perf_counter() - t
-    t = time.perf_counter()
-    forward()
-    later = time.perf_counter() - t
+    later = []
+    for _ in range(5):
+        t = time.perf_counter()
+        forward()
+        later.append(time.perf_counter() - t)
+    later = min(later)
     return {"ready": ready, "warm": warm, "first": first, "later": later, "native": native,
             "native_first": native_first}
 
@@ -83,6 +94,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--apis", nargs="+", choices=list(APIS), default=["v8"],
+                        help="PyTorch's cuDNN path for each mode (v7: the legacy calls)")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -92,15 +105,17 @@ def main() -> None:
           "interleaved; seconds", flush=True)
     with LoadWatch() as watch:
         for r in range(args.rounds):
-            for mode in args.modes:
+            for api, mode in [(a, m) for a in args.apis for m in args.modes]:
+                env = {k: v for k, v in os.environ.items()
+                       if not any(k in a for a in APIS.values())} | APIS[api]
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", mode, "--model", args.model,
                      "--size", str(args.size), "--batch", str(args.batch)],
-                    capture_output=True, text=True, check=True)
+                    capture_output=True, text=True, check=True, env=env)
                 f = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"round {r + 1} {mode:7s} model ready {f['ready']:.2f}, warm-up "
+                print(f"round {r + 1} {api} {mode:10s} model ready {f['ready']:.2f}, warm-up "
                       f"{f['warm']:.2f}, main thread's first call {f['first']:.2f}, "
-                      f"later {f['later'] * 1000:.0f} ms; warm-up + first "
+                      f"later (best of 5) {f['later'] * 1000:.1f} ms; warm-up + first "
                       f"{f['warm'] + f['first']:.2f}" + (
                           f"; meanwhile {f['native']} batches through PyTorch's depthwise "
                           f"kernel, the first done at {f['native_first']:.2f}"
