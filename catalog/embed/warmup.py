@@ -14,6 +14,12 @@ did not hand its batches over made a fresh 12,000-scan run at 512 px slower (1,3
 images/s against 1,552-1,597 without a warm-up); handing over made it faster
 (1,632-1,662; H100, `benchmarks/cudnn_warm.py`, `benchmarks/embed.py --warmup`, RESULTS.md
 "GPU end to end", session 50).
+
+The batches meanwhile may run through a copy of the network in another memory layout
+(`meanwhile`): PyTorch's depthwise kernel wants the contiguous layout, where a full
+512-px batch of 128 took 62-63 ms against 88 ms channels-last, as cuDNN's runs want it
+(49 ms; `benchmarks/first_convs.py`, session 49). Whether that shortens a whole run is
+not yet measured, so `embed_catalog` gives no copy unless asked (`warm_contiguous`).
 """
 
 from __future__ import annotations
@@ -34,11 +40,14 @@ class WarmingShapes(nn.Module):
     that shape's calls.
 
     The network must be in eval mode and keep no state between calls: two threads call it
-    at once while a shape warms, and the GPU then holds two batches' activations."""
+    at once while a shape warms, and the GPU then holds two batches' activations.
+    `meanwhile`: the same network (the same weights) to run the caller's batches while
+    their shape warms, in the layout PyTorch's depthwise kernel wants; None: `network`."""
 
-    def __init__(self, network: nn.Module) -> None:
+    def __init__(self, network: nn.Module, meanwhile: nn.Module | None = None) -> None:
         super().__init__()
         self.network = network
+        self.meanwhile = meanwhile
         self._warmers: dict[tuple, tuple[ThreadPoolExecutor, Future]] = {}
         self.native_calls = 0  # calls through PyTorch's kernel while their shape warmed
         self.shapes_met = 0
@@ -59,6 +68,8 @@ class WarmingShapes(nn.Module):
                                                     autocast, key))
         self.native_calls += 1
         with DepthwiseKernel():
+            if self.meanwhile is not None:
+                return self.meanwhile(x.contiguous())
             return self.network(x)
 
     def _run(self, x: torch.Tensor, autocast: torch.dtype | None) -> torch.Tensor:

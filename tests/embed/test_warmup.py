@@ -1,7 +1,8 @@
 """`symcat.embed.warmup`: a new input shape is met once by a thread of its own, on a blank
 input and as the caller runs (inference mode, autocast), while the caller's batches of
 that shape go through PyTorch's depthwise kernel (`DepthwiseKernel`, the caller's thread
-only); after it, that thread runs the shape's batches. A failed warm-up fails nothing.
+only; in a copy of the network laid out for it, where one is given); after it, that thread
+runs the shape's batches. A failed warm-up fails nothing.
 On the CPU the depthwise kernel's routing leaves every call as it is (the kernel is
 CUDA's), so these run anywhere; the GPU path is `test_device_queue.py`'s."""
 
@@ -79,6 +80,27 @@ def test_a_shape_warms_in_its_own_thread_which_then_runs_its_batches() -> None:
     assert torch.equal(first, probe.conv(x))
 
 
+def test_the_callers_batches_meanwhile_go_to_the_copy_in_the_contiguous_layout() -> None:
+    """`meanwhile` takes the caller's batches while their shape warms, laid out
+    contiguous; the warm-up and the batches after it are the network's, as given."""
+    probe, copy = Probe(), Probe()
+    copy.load_state_dict(probe.state_dict())
+    net = WarmingShapes(probe, meanwhile=copy)
+    x = (torch.rand(2, 4, 8, 8) + 0.5).contiguous(memory_format=torch.channels_last)
+    seen: list[bool] = []
+    copy.register_forward_pre_hook(lambda _, args: seen.append(args[0].is_contiguous()))
+    with torch.inference_mode():
+        first = net(x)
+        probe.hold.set()
+        net.wait()
+        after = net(x)
+    net.close()
+    assert seen == [True] and net.native_calls == 1
+    assert [c["kernel"] for c in copy.calls] == [True]
+    assert [(c["warming"], c["blank"]) for c in probe.calls] == [(True, True), (True, False)]
+    assert torch.allclose(first, after, atol=1e-6)  # the layouts round differently
+
+
 def test_each_new_shape_warms_on_its_own_under_the_callers_autocast() -> None:
     probe = Probe()
     probe.hold.set()
@@ -141,8 +163,9 @@ def test_the_kernel_leaves_cpu_calls_as_they_are() -> None:
         assert torch.equal(routed, layer(x))
 
 
+@pytest.mark.parametrize("contiguous", [False, True])
 def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
-        catalog: Catalog, tmp_path: Path) -> None:
+        catalog: Catalog, tmp_path: Path, contiguous: bool) -> None:
     from symcat.embed.run import embed_catalog
     from symcat.ingest.synth.dataset import generate_dataset
 
@@ -156,7 +179,8 @@ def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
                      "WHERE model_id = :m")
         before = dict(conn.execute(query, {"m": plain.model_id}).all())
     warmed = embed_catalog(catalog.engine, model, workers=1, batch_size=2, rebuild=True,
-                           device_preprocess=True, fixed_shapes=True, warm_cudnn=True)
+                           device_preprocess=True, fixed_shapes=True, warm_cudnn=True,
+                           warm_contiguous=contiguous)
     with catalog.engine.connect() as conn:
         after = dict(conn.execute(query, {"m": plain.model_id}).all())
     assert warmed.embedded == len(before) == len(after) > 2
