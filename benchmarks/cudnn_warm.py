@@ -14,6 +14,10 @@ round by round, and the main thread's first full forward is timed after the warm
 - `thread`: one other thread runs a full forward of the shape first.
 - `concurrent`: as `thread`, while the main thread runs full batches with PyTorch's
   depthwise kernel (`symcat.embed.depthwise.DepthwiseKernel`) until the other is done.
+- `layers`: each depthwise convolution with a thread of its own
+  (`symcat.embed.warmup.WarmingLayers`), all warming side by side from the first batch on,
+  while the main thread runs full batches (each layer through PyTorch's kernel until its
+  own thread is warm); then the main thread's calls, each depthwise layer's in its thread.
 
 `--apis v8 v7`: each mode also with PyTorch's older cuDNN path (`TORCH_CUDNN_V8_API_DISABLED=1`
 in the fresh process: cuDNN's legacy convolution calls, whose algorithm choice PyTorch
@@ -36,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import LoadWatch  # noqa: E402
 
-MODES = ("none", "thread", "concurrent")
+MODES = ("none", "thread", "concurrent", "layers")
 APIS = {"v8": {}, "v7": {"TORCH_CUDNN_V8_API_DISABLED": "1"},
         "v8b": {"TORCH_CUDNN_USE_HEURISTIC_MODE_B": "1"}}
 
@@ -48,6 +52,7 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     from symcat.embed.depthwise import DepthwiseKernel
     from symcat.embed.extractors import forward_tensor
     from symcat.embed.registry import create_extractor
+    from symcat.embed.warmup import WarmingLayers
 
     t0 = time.perf_counter()
     extractor = create_extractor(model).eval().to("cuda").to(memory_format=torch.channels_last)
@@ -56,14 +61,24 @@ def one(mode: str, model: str, size: int, batch: int) -> dict[str, float]:
     ready = time.perf_counter() - t0
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
 
+    net = WarmingLayers(extractor) if mode == "layers" else extractor
+
     def forward(native: bool = False) -> None:
         """One full batch as a run calls the network, waited for."""
         with DepthwiseKernel() if native else contextlib.nullcontext():
-            forward_tensor(extractor, x, "cuda")
+            forward_tensor(net, x, "cuda")
         torch.cuda.synchronize()
 
     warm, native, native_first = 0.0, 0, 0.0
-    if mode != "none":
+    if mode == "layers":
+        t = time.perf_counter()
+        while native == 0 or not net.warmed():
+            forward()  # each layer through PyTorch's kernel until its thread is warm
+            native += 1
+            if native == 1:
+                native_first = time.perf_counter() - t
+        warm = time.perf_counter() - t
+    elif mode != "none":
         t = time.perf_counter()
         worker = threading.Thread(target=forward)
         worker.start()
@@ -119,7 +134,7 @@ def main() -> None:
                       f"{f['warm'] + f['first']:.2f}" + (
                           f"; meanwhile {f['native']} batches through PyTorch's depthwise "
                           f"kernel, the first done at {f['native_first']:.2f}"
-                          if mode == "concurrent" else ""), flush=True)
+                          if mode in ("concurrent", "layers") else ""), flush=True)
             watch.sample()
     print(watch.line())
 

@@ -631,6 +631,7 @@ def embed_catalog(
     native_depthwise: bool | None = None,
     warm_cudnn: bool | None = None,
     warm_contiguous: bool = False,
+    warm_layers: bool = False,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -659,6 +660,8 @@ def embed_catalog(
     through a copy of the network in the contiguous layout, PyTorch's kernel's own (not
     yet measured end to end: `benchmarks/embed.py --warmup on contig`); False: through the
     network itself, channels-last as cuDNN wants it (measured, session 50).
+    `warm_layers`: the warm-up layer by layer instead (`warmup.WarmingLayers`: a thread
+    for each depthwise convolution; not yet measured end to end).
     """
     import torch
 
@@ -710,7 +713,8 @@ def embed_catalog(
     if warm_cudnn is None:
         warm_cudnn = cuda and not compile_model and not native_depthwise
     # the copy keeps the contiguous layout: the depthwise kernel's batches meanwhile
-    meanwhile = copy.deepcopy(extractor) if warm_cudnn and warm_contiguous else None
+    meanwhile = (copy.deepcopy(extractor) if warm_cudnn and warm_contiguous
+                 and not warm_layers else None)
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = autotune
@@ -719,7 +723,11 @@ def embed_catalog(
 
         wrap_depthwise(extractor)
     warming = None
-    if warm_cudnn:
+    if warm_cudnn and warm_layers:
+        from symcat.embed.warmup import WarmingLayers
+
+        extractor = warming = WarmingLayers(extractor)
+    elif warm_cudnn:
         from symcat.embed.warmup import WarmingShapes
 
         extractor = warming = WarmingShapes(extractor, meanwhile)
