@@ -15,7 +15,7 @@ round by round, and the main thread's first full forward is timed after the warm
 - `concurrent`: as `thread`, while the main thread runs full batches with PyTorch's
   depthwise kernel (`symcat.embed.depthwise.DepthwiseKernel`) until the other is done.
 - `layers`: each depthwise convolution with a thread of its own
-  (`symcat.embed.warmup.WarmingLayers`), all warming side by side from the first batch on,
+  (`symcat.embed.warmup.WarmingLayers`), all starting to warm within the first batch,
   while the main thread runs full batches (each layer through PyTorch's kernel until its
   own thread is warm); then the main thread's calls, each depthwise layer's in its thread.
 

@@ -35,8 +35,8 @@ if [ -n "${SHAPES:-}" ]; then common+=(--shapes $SHAPES); fi
 if [ "${FRESH:-}" = 1 ]; then common+=(--fresh); fi
 # DEPTHWISE="cudnn native": depthwise convolutions through cuDNN and PyTorch's kernel alternate
 if [ -n "${DEPTHWISE:-}" ]; then common+=(--depthwise $DEPTHWISE); fi
-# WARMUP="off on contig": cuDNN's first call of a shape in the run's thread, and in one of its
-# own (contig: the batches meanwhile through a contiguous copy of the network)
+# WARMUP="off on": cuDNN's first call of a shape in the run's thread, and layer by layer in
+# threads of the depthwise layers' own
 if [ -n "${WARMUP:-}" ]; then common+=(--warmup $WARMUP); fi
 if [ "$3" != 0 ]; then
 python3 benchmarks/embed.py --work /tmp/w256 --points 256 --n "$3" --distinct "$4" \

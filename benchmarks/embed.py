@@ -89,15 +89,13 @@ def main() -> None:
                         help="depthwise convolutions through PyTorch's kernel (native; the "
                              "GPU default for runs of at most 8 batches) or cuDNN's (cudnn); "
                              "'cudnn native': runs alternate")
-    parser.add_argument("--warmup", nargs="*", default=None,
-                        choices=["off", "on", "contig", "layers"],
-                        help="cuDNN meets each batch shape in a thread of its own, which "
-                             "then runs the shape's batches, while they run meanwhile "
+    parser.add_argument("--warmup", nargs="*", default=None, choices=["off", "on"],
+                        help="cuDNN meets each batch shape layer by layer, a thread "
+                             "for each depthwise convolution, which then runs that layer's "
+                             "calls, while the run's calls of a layer not yet warm go "
                              "through PyTorch's depthwise kernel (on; the GPU default for "
-                             "runs not short), the same in a contiguous copy of the network "
-                             "(contig), layer by layer, a thread for each depthwise "
-                             "convolution (layers), or in the run's own thread (off); "
-                             "'off on': runs alternate")
+                             "runs not short), or in the run's own thread (off); 'off on': "
+                             "runs alternate")
     parser.add_argument("--fresh", action="store_true",
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
@@ -159,10 +157,7 @@ def main() -> None:
                                                               "cudnn": False,
                                                               "native": True}[v[4]],
                                             warm_cudnn={"default": None, "off": False,
-                                                        "on": True, "contig": True,
-                                                        "layers": True}[v[5]],
-                                            warm_contiguous=v[5] == "contig",
-                                            warm_layers=v[5] == "layers"))
+                                                        "on": True}[v[5]]))
                         s = runs[v][-1]
                         print(f"  run {r + 1}{variant_label(v, variants)}: "
                               f"{s.rate:.1f} images/s; {breakdown(s.timings, workers)}; "
@@ -404,7 +399,6 @@ def embed_once(
     on_device: bool | None = None, pin_slots: bool = True, compile_model: bool = False,
     fold_layers: bool = True, autotune: bool = False, fixed_shapes: bool | None = None,
     native_depthwise: bool | None = None, warm_cudnn: bool | None = None,
-    warm_contiguous: bool = False, warm_layers: bool = False,
 ) -> Any:
     """One timed `embed_catalog` over every image scan (the model's vectors deleted first,
     outside the timing: a catalog's first embedding has nothing to delete)."""
@@ -423,8 +417,7 @@ def embed_once(
                          compile_model=compile_model, fold_layers=fold_layers,
                          autotune=autotune, fixed_shapes=fixed_shapes,
                          native_depthwise=native_depthwise,
-                         warm_cudnn=warm_cudnn, warm_contiguous=warm_contiguous,
-                         warm_layers=warm_layers)
+                         warm_cudnn=warm_cudnn)
 
 
 def embed_fresh(catalog: Any, model: str, batch: int, device: str, workers: int,

@@ -20,7 +20,6 @@ is much faster than inserting into an empty graph) and maintained by inserts aft
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import queue
@@ -630,8 +629,6 @@ def embed_catalog(
     fixed_shapes: bool | None = None,
     native_depthwise: bool | None = None,
     warm_cudnn: bool | None = None,
-    warm_contiguous: bool = False,
-    warm_layers: bool = False,
 ) -> EmbedSummary:
     """Embed every image scan (matching `filters`) that lacks a vector for `model`.
 
@@ -653,15 +650,11 @@ def embed_catalog(
     `native_depthwise`: depthwise convolutions through PyTorch's kernel, not cuDNN's, which
     costs a fresh process 0.1-0.8 s a layer for each new shape but runs them faster
     (`symcat.embed.depthwise`); None: on a GPU for a short run, unless compiled.
-    `warm_cudnn`: on a GPU, cuDNN meets each new batch shape in a thread of its own, which
-    then runs that shape's batches, while they run meanwhile through PyTorch's depthwise
-    kernel (`symcat.embed.warmup`); None: where cuDNN's depthwise convolutions would run
-    (a GPU run, not compiled, not short). `warm_contiguous`: those batches meanwhile run
-    through a copy of the network in the contiguous layout, PyTorch's kernel's own (not
-    yet measured end to end: `benchmarks/embed.py --warmup on contig`); False: through the
-    network itself, channels-last as cuDNN wants it (measured, session 50).
-    `warm_layers`: the warm-up layer by layer instead (`warmup.WarmingLayers`: a thread
-    for each depthwise convolution; not yet measured end to end).
+    `warm_cudnn`: on a GPU, cuDNN meets each new batch shape layer by layer, in a thread
+    for each depthwise convolution, which then runs that layer's calls, while the run's
+    calls of a layer not yet warm go through PyTorch's depthwise kernel
+    (`symcat.embed.warmup`); None: where cuDNN's depthwise convolutions would run (a GPU
+    run, not compiled, not short).
     """
     import torch
 
@@ -710,11 +703,6 @@ def embed_catalog(
     loaded = _batches(engine, batches, cfg.sizing, workers, cuda, raw=on_device, slots=slots)
     setup.lap("setup_workers")  # forking the loading workers
     extractor = extractor.to(device)  # while the loading workers read their first batches
-    if warm_cudnn is None:
-        warm_cudnn = cuda and not compile_model and not native_depthwise
-    # the copy keeps the contiguous layout: the depthwise kernel's batches meanwhile
-    meanwhile = (copy.deepcopy(extractor) if warm_cudnn and warm_contiguous
-                 and not warm_layers else None)
     if cuda:
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = autotune
@@ -722,15 +710,13 @@ def embed_catalog(
         from symcat.embed.depthwise import native_depthwise as wrap_depthwise
 
         wrap_depthwise(extractor)
+    if warm_cudnn is None:
+        warm_cudnn = cuda and not compile_model and not native_depthwise
     warming = None
-    if warm_cudnn and warm_layers:
+    if warm_cudnn:
         from symcat.embed.warmup import WarmingLayers
 
         extractor = warming = WarmingLayers(extractor)
-    elif warm_cudnn:
-        from symcat.embed.warmup import WarmingShapes
-
-        extractor = warming = WarmingShapes(extractor, meanwhile)
     if fixed_shapes and not compile_model:
         from symcat.embed.shapes import KnownShapes
 

@@ -1,8 +1,8 @@
-"""`symcat.embed.warmup`: a new input shape is met once by a thread of its own, on a blank
-input and as the caller runs (inference mode, autocast), while the caller's batches of
-that shape go through PyTorch's depthwise kernel (`DepthwiseKernel`, the caller's thread
-only; in a copy of the network laid out for it, where one is given); after it, that thread
-runs the shape's batches. A failed warm-up fails nothing.
+"""`symcat.embed.warmup`: each depthwise layer meets a new input shape once, in a thread of
+its own, on a blank input and as the caller runs (inference mode, autocast), while the
+caller's calls of that layer go through PyTorch's depthwise kernel (`DepthwiseKernel`, the
+caller's thread only); after it, that thread runs the layer's calls of the shape, each
+layer on its own as soon as it is warm. A failed warm-up fails nothing.
 On the CPU the depthwise kernel's routing leaves every call as it is (the kernel is
 CUDA's), so these run anywhere; the GPU path is `test_device_queue.py`'s."""
 
@@ -20,134 +20,7 @@ from torch.overrides import _get_current_function_mode_stack
 
 from symcat.client import Catalog
 from symcat.embed.depthwise import DepthwiseKernel
-from symcat.embed.warmup import WarmingLayers, WarmingShapes
-
-
-class Probe(nn.Module):
-    """A depthwise layer that records each call and can hold the warm-up thread."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = nn.Conv2d(4, 4, 3, padding=1, groups=4)
-        self.calls: list[dict] = []
-        self.hold = threading.Event()
-        self.fail = False
-        self.explode = False
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        warming = threading.current_thread().name.startswith("cudnn-warmup")
-        self.calls.append({
-            "warming": warming,
-            "kernel": any(isinstance(m, DepthwiseKernel)
-                          for m in _get_current_function_mode_stack()),
-            "blank": bool((x == 0).all()), "shape": tuple(x.shape), "dtype": x.dtype,
-            "inference": torch.is_inference_mode_enabled(),
-            "autocast": torch.is_autocast_enabled("cpu"),
-        })
-        if warming and not x.any():  # the warm-up's blank call
-            assert self.hold.wait(10)
-            if self.fail:
-                raise RuntimeError("out of memory")
-        elif self.explode:
-            raise RuntimeError("boom")
-        return self.conv(x)
-
-
-def test_a_shape_warms_in_its_own_thread_which_then_runs_its_batches() -> None:
-    probe = Probe()
-    net = WarmingShapes(probe)
-    x = torch.rand(2, 4, 8, 8) + 0.5
-    with torch.inference_mode():
-        first = net(x)  # starts the warm-up, which waits inside the network
-        second = net(x)
-        assert net.native_calls == 2
-        mine = [c for c in probe.calls if not c["warming"]]
-        assert len(mine) == 2 and all(c["kernel"] for c in mine)  # through the kernel
-        probe.hold.set()
-        net.wait()
-        third = net(x)
-    net.close()
-    warm = [c for c in probe.calls if c["warming"] and c["blank"]]
-    assert len(warm) == 1  # once per shape
-    assert warm[0]["shape"] == (2, 4, 8, 8) and warm[0]["inference"]
-    assert not warm[0]["kernel"]  # the warm-up runs the network as it will run
-    last = probe.calls[-1]
-    assert last["warming"] and not last["blank"] and not last["kernel"]  # handed over
-    assert last["inference"]  # as the caller runs it
-    assert net.native_calls == 2
-    assert torch.equal(first, second) and torch.equal(first, third)
-    assert torch.equal(first, probe.conv(x))
-
-
-def test_the_callers_batches_meanwhile_go_to_the_copy_in_the_contiguous_layout() -> None:
-    """`meanwhile` takes the caller's batches while their shape warms, laid out
-    contiguous; the warm-up and the batches after it are the network's, as given."""
-    probe, copy = Probe(), Probe()
-    copy.load_state_dict(probe.state_dict())
-    net = WarmingShapes(probe, meanwhile=copy)
-    x = (torch.rand(2, 4, 8, 8) + 0.5).contiguous(memory_format=torch.channels_last)
-    seen: list[bool] = []
-    copy.register_forward_pre_hook(lambda _, args: seen.append(args[0].is_contiguous()))
-    with torch.inference_mode():
-        first = net(x)
-        probe.hold.set()
-        net.wait()
-        after = net(x)
-    net.close()
-    assert seen == [True] and net.native_calls == 1
-    assert [c["kernel"] for c in copy.calls] == [True]
-    assert [(c["warming"], c["blank"]) for c in probe.calls] == [(True, True), (True, False)]
-    assert torch.allclose(first, after, atol=1e-6)  # the layouts round differently
-
-
-def test_each_new_shape_warms_on_its_own_under_the_callers_autocast() -> None:
-    probe = Probe()
-    probe.hold.set()
-    net = WarmingShapes(probe)
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        net(torch.rand(2, 4, 8, 8))
-        net.wait()
-        net(torch.rand(2, 4, 8, 8))  # warm: handed over
-        net(torch.rand(3, 4, 8, 8))  # another shape: warms
-        net.wait()
-    net.close()
-    warm = [c for c in probe.calls if c["warming"] and c["blank"]]
-    assert [c["shape"] for c in warm] == [(2, 4, 8, 8), (3, 4, 8, 8)]
-    assert all(c["autocast"] for c in probe.calls if c["warming"])
-    assert net.native_calls == 2
-
-
-def test_a_failed_warm_up_is_logged_and_its_shape_runs_as_usual(
-        caplog: pytest.LogCaptureFixture) -> None:
-    probe = Probe()
-    probe.fail = True
-    probe.hold.set()
-    net = WarmingShapes(probe)
-    x = torch.rand(1, 4, 8, 8) + 0.5
-    with torch.inference_mode():
-        out = net(x)
-        net.wait()
-        again = net(x)
-    net.close()
-    assert torch.equal(out, again)
-    assert net.native_calls == 1 and not probe.calls[-1]["kernel"]
-    assert "cuDNN warm-up of input shape (1, 4, 8, 8) failed (out of memory)" in caplog.text
-
-
-def test_an_error_in_a_handed_over_batch_reaches_the_caller() -> None:
-    probe = Probe()
-    probe.hold.set()
-    net = WarmingShapes(probe)
-    x = torch.rand(1, 4, 8, 8) + 0.5
-    with torch.inference_mode():
-        net(x)
-        net.wait()
-        probe.explode = True
-        with pytest.raises(RuntimeError, match="boom"):
-            net(x)
-    net.close()
-    assert probe.calls[-1]["warming"]  # raised in the shape's thread
+from symcat.embed.warmup import WarmingLayers
 
 
 def test_the_kernel_leaves_cpu_calls_as_they_are() -> None:
@@ -163,9 +36,8 @@ def test_the_kernel_leaves_cpu_calls_as_they_are() -> None:
         assert torch.equal(routed, layer(x))
 
 
-@pytest.mark.parametrize("how", ["network", "contiguous", "layers"])
 def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
-        catalog: Catalog, tmp_path: Path, how: str) -> None:
+        catalog: Catalog, tmp_path: Path) -> None:
     from symcat.embed.run import embed_catalog
     from symcat.ingest.synth.dataset import generate_dataset
 
@@ -179,9 +51,7 @@ def test_a_run_with_the_warm_up_stores_the_plain_runs_vectors(
                      "WHERE model_id = :m")
         before = dict(conn.execute(query, {"m": plain.model_id}).all())
     warmed = embed_catalog(catalog.engine, model, workers=1, batch_size=2, rebuild=True,
-                           device_preprocess=True, fixed_shapes=True, warm_cudnn=True,
-                           warm_contiguous=how == "contiguous",
-                           warm_layers=how == "layers")
+                           device_preprocess=True, fixed_shapes=True, warm_cudnn=True)
     with catalog.engine.connect() as conn:
         after = dict(conn.execute(query, {"m": plain.model_id}).all())
     assert warmed.embedded == len(before) == len(after) > 2
@@ -299,3 +169,25 @@ def test_a_layers_failed_warm_up_is_logged_and_its_calls_run_as_usual(
     assert torch.equal(out, again)
     assert "cuDNN warm-up of a depthwise layer's input (1, 6, 8, 8) failed (out of memory)" \
         in caplog.text
+
+
+def test_an_error_in_a_handed_over_call_reaches_the_caller() -> None:
+    net = TwoLayers()
+    for hold in net.holds.values():
+        hold.set()
+    warming = WarmingLayers(net)
+    x = torch.rand(1, 4, 8, 8) + 0.5
+    with torch.inference_mode():
+        warming(x)
+        warming.wait()
+
+        def explode(_: nn.Module, args: tuple) -> None:
+            raise RuntimeError("boom")
+
+        warming.layers[0].conv.register_forward_pre_hook(explode)  # the wrapped layer
+        with pytest.raises(RuntimeError, match="boom"):
+            warming(x)
+    warming.close()
+    last = net.calls[-1]  # the recording hook runs before the one that raises
+    assert last["layer"] == "first" and not last["blank"]
+    assert last["layer_thread"]  # raised in the layer's thread
