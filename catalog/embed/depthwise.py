@@ -50,15 +50,20 @@ def is_depthwise(module: nn.Module) -> bool:
             and module.groups == module.in_channels)
 
 
+def wrap_depthwise(model: nn.Module, wrapper: type[nn.Module]) -> list[nn.Module]:
+    """Replaces each depthwise convolution of `model` by `wrapper(convolution)`, in place (one
+    already inside a `wrapper` is left); returns the new wrappers, in the model's order."""
+    found = [(parent, name) for parent in model.modules() if not isinstance(parent, wrapper)
+             for name, child in parent.named_children() if is_depthwise(child)]
+    for parent, name in found:
+        setattr(parent, name, wrapper(getattr(parent, name)))
+    return [getattr(parent, name) for parent, name in found]
+
+
 def native_depthwise(model: nn.Module) -> int:
     """Wraps each depthwise convolution of `model` in `NativeDepthwise`, in place; returns
     how many (0 for a network without them, which is left as it was)."""
-    found = [(parent, name) for parent in model.modules()
-             if not isinstance(parent, NativeDepthwise)
-             for name, child in parent.named_children() if is_depthwise(child)]
-    for parent, name in found:
-        setattr(parent, name, NativeDepthwise(getattr(parent, name)))
-    return len(found)
+    return len(wrap_depthwise(model, NativeDepthwise))
 
 
 def _pair(value: Any) -> list[int]:

@@ -707,9 +707,9 @@ def embed_catalog(
         extractor = extractor.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = autotune
     if native_depthwise:
-        from symcat.embed.depthwise import native_depthwise as wrap_depthwise
+        from symcat.embed.depthwise import native_depthwise as through_native_kernel
 
-        wrap_depthwise(extractor)
+        through_native_kernel(extractor)
     if warm_cudnn is None:
         warm_cudnn = cuda and not compile_model and not native_depthwise
     warming = None

@@ -29,7 +29,7 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from symcat.embed.depthwise import DepthwiseKernel, is_depthwise
+from symcat.embed.depthwise import DepthwiseKernel, wrap_depthwise
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +100,15 @@ class WarmingLayer(nn.Module):
 
 
 class WarmingLayers(nn.Module):
-    """`network` with each depthwise convolution wrapped in `WarmingLayer` (in place)."""
+    """`network` with each depthwise convolution wrapped in `WarmingLayer` (in place).
+
+    The layers must keep no state between calls: while a layer warms, its thread and the
+    caller both call it, and the GPU holds a blank input of its shape besides the batch."""
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
-        found = [(parent, name) for parent in network.modules()
-                 if not isinstance(parent, WarmingLayer)
-                 for name, child in parent.named_children() if is_depthwise(child)]
-        for parent, name in found:
-            setattr(parent, name, WarmingLayer(getattr(parent, name)))
+        self.layers = wrap_depthwise(network, WarmingLayer)
         self.network = network
-        self.layers = [getattr(parent, name) for parent, name in found]
         self._shapes: set[tuple] = set()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
