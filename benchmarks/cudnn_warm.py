@@ -134,7 +134,11 @@ def main() -> None:
                       f"{f['warm'] + f['first']:.2f}" + (
                           f"; meanwhile {f['native']} batches through PyTorch's depthwise "
                           f"kernel, the first done at {f['native_first']:.2f}"
-                          if mode in ("concurrent", "layers") else ""), flush=True)
+                          if mode == "concurrent" else
+                          f"; meanwhile {f['native']} batches, each layer through PyTorch's "
+                          f"depthwise kernel until warm, the first done at "
+                          f"{f['native_first']:.2f}"
+                          if mode == "layers" else ""), flush=True)
             watch.sample()
     print(watch.line())
 

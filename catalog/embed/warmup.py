@@ -86,6 +86,10 @@ class WarmingLayer(nn.Module):
             log.warning("cuDNN warm-up of a depthwise layer's input %s failed (%s); its "
                         "calls go through cuDNN as usual", key[0], exc)
 
+    def warmed(self) -> bool:
+        """Whether every input shape met so far is warm."""
+        return all(warm.done() for warm in list(self._warm.values()))
+
     def wait(self) -> None:
         """Waits until every input shape met so far is warm."""
         for warm in list(self._warm.values()):
@@ -127,7 +131,7 @@ class WarmingLayers(nn.Module):
 
     def warmed(self) -> bool:
         """Whether every layer is warm for every input shape met so far."""
-        return all(warm.done() for layer in self.layers for warm in layer._warm.values())
+        return all(layer.warmed() for layer in self.layers)
 
     def wait(self) -> None:
         for layer in self.layers:
