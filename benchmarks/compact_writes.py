@@ -45,13 +45,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _scratch import scratch_folder  # noqa: E402
 from _timing import LoadWatch, describe, interleave  # noqa: E402
 
 TRIGGERS = {"symcat_search_code_insert": "ENABLE", "symcat_search_code_write": "ENABLE ALWAYS",
@@ -88,7 +88,12 @@ def main() -> None:
                         help="with --lists: also time the lists handed over with the "
                              "summaries' widening triggers off (its share of the cost)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="symcat-compact-writes-"))
+    with scratch_folder("symcat-compact-writes-") as work:
+        measure(args, work)
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Every comparison the arguments ask for, on a catalog in `work`."""
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     from sqlalchemy import text
 

@@ -34,13 +34,13 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _scratch import scratch_folder  # noqa: E402
 from _timing import LoadWatch  # noqa: E402
 
 
@@ -100,7 +100,12 @@ def main() -> None:
                         help="each end-to-end run in a new process, as `symcat embed`")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
+    with scratch_folder("symcat-embed-", args.work) as work:
+        measure(args, work)
 
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Every run the arguments ask for, on a catalog in `work`."""
     compiles = ["off"] if args.compile is None else (args.compile or ["on"])
     folds = ["on"] if args.fold is None else (args.fold or ["on"])
     tunes = ["off"] if args.autotune is None else (args.autotune or ["on"])
@@ -109,7 +114,6 @@ def main() -> None:
     warmups = ["default"] if args.warmup is None else (args.warmup or ["on"])
     variants = [(c, f, t, b, d, w) for c in compiles for f in folds for t in tunes
                 for b in shapes for d in depthwise for w in warmups]  # alternating
-    work = args.work or Path(tempfile.mkdtemp(prefix="symcat-embed-"))
     os.environ["SYMCAT_DATA_DIR"] = str(work / "catalog")
     import torch
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _scratch import scratch_folder  # noqa: E402
 from _timing import LoadWatch  # noqa: E402
 
 SELECTIVITIES = (0.5, 0.15, 0.04, 0.01, 0.001)
@@ -99,7 +99,12 @@ def main() -> None:
         print_catalog_statistics(args.stats_only)
         return
 
-    work = args.work or Path(tempfile.mkdtemp(prefix="symcat-knn-"))
+    with scratch_folder("symcat-knn-", args.work) as work:
+        measure(args, work)
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Build (or reuse) the catalog in `work`, then time every case asked for."""
     os.environ["SYMCAT_DATA_DIR"] = str(work)
     from sqlalchemy import text
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _scratch import scratch_folder
 
 
 def main() -> None:
@@ -42,8 +42,12 @@ def main() -> None:
                         help="embed and cache the parts, no metrics (e.g. on a GPU machine)")
     parser.add_argument("--work", type=Path, default=None, help="keep files, catalog, features")
     args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="symcat-retrieval-"))
-    work.mkdir(parents=True, exist_ok=True)
+    with scratch_folder("symcat-retrieval-", args.work) as work:
+        measure(args, work)
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    """Every set the arguments name, its files, catalog and features in `work`."""
     print(f"load average before: {load()}", flush=True)
     for name in args.sets:
         if name == "domains":

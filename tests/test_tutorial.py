@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,16 @@ def test_the_tutorial_runs_and_shows_its_pictures(fresh_database_url: str,
         "NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "symcat-numba-tests")))
     cells = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
     namespace: dict[str, Any] = {}
+    try:
+        check_tutorial(cells, namespace, capsys)
+    finally:  # the notebook's files folder, made with mkdtemp as a reader's would be
+        if isinstance(namespace.get("folder"), Path):
+            shutil.rmtree(namespace["folder"], ignore_errors=True)
+
+
+def check_tutorial(cells: list[dict[str, Any]], namespace: dict[str, Any],
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Each cell run in turn; what the reader is shown is what the notebook promises."""
     shown = [run_cell("".join(c["source"]), namespace) for c in cells]
 
     scan_html = next(v for k, v in filter(None, shown) if k == "html" and "symcat-scan" in v)
