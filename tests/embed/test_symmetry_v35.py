@@ -110,6 +110,29 @@ def test_what_cannot_be_levelled_is_left_alone() -> None:
     assert np.isfinite(LINES.level(huge * 1e300)).all()
 
 
+def test_infinite_pixels_are_left_out_as_nans_are(symmetry_extractor) -> None:
+    """A few +-inf pixels (a saturated or failed read) are left out of the rows' means as
+    NaN ones are: the offsets found are the same, and the newest model reads a pattern
+    holding them as it reads the pattern holding NaN there. (Until session 53 one infinite
+    pixel made its row's mean infinite, and the image was refused as "100% of the pixels
+    are NaN or infinite".)"""
+    from symcat.embed.plane_groups import symmetry_model
+
+    image = _patterns()[2]  # a glyph p4m
+    scan, _ = _offset(image, 0.2)
+    holes = np.random.default_rng(5).random(scan.shape) > 0.99
+    with_nans = LINES.offsets(np.where(holes, np.nan, scan))
+    assert with_nans is not None and np.isfinite(with_nans).all()
+    for value in (np.inf, -np.inf):
+        np.testing.assert_array_equal(LINES.offsets(np.where(holes, value, scan)), with_nans)
+    newest = symmetry_extractor(symmetry_model(None).rsplit(".", 1)[1])
+    nan, pos, neg = newest.analyse([np.where(holes, v, scan) for v in (np.nan, np.inf,
+                                                                      -np.inf)], workers=0)
+    assert nan.symmetry == "p4m", (nan.symmetry, nan.p, nan.reason)
+    for other in (pos, neg):
+        assert (other.symmetry, other.p) == (nan.symmetry, nan.p), other.reason
+
+
 def test_v35_reads_a_scan_whose_lines_are_offset(stock_readings) -> None:
     """Clean patterns whose rows are offset by a fifth of their range: v34 misses some,
     v35 reads the group drawn; a clean pattern is read by v35 exactly as by v34. (The

@@ -56,7 +56,8 @@ class LineOffsets:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            means = np.nanmean(a[rows] / spread, axis=1)  # (scaled: no overflow)
+            means = np.nanmean(np.where(finite[rows], a[rows], np.nan) / spread,
+                               axis=1)  # (infinite pixels left out; scaled: no overflow)
         means -= means.mean()
         spectrum = np.fft.rfft(means)
         amplitude = np.abs(spectrum)
