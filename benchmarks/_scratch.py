@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,9 @@ def stop_servers(folder: Path) -> None:
         try:
             stop_embedded(pgdata.parent)
         except Exception as exc:  # the folder goes anyway; say what was left running
-            print(f"scratch: the server in {pgdata} did not stop ({exc}); "
-                  f"stop it with `symcat db stop` before reusing the folder",
-                  file=sys.stderr)
+            print(f"scratch: the server in {pgdata} did not stop ({exc}); PostgreSQL "
+                  "shuts down within a minute of its folder going", file=sys.stderr)
+            continue
+        deadline = time.monotonic() + 30  # it writes its statistics as it shuts down:
+        while (pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # removing the folder before then leaves some behind

@@ -232,9 +232,10 @@ def measure(args: argparse.Namespace, work: Path) -> None:
                 if name == "with":  # the numpy share of it, timed alone
                     held = model_centroids(conn, model_id)
                     conn.rollback()
-                    t4 = time.perf_counter()
-                    assign(vectors, *held)
-                    assign_s.append(time.perf_counter() - t4)
+                    if held is not None:  # (a model has lists only with --lists)
+                        t4 = time.perf_counter()
+                        assign(vectors, *held)
+                        assign_s.append(time.perf_counter() - t4)
         t3 = time.perf_counter()
         ingest_s[name].append(t1 - t0)
         if model:
