@@ -47,6 +47,8 @@ class LineOffsets:
         if a.ndim != 2:
             return None
         finite = np.isfinite(a)
+        if not finite.all():  # infinite pixels are left out of the means, as NaN ones are
+            a = np.where(finite, a, np.nan)
         rows = np.flatnonzero(finite.any(axis=1))
         if rows.size < self.min_rows:
             return None
@@ -56,8 +58,7 @@ class LineOffsets:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            means = np.nanmean(np.where(finite[rows], a[rows], np.nan) / spread,
-                               axis=1)  # (infinite pixels left out; scaled: no overflow)
+            means = np.nanmean(a[rows] / spread, axis=1)  # (scaled: no overflow)
         means -= means.mean()
         spectrum = np.fft.rfft(means)
         amplitude = np.abs(spectrum)
